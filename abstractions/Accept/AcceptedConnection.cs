@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace PluginProxy.Abstractions;
+
+/// <summary>
+/// The result of the host's generic accept: one client connection, configured as its listener's accept flags asked,
+/// with everything the accept learned. The host hands it to the listener's protocol supervisor.
+/// </summary>
+public sealed class AcceptedConnection
+{
+    /// <summary>Creates the accepted-connection record. Only the host creates these.</summary>
+    public AcceptedConnection(
+        Socket socket,
+        string listenerName,
+        AcceptFlags flags,
+        EndPoint peerEndPoint,
+        EndPoint localEndPoint,
+        IPEndPoint? originalDestination,
+        ProxyHeader? proxyHeader)
+    {
+        Socket = socket;
+        ListenerName = listenerName;
+        Flags = flags;
+        PeerEndPoint = peerEndPoint;
+        LocalEndPoint = localEndPoint;
+        OriginalDestination = originalDestination;
+        ProxyHeader = proxyHeader;
+        AcceptedAt = DateTimeOffset.UtcNow;
+        AcceptedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>The client socket ("server TCP socket" in the seed notes: the one dedicated to the client side). Non-blocking, already configured.</summary>
+    public Socket Socket { get; }
+
+    /// <summary>The name of the listener that accepted the connection.</summary>
+    public string ListenerName { get; }
+
+    /// <summary>The accept flags the listener applied.</summary>
+    public AcceptFlags Flags { get; }
+
+    /// <summary>The address of the socket's peer as the kernel reports it (a load balancer in front of us, when PROXY protocol is used).</summary>
+    public EndPoint PeerEndPoint { get; }
+
+    /// <summary>The local address the connection arrived on.</summary>
+    public EndPoint LocalEndPoint { get; }
+
+    /// <summary>The destination before a NAT redirect (<see cref="AcceptFlags.OriginalDestination"/>), or null when not asked for or not redirected.</summary>
+    public IPEndPoint? OriginalDestination { get; }
+
+    /// <summary>The PROXY protocol header read at accept (<see cref="AcceptFlags.ProxyProtocol"/>), or null.</summary>
+    public ProxyHeader? ProxyHeader { get; }
+
+    /// <summary>
+    /// The client as the session should see it: the PROXY header's source when one was received with addresses,
+    /// else the socket peer.
+    /// </summary>
+    public EndPoint ClientEndPoint => ProxyHeader?.Source is { } source ? source : PeerEndPoint;
+
+    /// <summary>
+    /// The destination as the session should see it: the PROXY header's destination, else the original destination,
+    /// else the local endpoint.
+    /// </summary>
+    public EndPoint DestinationEndPoint => ProxyHeader?.Destination ?? OriginalDestination ?? LocalEndPoint;
+
+    /// <summary>When the connection was accepted (wall clock, for logs).</summary>
+    public DateTimeOffset AcceptedAt { get; }
+
+    /// <summary>When the connection was accepted, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp (for durations).</summary>
+    public long AcceptedTimestamp { get; }
+}

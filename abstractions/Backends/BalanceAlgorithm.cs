@@ -1,0 +1,20 @@
+namespace PluginProxy.Abstractions;
+
+/// <summary>How a backend picks a server (<c>balance</c> in <c>[[backend]]</c>).</summary>
+public enum BalanceAlgorithm
+{
+    /// <summary><c>roundrobin</c>: each server in turn, in proportion to its weight (smooth: heavy servers are interleaved, not bunched).</summary>
+    RoundRobin,
+
+    /// <summary><c>leastconn</c>: the server with the fewest active connections relative to its weight.</summary>
+    LeastConn,
+
+    /// <summary><c>source</c>: a hash of the client address, so one client keeps landing on the same server while the set of servers is stable.</summary>
+    Source,
+
+    /// <summary><c>uri</c>: a hash of the request URI (the selection's hash key), for cache affinity.</summary>
+    Uri,
+
+    /// <summary><c>random</c>: a random server, in proportion to weight.</summary>
+    Random,
+}

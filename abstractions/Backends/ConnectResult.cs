@@ -1,0 +1,33 @@
+namespace PluginProxy.Abstractions;
+
+/// <summary>The outcome of <see cref="IServerConnector.ConnectAsync"/>: a connection, or why there is none.</summary>
+public readonly struct ConnectResult
+{
+    /// <summary>Creates a result.</summary>
+    public ConnectResult(ServerConnection? connection, SessionTermination failure, int retries, TimeSpan connectTime, string? detail)
+    {
+        Connection = connection;
+        Failure = failure;
+        Retries = retries;
+        ConnectTime = connectTime;
+        Detail = detail;
+    }
+
+    /// <summary>The connection, or null when every attempt failed.</summary>
+    public ServerConnection? Connection { get; }
+
+    /// <summary>When <see cref="Connection"/> is null: <see cref="SessionTermination.NoServer"/>, <see cref="SessionTermination.ServerRefused"/> or <see cref="SessionTermination.ConnectTimeout"/>.</summary>
+    public SessionTermination Failure { get; }
+
+    /// <summary>How many attempts failed before the last one.</summary>
+    public int Retries { get; }
+
+    /// <summary>The duration of the successful attempt (zero when none succeeded).</summary>
+    public TimeSpan ConnectTime { get; }
+
+    /// <summary>A short description of the last failure, for logs, or null.</summary>
+    public string? Detail { get; }
+
+    /// <summary>True when a connection was made.</summary>
+    public bool Succeeded => Connection is not null;
+}

@@ -1,0 +1,25 @@
+namespace PluginProxy.Abstractions;
+
+/// <summary>A named group of servers and the way to pick one (one <c>[[backend]]</c> table).</summary>
+public interface IBackend
+{
+    /// <summary>The backend's <c>name</c>.</summary>
+    string Name { get; }
+
+    /// <summary>How a server is picked.</summary>
+    BalanceAlgorithm Balance { get; }
+
+    /// <summary>The servers, in configuration order.</summary>
+    IReadOnlyList<IServer> Servers { get; }
+
+    /// <summary>The server-side timeouts (<c>timeout_connect</c>, <c>timeout_server</c>, <c>timeout_tunnel</c>) of this backend.</summary>
+    ProxyTimeouts Timeouts { get; }
+
+    /// <summary><c>retries</c>: how many more connection attempts follow a failed one, on other servers while there are any.</summary>
+    int Retries { get; }
+
+    /// <summary>Picks a server that is up and not in <paramref name="exclude"/>, or null when there is none.</summary>
+    /// <param name="selection">What the pick may depend on.</param>
+    /// <param name="exclude">Servers already tried for this stream, or null.</param>
+    IServer? PickServer(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude = null);
+}

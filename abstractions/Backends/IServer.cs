@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace PluginProxy.Abstractions;
+
+/// <summary>One server of a backend (one entry of <c>servers = [...]</c>).</summary>
+public interface IServer
+{
+    /// <summary>The server's <c>name</c>, unique within its backend.</summary>
+    string Name { get; }
+
+    /// <summary>The backend this server belongs to.</summary>
+    IBackend Backend { get; }
+
+    /// <summary>The address to connect to, resolved when the configuration was loaded.</summary>
+    IPEndPoint Address { get; }
+
+    /// <summary>The relative share of traffic this server gets (1–256).</summary>
+    int Weight { get; }
+
+    /// <summary>False while health checks say the server is down; such a server is never picked.</summary>
+    bool IsUp { get; }
+
+    /// <summary>Connections to this server open right now.</summary>
+    int ActiveConnections { get; }
+}

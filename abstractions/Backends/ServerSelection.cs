@@ -1,0 +1,8 @@
+using System.Net;
+
+namespace PluginProxy.Abstractions;
+
+/// <summary>What a backend may look at when it picks a server for a stream.</summary>
+/// <param name="Client">The client's address (used by <see cref="BalanceAlgorithm.Source"/>).</param>
+/// <param name="HashKey">The key hashed by <see cref="BalanceAlgorithm.Uri"/> (the request URI for HTTP), or null.</param>
+public readonly record struct ServerSelection(EndPoint? Client, string? HashKey = null);

@@ -1,0 +1,38 @@
+namespace PluginProxy.Abstractions;
+
+/// <summary>
+/// One client connection, from accept to close, as its protocol supervisor sees it.
+/// The host creates it after the generic accept and ends it (logs it, closes the client socket) when the supervisor returns.
+/// </summary>
+public interface ISession
+{
+    /// <summary>A number unique in this process, for correlating log lines.</summary>
+    long Id { get; }
+
+    /// <summary>The accepted connection and what the accept learned.</summary>
+    AcceptedConnection Connection { get; }
+
+    /// <summary>The settings of the listener that accepted the session, as they were when it was accepted.</summary>
+    ListenerSettings Listener { get; }
+
+    /// <summary>The backends as they were when the session was accepted.</summary>
+    IBackendCatalog Backends { get; }
+
+    /// <summary>The request-side flow analyzers of the listener, in run order.</summary>
+    IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
+
+    /// <summary>The response-side flow analyzers of the listener, in run order.</summary>
+    IReadOnlyList<IFlowAnalyzer> ResponseAnalyzers { get; }
+
+    /// <summary>The record the host turns into the session's log line.</summary>
+    SessionLog Log { get; }
+
+    /// <summary>
+    /// Signalled when the proxy is stopping gracefully: finish the stream in progress, take no new one
+    /// (an HTTP supervisor closes the keep-alive connection after the current response).
+    /// </summary>
+    CancellationToken Stopping { get; }
+
+    /// <summary>Signalled when the session must end now (the grace time ran out). The host also closes the client socket then.</summary>
+    CancellationToken Aborted { get; }
+}

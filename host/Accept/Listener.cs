@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Logging;
+using PluginProxy.Host.Sessions;
+
+namespace PluginProxy.Host.Accept;
+
+/// <summary>
+/// One configured listener at run time: its listening sockets, the generic accept that every listener shares
+/// (driven by the listener's accept flags), its <c>maxconn</c> slots, and the pipeline its new sessions start with.
+/// </summary>
+internal sealed class Listener : IAsyncDisposable
+{
+    private readonly ListenerConfig _config;
+    private readonly SessionRegistry _sessions;
+    private readonly ILogger _log;
+    private readonly ILogger _sessionLog;
+    private readonly SemaphoreSlim _slots;
+    private readonly List<Socket> _sockets = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly CancellationTokenSource _stopAccepting = new();
+    private ListenerPipeline _pipeline;
+    private long _totalSessions;
+    private int _activeSessions;
+
+    public Listener(ListenerConfig config, ListenerPipeline pipeline, SessionRegistry sessions, ILoggerFactory loggers)
+    {
+        _config = config;
+        _pipeline = pipeline;
+        _sessions = sessions;
+        _log = loggers.CreateLogger("PluginProxy.Listener");
+        _sessionLog = loggers.CreateLogger("PluginProxy.Session");
+        _slots = new SemaphoreSlim(config.MaxConn, config.MaxConn);
+    }
+
+    public string Name => _config.Name;
+
+    public ListenerConfig Config => _config;
+
+    public ListenerPipeline Pipeline => Volatile.Read(ref _pipeline);
+
+    /// <summary>The addresses actually bound (with the real port when the configuration said 0).</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndPoints => _sockets.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
+
+    /// <summary>Sessions of this listener running now.</summary>
+    public int ActiveSessions => Volatile.Read(ref _activeSessions);
+
+    public long TotalSessions => Interlocked.Read(ref _totalSessions);
+
+    /// <summary>Creates, configures and binds every listening socket; nothing is accepted yet.</summary>
+    /// <exception cref="ListenerBindException">An address cannot be bound or an accept flag cannot be applied.</exception>
+    public void Bind()
+    {
+        foreach (BindAddress bind in _config.Binds)
+        {
+            var socket = new Socket(bind.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                ConfigureListeningSocket(socket, bind);
+                socket.Bind(bind.EndPoint);
+                socket.Listen(_config.Backlog);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                string why = ex.SocketErrorCode switch
+                {
+                    SocketError.AddressAlreadyInUse => "the address is already in use (another process listens there)",
+                    SocketError.AddressNotAvailable => "the address is not assigned to any local interface",
+                    SocketError.AccessDenied => "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)",
+                    _ => ex.Message,
+                };
+                throw new ListenerBindException($"{bind.Spot}: listener \"{Name}\" cannot bind {EndPoints.Format(bind.EndPoint)}: {why}", ex);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            _sockets.Add(socket);
+        }
+    }
+
+    private void ConfigureListeningSocket(Socket socket, BindAddress bind)
+    {
+        AcceptFlags flags = _config.Accept;
+        if ((flags & AcceptFlags.ReusePort) != 0)
+        {
+            LinuxSocketOptions.SetReusePort(socket);
+        }
+
+        if ((flags & AcceptFlags.Transparent) != 0)
+        {
+            try
+            {
+                LinuxSocketOptions.SetTransparent(socket);
+            }
+            catch (SocketException ex)
+            {
+                throw new ListenerBindException(
+                    $"{bind.Spot}: listener \"{Name}\" has accept flag \"transparent\", but IP_TRANSPARENT cannot be set ({ex.SocketErrorCode}): " +
+                    "it needs the CAP_NET_ADMIN capability (run as root, or `setcap cap_net_admin+ep` on the dotnet executable)", ex);
+            }
+        }
+
+        if ((flags & AcceptFlags.DeferAccept) != 0)
+        {
+            // The kernel wants seconds; the accept handshake timeout is the natural bound for a client that sends nothing.
+            LinuxSocketOptions.SetDeferAccept(socket, Math.Max(1, (int)Math.Ceiling(_config.Settings.Timeouts.ClientHandshake.TotalSeconds)));
+        }
+
+        // Set before listen(): accepted sockets inherit them, and the receive buffer decides the window scale offered in the SYN-ACK.
+        if (_config.ReceiveBufferSize is { } receive)
+        {
+            socket.ReceiveBufferSize = receive;
+        }
+
+        if (_config.SendBufferSize is { } send)
+        {
+            socket.SendBufferSize = send;
+        }
+    }
+
+    public void StartAccepting()
+    {
+        foreach (Socket socket in _sockets)
+        {
+            _acceptLoops.Add(AcceptLoopAsync(socket));
+        }
+
+        _log.LogInformation("Listener {Listener} ({Supervisor}) accepting on {Addresses}, maxconn {MaxConn}",
+            Name, _config.Supervisor.Name, string.Join(", ", BoundEndPoints.Select(EndPoints.Format)), _config.MaxConn);
+    }
+
+    /// <summary>Installs the pipeline for new sessions; returns the previous one (running sessions keep it until they end).</summary>
+    public ListenerPipeline SwapPipeline(ListenerPipeline next) => Interlocked.Exchange(ref _pipeline, next);
+
+    private async Task AcceptLoopAsync(Socket listening)
+    {
+        CancellationToken stop = _stopAccepting.Token;
+        while (true)
+        {
+            try
+            {
+                // A full listener stops accepting: new clients wait in the kernel's backlog until a slot frees.
+                await _slots.WaitAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Socket client;
+            try
+            {
+                client = await listening.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                _slots.Release();
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _slots.Release();
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                // Out of file descriptors or memory: back off briefly instead of spinning on a failing accept.
+                _log.LogError("Listener {Listener} failed to accept: {Error}", Name, ex.SocketErrorCode);
+                try
+                {
+                    await Task.Delay(100, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            _ = RunSessionAsync(client);
+        }
+    }
+
+    /// <summary>The generic accept's second half: configure the socket, learn what the flags ask for, hand the session to the supervisor.</summary>
+    private async Task RunSessionAsync(Socket socket)
+    {
+        Interlocked.Increment(ref _totalSessions);
+        Interlocked.Increment(ref _activeSessions);
+        ListenerPipeline? pipeline = null;
+        Session? session = null;
+        AcceptedConnection? connection = null;
+        try
+        {
+            AcceptFlags flags = _config.Accept;
+            if ((flags & AcceptFlags.NoDelay) != 0)
+            {
+                socket.NoDelay = true;
+            }
+
+            if ((flags & AcceptFlags.KeepAlive) != 0)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            }
+
+            EndPoint peer = socket.RemoteEndPoint!;
+            EndPoint local = socket.LocalEndPoint!;
+            IPEndPoint? originalDestination = (flags & AcceptFlags.OriginalDestination) != 0 ? LinuxSocketOptions.GetOriginalDestination(socket) : null;
+            ProxyHeader? proxyHeader = null;
+            if ((flags & AcceptFlags.ProxyProtocol) != 0)
+            {
+                proxyHeader = await ReadProxyHeaderAsync(socket, peer, local).ConfigureAwait(false);
+                if (proxyHeader is null)
+                {
+                    return;
+                }
+            }
+
+            connection = new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, proxyHeader);
+            pipeline = AcquirePipeline();
+            session = new Session(_sessions.NextId(), connection, pipeline, _sessions.Stopping, _sessions.Aborted);
+            _sessions.Add(session);
+            await pipeline.Supervisor.RunAsync(session).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A supervisor that throws ends its own session only.
+            if (session is not null && !(ex is ObjectDisposedException && session.Aborted.IsCancellationRequested))
+            {
+                session.Log.TrySetTermination(SessionTermination.InternalError, $"{ex.GetType().Name}: {ex.Message}");
+                _log.LogError(ex, "Supervisor \"{Supervisor}\" failed in session {Session} of listener {Listener}", _config.Supervisor.Name, session.Id, Name);
+            }
+            else if (session is null)
+            {
+                _log.LogError(ex, "Accept failed on listener {Listener}", Name);
+            }
+        }
+        finally
+        {
+            socket.Dispose();
+            if (session is not null)
+            {
+                _sessions.Remove(session);
+                _sessionLog.LogInformation("{Line}", SessionLogFormatter.Format(session.Connection, session.Log, System.Diagnostics.Stopwatch.GetTimestamp()));
+            }
+
+            pipeline?.Release();
+            Interlocked.Decrement(ref _activeSessions);
+            _slots.Release();
+        }
+    }
+
+    private async Task<ProxyHeader?> ReadProxyHeaderAsync(Socket socket, EndPoint peer, EndPoint local)
+    {
+        TimeSpan deadline = _config.Settings.Timeouts.ClientHandshake;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_sessions.Aborted);
+        timeout.CancelAfter(deadline);
+        string failure;
+        try
+        {
+            return await ProxyProtocolReader.ReadAsync(socket, timeout.Token).ConfigureAwait(false);
+        }
+        catch (ProxyProtocolException ex)
+        {
+            failure = ex.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            failure = $"no complete PROXY header within {Units.Format(deadline)}";
+        }
+        catch (SocketException ex)
+        {
+            failure = $"socket error while reading the PROXY header: {ex.SocketErrorCode}";
+        }
+
+        var connection = new AcceptedConnection(socket, Name, _config.Accept, peer, local, null, null);
+        var log = new SessionLog { Termination = SessionTermination.HandshakeFailed, Detail = failure };
+        _sessionLog.LogWarning("{Line}", SessionLogFormatter.Format(connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
+        return null;
+    }
+
+    private ListenerPipeline AcquirePipeline()
+    {
+        while (true)
+        {
+            ListenerPipeline pipeline = Volatile.Read(ref _pipeline);
+            if (pipeline.TryAcquire())
+            {
+                return pipeline;
+            }
+        }
+    }
+
+    /// <summary>Closes the listening sockets; running sessions go on.</summary>
+    public async Task StopAcceptingAsync()
+    {
+        if (!_stopAccepting.IsCancellationRequested)
+        {
+            _stopAccepting.Cancel();
+            foreach (Socket socket in _sockets)
+            {
+                socket.Dispose();
+            }
+
+            await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAcceptingAsync().ConfigureAwait(false);
+        _stopAccepting.Dispose();
+    }
+}

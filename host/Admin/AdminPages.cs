@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using PluginProxy.Host.Accept;
+using PluginProxy.Host.Backends;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Plugins;
+
+namespace PluginProxy.Host.Admin;
+
+/// <summary>Renders the admin endpoint's pages from the host's live state.</summary>
+internal static class AdminPages
+{
+    public static AdminResponse Render(ProxyHost host, string target)
+    {
+        string path = target.Split('?', 2)[0];
+        return path switch
+        {
+            "/" => AdminResponse.Text(200, StatsHtml(host), "text/html; charset=utf-8"),
+            "/metrics" => AdminResponse.Text(200, Metrics(host), "text/plain; version=0.0.4; charset=utf-8"),
+            "/api/stats" => AdminResponse.Text(200, StatsJson(host), "application/json"),
+            "/health" => AdminResponse.Text(200, "ok\n"),
+            _ => AdminResponse.Text(404, $"Not found: {path}\nTry /, /metrics, /api/stats or /health\n"),
+        };
+    }
+
+    private static string StatsHtml(ProxyHost host)
+    {
+        var html = new StringBuilder();
+        html.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>PluginProxy statistics</title>");
+        html.Append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}")
+            .Append("td,th{border:1px solid #bbb;padding:.3em .7em;text-align:left}th{background:#eee}.up{color:#070}.down{color:#b00;font-weight:bold}</style>");
+        html.Append("</head><body><h1>PluginProxy statistics</h1>");
+        html.Append("<p>Started ").Append(host.StartedAt.ToString("u", CultureInfo.InvariantCulture))
+            .Append(", up ").Append(Uptime(host)).Append(", ").Append(host.Sessions.Count).Append(" session(s) running. ")
+            .Append("Configuration: <code>").Append(WebUtility.HtmlEncode(host.Config.FilePath)).Append("</code>. ")
+            .Append("Also: <a href=\"/metrics\">/metrics</a>, <a href=\"/api/stats\">/api/stats</a>.</p>");
+
+        html.Append("<h2>Listeners</h2><table><tr><th>name</th><th>supervisor</th><th>bound to</th><th>sessions</th><th>maxconn</th><th>total</th><th>backend</th></tr>");
+        foreach (Listener listener in host.Listeners)
+        {
+            html.Append("<tr><td>").Append(Encode(listener.Name)).Append("</td><td>").Append(Encode(listener.Config.Supervisor.Name))
+                .Append("</td><td>").Append(Encode(string.Join(", ", listener.BoundEndPoints.Select(EndPoints.Format))))
+                .Append("</td><td>").Append(listener.ActiveSessions).Append("</td><td>").Append(listener.Config.MaxConn)
+                .Append("</td><td>").Append(listener.TotalSessions).Append("</td><td>").Append(Encode(listener.Config.Backend?.Name ?? "-"))
+                .Append("</td></tr>");
+        }
+
+        html.Append("</table><h2>Backends</h2>");
+        foreach (Backend backend in host.Backends.Backends)
+        {
+            html.Append("<h3>").Append(Encode(backend.Name)).Append(" <small>(").Append(backend.Balance.ToString().ToLowerInvariant())
+                .Append(backend.Check is null ? ", no health check" : $", {backend.Check.Kind.ToString().ToLowerInvariant()} check").Append(")</small></h3>");
+            html.Append("<table><tr><th>server</th><th>address</th><th>weight</th><th>status</th><th>connections</th><th>total</th><th>failed connects</th></tr>");
+            foreach (Server server in backend.ServerStates)
+            {
+                html.Append("<tr><td>").Append(Encode(server.Name)).Append("</td><td>").Append(Encode(EndPoints.Format(server.Address)))
+                    .Append("</td><td>").Append(server.Weight).Append("</td><td class=\"").Append(server.IsUp ? "up\">UP" : "down\">DOWN")
+                    .Append(server.LastCheckFailure is { } why ? $" <small>({Encode(why)})</small>" : "")
+                    .Append("</td><td>").Append(server.ActiveConnections).Append("</td><td>").Append(server.TotalConnections)
+                    .Append("</td><td>").Append(server.FailedConnections).Append("</td></tr>");
+            }
+
+            html.Append("</table>");
+        }
+
+        html.Append("<h2>Plugins</h2><table><tr><th>plugin</th><th>version</th><th>SDK</th><th>supervisors</th><th>analyzers</th></tr>");
+        foreach (LoadedPlugin plugin in host.Plugins.Plugins.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            html.Append("<tr><td>").Append(Encode(plugin.Name)).Append("</td><td>").Append(plugin.Generation)
+                .Append("</td><td>").Append(plugin.SdkVersion?.ToString(2)).Append("</td><td>").Append(Encode(string.Join(", ", plugin.Supervisors.Keys)))
+                .Append("</td><td>").Append(Encode(string.Join(", ", plugin.Analyzers.Keys))).Append("</td></tr>");
+        }
+
+        html.Append("</table></body></html>\n");
+        return html.ToString();
+    }
+
+    private static string Uptime(ProxyHost host)
+    {
+        TimeSpan up = DateTimeOffset.UtcNow - host.StartedAt;
+        return up.TotalHours >= 1 ? $"{(int)up.TotalHours}h{up.Minutes:00}m" : up.TotalMinutes >= 1 ? $"{up.Minutes}m{up.Seconds:00}s" : $"{up.Seconds}s";
+    }
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Metrics(ProxyHost host)
+    {
+        var m = new StringBuilder();
+        m.Append("# HELP pluginproxy_listener_sessions_active Sessions running now.\n# TYPE pluginproxy_listener_sessions_active gauge\n");
+        foreach (Listener l in host.Listeners)
+        {
+            m.Append("pluginproxy_listener_sessions_active{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.ActiveSessions).Append('\n');
+        }
+
+        m.Append("# HELP pluginproxy_listener_sessions_total Sessions accepted since start.\n# TYPE pluginproxy_listener_sessions_total counter\n");
+        foreach (Listener l in host.Listeners)
+        {
+            m.Append("pluginproxy_listener_sessions_total{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.TotalSessions).Append('\n');
+        }
+
+        m.Append("# HELP pluginproxy_listener_maxconn The listener's maxconn.\n# TYPE pluginproxy_listener_maxconn gauge\n");
+        foreach (Listener l in host.Listeners)
+        {
+            m.Append("pluginproxy_listener_maxconn{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.Config.MaxConn).Append('\n');
+        }
+
+        AppendServerMetric(m, host, "pluginproxy_server_up", "gauge", "1 when the server is up, 0 when health checks took it down.", s => s.IsUp ? 1 : 0);
+        AppendServerMetric(m, host, "pluginproxy_server_connections_active", "gauge", "Connections open to the server now.", s => s.ActiveConnections);
+        AppendServerMetric(m, host, "pluginproxy_server_connections_total", "counter", "Connections made to the server since start.", s => s.TotalConnections);
+        AppendServerMetric(m, host, "pluginproxy_server_connect_failures_total", "counter", "Connection attempts to the server that failed.", s => s.FailedConnections);
+        return m.ToString();
+    }
+
+    private static void AppendServerMetric(StringBuilder m, ProxyHost host, string name, string type, string help, Func<Server, long> value)
+    {
+        m.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        foreach (Backend backend in host.Backends.Backends)
+        {
+            foreach (Server server in backend.ServerStates)
+            {
+                m.Append(name).Append("{backend=\"").Append(Label(backend.Name)).Append("\",server=\"").Append(Label(server.Name)).Append("\"} ")
+                    .Append(value(server)).Append('\n');
+            }
+        }
+    }
+
+    private static string Label(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+
+    private static string StatsJson(ProxyHost host)
+    {
+        var stats = new
+        {
+            started = host.StartedAt,
+            sessions = host.Sessions.Count,
+            listeners = host.Listeners.Select(l => new
+            {
+                name = l.Name,
+                supervisor = l.Config.Supervisor.Name,
+                bind = l.BoundEndPoints.Select(EndPoints.Format),
+                sessions = l.ActiveSessions,
+                maxconn = l.Config.MaxConn,
+                total = l.TotalSessions,
+                backend = l.Config.Backend?.Name,
+            }),
+            backends = host.Backends.Backends.Select(b => new
+            {
+                name = b.Name,
+                balance = b.Balance.ToString().ToLowerInvariant(),
+                servers = b.ServerStates.Select(s => new
+                {
+                    name = s.Name,
+                    address = EndPoints.Format(s.Address),
+                    weight = s.Weight,
+                    up = s.IsUp,
+                    connections = s.ActiveConnections,
+                    total = s.TotalConnections,
+                    failed = s.FailedConnections,
+                }),
+            }),
+            plugins = host.Plugins.Plugins.Select(p => new
+            {
+                name = p.Name,
+                version = p.Generation,
+                sdk = p.SdkVersion?.ToString(2),
+                supervisors = p.Supervisors.Keys,
+                analyzers = p.Analyzers.Keys,
+            }),
+        };
+        return JsonSerializer.Serialize(stats, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>A backend's servers and the balancing algorithm that picks among them. Picking allocates nothing.</summary>
+internal sealed class Backend : IBackend
+{
+    private readonly Server[] _servers;
+
+    // Round robin walks this precomputed, smoothly interleaved sequence of server indexes (each server appears
+    // weight times), so a pick is one atomic increment instead of a lock.
+    private readonly int[] _roundRobin;
+    private int _cursor = -1;
+
+    public Backend(BackendConfig config)
+    {
+        Name = config.Name;
+        Balance = config.Balance;
+        Timeouts = config.Timeouts;
+        Retries = config.Retries;
+        Check = config.Check;
+        _servers = config.Servers.Select(s => new Server(s, this)).ToArray();
+        _roundRobin = SmoothWeightedSequence(_servers.Select(s => s.Weight).ToArray());
+    }
+
+    public string Name { get; }
+
+    public BalanceAlgorithm Balance { get; }
+
+    public IReadOnlyList<IServer> Servers => _servers;
+
+    internal IReadOnlyList<Server> ServerStates => _servers;
+
+    public ProxyTimeouts Timeouts { get; }
+
+    public int Retries { get; }
+
+    public HealthCheckConfig? Check { get; }
+
+    public IServer? PickServer(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude = null)
+    {
+        switch (Balance)
+        {
+            case BalanceAlgorithm.LeastConn:
+                return PickLeastConnections(exclude);
+            case BalanceAlgorithm.Source when selection.Client is IPEndPoint client:
+                return PickByHash(HashAddress(client.Address), exclude);
+            case BalanceAlgorithm.Uri when selection.HashKey is { } key:
+                return PickByHash(HashString(key), exclude);
+            case BalanceAlgorithm.Random:
+                return PickByHash((uint)Random.Shared.Next(), exclude);
+            default:
+                return PickRoundRobin(exclude);
+        }
+    }
+
+    private static bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude) =>
+        server.IsUp && (exclude is null || !exclude.Contains(server));
+
+    private Server? PickRoundRobin(IReadOnlyCollection<IServer>? exclude)
+    {
+        for (int step = 0; step < _roundRobin.Length; step++)
+        {
+            uint position = (uint)Interlocked.Increment(ref _cursor);
+            Server candidate = _servers[_roundRobin[position % (uint)_roundRobin.Length]];
+            if (Eligible(candidate, exclude))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private Server? PickLeastConnections(IReadOnlyCollection<IServer>? exclude)
+    {
+        // Start the scan at a rotating offset so that ties are spread instead of always going to the first server.
+        int start = (int)((uint)Interlocked.Increment(ref _cursor) % (uint)_servers.Length);
+        Server? best = null;
+        for (int i = 0; i < _servers.Length; i++)
+        {
+            Server candidate = _servers[(start + i) % _servers.Length];
+            if (!Eligible(candidate, exclude))
+            {
+                continue;
+            }
+
+            // Compare active/weight without division: a.active * b.weight < b.active * a.weight.
+            if (best is null || (long)candidate.ActiveConnections * best.Weight < (long)best.ActiveConnections * candidate.Weight)
+            {
+                best = candidate;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Maps a hash onto the eligible servers in proportion to their weights.</summary>
+    private Server? PickByHash(uint hash, IReadOnlyCollection<IServer>? exclude)
+    {
+        long total = 0;
+        foreach (Server server in _servers)
+        {
+            if (Eligible(server, exclude))
+            {
+                total += server.Weight;
+            }
+        }
+
+        if (total == 0)
+        {
+            return null;
+        }
+
+        long point = hash % total;
+        foreach (Server server in _servers)
+        {
+            if (!Eligible(server, exclude))
+            {
+                continue;
+            }
+
+            point -= server.Weight;
+            if (point < 0)
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+
+    private static uint HashAddress(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        IPAddress normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        normalized.TryWriteBytes(bytes, out int written);
+        return Fnv1a(bytes[..written]);
+    }
+
+    private static uint HashString(string key)
+    {
+        uint hash = 2166136261;
+        foreach (char c in key)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        return Avalanche(hash);
+    }
+
+    private static uint Fnv1a(ReadOnlySpan<byte> bytes)
+    {
+        uint hash = 2166136261;
+        foreach (byte b in bytes)
+        {
+            hash = (hash ^ b) * 16777619;
+        }
+
+        return Avalanche(hash);
+    }
+
+    // FNV's low bits are weak for short keys that differ only at the end (addresses); mix them before the modulo.
+    private static uint Avalanche(uint h)
+    {
+        h ^= h >> 16;
+        h *= 0x7feb352d;
+        h ^= h >> 15;
+        h *= 0x846ca68b;
+        h ^= h >> 16;
+        return h;
+    }
+
+    /// <summary>
+    /// The order of nginx-style smooth weighted round robin, precomputed: weights 5,1,1 give a,a,b,a,c,a,a
+    /// rather than a,a,a,a,a,b,c.
+    /// </summary>
+    internal static int[] SmoothWeightedSequence(int[] weights)
+    {
+        int total = weights.Sum();
+        var sequence = new int[total];
+        var current = new int[weights.Length];
+        for (int n = 0; n < total; n++)
+        {
+            int best = 0;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                current[i] += weights[i];
+                if (current[i] > current[best])
+                {
+                    best = i;
+                }
+            }
+
+            current[best] -= total;
+            sequence[n] = best;
+        }
+
+        return sequence;
+    }
+}

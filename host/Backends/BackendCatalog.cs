@@ -1,0 +1,23 @@
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>The backends of one configuration version, by name.</summary>
+internal sealed class BackendCatalog : IBackendCatalog
+{
+    private readonly Dictionary<string, Backend> _byName;
+    private readonly List<Backend> _all;
+
+    public BackendCatalog(IEnumerable<BackendConfig> configs)
+    {
+        _all = configs.Select(c => new Backend(c)).ToList();
+        _byName = _all.ToDictionary(b => b.Name, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<IBackend> All => _all;
+
+    internal IReadOnlyList<Backend> Backends => _all;
+
+    public IBackend? Find(string name) => _byName.GetValueOrDefault(name);
+}

@@ -1,0 +1,131 @@
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Host.Configuration;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>
+/// Runs the health checks of the backends that have a <c>check</c>: every <c>interval</c>, a TCP connect or an HTTP GET
+/// per server; <c>fall</c> consecutive failures take a server down, <c>rise</c> consecutive successes bring it back.
+/// </summary>
+internal sealed class HealthChecker : IAsyncDisposable
+{
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+
+    public HealthChecker(BackendCatalog backends, ILogger log)
+    {
+        _log = log;
+        foreach (Backend backend in backends.Backends)
+        {
+            if (backend.Check is not { } check)
+            {
+                continue;
+            }
+
+            foreach (Server server in backend.ServerStates)
+            {
+                _loops.Add(Task.Run(() => RunAsync(server, check, _stop.Token)));
+            }
+        }
+    }
+
+    private async Task RunAsync(Server server, HealthCheckConfig check, CancellationToken stop)
+    {
+        int successes = 0;
+        int failures = 0;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                string? failure = await CheckOnceAsync(server, check, stop).ConfigureAwait(false);
+                if (failure is null)
+                {
+                    failures = 0;
+                    successes++;
+                    if (!server.IsUp && successes >= check.Rise)
+                    {
+                        server.SetUp(true);
+                        server.LastCheckFailure = null;
+                        _log.LogWarning("Server {Server} is UP ({Count} checks passed)", server, successes);
+                    }
+                }
+                else
+                {
+                    successes = 0;
+                    failures++;
+                    server.LastCheckFailure = failure;
+                    if (server.IsUp && failures >= check.Fall)
+                    {
+                        server.SetUp(false);
+                        _log.LogWarning("Server {Server} is DOWN ({Count} checks failed, last: {Reason})", server, failures, failure);
+                    }
+                }
+
+                await Task.Delay(check.Interval, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopping: the checks end with the configuration that started them.
+        }
+    }
+
+    /// <summary>Returns null when the server passed, else why it failed.</summary>
+    internal static async Task<string?> CheckOnceAsync(Server server, HealthCheckConfig check, CancellationToken stop)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(check.Timeout);
+        using var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
+            if (check.Kind == HealthCheckKind.Tcp)
+            {
+                return null;
+            }
+
+            string host = check.Host ?? server.Address.ToString();
+            byte[] request = Encoding.ASCII.GetBytes($"GET {check.Path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: PluginProxy-check\r\nConnection: close\r\n\r\n");
+            await socket.SendAsync(request, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            var buffer = new byte[64];
+            int filled = 0;
+            while (filled < 12)
+            {
+                int n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return "connection closed before a status line";
+                }
+
+                filled += n;
+            }
+
+            // "HTTP/1.x NNN"
+            string head = Encoding.ASCII.GetString(buffer, 0, filled);
+            if (!head.StartsWith("HTTP/1.", StringComparison.Ordinal) || head[8] != ' ' || !int.TryParse(head.AsSpan(9, 3), out int status))
+            {
+                return "not an HTTP response";
+            }
+
+            return status is >= 200 and < 400 ? null : $"HTTP status {status}";
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            return $"no answer within {check.Timeout.TotalMilliseconds:0}ms";
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode.ToString();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>The run-time state of one configured server: health, and the connections open to it.</summary>
+internal sealed class Server : IServer
+{
+    private volatile bool _isUp = true;
+    private int _activeConnections;
+    private long _totalConnections;
+    private long _failedConnections;
+
+    public Server(ServerConfig config, Backend backend)
+    {
+        Name = config.Name;
+        Address = config.EndPoint;
+        Weight = config.Weight;
+        Backend = backend;
+    }
+
+    public string Name { get; }
+
+    public IBackend Backend { get; }
+
+    public IPEndPoint Address { get; }
+
+    public int Weight { get; }
+
+    public bool IsUp => _isUp;
+
+    public int ActiveConnections => Volatile.Read(ref _activeConnections);
+
+    public long TotalConnections => Interlocked.Read(ref _totalConnections);
+
+    public long FailedConnections => Interlocked.Read(ref _failedConnections);
+
+    /// <summary>Why the last health check failed, or null.</summary>
+    public string? LastCheckFailure { get; set; }
+
+    /// <summary>Set by health checks.</summary>
+    public void SetUp(bool up) => _isUp = up;
+
+    public void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _activeConnections);
+        Interlocked.Increment(ref _totalConnections);
+    }
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _activeConnections);
+
+    public void ConnectionFailed() => Interlocked.Increment(ref _failedConnections);
+
+    public override string ToString() => $"{Backend.Name}/{Name}";
+}

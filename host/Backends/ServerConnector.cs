@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>
+/// Connects to a server of a backend: picks one, connects within <c>timeout_connect</c>, and on refusal, reset or
+/// timeout tries another (all servers in turn, then again from the start) until <c>retries</c> more attempts were made.
+/// </summary>
+internal sealed class ServerConnector : IServerConnector
+{
+    public async ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerSelection selection, CancellationToken cancellationToken)
+    {
+        List<IServer>? tried = null;
+        int failures = 0;
+        SessionTermination lastFailure = SessionTermination.NoServer;
+        string? detail = null;
+        for (int attempt = 0; attempt <= backend.Retries; attempt++)
+        {
+            IServer? picked = backend.PickServer(selection, tried);
+            if (picked is null && tried is { Count: > 0 })
+            {
+                // Every usable server was tried once: go round again.
+                tried.Clear();
+                picked = backend.PickServer(selection, null);
+            }
+
+            if (picked is not Server server)
+            {
+                detail ??= $"backend \"{backend.Name}\" has no server up";
+                break;
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(backend.Timeouts.Connect);
+            try
+            {
+                await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
+                return new ConnectResult(new TrackedServerConnection(socket, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                lastFailure = SessionTermination.ConnectTimeout;
+                detail = $"{server}: no answer within {backend.Timeouts.Connect.TotalMilliseconds:0}ms";
+            }
+            catch (SocketException ex)
+            {
+                lastFailure = SessionTermination.ServerRefused;
+                detail = $"{server}: {ex.SocketErrorCode}";
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            socket.Dispose();
+            server.ConnectionFailed();
+            failures++;
+            (tried ??= new List<IServer>(backend.Servers.Count)).Add(server);
+        }
+
+        return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail);
+    }
+}

@@ -1,0 +1,52 @@
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>The keys each table of proxy.toml accepts. Anything else is an error.</summary>
+internal static class ConfigKeys
+{
+    public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
+
+    public static readonly string[] Global = ["plugins", "scripts", "hot_reload", "admin", "grace"];
+
+    /// <summary>Timeouts that concern the client side: read from a listener, else from [defaults].</summary>
+    public static readonly string[] ListenerTimeouts = ["timeout_client", "timeout_request", "timeout_keep_alive", "timeout_client_hs"];
+
+    /// <summary>Timeouts that concern the server side: read from a backend, else from [defaults].</summary>
+    public static readonly string[] BackendTimeouts = ["timeout_connect", "timeout_server", "timeout_tunnel"];
+
+    public static readonly string[] ListenerSizes = ["max_request_head", "max_request_body", "buffer_size"];
+
+    public static readonly string[] Defaults =
+        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, "maxconn", "backlog", "retries", "balance"];
+
+    public static readonly string[] Listener =
+        ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
+         "request_analyzers", "response_analyzers", "forwardfor", "options", .. ListenerTimeouts, .. ListenerSizes];
+
+    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", .. BackendTimeouts];
+
+    public static readonly string[] Server = ["name", "address", "weight"];
+
+    public static readonly string[] Check = ["kind", "path", "host", "interval", "timeout", "rise", "fall"];
+
+    public static readonly IReadOnlyDictionary<string, Abstractions.AcceptFlags> AcceptFlagNames =
+        new Dictionary<string, Abstractions.AcceptFlags>(StringComparer.Ordinal)
+        {
+            ["nodelay"] = Abstractions.AcceptFlags.NoDelay,
+            ["keepalive"] = Abstractions.AcceptFlags.KeepAlive,
+            ["reuseport"] = Abstractions.AcceptFlags.ReusePort,
+            ["defer_accept"] = Abstractions.AcceptFlags.DeferAccept,
+            ["original_dst"] = Abstractions.AcceptFlags.OriginalDestination,
+            ["proxy_protocol"] = Abstractions.AcceptFlags.ProxyProtocol,
+            ["transparent"] = Abstractions.AcceptFlags.Transparent,
+        };
+
+    public static readonly IReadOnlyDictionary<string, Abstractions.BalanceAlgorithm> BalanceNames =
+        new Dictionary<string, Abstractions.BalanceAlgorithm>(StringComparer.Ordinal)
+        {
+            ["roundrobin"] = Abstractions.BalanceAlgorithm.RoundRobin,
+            ["leastconn"] = Abstractions.BalanceAlgorithm.LeastConn,
+            ["source"] = Abstractions.BalanceAlgorithm.Source,
+            ["uri"] = Abstractions.BalanceAlgorithm.Uri,
+            ["random"] = Abstractions.BalanceAlgorithm.Random,
+        };
+}

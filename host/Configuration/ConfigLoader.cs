@@ -1,0 +1,526 @@
+using System.Net;
+using PluginProxy.Abstractions;
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
+
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>
+/// Turns proxy.toml into a <see cref="ProxyConfig"/>, collecting every error with its <c>file:line:column</c>
+/// rather than stopping at the first. References to plugins are checked later, once plugins are loaded.
+/// </summary>
+internal static class ConfigLoader
+{
+    public static ProxyConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([new ConfigError(new SourceSpot(path, 1, 1), $"cannot read the configuration: {ex.Message}")]);
+        }
+
+        string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return Parse(text, path, baseDirectory);
+    }
+
+    public static ProxyConfig Parse(string text, string fileName, string baseDirectory)
+    {
+        var errors = new List<ConfigError>();
+        DocumentSyntax document = SyntaxParser.Parse(text, fileName, true);
+        if (document.HasErrors)
+        {
+            foreach (DiagnosticMessage message in document.Diagnostics)
+            {
+                if (message.Kind == DiagnosticMessageKind.Error)
+                {
+                    var spot = new SourceSpot(fileName, message.Span.Start.Line + 1, message.Span.Start.Column + 1);
+                    errors.Add(new ConfigError(spot, $"TOML syntax: {message.Message}"));
+                }
+            }
+
+            throw new ConfigException(errors);
+        }
+
+        TomlTableNode tree = TomlTreeBuilder.Build(document, fileName);
+        ProxyConfig config = Bind(new TableReader(tree, "the top level", errors), fileName, baseDirectory);
+        if (errors.Count > 0)
+        {
+            throw new ConfigException(errors.OrderBy(e => e.Where.Line).ThenBy(e => e.Where.Column).ToList());
+        }
+
+        return config;
+    }
+
+    private static ProxyConfig Bind(TableReader root, string fileName, string baseDirectory)
+    {
+        TableReader? globalTable = root.SubTable("global", "[global]");
+        TableReader? defaultsTable = root.SubTable("defaults", "[defaults]");
+        List<TableReader> listenerTables = root.TableArray("listener", "[[listener]]");
+        List<TableReader> backendTables = root.TableArray("backend", "[[backend]]");
+        root.RejectUnknownKeys(ConfigKeys.Root);
+
+        GlobalConfig global = BindGlobal(globalTable, root, baseDirectory);
+        Defaults defaults = BindDefaults(defaultsTable);
+
+        var backends = new List<BackendConfig>();
+        foreach (TableReader table in backendTables)
+        {
+            if (BindBackend(table, defaults) is { } backend)
+            {
+                if (backends.Find(b => b.Name == backend.Name) is { } first)
+                {
+                    table.Error(table.SpotOf("name"), $"backend \"{backend.Name}\" is already defined at {first.Spot}; backend names must be unique");
+                }
+                else
+                {
+                    backends.Add(backend);
+                }
+            }
+        }
+
+        var listeners = new List<ListenerConfig>();
+        foreach (TableReader table in listenerTables)
+        {
+            if (BindListener(table, defaults) is { } listener)
+            {
+                if (listeners.Find(l => l.Name == listener.Name) is { } first)
+                {
+                    table.Error(table.SpotOf("name"), $"listener \"{listener.Name}\" is already defined at {first.Spot}; listener names must be unique");
+                }
+                else
+                {
+                    listeners.Add(listener);
+                }
+            }
+        }
+
+        if (listenerTables.Count == 0)
+        {
+            root.Error(root.Spot, "no [[listener]] is defined; add one, for example: [[listener]] name = \"web\" bind = [\"127.0.0.1:8080\"] supervisor = \"tcp\" backend = \"app\"");
+        }
+
+        CheckBackendReferences(root, listeners, backends);
+        CheckBindConflicts(root, listeners);
+
+        return new ProxyConfig
+        {
+            FilePath = fileName,
+            BaseDirectory = baseDirectory,
+            Global = global,
+            Listeners = listeners,
+            Backends = backends,
+        };
+    }
+
+    private static void CheckBackendReferences(TableReader root, List<ListenerConfig> listeners, List<BackendConfig> backends)
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ListenerConfig listener in listeners)
+        {
+            if (listener.Backend is not { } reference)
+            {
+                continue;
+            }
+
+            used.Add(reference.Name);
+            if (backends.Find(b => b.Name == reference.Name) is null)
+            {
+                string? suggestion = TableReader.Suggest(reference.Name, backends.Select(b => b.Name));
+                string hint = backends.Count == 0 ? "no [[backend]] is defined"
+                    : suggestion is not null ? $"did you mean \"{suggestion}\"?"
+                    : $"defined backends: {string.Join(", ", backends.Select(b => $"\"{b.Name}\""))}";
+                root.Error(reference.Spot, $"listener \"{listener.Name}\" names backend \"{reference.Name}\", which is not defined; {hint}");
+            }
+        }
+
+        foreach (BackendConfig backend in backends)
+        {
+            if (!used.Contains(backend.Name))
+            {
+                root.Error(backend.Spot, $"backend \"{backend.Name}\" is not reachable: no listener names it in `backend`; remove it or point a listener at it");
+            }
+        }
+    }
+
+    private static void CheckBindConflicts(TableReader root, List<ListenerConfig> listeners)
+    {
+        var seen = new Dictionary<IPEndPoint, (string Listener, SourceSpot Spot)>();
+        foreach (ListenerConfig listener in listeners)
+        {
+            foreach (BindAddress bind in listener.Binds)
+            {
+                if (bind.EndPoint.Port == 0)
+                {
+                    continue; // Ephemeral ports never collide.
+                }
+
+                if (seen.TryGetValue(bind.EndPoint, out var first))
+                {
+                    root.Error(bind.Spot, $"{EndPoints.Format(bind.EndPoint)} is already bound by listener \"{first.Listener}\" at {first.Spot}");
+                }
+                else
+                {
+                    seen[bind.EndPoint] = (listener.Name, bind.Spot);
+                }
+            }
+        }
+    }
+
+    private static GlobalConfig BindGlobal(TableReader? table, TableReader root, string baseDirectory)
+    {
+        if (table is null)
+        {
+            return new GlobalConfig
+            {
+                PluginsDirectory = Path.Combine(baseDirectory, "plugins", "bin"),
+                PluginsSpot = root.Spot,
+                ScriptsDirectory = Path.Combine(baseDirectory, "scripts"),
+                HotReload = false,
+            };
+        }
+
+        SourceSpot pluginsSpot = table.SpotOf("plugins");
+        string plugins = table.String("plugins", what: "a folder path") ?? Path.Combine("plugins", "bin");
+        string scripts = table.String("scripts", what: "a folder path") ?? "scripts";
+        bool hotReload = table.Bool("hot_reload") ?? false;
+        IPEndPoint? admin = null;
+        if (table.SpottedString("admin", what: "an address such as \"127.0.0.1:8404\"") is { } adminText)
+        {
+            if (EndPoints.TryParse(adminText.Value, forBind: true, out admin, out string? problem) is false)
+            {
+                table.Error(adminText.Spot, $"`admin`: {problem}");
+            }
+        }
+
+        TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
+        table.RejectUnknownKeys(ConfigKeys.Global);
+        return new GlobalConfig
+        {
+            PluginsDirectory = Path.GetFullPath(plugins, baseDirectory),
+            PluginsSpot = pluginsSpot,
+            ScriptsDirectory = Path.GetFullPath(scripts, baseDirectory),
+            HotReload = hotReload,
+            Admin = admin,
+            Grace = grace,
+        };
+    }
+
+    /// <summary>The values of [defaults], before listeners and backends override them.</summary>
+    private sealed class Defaults
+    {
+        public ProxyTimeouts Timeouts { get; init; } = new();
+        public int MaxRequestHead { get; init; } = 16384;
+        public long? MaxRequestBody { get; init; }
+        public int BufferSize { get; init; } = 65536;
+        public int MaxConn { get; init; } = 10000;
+        public int? Backlog { get; init; }
+        public int Retries { get; init; } = 3;
+        public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
+    }
+
+    private static Defaults BindDefaults(TableReader? table)
+    {
+        if (table is null)
+        {
+            return new Defaults();
+        }
+
+        var builtIn = new Defaults();
+        ProxyTimeouts timeouts = ReadTimeouts(table, builtIn.Timeouts, ConfigKeys.ListenerTimeouts);
+        timeouts = ReadTimeouts(table, timeouts, ConfigKeys.BackendTimeouts);
+        var defaults = new Defaults
+        {
+            Timeouts = timeouts,
+            MaxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? builtIn.MaxRequestHead),
+            MaxRequestBody = table.Size("max_request_body", 0, long.MaxValue),
+            BufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? builtIn.BufferSize),
+            MaxConn = (int)(table.Integer("maxconn", 1, 1_000_000) ?? builtIn.MaxConn),
+            Backlog = (int?)table.Integer("backlog", 1, 65535),
+            Retries = (int)(table.Integer("retries", 0, 100) ?? builtIn.Retries),
+            Balance = ReadBalance(table) ?? builtIn.Balance,
+        };
+        table.RejectUnknownKeys(ConfigKeys.Defaults);
+        return defaults;
+    }
+
+    private static BalanceAlgorithm? ReadBalance(TableReader table)
+    {
+        if (table.SpottedString("balance", what: "one of roundrobin, leastconn, source, uri, random") is not { } balance)
+        {
+            return null;
+        }
+
+        if (ConfigKeys.BalanceNames.TryGetValue(balance.Value, out BalanceAlgorithm algorithm))
+        {
+            return algorithm;
+        }
+
+        table.Error(balance.Spot, $"`balance` \"{balance.Value}\" is unknown; use one of {string.Join(", ", ConfigKeys.BalanceNames.Keys)}");
+        return null;
+    }
+
+    private static ProxyTimeouts ReadTimeouts(TableReader table, ProxyTimeouts inherited, string[] keys)
+    {
+        ProxyTimeouts result = inherited;
+        foreach (string key in keys)
+        {
+            if (table.Duration(key) is not { } value)
+            {
+                continue;
+            }
+
+            result = key switch
+            {
+                "timeout_connect" => result with { Connect = value },
+                "timeout_client" => result with { Client = value },
+                "timeout_server" => result with { Server = value },
+                "timeout_tunnel" => result with { Tunnel = value },
+                "timeout_request" => result with { Request = value },
+                "timeout_keep_alive" => result with { KeepAlive = value },
+                "timeout_client_hs" => result with { ClientHandshake = value },
+                _ => result,
+            };
+        }
+
+        return result;
+    }
+
+    /// <summary>Reports a timeout written on the wrong side (a server timeout in a listener), which would otherwise be ignored.</summary>
+    private static void RejectMisplacedTimeouts(TableReader table, string[] wrongSide, string rightPlace)
+    {
+        foreach (string key in wrongSide)
+        {
+            if (table.Table.Find(key) is { } entry)
+            {
+                entry.Used = true;
+                table.Error(entry.KeySpot, $"`{key}` does not apply to {table.DisplayName}; set it in {rightPlace} or in [defaults]");
+            }
+        }
+    }
+
+    private static ListenerConfig? BindListener(TableReader table, Defaults defaults)
+    {
+        string? name = table.String("name", required: true, what: "a name such as \"web\"");
+        table.DisplayName = name is null ? "[[listener]]" : $"listener \"{name}\"";
+
+        var binds = new List<BindAddress>();
+        foreach ((string text, SourceSpot spot) in table.StringList("bind", required: true, what: "a list of addresses such as [\"127.0.0.1:8080\"]") ?? [])
+        {
+            if (EndPoints.TryParse(text, forBind: true, out IPEndPoint? endPoint, out string? problem))
+            {
+                binds.Add(new BindAddress(endPoint!, spot));
+            }
+            else
+            {
+                table.Error(spot, $"`bind`: {problem}");
+            }
+        }
+
+        if (table.Has("bind") && binds.Count == 0 && table.StringList("bind") is { Count: 0 })
+        {
+            table.Error(table.SpotOf("bind"), "`bind` needs at least one address");
+        }
+
+        (string Value, SourceSpot Spot)? supervisor = table.SpottedString("supervisor", required: true, what: "tcp, http, https, a plugin's supervisor name, or a .csx path");
+
+        AcceptFlags accept = AcceptFlags.None;
+        foreach ((string flag, SourceSpot spot) in table.StringList("accept", what: "a list of accept flags") ?? [])
+        {
+            if (ConfigKeys.AcceptFlagNames.TryGetValue(flag, out AcceptFlags value))
+            {
+                accept |= value;
+            }
+            else
+            {
+                string? suggestion = TableReader.Suggest(flag, ConfigKeys.AcceptFlagNames.Keys);
+                table.Error(spot, $"`accept` flag \"{flag}\" is unknown; " + (suggestion is not null ? $"did you mean \"{suggestion}\"?" : $"use {string.Join(", ", ConfigKeys.AcceptFlagNames.Keys)}"));
+            }
+        }
+
+        int maxConn = (int)(table.Integer("maxconn", 1, 1_000_000) ?? defaults.MaxConn);
+        int backlog = (int)(table.Integer("backlog", 1, 65535) ?? defaults.Backlog ?? Math.Min(maxConn, 4096));
+        int? receiveBuffer = (int?)table.Size("rcvbuf", 1024, 64 << 20);
+        int? sendBuffer = (int?)table.Size("sndbuf", 1024, 64 << 20);
+        (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", what: "a backend name");
+        List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
+        List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
+        bool forwardFor = table.Bool("forwardfor") ?? false;
+        ProxyTimeouts timeouts = ReadTimeouts(table, defaults.Timeouts, ConfigKeys.ListenerTimeouts);
+        int maxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? defaults.MaxRequestHead);
+        long? maxRequestBody = table.Size("max_request_body", 0, long.MaxValue) ?? defaults.MaxRequestBody;
+        int bufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? defaults.BufferSize);
+        Dictionary<string, object?> options = table.SubTable("options", $"{table.DisplayName} options") is { } optionsTable
+            ? optionsTable.TakeRest(_ => true)
+            : new Dictionary<string, object?>();
+        RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
+        table.RejectUnknownKeys(ConfigKeys.Listener);
+
+        if (name is null || supervisor is null || binds.Count == 0)
+        {
+            return null;
+        }
+
+        return new ListenerConfig
+        {
+            Name = name,
+            Spot = table.Spot,
+            Binds = binds,
+            Supervisor = new Named(supervisor.Value.Value, supervisor.Value.Spot),
+            Accept = accept,
+            MaxConn = maxConn,
+            Backlog = backlog,
+            ReceiveBufferSize = receiveBuffer,
+            SendBufferSize = sendBuffer,
+            Backend = backend is { } b ? new Named(b.Value, b.Spot) : null,
+            RequestAnalyzers = requestAnalyzers,
+            ResponseAnalyzers = responseAnalyzers,
+            Settings = new ListenerSettings
+            {
+                Name = name,
+                Supervisor = supervisor.Value.Value,
+                DefaultBackend = backend?.Value,
+                Timeouts = timeouts,
+                MaxRequestHead = maxRequestHead,
+                MaxRequestBody = maxRequestBody,
+                BufferSize = bufferSize,
+                ForwardFor = forwardFor,
+                Options = options,
+            },
+        };
+    }
+
+    private static List<Named> ReadNames(TableReader table, string key)
+    {
+        var names = new List<Named>();
+        foreach ((string value, SourceSpot spot) in table.StringList(key, what: "a list of analyzer names or .csx paths") ?? [])
+        {
+            if (value.Length == 0)
+            {
+                table.Error(spot, $"`{key}` holds an empty name");
+            }
+            else
+            {
+                names.Add(new Named(value, spot));
+            }
+        }
+
+        return names;
+    }
+
+    private static BackendConfig? BindBackend(TableReader table, Defaults defaults)
+    {
+        string? name = table.String("name", required: true, what: "a name such as \"app\"");
+        table.DisplayName = name is null ? "[[backend]]" : $"backend \"{name}\"";
+        BalanceAlgorithm balance = ReadBalance(table) ?? defaults.Balance;
+        int retries = (int)(table.Integer("retries", 0, 100) ?? defaults.Retries);
+        ProxyTimeouts timeouts = ReadTimeouts(table, defaults.Timeouts, ConfigKeys.BackendTimeouts);
+
+        bool hasServers = table.Has("servers");
+        var servers = new List<ServerConfig>();
+        foreach (TableReader serverTable in table.TableArray("servers", $"a server of {table.DisplayName}"))
+        {
+            if (BindServer(serverTable) is { } server)
+            {
+                if (servers.Find(s => s.Name == server.Name) is { } first)
+                {
+                    serverTable.Error(serverTable.SpotOf("name"), $"server \"{server.Name}\" is already defined in {table.DisplayName} at {first.Spot}");
+                }
+                else
+                {
+                    servers.Add(server);
+                }
+            }
+        }
+
+        if (!hasServers)
+        {
+            table.Error(table.Spot, $"{table.DisplayName} needs `servers`, for example: servers = [{{ name = \"a\", address = \"127.0.0.1:9001\" }}]");
+        }
+        else if (servers.Count == 0 && table.Table.Find("servers")?.Value is TomlArrayNode { Items.Count: 0 })
+        {
+            table.Error(table.SpotOf("servers"), $"{table.DisplayName} has no server; add at least one {{ name = \"a\", address = \"127.0.0.1:9001\" }}");
+        }
+
+        HealthCheckConfig? check = table.SubTable("check", $"the check of {table.DisplayName}") is { } checkTable ? BindCheck(checkTable) : null;
+        RejectMisplacedTimeouts(table, ConfigKeys.ListenerTimeouts, "the listener");
+        table.RejectUnknownKeys(ConfigKeys.Backend);
+        if (name is null)
+        {
+            return null;
+        }
+
+        return new BackendConfig
+        {
+            Name = name,
+            Spot = table.SpotOf("name"),
+            Balance = balance,
+            Servers = servers,
+            Check = check,
+            Timeouts = timeouts,
+            Retries = retries,
+        };
+    }
+
+    private static ServerConfig? BindServer(TableReader table)
+    {
+        SourceSpot spot = table.Spot;
+        string? name = table.String("name", required: true, what: "a name such as \"a\"");
+        (string Value, SourceSpot Spot)? address = table.SpottedString("address", required: true, what: "an address such as \"127.0.0.1:9001\"");
+        int weight = (int)(table.Integer("weight", 1, 256) ?? 1);
+        table.RejectUnknownKeys(ConfigKeys.Server);
+        if (name is null || address is null)
+        {
+            return null;
+        }
+
+        if (!EndPoints.TryParse(address.Value.Value, forBind: false, out IPEndPoint? endPoint, out string? problem))
+        {
+            table.Error(address.Value.Spot, $"server \"{name}\" `address`: {problem}");
+            return null;
+        }
+
+        return new ServerConfig { Name = name, Address = address.Value.Value, EndPoint = endPoint!, Weight = weight, Spot = spot };
+    }
+
+    private static HealthCheckConfig BindCheck(TableReader table)
+    {
+        HealthCheckKind kind = HealthCheckKind.Tcp;
+        if (table.SpottedString("kind", what: "\"tcp\" or \"http\"") is { } kindText)
+        {
+            switch (kindText.Value)
+            {
+                case "tcp": kind = HealthCheckKind.Tcp; break;
+                case "http": kind = HealthCheckKind.Http; break;
+                default: table.Error(kindText.Spot, $"check `kind` \"{kindText.Value}\" is unknown; use \"tcp\" or \"http\""); break;
+            }
+        }
+
+        (string Value, SourceSpot Spot)? path = table.SpottedString("path", what: "a path such as \"/health\"");
+        if (path is { } p && !p.Value.StartsWith('/'))
+        {
+            table.Error(p.Spot, $"check `path` must start with '/', not \"{p.Value}\"");
+        }
+
+        if (path is not null && kind != HealthCheckKind.Http)
+        {
+            table.Error(path.Value.Spot, "check `path` needs kind = \"http\"");
+        }
+
+        var check = new HealthCheckConfig
+        {
+            Kind = kind,
+            Path = path?.Value ?? "/",
+            Host = table.String("host", what: "a Host header value"),
+            Interval = table.Duration("interval", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(2),
+            Timeout = table.Duration("timeout", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(2),
+            Rise = (int)(table.Integer("rise", 1, 100) ?? 2),
+            Fall = (int)(table.Integer("fall", 1, 100) ?? 3),
+        };
+        table.RejectUnknownKeys(ConfigKeys.Check);
+        return check;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>Parses <c>host:port</c> notations: <c>127.0.0.1:80</c>, <c>[::1]:80</c>, <c>*:80</c>, <c>localhost:80</c>.</summary>
+internal static class EndPoints
+{
+    public static bool TryParse(string text, bool forBind, out IPEndPoint? endPoint, out string? error)
+    {
+        endPoint = null;
+        error = null;
+        string host;
+        string portText;
+        if (text.StartsWith('['))
+        {
+            int close = text.IndexOf(']');
+            if (close < 0 || close + 1 >= text.Length || text[close + 1] != ':')
+            {
+                error = $"\"{text}\" is not an address; write an IPv6 address as \"[::1]:8080\"";
+                return false;
+            }
+
+            host = text[1..close];
+            portText = text[(close + 2)..];
+        }
+        else
+        {
+            int colon = text.LastIndexOf(':');
+            if (colon < 0 || text.IndexOf(':') != colon)
+            {
+                error = colon < 0
+                    ? $"\"{text}\" has no port; write \"host:port\", for example \"127.0.0.1:8080\""
+                    : $"\"{text}\" is ambiguous; write an IPv6 address in brackets: \"[::1]:8080\"";
+                return false;
+            }
+
+            host = text[..colon];
+            portText = text[(colon + 1)..];
+        }
+
+        int minPort = forBind ? 0 : 1;
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port < minPort || port > 65535)
+        {
+            error = $"\"{text}\" has an invalid port \"{portText}\"; a port is a number from {minPort} to 65535";
+            return false;
+        }
+
+        if (forBind && (host is "" or "*"))
+        {
+            endPoint = new IPEndPoint(IPAddress.Any, port);
+            return true;
+        }
+
+        if (IPAddress.TryParse(host, out IPAddress? address))
+        {
+            endPoint = new IPEndPoint(address, port);
+            return true;
+        }
+
+        if (host.Length == 0 || Uri.CheckHostName(host) != UriHostNameType.Dns)
+        {
+            error = $"\"{text}\" has an invalid host \"{host}\"";
+            return false;
+        }
+
+        try
+        {
+            IPAddress[] addresses = Dns.GetHostAddresses(host);
+            IPAddress? chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            if (chosen is null)
+            {
+                error = $"\"{host}\" resolves to no address";
+                return false;
+            }
+
+            endPoint = new IPEndPoint(chosen, port);
+            return true;
+        }
+        catch (SocketException ex)
+        {
+            error = $"\"{host}\" cannot be resolved ({ex.Message})";
+            return false;
+        }
+    }
+
+    /// <summary>Formats an endpoint the way the configuration writes it.</summary>
+    public static string Format(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip when ip.Address.IsIPv4MappedToIPv6 =>
+            $"{ip.Address.MapToIPv4()}:{ip.Port}",
+        IPEndPoint ip => ip.ToString(),
+        null => "-",
+        _ => endPoint.ToString() ?? "-",
+    };
+}

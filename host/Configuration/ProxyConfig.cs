@@ -1,0 +1,134 @@
+using System.Net;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>A name written in the configuration, with where it was written (for cross-reference errors).</summary>
+internal readonly record struct Named(string Name, SourceSpot Spot);
+
+/// <summary>One validated proxy.toml, bound to typed settings. Immutable once loaded.</summary>
+internal sealed class ProxyConfig
+{
+    public required string FilePath { get; init; }
+
+    /// <summary>The absolute folder of the configuration file; relative paths in it resolve from here.</summary>
+    public required string BaseDirectory { get; init; }
+
+    public required GlobalConfig Global { get; init; }
+
+    public required IReadOnlyList<ListenerConfig> Listeners { get; init; }
+
+    public required IReadOnlyList<BackendConfig> Backends { get; init; }
+}
+
+internal sealed class GlobalConfig
+{
+    /// <summary>Absolute path of the plugins folder.</summary>
+    public required string PluginsDirectory { get; init; }
+
+    public required SourceSpot PluginsSpot { get; init; }
+
+    /// <summary>Absolute path of the base folder for relative .csx paths.</summary>
+    public required string ScriptsDirectory { get; init; }
+
+    public bool HotReload { get; init; }
+
+    /// <summary>Where the stats page, metrics and runtime API listen, or null for none.</summary>
+    public IPEndPoint? Admin { get; init; }
+
+    /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+internal sealed record BindAddress(IPEndPoint EndPoint, SourceSpot Spot);
+
+internal sealed class ListenerConfig
+{
+    public required string Name { get; init; }
+
+    public required SourceSpot Spot { get; init; }
+
+    public required IReadOnlyList<BindAddress> Binds { get; init; }
+
+    public required Named Supervisor { get; init; }
+
+    public AcceptFlags Accept { get; init; }
+
+    public int MaxConn { get; init; }
+
+    public int Backlog { get; init; }
+
+    /// <summary><c>rcvbuf</c> / <c>sndbuf</c>: kernel buffer sizes set on accepted sockets, or null for the system default.</summary>
+    public int? ReceiveBufferSize { get; init; }
+
+    public int? SendBufferSize { get; init; }
+
+    public Named? Backend { get; init; }
+
+    public required IReadOnlyList<Named> RequestAnalyzers { get; init; }
+
+    public required IReadOnlyList<Named> ResponseAnalyzers { get; init; }
+
+    /// <summary>The settings handed to the supervisor with each session.</summary>
+    public required ListenerSettings Settings { get; init; }
+}
+
+internal sealed class BackendConfig
+{
+    public required string Name { get; init; }
+
+    public required SourceSpot Spot { get; init; }
+
+    public BalanceAlgorithm Balance { get; init; }
+
+    public required IReadOnlyList<ServerConfig> Servers { get; init; }
+
+    public HealthCheckConfig? Check { get; init; }
+
+    public required ProxyTimeouts Timeouts { get; init; }
+
+    public int Retries { get; init; }
+}
+
+internal sealed class ServerConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>The address as written.</summary>
+    public required string Address { get; init; }
+
+    /// <summary>The address resolved at load time.</summary>
+    public required IPEndPoint EndPoint { get; init; }
+
+    public int Weight { get; init; } = 1;
+
+    public required SourceSpot Spot { get; init; }
+}
+
+internal enum HealthCheckKind
+{
+    /// <summary>A TCP connect succeeds.</summary>
+    Tcp,
+
+    /// <summary>An HTTP GET of the check path answers 2xx or 3xx.</summary>
+    Http,
+}
+
+internal sealed class HealthCheckConfig
+{
+    public HealthCheckKind Kind { get; init; }
+
+    public string Path { get; init; } = "/";
+
+    public string? Host { get; init; }
+
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive successes that bring a down server up.</summary>
+    public int Rise { get; init; } = 2;
+
+    /// <summary>Consecutive failures that take an up server down.</summary>
+    public int Fall { get; init; } = 3;
+}

@@ -1,0 +1,217 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Host.Plugins;
+
+/// <summary>
+/// One version of one plugin, loaded into its own unloadable load context, with the supervisors and analyzers it provides
+/// already built. Listener pipelines hold references to it; once it is retired and the last reference is dropped,
+/// its services are disposed and its load context unloaded.
+/// </summary>
+internal sealed class LoadedPlugin : RefCounted
+{
+    /// <summary>The types whose assemblies the host and every plugin share, so that both agree on interface identity.</summary>
+    private static readonly Type[] SharedTypes =
+    [
+        typeof(IPlugin),
+        typeof(IServiceCollection),
+        typeof(ServiceProvider),
+        typeof(ILogger),
+        typeof(ILoggerFactory),
+    ];
+
+    private readonly ILogger _log;
+    private PluginLoader? _loader;
+    private ServiceProvider? _services;
+    private Dictionary<string, IProtocolSupervisor> _supervisors;
+    private Dictionary<string, IFlowAnalyzer> _analyzers;
+
+    private LoadedPlugin(string name, int generation, string assemblyPath, Version? sdkVersion, PluginLoader loader, ServiceProvider services,
+        Dictionary<string, IProtocolSupervisor> supervisors, Dictionary<string, IFlowAnalyzer> analyzers, ILogger log)
+    {
+        Name = name;
+        Generation = generation;
+        AssemblyPath = assemblyPath;
+        _loader = loader;
+        _services = services;
+        _supervisors = supervisors;
+        _analyzers = analyzers;
+        _log = log;
+        LoadContext = new WeakReference(loader.LoadContext);
+        SdkVersion = sdkVersion;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Counts the versions of this plugin loaded by this process, from 1.</summary>
+    public int Generation { get; }
+
+    public string AssemblyPath { get; }
+
+    public Version? SdkVersion { get; }
+
+    /// <summary>The plugin's load context, weakly held, so tests and the leak check can see whether it was collected.</summary>
+    public WeakReference LoadContext { get; }
+
+    public IReadOnlyDictionary<string, IProtocolSupervisor> Supervisors => _supervisors;
+
+    public IReadOnlyDictionary<string, IFlowAnalyzer> Analyzers => _analyzers;
+
+    /// <summary>Loads the plugin in <paramref name="folder"/> (<c>&lt;Name&gt;/&lt;Name&gt;.dll</c>) and builds what it provides.</summary>
+    /// <exception cref="PluginLoadException">The folder holds no usable plugin; the message says why.</exception>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static LoadedPlugin Load(string folder, int generation, PluginHostServices host)
+    {
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
+        string assemblyPath = Path.Combine(folder, name + ".dll");
+        if (!File.Exists(assemblyPath))
+        {
+            throw new PluginLoadException(folder, $"no {name}.dll in this plugin folder; a plugin folder holds <Name>/<Name>.dll and its dependencies");
+        }
+
+        Version? sdk;
+        try
+        {
+            sdk = SdkCompatibility.ReadReferencedSdkVersion(assemblyPath);
+        }
+        catch (Exception ex) when (ex is BadImageFormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new PluginLoadException(assemblyPath, $"is not a loadable .NET assembly ({ex.Message})", ex);
+        }
+
+        if (SdkCompatibility.Check(sdk) is { } incompatible)
+        {
+            throw new PluginLoadException(assemblyPath, $"refused: {incompatible}");
+        }
+
+        PluginLoader loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config =>
+        {
+            config.IsUnloadable = true;
+            // Read the files into memory: the files on disk may then be replaced at any time (a mapped file that is
+            // overwritten crashes the process).
+            config.LoadInMemory = true;
+        });
+
+        ServiceProvider? services = null;
+        try
+        {
+            Assembly assembly = loader.LoadDefaultAssembly();
+            IPlugin entry = CreateEntryPoint(assembly, assemblyPath);
+            var collection = new ServiceCollection();
+            host.AddTo(collection);
+            var builder = new PluginBuilder(name, collection);
+            entry.Configure(builder);
+            foreach ((_, Type type) in builder.Supervisors)
+            {
+                collection.AddSingleton(type);
+            }
+
+            foreach ((_, Type type) in builder.Analyzers)
+            {
+                collection.AddSingleton(type);
+            }
+
+            services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+
+            // Build everything now: a plugin whose types cannot be built is refused at load, not at its first session.
+            var supervisors = new Dictionary<string, IProtocolSupervisor>(StringComparer.Ordinal);
+            foreach ((string providedName, Type type) in builder.Supervisors)
+            {
+                supervisors[providedName] = (IProtocolSupervisor)services.GetRequiredService(type);
+            }
+
+            var analyzers = new Dictionary<string, IFlowAnalyzer>(StringComparer.Ordinal);
+            foreach ((string providedName, Type type) in builder.Analyzers)
+            {
+                analyzers[providedName] = (IFlowAnalyzer)services.GetRequiredService(type);
+            }
+
+            if (supervisors.Count == 0 && analyzers.Count == 0)
+            {
+                throw new PluginLoadException(assemblyPath, "provides nothing: its Configure announced no supervisor and no analyzer");
+            }
+
+            ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
+            return new LoadedPlugin(name, generation, assemblyPath, sdk, loader, services, supervisors, analyzers, log);
+        }
+        catch (Exception ex)
+        {
+            services?.Dispose();
+            loader.Dispose();
+            if (ex is PluginLoadException)
+            {
+                throw;
+            }
+
+            Exception cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            throw new PluginLoadException(assemblyPath, $"failed to load: {cause.GetType().Name}: {cause.Message}", cause);
+        }
+    }
+
+    private static IPlugin CreateEntryPoint(Assembly assembly, string assemblyPath)
+    {
+        Type[] types;
+        try
+        {
+            types = assembly.GetExportedTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            throw new PluginLoadException(assemblyPath, $"types cannot be loaded: {ex.LoaderExceptions.FirstOrDefault()?.Message}", ex);
+        }
+
+        List<Type> entries = types.Where(t => typeof(IPlugin).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false }).ToList();
+        if (entries.Count == 0)
+        {
+            bool seesOtherSdk = types.Any(t => t.GetInterfaces().Any(i => i.FullName == typeof(IPlugin).FullName));
+            throw new PluginLoadException(assemblyPath, seesOtherSdk
+                ? $"implements {typeof(IPlugin).FullName} from its own copy of {SdkCompatibility.HostSdk.Name}; remove that copy from the plugin folder (reference the SDK with Private=false, ExcludeAssets=runtime)"
+                : $"has no public class implementing {typeof(IPlugin).FullName}");
+        }
+
+        if (entries.Count > 1)
+        {
+            throw new PluginLoadException(assemblyPath, $"has {entries.Count} classes implementing {nameof(IPlugin)} ({string.Join(", ", entries.Select(t => t.FullName))}); keep exactly one");
+        }
+
+        if (entries[0].GetConstructor(Type.EmptyTypes) is null)
+        {
+            throw new PluginLoadException(assemblyPath, $"{entries[0].FullName} needs a public parameterless constructor");
+        }
+
+        return (IPlugin)Activator.CreateInstance(entries[0])!;
+    }
+
+    protected override void OnReleased()
+    {
+        ServiceProvider? services = Interlocked.Exchange(ref _services, null);
+        PluginLoader? loader = Interlocked.Exchange(ref _loader, null);
+        _supervisors = new Dictionary<string, IProtocolSupervisor>();
+        _analyzers = new Dictionary<string, IFlowAnalyzer>();
+        try
+        {
+            // Disposing the provider disposes every singleton the plugin built: its timers, threads and handlers stop.
+            services?.Dispose();
+        }
+        catch (Exception ex)
+        {
+            // A plugin that fails to dispose must not stop the unload of the others.
+            _log.LogError(ex, "Plugin {Plugin} (version {Generation}) threw while being disposed", Name, Generation);
+        }
+
+        loader?.Dispose();
+        _log.LogInformation("Plugin {Plugin} version {Generation} unloaded", Name, Generation);
+    }
+
+    /// <summary>True once the load context was unloaded and collected.</summary>
+    public bool IsCollected => !LoadContext.IsAlive;
+
+    public override string ToString() => $"{Name} (version {Generation})";
+
+    internal AssemblyLoadContext? PeekLoadContext() => LoadContext.Target as AssemblyLoadContext;
+}

@@ -1,0 +1,210 @@
+using Microsoft.Extensions.Logging;
+using PluginProxy.Host.Accept;
+using PluginProxy.Host.Admin;
+using PluginProxy.Host.Backends;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Sessions;
+
+namespace PluginProxy.Host;
+
+/// <summary>
+/// The running proxy: plugins loaded, backends built, listeners bound and accepting, health checks and the admin
+/// endpoint started. Built from a validated configuration by <see cref="Build"/>.
+/// </summary>
+internal sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly PluginCatalog _plugins;
+    private readonly SessionRegistry _sessions = new();
+    private readonly List<Listener> _listeners = [];
+    private HealthChecker? _health;
+    private AdminServer? _admin;
+    private bool _stopped;
+
+    private ProxyHost(ProxyConfig config, ILoggerFactory loggers, PluginCatalog plugins, BackendCatalog backends)
+    {
+        Config = config;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("PluginProxy.Host");
+        _plugins = plugins;
+        Backends = backends;
+    }
+
+    public ProxyConfig Config { get; }
+
+    public BackendCatalog Backends { get; }
+
+    public IReadOnlyList<Listener> Listeners => _listeners;
+
+    public PluginCatalog Plugins => _plugins;
+
+    public SessionRegistry Sessions => _sessions;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Where the admin endpoint listens, once started.</summary>
+    public System.Net.IPEndPoint? AdminEndPoint => _admin?.EndPoint;
+
+    /// <summary>
+    /// Loads the plugins and resolves everything the configuration names. Nothing is bound yet, so <c>check</c> uses
+    /// this too. Every problem is reported at once.
+    /// </summary>
+    /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
+    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers)
+    {
+        var connector = new ServerConnector();
+        var plugins = new PluginCatalog(new PluginHostServices(loggers, connector));
+        var problems = new List<string>();
+        var folders = new List<string>();
+        if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
+        {
+            folders.Add(builtIn);
+        }
+
+        if (Directory.Exists(config.Global.PluginsDirectory))
+        {
+            folders.Add(config.Global.PluginsDirectory);
+        }
+        else
+        {
+            problems.Add(new ConfigError(config.Global.PluginsSpot,
+                $"the plugins folder {config.Global.PluginsDirectory} does not exist; build the plugins (dotnet build) or fix `plugins` in [global]").ToString());
+        }
+
+        foreach (PluginLoadException error in plugins.LoadFolders(folders))
+        {
+            problems.Add(error.Message);
+        }
+
+        var backends = new BackendCatalog(config.Backends);
+        var host = new ProxyHost(config, loggers, plugins, backends);
+        var errors = new List<ConfigError>();
+        foreach (ListenerConfig listenerConfig in config.Listeners)
+        {
+            if (ListenerPipeline.Build(listenerConfig, plugins, backends, errors) is { } pipeline)
+            {
+                host._listeners.Add(new Listener(listenerConfig, pipeline, host._sessions, loggers));
+            }
+        }
+
+        problems.AddRange(errors.Select(e => e.ToString()));
+        if (problems.Count > 0)
+        {
+            host.ReleaseEverything();
+            throw new StartupException(problems);
+        }
+
+        return host;
+    }
+
+    /// <summary>Binds every listener and the admin endpoint, then starts accepting and checking.</summary>
+    /// <exception cref="StartupException">Some address cannot be bound; nothing is left listening.</exception>
+    public void Start()
+    {
+        var problems = new List<string>();
+        foreach (Listener listener in _listeners)
+        {
+            try
+            {
+                listener.Bind();
+            }
+            catch (ListenerBindException ex)
+            {
+                problems.Add(ex.Message);
+            }
+        }
+
+        if (Config.Global.Admin is { } adminAddress)
+        {
+            try
+            {
+                _admin = new AdminServer(this, adminAddress, _loggers.CreateLogger("PluginProxy.Admin"));
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                problems.Add($"{Config.FilePath}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ex.SocketErrorCode}");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            foreach (Listener listener in _listeners)
+            {
+                listener.StopAcceptingAsync().GetAwaiter().GetResult();
+            }
+
+            _admin?.Dispose();
+            throw new StartupException(problems);
+        }
+
+        foreach (Listener listener in _listeners)
+        {
+            listener.StartAccepting();
+        }
+
+        _admin?.Start();
+        _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
+        _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
+            _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count,
+            _admin is null ? "" : $", admin on http://{EndPoints.Format(_admin.EndPoint)}/");
+    }
+
+    public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
+
+    /// <summary>
+    /// Stops accepting, lets running sessions finish for up to <paramref name="grace"/>, closes what is left, and
+    /// releases the plugins.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        foreach (Listener listener in _listeners)
+        {
+            await listener.StopAcceptingAsync().ConfigureAwait(false);
+        }
+
+        int running = _sessions.Count;
+        if (running > 0)
+        {
+            _log.LogInformation("Stopping: waiting up to {Grace} for {Count} session(s) to finish", Units.Format(grace), running);
+        }
+
+        int closed = await _sessions.DrainAsync(grace).ConfigureAwait(false);
+        if (closed > 0)
+        {
+            _log.LogWarning("Stopping: grace time over, closed {Count} session(s)", closed);
+        }
+
+        if (_health is not null)
+        {
+            await _health.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _admin?.Dispose();
+        ReleaseEverything();
+        _log.LogInformation("PluginProxy stopped");
+    }
+
+    private void ReleaseEverything()
+    {
+        foreach (Listener listener in _listeners)
+        {
+            listener.Pipeline.Retire();
+        }
+
+        _plugins.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        _sessions.Dispose();
+    }
+}

@@ -1,0 +1,136 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Tcp;
+
+/// <summary>
+/// The held phase of a tcp session: read client data into the request channel and run the listener's request
+/// analyzers in order until every one of them released it, within the request timeout and the read limit.
+/// </summary>
+internal static class RequestAnalysis
+{
+    /// <summary>True when the analyzers released the channel and the stream may go on to a server.</summary>
+    public static async ValueTask<bool> RunAsync(ProxyStream stream, Socket client, ILogger log)
+    {
+        ISession session = stream.Session;
+        Channel channel = stream.Request;
+        IReadOnlyList<IFlowAnalyzer> analyzers = session.RequestAnalyzers;
+        channel.Flags |= ChannelFlags.Hold;
+        int next = 0;
+        TimeSpan? deadline = HoldTimeout(analyzers, session.Listener.Timeouts.Request);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted);
+        if (deadline is { } limit)
+        {
+            timeout.CancelAfter(limit);
+        }
+
+        try
+        {
+            while (true)
+            {
+                // Analyzers that are done are not called again: resume with the one that asked for more data.
+                while (next < analyzers.Count)
+                {
+                    AnalyzerVerdict verdict;
+                    try
+                    {
+                        verdict = await analyzers[next].AnalyzeAsync(stream, channel, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{next + 1} threw {ex.GetType().Name}: {ex.Message}");
+                        log.LogError(ex, "Session {Session}: request analyzer #{Index} ({Type}) threw", session.Id, next + 1, analyzers[next].GetType().Name);
+                        return false;
+                    }
+
+                    if (verdict.Action == AnalyzerAction.NeedMoreData)
+                    {
+                        break;
+                    }
+
+                    if (verdict.Action == AnalyzerAction.Stop)
+                    {
+                        await SendReplyAsync(client, verdict.Reply!).ConfigureAwait(false);
+                        session.Log.TrySetTermination(SessionTermination.AnalyzerStopped, $"analyzer #{next + 1} stopped the stream ({verdict.Reply!.Status})");
+                        return false;
+                    }
+
+                    next++;
+                }
+
+                if (next == analyzers.Count)
+                {
+                    channel.Flags &= ~ChannelFlags.Hold;
+                    return true;
+                }
+
+                if (channel.InputEnded)
+                {
+                    session.Log.TrySetTermination(SessionTermination.ClientAborted, "the client closed before the analyzers released the request");
+                    return false;
+                }
+
+                if (channel.IsFull)
+                {
+                    session.Log.TrySetTermination(SessionTermination.BadRequest, $"the analyzers held {channel.Length} bytes, the read limit, without releasing them");
+                    return false;
+                }
+
+                Memory<byte> space = channel.GetAppendBuffer(channel.ReadLimit - channel.Length);
+                int n = await client.ReceiveAsync(space, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    // Let the analyzers decide once more with the close known: some can conclude on what they have.
+                    channel.Flags |= ChannelFlags.InputEnded;
+                }
+                else
+                {
+                    channel.Advance(n);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!session.Aborted.IsCancellationRequested)
+        {
+            session.Log.TrySetTermination(SessionTermination.RequestTimeout, $"the analyzers did not release the request within {deadline?.TotalMilliseconds:0}ms");
+            return false;
+        }
+        catch (SocketException ex)
+        {
+            session.Log.TrySetTermination(SessionTermination.ClientAborted, ex.SocketErrorCode.ToString());
+            return false;
+        }
+    }
+
+    /// <summary>The shortest timeout among the analyzers, each defaulting to the listener's request timeout.</summary>
+    private static TimeSpan? HoldTimeout(IReadOnlyList<IFlowAnalyzer> analyzers, TimeSpan? requestTimeout)
+    {
+        TimeSpan? shortest = null;
+        foreach (IFlowAnalyzer analyzer in analyzers)
+        {
+            if ((analyzer.Timeout ?? requestTimeout) is { } t && (shortest is null || t < shortest))
+            {
+                shortest = t;
+            }
+        }
+
+        return shortest;
+    }
+
+    private static async ValueTask SendReplyAsync(Socket client, AnalyzerReply reply)
+    {
+        if (reply.Body.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            await client.SendAsync(reply.Body, SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            // The client left already; the session ends either way.
+        }
+    }
+}

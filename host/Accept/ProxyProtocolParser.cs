@@ -81,8 +81,9 @@ internal static class ProxyProtocolParser
                 return ProxyParseStatus.Invalid;
             }
 
-            // A CR anywhere but before the LF, or a byte outside printable ASCII, can be refused early.
-            return FirstBadV1Byte(data, data.Length) is { } bad ? Fail(bad, out error) : ProxyParseStatus.NeedMore;
+            // A byte outside printable ASCII can be refused early, except a final CR that may precede the coming LF.
+            int checkedLength = data[^1] == '\r' ? data.Length - 1 : data.Length;
+            return FirstBadV1Byte(data, checkedLength) is { } bad ? Fail(bad, out error) : ProxyParseStatus.NeedMore;
         }
 
         if (lf == 0 || data[lf - 1] != '\r')

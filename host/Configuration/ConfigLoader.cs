@@ -83,9 +83,10 @@ internal static class ConfigLoader
         }
 
         var listeners = new List<ListenerConfig>();
+        var backendReferences = new List<(string Listener, Named Backend)>();
         foreach (TableReader table in listenerTables)
         {
-            if (BindListener(table, defaults) is { } listener)
+            if (BindListener(table, defaults, backendReferences) is { } listener)
             {
                 if (listeners.Find(l => l.Name == listener.Name) is { } first)
                 {
@@ -103,7 +104,7 @@ internal static class ConfigLoader
             root.Error(root.Spot, "no [[listener]] is defined; add one, for example: [[listener]] name = \"web\" bind = [\"127.0.0.1:8080\"] supervisor = \"tcp\" backend = \"app\"");
         }
 
-        CheckBackendReferences(root, listeners, backends);
+        CheckBackendReferences(root, backendReferences, backends);
         CheckBindConflicts(root, listeners);
 
         return new ProxyConfig
@@ -116,16 +117,15 @@ internal static class ConfigLoader
         };
     }
 
-    private static void CheckBackendReferences(TableReader root, List<ListenerConfig> listeners, List<BackendConfig> backends)
+    /// <summary>
+    /// Every backend a listener names must exist, and every backend must be named by some listener (even one that has
+    /// errors of its own, so that one mistake is not reported twice).
+    /// </summary>
+    private static void CheckBackendReferences(TableReader root, List<(string Listener, Named Backend)> references, List<BackendConfig> backends)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (ListenerConfig listener in listeners)
+        foreach ((string listener, Named reference) in references)
         {
-            if (listener.Backend is not { } reference)
-            {
-                continue;
-            }
-
             used.Add(reference.Name);
             if (backends.Find(b => b.Name == reference.Name) is null)
             {
@@ -133,7 +133,7 @@ internal static class ConfigLoader
                 string hint = backends.Count == 0 ? "no [[backend]] is defined"
                     : suggestion is not null ? $"did you mean \"{suggestion}\"?"
                     : $"defined backends: {string.Join(", ", backends.Select(b => $"\"{b.Name}\""))}";
-                root.Error(reference.Spot, $"listener \"{listener.Name}\" names backend \"{reference.Name}\", which is not defined; {hint}");
+                root.Error(reference.Spot, $"listener \"{listener}\" names backend \"{reference.Name}\", which is not defined; {hint}");
             }
         }
 
@@ -302,13 +302,14 @@ internal static class ConfigLoader
         }
     }
 
-    private static ListenerConfig? BindListener(TableReader table, Defaults defaults)
+    private static ListenerConfig? BindListener(TableReader table, Defaults defaults, List<(string Listener, Named Backend)> backendReferences)
     {
         string? name = table.String("name", required: true, what: "a name such as \"web\"");
         table.DisplayName = name is null ? "[[listener]]" : $"listener \"{name}\"";
 
         var binds = new List<BindAddress>();
-        foreach ((string text, SourceSpot spot) in table.StringList("bind", required: true, what: "a list of addresses such as [\"127.0.0.1:8080\"]") ?? [])
+        List<(string Value, SourceSpot Spot)>? bindList = table.StringList("bind", required: true, what: "a list of addresses such as [\"127.0.0.1:8080\"]");
+        foreach ((string text, SourceSpot spot) in bindList ?? [])
         {
             if (EndPoints.TryParse(text, forBind: true, out IPEndPoint? endPoint, out string? problem))
             {
@@ -320,7 +321,7 @@ internal static class ConfigLoader
             }
         }
 
-        if (table.Has("bind") && binds.Count == 0 && table.StringList("bind") is { Count: 0 })
+        if (bindList is { Count: 0 })
         {
             table.Error(table.SpotOf("bind"), "`bind` needs at least one address");
         }
@@ -346,6 +347,10 @@ internal static class ConfigLoader
         int? receiveBuffer = (int?)table.Size("rcvbuf", 1024, 64 << 20);
         int? sendBuffer = (int?)table.Size("sndbuf", 1024, 64 << 20);
         (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", what: "a backend name");
+        if (backend is { } reference)
+        {
+            backendReferences.Add((name ?? "?", new Named(reference.Value, reference.Spot)));
+        }
         List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
         List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
         bool forwardFor = table.Bool("forwardfor") ?? false;

@@ -59,7 +59,8 @@ internal static class EndPoints
             return true;
         }
 
-        if (host.Length == 0 || Uri.CheckHostName(host) != UriHostNameType.Dns)
+        // A dotted quad that did not parse is a typo, not a name to look up.
+        if (host.Length == 0 || host.All(c => char.IsAsciiDigit(c) || c == '.') || Uri.CheckHostName(host) != UriHostNameType.Dns)
         {
             error = $"\"{text}\" has an invalid host \"{host}\"";
             return false;

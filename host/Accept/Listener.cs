@@ -45,6 +45,9 @@ internal sealed class Listener : IAsyncDisposable
     /// <summary>The addresses actually bound (with the real port when the configuration said 0).</summary>
     public IReadOnlyList<IPEndPoint> BoundEndPoints => _sockets.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
 
+    /// <summary>The listening sockets (for reading back their options).</summary>
+    internal IReadOnlyList<Socket> ListeningSockets => _sockets;
+
     /// <summary>Sessions of this listener running now.</summary>
     public int ActiveSessions => Volatile.Read(ref _activeSessions);
 

@@ -7,6 +7,9 @@ internal static class RepoPaths
 
     public static string PluginsBin => Path.Combine(Root, "plugins", "bin");
 
+    /// <summary>Where the test-only plugins (tests/plugins/*) are built.</summary>
+    public static string TestPluginsBin => Path.Combine(Root, "tests", "plugins", "bin");
+
     /// <summary>The host assembly copied next to the tests (runnable with <c>dotnet pluginproxy.dll</c>).</summary>
     public static string HostAssembly => Path.Combine(AppContext.BaseDirectory, "pluginproxy.dll");
 

@@ -29,10 +29,13 @@ internal sealed class RunningProxy : IAsyncDisposable
 
     public string Directory => _directory.Path;
 
-    /// <summary>The [global] table every test configuration starts with: the repository's plugins, no admin endpoint.</summary>
-    public static string GlobalSection(string extra = "") => $"""
+    /// <summary>
+    /// The [global] table every test configuration starts with: no admin endpoint; plugins from the given folder
+    /// (the repository's built-in ones by default; those are found in any case).
+    /// </summary>
+    public static string GlobalSection(string extra = "", string? plugins = null) => $"""
         [global]
-        plugins = "{RepoPaths.PluginsBin}"
+        plugins = "{plugins ?? RepoPaths.PluginsBin}"
         {extra}
 
         """;

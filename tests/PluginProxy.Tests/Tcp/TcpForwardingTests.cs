@@ -1,0 +1,216 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using PluginProxy.Tests.Infrastructure;
+
+namespace PluginProxy.Tests.Tcp;
+
+/// <summary>The tcp supervisor end to end: a real host, the plugin loaded from plugins/bin, stub servers on loopback.</summary>
+public class TcpForwardingTests
+{
+    [Fact]
+    public async Task OneByte_GoesThroughAndBack()
+    {
+        await using StubServer echo = StubServer.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(echo.Address));
+        using Socket client = await proxy.ConnectAsync();
+
+        await client.SendAllAsync(new byte[] { 0x5A });
+        byte[] back = await client.ReadExactlyAsync(1);
+
+        Assert.Equal(0x5A, back[0]);
+    }
+
+    [Fact]
+    public async Task SeveralMegabytes_AreForwardedByteExact_InBothDirections()
+    {
+        byte[] upload = RandomNumberGenerator.GetBytes(6 * 1024 * 1024 + 13);
+        byte[] download = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 7);
+        var serverReceived = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new StubServer(async socket =>
+        {
+            // Send while receiving, so both directions are busy at once.
+            Task sending = socket.SendAllAsync(download);
+            byte[] received = await socket.ReadToEndAsync(TimeSpan.FromSeconds(30));
+            await sending;
+            socket.Shutdown(SocketShutdown.Send);
+            serverReceived.SetResult(received);
+        });
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(server.Address));
+        using Socket client = await proxy.ConnectAsync();
+
+        Task<byte[]> clientReceiving = client.ReadToEndAsync(TimeSpan.FromSeconds(30));
+        await client.SendAllAsync(upload);
+        client.Shutdown(SocketShutdown.Send);
+
+        byte[] clientReceived = await clientReceiving;
+        byte[] atServer = await serverReceived.Task.WithDeadline("server received everything");
+        Assert.Equal(SHA256.HashData(upload), SHA256.HashData(atServer));
+        Assert.Equal(upload.Length, atServer.Length);
+        Assert.Equal(SHA256.HashData(download), SHA256.HashData(clientReceived));
+        string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains("tcp-in app/s1"), "the session log line");
+        Assert.Contains($"in={upload.Length} out={download.Length} normal", line);
+    }
+
+    [Fact]
+    public async Task ClientHalfClose_ReachesTheServer_AndTheResponseStillFlows()
+    {
+        await using var server = new StubServer(async socket =>
+        {
+            // Answer only once the request is complete, i.e. once the client's FIN arrived.
+            byte[] request = await socket.ReadToEndAsync();
+            await socket.SendAllAsync(Encoding.ASCII.GetBytes("got " + Encoding.ASCII.GetString(request)));
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(server.Address));
+        using Socket client = await proxy.ConnectAsync();
+
+        await client.SendAllAsync(Encoding.ASCII.GetBytes("question"));
+        client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal("got question", Encoding.ASCII.GetString(await client.ReadToEndAsync()));
+        await proxy.Logs.WaitForSessionAsync(l => l.Contains(" normal "), "a normal end");
+    }
+
+    [Fact]
+    public async Task ServerHalfClose_ReachesTheClient_AndTheRequestStillFlows()
+    {
+        var serverGot = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new StubServer(async socket =>
+        {
+            await socket.SendAllAsync(Encoding.ASCII.GetBytes("banner"));
+            socket.Shutdown(SocketShutdown.Send);
+            serverGot.SetResult(Encoding.ASCII.GetString(await socket.ReadToEndAsync()));
+        });
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(server.Address));
+        using Socket client = await proxy.ConnectAsync();
+
+        // The server's FIN arrives as end of stream, while our sending half stays open.
+        Assert.Equal("banner", Encoding.ASCII.GetString(await client.ReadToEndAsync()));
+        await client.SendAllAsync(Encoding.ASCII.GetBytes("still talking"));
+        client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal("still talking", await serverGot.Task.WithDeadline("the server read the client's data after its own FIN"));
+    }
+
+    [Fact]
+    public async Task DeadServer_IsSkippedForALiveOne()
+    {
+        using var dead = new DeadPort();
+        await using StubServer live = StubServer.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(dead.Address, live.Address));
+
+        for (int i = 0; i < 4; i++)
+        {
+            using Socket client = await proxy.ConnectAsync();
+            await client.SendAllAsync(new byte[] { (byte)i });
+            Assert.Equal((byte)i, (await client.ReadExactlyAsync(1))[0]);
+        }
+
+        Assert.Equal(4, live.Accepted);
+        string retried = await proxy.Logs.WaitForSessionAsync(l => l.Contains("retries=1"), "a session that retried");
+        Assert.Contains("app/s2", retried);
+        var deadServer = proxy.Host.Backends.Backends[0].ServerStates[0];
+        Assert.True(deadServer.FailedConnections >= 1);
+    }
+
+    [Fact]
+    public async Task NoServerAnswering_ClosesTheClient_AndLogsWhy()
+    {
+        using var dead1 = new DeadPort();
+        using var dead2 = new DeadPort();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(dead1.Address, dead2.Address));
+        using Socket client = await proxy.ConnectAsync();
+
+        Assert.True(await client.WaitForCloseAsync(), "the proxy should close the client");
+        string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains("server_refused"), "the refused session");
+        Assert.Contains("retries=3", line);
+        Assert.Contains("ConnectionRefused", line);
+    }
+
+    [Fact]
+    public async Task ConnectTimeout_GivesUpWithinTheTimeout()
+    {
+        using BlackHolePort hole = await BlackHolePort.CreateAsync();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(
+            TcpConfig.For([hole.Address], backendExtra: "timeout_connect = \"200ms\"\nretries = 1"));
+        using Socket client = await proxy.ConnectAsync();
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(await client.WaitForCloseAsync(), "the proxy should give up and close the client");
+
+        // Two attempts of 200ms each: well before the kernel's own connect timeout of minutes.
+        Assert.InRange(started.ElapsedMilliseconds, 350, 5000);
+        string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains("connect_timeout"), "the timed-out session");
+        Assert.Contains("retries=1", line);
+    }
+
+    [Fact]
+    public async Task IdleClient_IsClosedAfterTimeoutClient()
+    {
+        await using StubServer echo = StubServer.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(
+            TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"300ms\""));
+        using Socket client = await proxy.ConnectAsync();
+        await client.SendAllAsync(new byte[] { 1 });
+        await client.ReadExactlyAsync(1);
+
+        var idle = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(await client.WaitForCloseAsync(), "the idle client should be closed");
+
+        Assert.True(idle.ElapsedMilliseconds >= 250, $"closed after {idle.ElapsedMilliseconds}ms, before the timeout");
+        await proxy.Logs.WaitForSessionAsync(l => l.Contains("client_timeout"), "the client timeout in the log");
+    }
+
+    [Fact]
+    public async Task ActiveTransfer_KeepsTheSessionAlivePastTheIdleTimeout()
+    {
+        await using StubServer echo = StubServer.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(
+            TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"300ms\"", backendExtra: "timeout_server = \"300ms\""));
+        using Socket client = await proxy.ConnectAsync();
+
+        // Traffic every 100ms for well over the timeout: never idle long enough to be closed.
+        var running = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; running.ElapsedMilliseconds < 1000; i++)
+        {
+            await client.SendAllAsync(new byte[] { (byte)i });
+            Assert.Equal((byte)i, (await client.ReadExactlyAsync(1))[0]);
+            await Task.Delay(100);
+        }
+
+        Assert.Empty(proxy.Logs.SessionLines);
+    }
+
+    [Fact]
+    public async Task IdleTunnel_IsClosedAfterTimeoutTunnel_WhichSupersedesTheOthers()
+    {
+        await using StubServer echo = StubServer.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(
+            TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"1h\"", backendExtra: "timeout_server = \"1h\"\ntimeout_tunnel = \"300ms\""));
+        using Socket client = await proxy.ConnectAsync();
+        await client.SendAllAsync(new byte[] { 1 });
+        await client.ReadExactlyAsync(1);
+
+        Assert.True(await client.WaitForCloseAsync(), "the idle tunnel should be closed");
+        await proxy.Logs.WaitForSessionAsync(l => l.Contains("tunnel_timeout"), "the tunnel timeout in the log");
+    }
+
+    [Fact]
+    public async Task ServerReset_EndsTheSession_AsServerAborted()
+    {
+        await using var server = new StubServer(async socket =>
+        {
+            await socket.ReadExactlyAsync(1);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        });
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For(server.Address));
+        using Socket client = await proxy.ConnectAsync();
+
+        await client.SendAllAsync(new byte[] { 1 });
+
+        Assert.True(await client.WaitForCloseAsync());
+        await proxy.Logs.WaitForSessionAsync(l => l.Contains("server_aborted"), "the server reset in the log");
+    }
+}

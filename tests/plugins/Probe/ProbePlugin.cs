@@ -1,0 +1,49 @@
+using System.Net.Sockets;
+using System.Text;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Tests.Probe;
+
+/// <summary>
+/// A test plugin: the <c>probe</c> supervisor answers every connection with one line describing what the generic
+/// accept learned and set, then closes. The <c>hold_until_newline</c> analyzer asks for more data until a newline
+/// arrives, and <c>deny_all</c> stops every stream with a 403 reply.
+/// </summary>
+public sealed class ProbePlugin : IPlugin
+{
+    public void Configure(IPluginBuilder builder)
+    {
+        builder.AddSupervisor<ProbeSupervisor>("probe");
+        builder.AddAnalyzer<HoldUntilNewline>("hold_until_newline");
+        builder.AddAnalyzer<DenyAll>("deny_all");
+    }
+}
+
+public sealed class ProbeSupervisor : IProtocolSupervisor
+{
+    public async ValueTask RunAsync(ISession session)
+    {
+        AcceptedConnection c = session.Connection;
+        Socket s = c.Socket;
+        string line =
+            $"client={c.ClientEndPoint} peer={c.PeerEndPoint} destination={c.DestinationEndPoint} " +
+            $"original={(c.OriginalDestination?.ToString() ?? "-")} proxy={(c.ProxyHeader?.Version.ToString() ?? "-")} " +
+            $"nodelay={(s.NoDelay ? 1 : 0)} keepalive={(s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive) is int k && k != 0 ? 1 : 0)} " +
+            $"listener={session.Listener.Name}\n";
+        await s.SendAsync(Encoding.ASCII.GetBytes(line), SocketFlags.None);
+        s.Shutdown(SocketShutdown.Send);
+        session.Log.Backend = "probe";
+    }
+}
+
+public sealed class HoldUntilNewline : IFlowAnalyzer
+{
+    public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(channel.Data.Span.IndexOf((byte)'\n') >= 0 ? AnalyzerVerdict.Continue : AnalyzerVerdict.NeedMoreData);
+}
+
+public sealed class DenyAll : IFlowAnalyzer
+{
+    public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(AnalyzerVerdict.Stop(AnalyzerReply.Text(403, "denied\n")));
+}

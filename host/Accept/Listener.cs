@@ -106,7 +106,7 @@ internal sealed class Listener : IAsyncDisposable
             {
                 throw new ListenerBindException(
                     $"{bind.Spot}: listener \"{Name}\" has accept flag \"transparent\", but IP_TRANSPARENT cannot be set ({ex.SocketErrorCode}): " +
-                    "it needs the CAP_NET_ADMIN capability (run as root, or `setcap cap_net_admin+ep` on the dotnet executable)", ex);
+                    "it needs the CAP_NET_ADMIN capability (run as root, or grant it: `setcap cap_net_admin+ep` on the dotnet executable)", ex);
             }
         }
 

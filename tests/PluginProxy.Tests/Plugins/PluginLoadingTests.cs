@@ -1,0 +1,185 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginProxy.Abstractions;
+using PluginProxy.Host;
+using PluginProxy.Host.Backends;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Plugins;
+using PluginProxy.Tests.Infrastructure;
+
+namespace PluginProxy.Tests.Plugins;
+
+public class PluginLoadingTests
+{
+    private static PluginCatalog NewCatalog() =>
+        new(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector()));
+
+    private static string ConfigNaming(string supervisor, string plugins, string analyzers = "") => $$"""
+        {{RunningProxy.GlobalSection(plugins: plugins)}}
+        [[listener]]
+        name = "in"
+        bind = ["127.0.0.1:0"]
+        supervisor = "{{supervisor}}"
+        backend = "app"
+        {{analyzers}}
+
+        [[backend]]
+        name = "app"
+        servers = [{ name = "a", address = "127.0.0.1:9" }]
+        """;
+
+    private static StartupException BuildFails(string toml, TempDirectory directory)
+    {
+        string path = directory.Write("proxy.toml", toml);
+        ProxyConfig config = ConfigLoader.Load(path);
+        return Assert.Throws<StartupException>(() => ProxyHost.Build(config, NullLoggerFactory.Instance));
+    }
+
+    [Fact]
+    public void PluginsFolder_IsScanned_AndEachPluginAnnouncesWhatItProvides()
+    {
+        using PluginCatalog catalog = NewCatalog();
+
+        List<PluginLoadException> errors = catalog.LoadFolders([RepoPaths.PluginsBin, RepoPaths.TestPluginsBin]);
+
+        Assert.Empty(errors);
+        LoadedPlugin probe = Assert.Single(catalog.Plugins, p => p.Name == "Probe");
+        Assert.Equal(["probe"], probe.Supervisors.Keys);
+        Assert.Equal(["deny_all", "hold_until_newline"], probe.Analyzers.Keys.Order());
+        Assert.Equal(new Version(1, 0, 0, 0), probe.SdkVersion);
+        Assert.Contains("tcp", catalog.SupervisorNames);
+    }
+
+    [Fact]
+    public void PluginFolderWithoutItsAssembly_IsAClearStartupError()
+    {
+        using var directory = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(directory.Path, "plugins", "Broken"));
+
+        StartupException error = BuildFails(ConfigNaming("tcp", "plugins"), directory);
+
+        string problem = Assert.Single(error.Problems);
+        Assert.Contains(Path.Combine("plugins", "Broken"), problem);
+        Assert.Contains("no Broken.dll in this plugin folder", problem);
+    }
+
+    [Fact]
+    public void PluginAssemblyThatIsNotDotNet_IsRefused()
+    {
+        using var directory = new TempDirectory();
+        directory.Write(Path.Combine("plugins", "Garbage", "Garbage.dll"), "MZ this is not an assembly");
+
+        StartupException error = BuildFails(ConfigNaming("tcp", "plugins"), directory);
+
+        Assert.Contains("Garbage.dll: is not a loadable .NET assembly", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void AssemblyThatDoesNotUseTheSdk_IsRefused()
+    {
+        using var directory = new TempDirectory();
+        string folder = Path.Combine(directory.Path, "plugins", "NotAPlugin");
+        Directory.CreateDirectory(folder);
+        File.Copy(typeof(Tomlyn.TomlSerializer).Assembly.Location, Path.Combine(folder, "NotAPlugin.dll"));
+
+        StartupException error = BuildFails(ConfigNaming("tcp", "plugins"), directory);
+
+        Assert.Contains("does not reference PluginProxy.Abstractions", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void MissingPluginsFolder_IsReportedAtTheKey()
+    {
+        using var directory = new TempDirectory();
+
+        StartupException error = BuildFails(ConfigNaming("tcp", "no/such/folder"), directory);
+
+        Assert.Contains(error.Problems, p => p.Contains("proxy.toml:2:11:") && p.Contains("does not exist"));
+    }
+
+    [Fact]
+    public void UnknownSupervisor_IsReportedWhereItIsNamed_WithASuggestion()
+    {
+        using var directory = new TempDirectory();
+
+        StartupException error = BuildFails(ConfigNaming("tpc", RepoPaths.PluginsBin), directory);
+
+        string problem = Assert.Single(error.Problems);
+        Assert.Contains("proxy.toml:8:14: supervisor \"tpc\" is not provided by any loaded plugin; did you mean \"tcp\"?", problem);
+    }
+
+    [Fact]
+    public void UnknownAnalyzer_IsReportedWhereItIsNamed()
+    {
+        using var directory = new TempDirectory();
+
+        StartupException error = BuildFails(
+            ConfigNaming("tcp", RepoPaths.TestPluginsBin, "request_analyzers = [\"hold_until_newline\", \"no_such\"]"), directory);
+
+        string problem = Assert.Single(error.Problems);
+        Assert.Contains("proxy.toml:10:44: analyzer \"no_such\" is not provided", problem);
+    }
+
+    [Fact]
+    public void ScriptNames_AreRefusedClearlyUntilScriptsAreSupported()
+    {
+        using var directory = new TempDirectory();
+
+        StartupException error = BuildFails(ConfigNaming("tcp", RepoPaths.PluginsBin, "request_analyzers = [\"rules/x.csx\"]"), directory);
+
+        Assert.Contains("is a C# script", Assert.Single(error.Problems));
+    }
+
+    [Theory]
+    [InlineData("1.0.0.0", null)]
+    [InlineData("1.0.5.0", null)]
+    [InlineData("1.1.0.0", "built against PluginProxy.Abstractions 1.1, but this host provides PluginProxy.Abstractions 1.0")]
+    [InlineData("2.0.0.0", "built against PluginProxy.Abstractions 2.0")]
+    [InlineData("0.9.0.0", "built against PluginProxy.Abstractions 0.9")]
+    public void SdkVersions_AreCheckedBeforeLoading(string pluginSdk, string? refusal)
+    {
+        string? problem = SdkCompatibility.Check(Version.Parse(pluginSdk));
+
+        if (refusal is null)
+        {
+            Assert.Null(problem);
+        }
+        else
+        {
+            Assert.Contains(refusal, problem);
+        }
+    }
+
+    [Fact]
+    public async Task RetiredPlugin_StaysLoadedWhileUsed_ThenIsUnloadedAndCollected()
+    {
+        PluginCatalog catalog = NewCatalog();
+        Assert.Empty(catalog.LoadFolders([RepoPaths.TestPluginsBin]));
+        (LoadedPlugin plugin, WeakReference context) = AcquireProbe(catalog);
+
+        // Retired (as when the proxy stops or a new version replaces it) while a session still holds it.
+        catalog.Dispose();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.True(context.IsAlive, "a plugin in use must stay loaded");
+        Assert.Equal(1, plugin.References);
+
+        // The session ends: the last reference goes, the load context unloads and is collected.
+        plugin.Release();
+        plugin = null!;
+        await Wait.UntilAsync(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return !context.IsAlive;
+        }, "the probe plugin's load context to be collected");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (LoadedPlugin, WeakReference) AcquireProbe(PluginCatalog catalog)
+    {
+        Assert.True(catalog.TryAcquireSupervisor("probe", out LoadedPlugin? plugin, out IProtocolSupervisor? supervisor));
+        Assert.Equal("ProbeSupervisor", supervisor!.GetType().Name);
+        return (plugin!, plugin!.LoadContext);
+    }
+}

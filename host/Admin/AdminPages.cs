@@ -134,6 +134,13 @@ internal static class AdminPages
         {
             started = host.StartedAt,
             sessions = host.Sessions.Count,
+            memory = new
+            {
+                managed_heap_bytes = GC.GetTotalMemory(false),
+                gc_heap_committed_bytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
+                working_set_bytes = Environment.WorkingSet,
+                gc_collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
+            },
             listeners = host.Listeners.Select(l => new
             {
                 name = l.Name,

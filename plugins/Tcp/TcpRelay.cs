@@ -1,25 +1,32 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 using PluginProxy.Abstractions;
 
 namespace PluginProxy.Tcp;
 
 /// <summary>
 /// Joins the client and server sockets in autonomous mode: two pumps copy bytes each way without waking the supervisor;
-/// the supervisor only wakes when a timeout is due or both pumps ended. A FIN read on one side is passed on as a
-/// shutdown of the other side's sending half, and the opposite direction keeps flowing until it ends too.
+/// the supervisor's await completes only when both pumps ended (a close, or an error or timeout that closed both).
+/// A FIN read on one side is passed on as a shutdown of the other side's sending half, and the opposite direction keeps
+/// flowing until it ends too.
 /// </summary>
 /// <remarks>
 /// A pump holds a pooled buffer only while data flows: after a read that did not fill the buffer it gives the buffer
-/// back and waits for the next data with a zero-byte read, so an idle session holds no buffer at all.
+/// back and waits for the next data with a zero-byte read, so an idle session holds no buffer at all. Timeouts are
+/// checked by the shared <see cref="TimeoutScanner"/> against the last activity of each side.
 /// </remarks>
-internal sealed class TcpRelay
+internal sealed class TcpRelay : IValueTaskSource
 {
     private readonly ISession _session;
     private readonly Socket _client;
     private readonly Socket _server;
-    private readonly ProxyTimeouts _serverTimeouts;
     private readonly int _bufferSize;
+    private readonly long _clientTimeout;
+    private readonly long _serverTimeout;
+    private readonly long _tunnelTimeout;
+    private ManualResetValueTaskSourceCore<bool> _completion;
+    private int _runningPumps = 2;
 
     // Environment.TickCount64 of the last byte read from or written to each side.
     private long _clientActivity;
@@ -30,81 +37,49 @@ internal sealed class TcpRelay
         _session = session;
         _client = client;
         _server = server;
-        _serverTimeouts = serverTimeouts;
         _bufferSize = bufferSize;
+        _clientTimeout = Milliseconds(session.Listener.Timeouts.Client);
+        _serverTimeout = Milliseconds(serverTimeouts.Server);
+        _tunnelTimeout = Milliseconds(serverTimeouts.Tunnel);
         _clientActivity = _serverActivity = Environment.TickCount64;
+        _completion.RunContinuationsAsynchronously = false;
     }
 
-    public async Task RunAsync()
+    private static long Milliseconds(TimeSpan? timeout) => timeout is { } t ? (long)t.TotalMilliseconds : long.MaxValue;
+
+    /// <summary>Starts both pumps; the returned task completes when both ended.</summary>
+    public ValueTask RunAsync()
     {
-        Task upstream = PumpAsync(_client, _server, fromClient: true);
-        Task downstream = PumpAsync(_server, _client, fromClient: false);
-        Task both = Task.WhenAll(upstream, downstream);
-        TimeSpan? clientTimeout = _session.Listener.Timeouts.Client;
-        TimeSpan? serverTimeout = _serverTimeouts.Server;
-        TimeSpan? tunnelTimeout = _serverTimeouts.Tunnel;
-        while (!both.IsCompleted)
+        _ = PumpAsync(_client, _server, fromClient: true);
+        _ = PumpAsync(_server, _client, fromClient: false);
+        return new ValueTask(this, _completion.Version);
+    }
+
+    /// <summary>True when a timeout is due at <paramref name="now"/>.</summary>
+    public bool IsExpired(long now) => ExpiredReason(now) is not null;
+
+    private SessionTermination? ExpiredReason(long now)
+    {
+        long clientIdle = now - Volatile.Read(ref _clientActivity);
+        long serverIdle = now - Volatile.Read(ref _serverActivity);
+        if (_tunnelTimeout != long.MaxValue)
         {
-            long now = Environment.TickCount64;
-            long clientIdle = now - Volatile.Read(ref _clientActivity);
-            long serverIdle = now - Volatile.Read(ref _serverActivity);
-            long wait;
-            SessionTermination? expired = null;
-            if (tunnelTimeout is { } tunnel)
-            {
-                // A joined tcp session is a tunnel: the tunnel timeout supersedes the client and server timeouts.
-                long idle = Math.Min(clientIdle, serverIdle);
-                wait = (long)tunnel.TotalMilliseconds - idle;
-                if (wait <= 0)
-                {
-                    expired = SessionTermination.TunnelTimeout;
-                }
-            }
-            else
-            {
-                long clientLeft = clientTimeout is { } c ? (long)c.TotalMilliseconds - clientIdle : long.MaxValue;
-                long serverLeft = serverTimeout is { } s ? (long)s.TotalMilliseconds - serverIdle : long.MaxValue;
-                wait = Math.Min(clientLeft, serverLeft);
-                if (clientLeft <= 0)
-                {
-                    expired = SessionTermination.ClientTimeout;
-                }
-                else if (serverLeft <= 0)
-                {
-                    expired = SessionTermination.ServerTimeout;
-                }
-            }
-
-            if (expired is { } reason)
-            {
-                _session.Log.TrySetTermination(reason);
-                Abort();
-                break;
-            }
-
-            if (wait == long.MaxValue)
-            {
-                await Task.WhenAny(both, Task.Delay(Timeout.Infinite, _session.Aborted)).ConfigureAwait(false);
-                if (_session.Aborted.IsCancellationRequested)
-                {
-                    Abort();
-                    break;
-                }
-            }
-            else
-            {
-                // Woken at the earliest time a timeout could expire; activity since then just pushes it further.
-                await Task.WhenAny(both, Task.Delay(TimeSpan.FromMilliseconds(wait + 1), _session.Aborted)).ConfigureAwait(false);
-            }
+            // A joined tcp session is a tunnel: the tunnel timeout supersedes the client and server timeouts.
+            return Math.Min(clientIdle, serverIdle) >= _tunnelTimeout ? SessionTermination.TunnelTimeout : null;
         }
 
-        try
+        return clientIdle >= _clientTimeout ? SessionTermination.ClientTimeout
+            : serverIdle >= _serverTimeout ? SessionTermination.ServerTimeout
+            : null;
+    }
+
+    /// <summary>Ends the session for the timeout that is due.</summary>
+    public void Expire(long now)
+    {
+        if (ExpiredReason(now) is { } reason)
         {
-            await both.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Pumps record their own failure in the session log; nothing more to do here.
+            _session.Log.TrySetTermination(reason);
+            Abort();
         }
     }
 
@@ -167,6 +142,11 @@ internal sealed class TcpRelay
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+
+            if (Interlocked.Decrement(ref _runningPumps) == 0)
+            {
+                _completion.SetResult(true);
+            }
         }
     }
 
@@ -188,4 +168,11 @@ internal sealed class TcpRelay
         _client.Dispose();
         _server.Dispose();
     }
+
+    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _completion.OnCompleted(continuation, state, token, flags);
 }

@@ -9,10 +9,11 @@ namespace PluginProxy.Tcp;
 /// channel is held until they release it; then a server is picked and connected, and both directions are joined in
 /// autonomous mode, waking the supervisor only for an error, a timeout or a close. The whole session is one stream.
 /// </summary>
-public sealed class TcpSupervisor : IProtocolSupervisor
+public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
 {
     private readonly IServerConnector _connector;
     private readonly ILogger<TcpSupervisor> _log;
+    private readonly TimeoutScanner _timeouts = new();
 
     /// <summary>Created by the host with its services.</summary>
     public TcpSupervisor(IServerConnector connector, ILogger<TcpSupervisor> log)
@@ -20,6 +21,9 @@ public sealed class TcpSupervisor : IProtocolSupervisor
         _connector = connector;
         _log = log;
     }
+
+    /// <summary>Stops the timeout timer when this plugin version is unloaded.</summary>
+    public void Dispose() => _timeouts.Dispose();
 
     /// <inheritdoc/>
     public async ValueTask RunAsync(ISession session)
@@ -77,7 +81,15 @@ public sealed class TcpSupervisor : IProtocolSupervisor
                 held?.Release();
                 held = null;
                 var relay = new TcpRelay(session, client, server.Socket, backend.Timeouts, listener.BufferSize);
-                await relay.RunAsync().ConfigureAwait(false);
+                _timeouts.Add(relay);
+                try
+                {
+                    await relay.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _timeouts.Remove(relay);
+                }
             }
         }
         finally

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Opens N idle TCP connections to host:port, prints 'ready <n>' once all are connected, and holds them until
+stdin closes. Used by run.sh to measure the memory each contender spends on an idle connection."""
+import socket
+import sys
+import time
+
+host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+request = sys.argv[4].encode().decode("unicode_escape").encode("latin-1") if len(sys.argv) > 4 else b""
+sockets = []
+for i in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect((host, port))
+    if request:
+        s.sendall(request)
+    sockets.append(s)
+if request:
+    # Read each response so the connections sit idle between requests (keep-alive).
+    for s in sockets:
+        s.settimeout(10)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+# Give the proxies a moment to finish accepting and connecting upstream.
+time.sleep(1.0)
+print(f"ready {len(sockets)}", flush=True)
+sys.stdin.read()

@@ -69,46 +69,23 @@ internal static class Commands
     public static int Check(string configPath)
     {
         using ILoggerFactory loggers = ProxyLogging.Create(LogLevel.Warning);
-        try
+        if (Load(configPath, loggers, start: false) is not { } host)
         {
-            ProxyConfig config = ConfigLoader.Load(configPath);
-            ProxyHost host = ProxyHost.Build(config, loggers);
-            int plugins = host.Plugins.Plugins.Count;
-            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            Console.WriteLine($"{configPath}: configuration is valid ({config.Listeners.Count} listener(s), {config.Backends.Count} backend(s), {plugins} plugin(s))");
-            return ExitCodes.Ok;
-        }
-        catch (ConfigException ex)
-        {
-            PrintProblems(ex.Errors.Select(e => e.ToString()));
             return ExitCodes.ConfigInvalid;
         }
-        catch (StartupException ex)
-        {
-            PrintProblems(ex.Problems);
-            return ExitCodes.ConfigInvalid;
-        }
+
+        int plugins = host.Plugins.Plugins.Count;
+        host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Console.WriteLine($"{configPath}: configuration is valid ({host.Config.Listeners.Count} listener(s), {host.Config.Backends.Count} backend(s), {plugins} plugin(s))");
+        return ExitCodes.Ok;
     }
 
     public static async Task<int> RunAsync(string configPath)
     {
         using ILoggerFactory loggers = ProxyLogging.Create();
         ILogger log = loggers.CreateLogger("PluginProxy.Host");
-        ProxyHost host;
-        try
+        if (Load(configPath, loggers, start: true) is not { } host)
         {
-            ProxyConfig config = ConfigLoader.Load(configPath);
-            host = ProxyHost.Build(config, loggers);
-            host.Start();
-        }
-        catch (ConfigException ex)
-        {
-            PrintProblems(ex.Errors.Select(e => e.ToString()));
-            return ExitCodes.ConfigInvalid;
-        }
-        catch (StartupException ex)
-        {
-            PrintProblems(ex.Problems);
             return ExitCodes.ConfigInvalid;
         }
 
@@ -133,6 +110,32 @@ internal static class Commands
             context.Cancel = true;
             stop.TrySetResult(context.Signal.ToString());
         }
+    }
+
+    /// <summary>Loads the configuration and its plugins (and binds, when starting); prints every problem and returns null when any.</summary>
+    private static ProxyHost? Load(string configPath, ILoggerFactory loggers, bool start)
+    {
+        try
+        {
+            ProxyConfig config = ConfigLoader.Load(configPath);
+            ProxyHost host = ProxyHost.Build(config, loggers);
+            if (start)
+            {
+                host.Start();
+            }
+
+            return host;
+        }
+        catch (ConfigException ex)
+        {
+            PrintProblems(ex.Errors.Select(e => e.ToString()));
+        }
+        catch (StartupException ex)
+        {
+            PrintProblems(ex.Problems);
+        }
+
+        return null;
     }
 
     private static void PrintProblems(IEnumerable<string> problems)

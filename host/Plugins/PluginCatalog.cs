@@ -108,33 +108,21 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     /// <summary>Finds the plugin providing supervisor <paramref name="name"/>, and takes a reference on it.</summary>
-    public bool TryAcquireSupervisor(string name, out LoadedPlugin? plugin, out IProtocolSupervisor? supervisor)
-    {
-        lock (_gate)
-        {
-            foreach (LoadedPlugin candidate in _plugins.Values)
-            {
-                if (candidate.Supervisors.TryGetValue(name, out supervisor) && candidate.TryAcquire())
-                {
-                    plugin = candidate;
-                    return true;
-                }
-            }
-        }
-
-        plugin = null;
-        supervisor = null;
-        return false;
-    }
+    public bool TryAcquireSupervisor(string name, out LoadedPlugin? plugin, out IProtocolSupervisor? supervisor) =>
+        TryAcquire(name, static p => p.Supervisors, out plugin, out supervisor);
 
     /// <summary>Finds the plugin providing analyzer <paramref name="name"/>, and takes a reference on it.</summary>
-    public bool TryAcquireAnalyzer(string name, out LoadedPlugin? plugin, out IFlowAnalyzer? analyzer)
+    public bool TryAcquireAnalyzer(string name, out LoadedPlugin? plugin, out IFlowAnalyzer? analyzer) =>
+        TryAcquire(name, static p => p.Analyzers, out plugin, out analyzer);
+
+    private bool TryAcquire<T>(string name, Func<LoadedPlugin, IReadOnlyDictionary<string, T>> provided, out LoadedPlugin? plugin, out T? value)
+        where T : class
     {
         lock (_gate)
         {
             foreach (LoadedPlugin candidate in _plugins.Values)
             {
-                if (candidate.Analyzers.TryGetValue(name, out analyzer) && candidate.TryAcquire())
+                if (provided(candidate).TryGetValue(name, out value) && candidate.TryAcquire())
                 {
                     plugin = candidate;
                     return true;
@@ -143,7 +131,7 @@ internal sealed class PluginCatalog : IDisposable
         }
 
         plugin = null;
-        analyzer = null;
+        value = null;
         return false;
     }
 

@@ -226,7 +226,7 @@ public class GenericAcceptTests
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = new StubServer(async socket => received.SetResult(Encoding.ASCII.GetString(await socket.ReadToEndAsync())));
         string config = TcpConfig.For([server.Address], listenerExtra: "request_analyzers = [\"hold_until_newline\"]")
-            .Replace($"plugins = \"{RepoPaths.PluginsBin}\"", $"plugins = \"{RepoPaths.TestPluginsBin}\"");
+            .WithTestPlugins();
         await using RunningProxy proxy = await RunningProxy.StartAsync(config);
         using Socket client = await proxy.ConnectAsync();
 
@@ -249,7 +249,7 @@ public class GenericAcceptTests
     {
         await using StubServer echo = StubServer.Echo();
         string config = TcpConfig.For([echo.Address], listenerExtra: "request_analyzers = [\"deny_all\"]")
-            .Replace($"plugins = \"{RepoPaths.PluginsBin}\"", $"plugins = \"{RepoPaths.TestPluginsBin}\"");
+            .WithTestPlugins();
         await using RunningProxy proxy = await RunningProxy.StartAsync(config);
         using Socket client = await proxy.ConnectAsync();
 
@@ -265,7 +265,7 @@ public class GenericAcceptTests
     {
         await using StubServer echo = StubServer.Echo();
         string config = TcpConfig.For([echo.Address], listenerExtra: "request_analyzers = [\"hold_until_newline\"]\ntimeout_request = \"300ms\"")
-            .Replace($"plugins = \"{RepoPaths.PluginsBin}\"", $"plugins = \"{RepoPaths.TestPluginsBin}\"");
+            .WithTestPlugins();
         await using RunningProxy proxy = await RunningProxy.StartAsync(config);
         using Socket client = await proxy.ConnectAsync();
 

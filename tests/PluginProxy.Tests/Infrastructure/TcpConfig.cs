@@ -23,4 +23,8 @@ internal static class TcpConfig
         """;
 
     public static string For(params string[] serverAddresses) => For(serverAddresses, "");
+
+    /// <summary>Points the configuration's plugins folder at the test plugins (the built-in ones are found anyway).</summary>
+    public static string WithTestPlugins(this string toml) =>
+        toml.Replace($"plugins = \"{RepoPaths.PluginsBin}\"", $"plugins = \"{RepoPaths.TestPluginsBin}\"");
 }

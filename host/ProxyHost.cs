@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Logging;
 using PluginProxy.Host.Accept;
 using PluginProxy.Host.Admin;
 using PluginProxy.Host.Backends;
@@ -22,6 +24,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private HealthChecker? _health;
     private AdminServer? _admin;
     private bool _stopped;
+    private ConsoleAccessLog? _ownedAccessLog;
 
     private ProxyHost(ProxyConfig config, ILoggerFactory loggers, PluginCatalog plugins, BackendCatalog backends)
     {
@@ -52,10 +55,17 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// this too. Every problem is reported at once.
     /// </summary>
     /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
-    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers)
+    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null)
     {
         var connector = new ServerConnector();
-        var plugins = new PluginCatalog(new PluginHostServices(loggers, connector));
+        ConsoleAccessLog? ownedLog = null;
+        if (accessLog is null)
+        {
+            ownedLog = new ConsoleAccessLog(loggers.CreateLogger("PluginProxy.Access").IsEnabled(LogLevel.Information));
+            accessLog = ownedLog;
+        }
+
+        var plugins = new PluginCatalog(new PluginHostServices(loggers, connector, accessLog));
         var problems = new List<string>();
         var folders = new List<string>();
         if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
@@ -79,7 +89,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(config, loggers, plugins, backends);
+        var host = new ProxyHost(config, loggers, plugins, backends) { _ownedAccessLog = ownedLog };
         var errors = new List<ConfigError>();
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
@@ -200,6 +210,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         _plugins.Dispose();
+        _ownedAccessLog?.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -37,6 +37,9 @@ public sealed class ProxyStream
     /// </summary>
     public IBackend? Backend { get; set; }
 
+    /// <summary>The HTTP request and response of this stream, when an HTTP supervisor runs it; null in tcp mode.</summary>
+    public Http.HttpExchange? Http { get; set; }
+
     /// <summary>Variables shared by the analyzers and scripts of this stream, created on first use. Keys are case-sensitive.</summary>
     public IDictionary<string, object?> Variables => _variables ??= new Dictionary<string, object?>(StringComparer.Ordinal);
 

@@ -30,6 +30,15 @@ public sealed record ListenerSettings
     /// <summary><c>forwardfor</c>: whether HTTP supervisors add <c>X-Forwarded-*</c> headers.</summary>
     public bool ForwardFor { get; init; }
 
+    /// <summary>The routes (<c>[[listener.route]]</c>), in order: the first match wins.</summary>
+    public IReadOnlyList<RouteRule> Routes { get; init; } = [];
+
+    /// <summary><c>no_route_status</c>: the status answered when no route matches and there is no default backend (404 or 503).</summary>
+    public int NoRouteStatus { get; init; } = 503;
+
+    /// <summary><c>access_log</c>: whether the supervisor writes a line per stream.</summary>
+    public bool AccessLog { get; init; } = true;
+
     /// <summary>Further listener keys that plugins define for themselves, as parsed values (strings, numbers, booleans, arrays, tables).</summary>
     public IReadOnlyDictionary<string, object?> Options { get; init; } = new Dictionary<string, object?>();
 }

@@ -27,6 +27,11 @@ public sealed class SessionLog
     /// <summary>How the session ended. Supervisors set it; <see cref="SessionTermination.Normal"/> until they say otherwise.</summary>
     public SessionTermination Termination { get; set; }
 
+    /// <summary>
+    /// Set by supervisors that write their own line per stream (an HTTP access log): the host then writes no session line.
+    /// </summary>
+    public bool LoggedByStreams { get; set; }
+
     /// <summary>An optional short detail for the log line (an exception message, the analyzer that stopped the stream).</summary>
     public string? Detail { get; set; }
 

@@ -252,7 +252,11 @@ internal sealed class Listener : IAsyncDisposable
             if (session is not null)
             {
                 _sessions.Remove(session);
-                _sessionLog.LogInformation("{Line}", SessionLogFormatter.Format(session.Connection, session.Log, System.Diagnostics.Stopwatch.GetTimestamp()));
+                SessionLog log = session.Log;
+                if (!log.LoggedByStreams)
+                {
+                    _sessionLog.LogInformation("{Line}", SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
+                }
             }
 
             pipeline?.Release();

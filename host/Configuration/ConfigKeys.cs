@@ -20,7 +20,12 @@ internal static class ConfigKeys
 
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
-         "request_analyzers", "response_analyzers", "forwardfor", "options", .. ListenerTimeouts, .. ListenerSizes];
+         "request_analyzers", "response_analyzers", "forwardfor", "options", "route", "no_route_status", "access_log",
+         .. ListenerTimeouts, .. ListenerSizes];
+
+    public static readonly string[] Route = ["backend", "host", "path", "path_prefix", "method", "header"];
+
+    public static readonly string[] RouteHeader = ["name", "value"];
 
     public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", .. BackendTimeouts];
 

@@ -1,5 +1,6 @@
 using System.Net;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -354,6 +355,14 @@ internal static class ConfigLoader
         List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
         List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
         bool forwardFor = table.Bool("forwardfor") ?? false;
+        List<RouteRule> routes = BindRoutes(table, name, backendReferences);
+        int noRouteStatus = (int)(table.Integer("no_route_status", 404, 503) ?? 503);
+        if (noRouteStatus is not (404 or 503))
+        {
+            table.Error(table.SpotOf("no_route_status"), $"`no_route_status` must be 404 or 503, not {noRouteStatus}");
+        }
+
+        bool accessLog = table.Bool("access_log") ?? true;
         ProxyTimeouts timeouts = ReadTimeouts(table, defaults.Timeouts, ConfigKeys.ListenerTimeouts);
         int maxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? defaults.MaxRequestHead);
         long? maxRequestBody = table.Size("max_request_body", 0, long.MaxValue) ?? defaults.MaxRequestBody;
@@ -393,9 +402,76 @@ internal static class ConfigLoader
                 MaxRequestBody = maxRequestBody,
                 BufferSize = bufferSize,
                 ForwardFor = forwardFor,
+                Routes = routes,
+                NoRouteStatus = noRouteStatus,
+                AccessLog = accessLog,
                 Options = options,
             },
         };
+    }
+
+    private static List<RouteRule> BindRoutes(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences)
+    {
+        var routes = new List<RouteRule>();
+        foreach (TableReader table in listener.TableArray("route", $"a route of {listener.DisplayName}"))
+        {
+            (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", required: true, what: "the backend matching streams go to");
+            if (backend is { } reference)
+            {
+                backendReferences.Add((listenerName ?? "?", new Named(reference.Value, reference.Spot)));
+            }
+
+            (string Value, SourceSpot Spot)? host = table.SpottedString("host", what: "a host name such as \"api.example.com\" or \"*.example.com\"");
+            if (host is { } h && (h.Value.Length == 0 || h.Value.Contains(':') || h.Value.Contains('/') || h.Value.IndexOf('*', 1) >= 0 || (h.Value[0] == '*' && !h.Value.StartsWith("*.", StringComparison.Ordinal))))
+            {
+                table.Error(h.Spot, $"route `host` \"{h.Value}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
+            }
+
+            (string Value, SourceSpot Spot)? path = table.SpottedString("path", what: "an exact path such as \"/health\"");
+            (string Value, SourceSpot Spot)? prefix = table.SpottedString("path_prefix", what: "a path prefix such as \"/v1/\"");
+            foreach ((string Value, SourceSpot Spot)? p in new[] { path, prefix })
+            {
+                if (p is { } given && !given.Value.StartsWith('/'))
+                {
+                    table.Error(given.Spot, $"a route path must start with '/', not \"{given.Value}\"");
+                }
+            }
+
+            List<(string Value, SourceSpot Spot)>? methods = table.StringList("method", what: "a method or a list of methods");
+            foreach ((string method, SourceSpot spot) in methods ?? [])
+            {
+                if (method.Length == 0 || !method.All(HttpSyntax.IsTokenChar))
+                {
+                    table.Error(spot, $"route `method` \"{method}\" is not a method name");
+                }
+            }
+
+            string? headerName = null;
+            string? headerValue = null;
+            if (table.SubTable("header", "a route's `header`") is { } header)
+            {
+                headerName = header.String("name", required: true, what: "a header name");
+                headerValue = header.String("value", what: "the exact value");
+                header.RejectUnknownKeys(ConfigKeys.RouteHeader);
+            }
+
+            table.RejectUnknownKeys(ConfigKeys.Route);
+            if (backend is not null)
+            {
+                routes.Add(new RouteRule
+                {
+                    Backend = backend.Value.Value,
+                    Host = host?.Value,
+                    Path = path?.Value,
+                    PathPrefix = prefix?.Value,
+                    Methods = methods?.Select(m => m.Value).ToList(),
+                    HeaderName = headerName,
+                    HeaderValue = headerValue,
+                });
+            }
+        }
+
+        return routes;
     }
 
     private static List<Named> ReadNames(TableReader table, string key)

@@ -5,16 +5,19 @@ using PluginProxy.Abstractions;
 namespace PluginProxy.Host.Plugins;
 
 /// <summary>The host services every plugin may ask for by injection. Each plugin version gets its own provider built from these.</summary>
-internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerConnector connector)
+internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerConnector connector, IAccessLog accessLog)
 {
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
     public IServerConnector Connector { get; } = connector;
+
+    public IAccessLog AccessLog { get; } = accessLog;
 
     public void AddTo(IServiceCollection services)
     {
         services.AddSingleton(LoggerFactory);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(Connector);
+        services.AddSingleton(AccessLog);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Tcp;
 

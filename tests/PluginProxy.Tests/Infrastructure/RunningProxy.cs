@@ -15,17 +15,21 @@ internal sealed class RunningProxy : IAsyncDisposable
     private readonly TempDirectory _directory;
     private readonly ILoggerFactory _loggers;
 
-    private RunningProxy(TempDirectory directory, ProxyHost host, ILoggerFactory loggers, CapturedLogs logs)
+    private RunningProxy(TempDirectory directory, ProxyHost host, ILoggerFactory loggers, CapturedLogs logs, CapturedAccessLog accessLog)
     {
         _directory = directory;
         Host = host;
         _loggers = loggers;
         Logs = logs;
+        AccessLog = accessLog;
     }
 
     public ProxyHost Host { get; }
 
     public CapturedLogs Logs { get; }
+
+    /// <summary>The access-log lines (one per HTTP stream).</summary>
+    public CapturedAccessLog AccessLog { get; }
 
     public string Directory => _directory.Path;
 
@@ -49,10 +53,11 @@ internal sealed class RunningProxy : IAsyncDisposable
         try
         {
             ProxyConfig config = ConfigLoader.Load(path);
-            ProxyHost host = ProxyHost.Build(config, loggers);
+            var accessLog = new CapturedAccessLog();
+            ProxyHost host = ProxyHost.Build(config, loggers, accessLog);
             host.Start();
             await Task.CompletedTask;
-            return new RunningProxy(directory, host, loggers, logs);
+            return new RunningProxy(directory, host, loggers, logs, accessLog);
         }
         catch
         {

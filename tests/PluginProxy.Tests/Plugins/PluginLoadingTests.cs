@@ -12,7 +12,7 @@ namespace PluginProxy.Tests.Plugins;
 public class PluginLoadingTests
 {
     private static PluginCatalog NewCatalog() =>
-        new(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector()));
+        new(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(), new CapturedAccessLog()));
 
     private static string ConfigNaming(string supervisor, string plugins, string analyzers = "") => $$"""
         {{RunningProxy.GlobalSection(plugins: plugins)}}
@@ -32,7 +32,7 @@ public class PluginLoadingTests
     {
         string path = directory.Write("proxy.toml", toml);
         ProxyConfig config = ConfigLoader.Load(path);
-        return Assert.Throws<StartupException>(() => ProxyHost.Build(config, NullLoggerFactory.Instance));
+        return Assert.Throws<StartupException>(() => ProxyHost.Build(config, NullLoggerFactory.Instance, new CapturedAccessLog()));
     }
 
     [Fact]

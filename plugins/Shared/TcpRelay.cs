@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
 using PluginProxy.Abstractions;
 
-namespace PluginProxy.Tcp;
+namespace PluginProxy.Plugins.Shared;
 
 /// <summary>
 /// Joins the client and server sockets in autonomous mode: two pumps copy bytes each way without waking the supervisor;
@@ -16,7 +16,7 @@ namespace PluginProxy.Tcp;
 /// back and waits for the next data with a zero-byte read, so an idle session holds no buffer at all. Timeouts are
 /// checked by the shared <see cref="TimeoutScanner"/> against the last activity of each side.
 /// </remarks>
-internal sealed class TcpRelay : IValueTaskSource
+internal sealed class TcpRelay : IValueTaskSource, IExpiring
 {
     private readonly ISession _session;
     private readonly Socket _client;

@@ -1,16 +1,17 @@
-namespace PluginProxy.Tcp;
+namespace PluginProxy.Plugins.Shared;
 
 /// <summary>
-/// Checks the timeouts of every joined tcp session from one timer, so that a session costs no timer of its own and
+/// Checks the timeouts of every registered session from one timer, so that a session costs no timer of its own and
 /// moving bytes costs only a timestamp write. Sessions time out within one tick (<see cref="Tick"/>) after their deadline.
+/// Owned by a supervisor and disposed with it, so no timer outlives the plugin version that started it.
 /// </summary>
 internal sealed class TimeoutScanner : IDisposable
 {
     /// <summary>How often deadlines are checked: the precision of every timeout enforced here.</summary>
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(50);
 
-    private readonly HashSet<TcpRelay> _relays = new(ReferenceEqualityComparer.Instance);
-    private readonly List<TcpRelay> _expired = [];
+    private readonly HashSet<IExpiring> _relays = new(ReferenceEqualityComparer.Instance);
+    private readonly List<IExpiring> _expired = [];
     private readonly Timer _timer;
 
     public TimeoutScanner()
@@ -18,7 +19,7 @@ internal sealed class TimeoutScanner : IDisposable
         _timer = new Timer(static state => ((TimeoutScanner)state!).Scan(), this, Tick, Tick);
     }
 
-    public void Add(TcpRelay relay)
+    public void Add(IExpiring relay)
     {
         lock (_relays)
         {
@@ -26,7 +27,7 @@ internal sealed class TimeoutScanner : IDisposable
         }
     }
 
-    public void Remove(TcpRelay relay)
+    public void Remove(IExpiring relay)
     {
         lock (_relays)
         {
@@ -41,7 +42,7 @@ internal sealed class TimeoutScanner : IDisposable
         {
             lock (_relays)
             {
-                foreach (TcpRelay relay in _relays)
+                foreach (IExpiring relay in _relays)
                 {
                     if (relay.IsExpired(now))
                     {
@@ -51,7 +52,7 @@ internal sealed class TimeoutScanner : IDisposable
             }
 
             // Expire outside the set's lock: closing sockets completes the pumps, which unregister their relay.
-            foreach (TcpRelay relay in _expired)
+            foreach (IExpiring relay in _expired)
             {
                 relay.Expire(now);
             }

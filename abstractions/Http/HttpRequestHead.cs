@@ -1,0 +1,176 @@
+using System.Text;
+
+namespace PluginProxy.Abstractions.Http;
+
+/// <summary>
+/// The head of an HTTP request as the client sent it, with the changes analyzers made (path, query, headers).
+/// Strings are made on first use; a request no analyzer looks at costs no allocation.
+/// </summary>
+public sealed class HttpRequestHead
+{
+    private byte[] _source = [];
+    private Range _method;
+    private Range _target;
+    private string? _methodText;
+    private string? _path;
+    private string? _query;
+    private string? _host;
+    private bool _hostRead;
+
+    /// <summary>The header fields.</summary>
+    public HttpHeaders Headers { get; } = new();
+
+    /// <summary>The HTTP version the client spoke.</summary>
+    public Http1Version Version { get; private set; }
+
+    /// <summary>The method as received: GET, POST, ...</summary>
+    public string Method => _methodText ??= KnownHeaderNames.Method(_source.AsSpan(_method));
+
+    /// <summary>The method bytes as received.</summary>
+    public ReadOnlySpan<byte> RawMethod => _source.AsSpan(_method);
+
+    /// <summary>The request-target bytes as received.</summary>
+    public ReadOnlySpan<byte> RawTarget => _source.AsSpan(_target);
+
+    /// <summary>The request-target: the path and query (origin form), a URL (absolute form), <c>host:port</c> (CONNECT) or <c>*</c>.</summary>
+    public string Target => TargetChanged ? _path + _query : Encoding.ASCII.GetString(RawTarget);
+
+    /// <summary>True once an analyzer changed <see cref="Path"/> or <see cref="Query"/>.</summary>
+    public bool TargetChanged { get; private set; }
+
+    /// <summary>The path: the request-target up to <c>?</c> (for an absolute-form target, the path of the URL). Setting it rewrites the request.</summary>
+    public string Path
+    {
+        get
+        {
+            SplitTarget();
+            return _path!;
+        }
+
+        set
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value);
+            if (value[0] != '/' || !value.All(HttpSyntax.IsTargetChar) || value.Contains('?'))
+            {
+                throw new ArgumentException($"\"{value}\" is not a valid path: it must start with '/' and hold only visible ASCII characters other than '?'", nameof(value));
+            }
+
+            SplitTarget();
+            _path = value;
+            TargetChanged = true;
+        }
+    }
+
+    /// <summary>The query with its leading <c>?</c>, or an empty string. Setting it rewrites the request.</summary>
+    public string Query
+    {
+        get
+        {
+            SplitTarget();
+            return _query!;
+        }
+
+        set
+        {
+            value ??= "";
+            if ((value.Length > 0 && value[0] != '?') || !value.All(HttpSyntax.IsTargetChar))
+            {
+                throw new ArgumentException($"\"{value}\" is not a valid query: it must be empty or start with '?', with visible ASCII only", nameof(value));
+            }
+
+            SplitTarget();
+            _query = value;
+            TargetChanged = true;
+        }
+    }
+
+    /// <summary>The host the request is for: the authority of an absolute-form target, else the Host header; null when absent.</summary>
+    public string? Host
+    {
+        get
+        {
+            if (!_hostRead)
+            {
+                _hostRead = true;
+                _host = AbsoluteAuthority() ?? Headers.Get("Host");
+            }
+
+            return _host;
+        }
+    }
+
+    /// <summary>The Content-Length the request declared, or null.</summary>
+    public long? ContentLength { get; private set; }
+
+    /// <summary>True when the body is sent with chunked transfer coding.</summary>
+    public bool IsChunked { get; private set; }
+
+    /// <summary>True when the request has a body (a non-zero Content-Length, or chunked).</summary>
+    public bool HasBody => IsChunked || ContentLength > 0;
+
+    /// <summary>True when the client sent <c>Expect: 100-continue</c>.</summary>
+    public bool ExpectsContinue { get; private set; }
+
+    /// <summary>True when the client asks to switch protocols (<c>Connection: upgrade</c> with an <c>Upgrade</c> header).</summary>
+    public bool IsUpgrade { get; private set; }
+
+    /// <summary>True when the client asked to close the connection after this exchange (or spoke HTTP/1.0 without keep-alive).</summary>
+    public bool WantsClose { get; private set; }
+
+    /// <summary>For supervisors: loads a newly parsed head. <paramref name="source"/> holds the head bytes for as long as the stream lasts.</summary>
+    public void Reset(byte[] source, Range method, Range target, Http1Version version, long? contentLength, bool chunked,
+        bool expectsContinue, bool upgrade, bool wantsClose)
+    {
+        _source = source;
+        _method = method;
+        _target = target;
+        Version = version;
+        ContentLength = contentLength;
+        IsChunked = chunked;
+        ExpectsContinue = expectsContinue;
+        IsUpgrade = upgrade;
+        WantsClose = wantsClose;
+        _methodText = null;
+        _path = null;
+        _query = null;
+        _host = null;
+        _hostRead = false;
+        TargetChanged = false;
+        Headers.Reset(source);
+    }
+
+    private void SplitTarget()
+    {
+        if (_path is not null)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> target = RawTarget;
+        int pathStart = 0;
+        if (target.Length > 0 && target[0] != '/' && target.IndexOf("://"u8) is int scheme and > 0)
+        {
+            int slash = target[(scheme + 3)..].IndexOf((byte)'/');
+            pathStart = slash < 0 ? target.Length : scheme + 3 + slash;
+        }
+
+        ReadOnlySpan<byte> rest = target[pathStart..];
+        int question = rest.IndexOf((byte)'?');
+        ReadOnlySpan<byte> path = question < 0 ? rest : rest[..question];
+        _path = path.IsEmpty ? "/" : Encoding.ASCII.GetString(path);
+        _query = question < 0 ? "" : Encoding.ASCII.GetString(rest[question..]);
+    }
+
+    private string? AbsoluteAuthority()
+    {
+        ReadOnlySpan<byte> target = RawTarget;
+        if (target.Length == 0 || target[0] == '/' || target.IndexOf("://"u8) is not (int scheme and > 0))
+        {
+            return null;
+        }
+
+        ReadOnlySpan<byte> authority = target[(scheme + 3)..];
+        int end = authority.IndexOfAny((byte)'/', (byte)'?');
+        return Encoding.ASCII.GetString(end < 0 ? authority : authority[..end]);
+    }
+}

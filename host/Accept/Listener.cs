@@ -251,12 +251,14 @@ internal sealed class Listener : IAsyncDisposable
             socket.Dispose();
             if (session is not null)
             {
-                _sessions.Remove(session);
+                // Log before leaving the registry: a stopping proxy exits as soon as the registry is empty.
                 SessionLog log = session.Log;
                 if (!log.LoggedByStreams)
                 {
                     _sessionLog.LogInformation("{Line}", SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
                 }
+
+                _sessions.Remove(session);
             }
 
             pipeline?.Release();

@@ -46,7 +46,7 @@ public class PluginLoadingTests
         LoadedPlugin probe = Assert.Single(catalog.Plugins, p => p.Name == "Probe");
         Assert.Equal(["probe"], probe.Supervisors.Keys);
         Assert.Equal(["deny_all", "hold_until_newline"], probe.Analyzers.Keys.Order());
-        Assert.Equal(new Version(1, 0, 0, 0), probe.SdkVersion);
+        Assert.Equal(SdkCompatibility.HostSdk.Version, probe.SdkVersion);
         Assert.Contains("tcp", catalog.SupervisorNames);
     }
 
@@ -131,22 +131,25 @@ public class PluginLoadingTests
     }
 
     [Theory]
-    [InlineData("1.0.0.0", null)]
-    [InlineData("1.0.5.0", null)]
-    [InlineData("1.1.0.0", "built against PluginProxy.Abstractions 1.1, but this host provides PluginProxy.Abstractions 1.0")]
-    [InlineData("2.0.0.0", "built against PluginProxy.Abstractions 2.0")]
-    [InlineData("0.9.0.0", "built against PluginProxy.Abstractions 0.9")]
-    public void SdkVersions_AreCheckedBeforeLoading(string pluginSdk, string? refusal)
+    [InlineData(0, 0, true)]
+    [InlineData(0, -1, true)]
+    [InlineData(0, 1, false)]
+    [InlineData(1, 0, false)]
+    [InlineData(-1, 0, false)]
+    public void SdkVersions_AreCheckedBeforeLoading(int majorDelta, int minorDelta, bool compatible)
     {
-        string? problem = SdkCompatibility.Check(Version.Parse(pluginSdk));
+        Version host = SdkCompatibility.HostSdk.Version!;
+        var plugin = new Version(host.Major + majorDelta, Math.Max(0, host.Minor + minorDelta), 3, 0);
 
-        if (refusal is null)
+        string? problem = SdkCompatibility.Check(plugin);
+
+        if (compatible)
         {
             Assert.Null(problem);
         }
         else
         {
-            Assert.Contains(refusal, problem);
+            Assert.Contains($"built against PluginProxy.Abstractions {plugin.ToString(2)}, but this host provides PluginProxy.Abstractions {host.ToString(2)}", problem);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Tcp;
 
@@ -29,6 +30,25 @@ internal static class RequestAnalysis
         {
             while (true)
             {
+                // Analyzers are called when new data is present (or the client closed): read first.
+                if (channel.IsFull)
+                {
+                    session.Log.TrySetTermination(SessionTermination.BadRequest, $"the analyzers held {channel.Length} bytes, the read limit, without releasing them");
+                    return false;
+                }
+
+                Memory<byte> space = channel.GetAppendBuffer(channel.ReadLimit - channel.Length);
+                int n = await client.ReceiveAsync(space, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    // Let the analyzers decide once more with the close known: some can conclude on what they have.
+                    channel.Flags |= ChannelFlags.InputEnded;
+                }
+                else
+                {
+                    channel.Advance(n);
+                }
+
                 // Analyzers that are done are not called again: resume with the one that asked for more data.
                 while (next < analyzers.Count)
                 {
@@ -70,24 +90,6 @@ internal static class RequestAnalysis
                     session.Log.TrySetTermination(SessionTermination.ClientAborted, "the client closed before the analyzers released the request");
                     return false;
                 }
-
-                if (channel.IsFull)
-                {
-                    session.Log.TrySetTermination(SessionTermination.BadRequest, $"the analyzers held {channel.Length} bytes, the read limit, without releasing them");
-                    return false;
-                }
-
-                Memory<byte> space = channel.GetAppendBuffer(channel.ReadLimit - channel.Length);
-                int n = await client.ReceiveAsync(space, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    // Let the analyzers decide once more with the close known: some can conclude on what they have.
-                    channel.Flags |= ChannelFlags.InputEnded;
-                }
-                else
-                {
-                    channel.Advance(n);
-                }
             }
         }
         catch (OperationCanceledException) when (!session.Aborted.IsCancellationRequested)
@@ -127,6 +129,7 @@ internal static class RequestAnalysis
         try
         {
             await client.SendAsync(reply.Body, SocketFlags.None).ConfigureAwait(false);
+            await LingeringClose.DrainAsync(client).ConfigureAwait(false);
         }
         catch (SocketException)
         {

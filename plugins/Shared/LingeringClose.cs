@@ -1,0 +1,44 @@
+using System.Buffers;
+using System.Net.Sockets;
+
+namespace PluginProxy.Plugins.Shared;
+
+/// <summary>
+/// Closes a client connection after a final reply without destroying the reply: closing a socket that still has unread
+/// input makes the kernel send a reset, which can reach the client before it read the reply. So the sending half is
+/// shut down first, and what the client still sends is read and dropped for a short while (bounded in time and bytes).
+/// </summary>
+internal static class LingeringClose
+{
+    private static readonly TimeSpan MaxLinger = TimeSpan.FromSeconds(1);
+    private const int MaxDrained = 256 * 1024;
+
+    public static async ValueTask DrainAsync(Socket socket)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+            using var timeout = new CancellationTokenSource(MaxLinger);
+            int drained = 0;
+            while (drained < MaxDrained)
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return;
+                }
+
+                drained += n;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client reset, went away, or kept talking too long: the socket is closed either way.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

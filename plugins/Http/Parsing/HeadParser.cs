@@ -1,0 +1,564 @@
+using System.Text;
+using PluginProxy.Abstractions.Http;
+using static PluginProxy.Http.Parsing.HttpChars;
+
+namespace PluginProxy.Http.Parsing;
+
+/// <summary>The outcome of parsing a head.</summary>
+internal enum ParseStatus
+{
+    /// <summary>The head is not complete yet; call again with more data.</summary>
+    Incomplete,
+
+    /// <summary>The head is complete and valid.</summary>
+    Complete,
+
+    /// <summary>The head is invalid.</summary>
+    Error,
+}
+
+/// <summary>
+/// Parses HTTP/1.1 request and response heads strictly (RFC 9110/9112), allocating nothing: every line must end with
+/// CRLF (a bare LF is refused, as the safest reading), no obsolete line folding, no control bytes, and every framing
+/// ambiguity that could smuggle a request is an error.
+/// </summary>
+internal static class HeadParser
+{
+    /// <summary>The most header fields in one head.</summary>
+    public const int MaxHeaders = 100;
+
+    /// <summary>Empty lines accepted before a request line (RFC 9112 §2.2 asks servers to ignore at least one).</summary>
+    private const int MaxLeadingEmptyLines = 4;
+
+    public static ParseStatus ParseRequest(ReadOnlySpan<byte> data, RequestFacts facts, out HttpParseError error)
+    {
+        error = HttpParseError.None;
+        if (facts.ScanPosition == 0)
+        {
+            int lead = 0;
+            while (lead + 1 < data.Length && data[lead] == CR && data[lead + 1] == LF && lead < 2 * MaxLeadingEmptyLines)
+            {
+                lead += 2;
+            }
+
+            if (lead < data.Length && data[lead] == LF)
+            {
+                error = HttpParseError.BareLf;
+                return ParseStatus.Error;
+            }
+
+            if (lead + 1 >= data.Length && (data.Length == lead || data[lead] == CR))
+            {
+                // Nothing but empty lines (or half of one) so far.
+                return ParseStatus.Incomplete;
+            }
+
+            facts.Lead = lead;
+            facts.ScanPosition = lead;
+        }
+
+        ParseStatus found = FindEnd(data, facts, out error);
+        if (found != ParseStatus.Complete)
+        {
+            return found;
+        }
+
+        ReadOnlySpan<byte> head = data[..facts.HeadLength];
+        int lineEnd = head[facts.Lead..].IndexOf(LF) + facts.Lead - 1;
+        error = ParseRequestLine(head, facts.Lead, lineEnd, facts);
+        if (error != HttpParseError.None)
+        {
+            return ParseStatus.Error;
+        }
+
+        error = ParseHeaderLines(head, lineEnd + 2, facts, isRequest: true);
+        if (error == HttpParseError.None)
+        {
+            error = CheckRequestSemantics(facts);
+        }
+
+        return error == HttpParseError.None ? ParseStatus.Complete : ParseStatus.Error;
+    }
+
+    public static ParseStatus ParseResponse(ReadOnlySpan<byte> data, ResponseFacts facts, out HttpParseError error)
+    {
+        ParseStatus found = FindEnd(data, facts, out error);
+        if (found != ParseStatus.Complete)
+        {
+            return found;
+        }
+
+        ReadOnlySpan<byte> head = data[..facts.HeadLength];
+        int lineEnd = head.IndexOf(LF) - 1;
+        error = ParseStatusLine(head[..lineEnd], facts);
+        if (error != HttpParseError.None)
+        {
+            return ParseStatus.Error;
+        }
+
+        error = ParseHeaderLines(head, lineEnd + 2, facts, isRequest: false);
+        if (error == HttpParseError.None)
+        {
+            error = CheckFraming(facts);
+        }
+
+        return error == HttpParseError.None ? ParseStatus.Complete : ParseStatus.Error;
+    }
+
+    /// <summary>Finds the empty line that ends the head, refusing a bare LF as soon as it arrives.</summary>
+    private static ParseStatus FindEnd(ReadOnlySpan<byte> data, HeadFacts facts, out HttpParseError error)
+    {
+        error = HttpParseError.None;
+        int p = facts.ScanPosition;
+        int firstLine = p;
+        while (true)
+        {
+            int offset = data[p..].IndexOf(LF);
+            if (offset < 0)
+            {
+                facts.ScanPosition = p;
+                return ParseStatus.Incomplete;
+            }
+
+            int lf = p + offset;
+            if (lf == 0 || data[lf - 1] != CR)
+            {
+                error = HttpParseError.BareLf;
+                return ParseStatus.Error;
+            }
+
+            if (lf - 1 == p)
+            {
+                if (!facts.FirstLineComplete)
+                {
+                    error = facts is RequestFacts ? HttpParseError.RequestLineMalformed : HttpParseError.StatusLineMalformed;
+                    return ParseStatus.Error;
+                }
+
+                facts.HeadLength = lf + 1;
+                facts.ScanPosition = lf + 1;
+                return ParseStatus.Complete;
+            }
+
+            if (p == firstLine && !facts.FirstLineComplete)
+            {
+                facts.FirstLineComplete = true;
+            }
+
+            p = lf + 1;
+        }
+    }
+
+    private static HttpParseError ParseRequestLine(ReadOnlySpan<byte> head, int start, int end, RequestFacts facts)
+    {
+        ReadOnlySpan<byte> line = head[start..end];
+        int sp1 = line.IndexOf(SP);
+        if (sp1 <= 0)
+        {
+            return line.IndexOfAnyExcept(Token) is int bad and >= 0 && line[bad] == CR ? HttpParseError.BareCr : HttpParseError.RequestLineMalformed;
+        }
+
+        ReadOnlySpan<byte> method = line[..sp1];
+        if (method.IndexOfAnyExcept(Token) >= 0)
+        {
+            return HttpParseError.MethodInvalid;
+        }
+
+        ReadOnlySpan<byte> rest = line[(sp1 + 1)..];
+        int sp2 = rest.IndexOf(SP);
+        if (sp2 <= 0)
+        {
+            return HttpParseError.RequestLineMalformed;
+        }
+
+        ReadOnlySpan<byte> target = rest[..sp2];
+        if (target.IndexOfAnyExcept(HttpChars.Target) is int badTarget and >= 0)
+        {
+            return target[badTarget] == CR ? HttpParseError.BareCr : HttpParseError.TargetInvalid;
+        }
+
+        ReadOnlySpan<byte> version = rest[(sp2 + 1)..];
+        if (version.SequenceEqual("HTTP/1.1"u8))
+        {
+            facts.Version = Http1Version.Http11;
+        }
+        else if (version.SequenceEqual("HTTP/1.0"u8))
+        {
+            facts.Version = Http1Version.Http10;
+        }
+        else if (version.Length == 8 && version.StartsWith("HTTP/"u8) && version[5] is >= (byte)'2' and <= (byte)'9' && version[6] == '.' && char.IsAsciiDigit((char)version[7]))
+        {
+            return HttpParseError.VersionNotSupported;
+        }
+        else
+        {
+            return version.IndexOf(SP) >= 0 ? HttpParseError.RequestLineMalformed
+                : version.IndexOf(CR) >= 0 ? HttpParseError.BareCr
+                : HttpParseError.VersionInvalid;
+        }
+
+        if (method.SequenceEqual("CONNECT"u8))
+        {
+            return HttpParseError.MethodNotSupported;
+        }
+
+        bool valid = target[0] == '/'
+            || (target.Length == 1 && target[0] == '*' && method.SequenceEqual("OPTIONS"u8))
+            || IsAbsoluteHttpUrl(target);
+        if (!valid)
+        {
+            return HttpParseError.TargetInvalid;
+        }
+
+        facts.Method = new Range(start, start + sp1);
+        facts.Target = new Range(start + sp1 + 1, start + sp1 + 1 + sp2);
+        return HttpParseError.None;
+    }
+
+    private static bool IsAbsoluteHttpUrl(ReadOnlySpan<byte> target) =>
+        (target.Length > 7 && Ascii.EqualsIgnoreCase(target[..7], "http://"u8)) ||
+        (target.Length > 8 && Ascii.EqualsIgnoreCase(target[..8], "https://"u8));
+
+    private static HttpParseError ParseStatusLine(ReadOnlySpan<byte> line, ResponseFacts facts)
+    {
+        if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || line[7] is not ((byte)'0' or (byte)'1') || line[8] != SP
+            || line.Slice(9, 3).IndexOfAnyExcept(Digits) >= 0 || (line.Length > 12 && line[12] != SP))
+        {
+            return line.IndexOf(CR) >= 0 ? HttpParseError.BareCr : HttpParseError.StatusLineMalformed;
+        }
+
+        int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+        if (status < 100)
+        {
+            return HttpParseError.StatusLineMalformed;
+        }
+
+        ReadOnlySpan<byte> reason = line.Length > 12 ? line[13..] : [];
+        if (reason.IndexOfAny(InvalidInValue) is int bad and >= 0)
+        {
+            return reason[bad] == CR ? HttpParseError.BareCr : HttpParseError.StatusLineMalformed;
+        }
+
+        facts.Version = line[7] == '1' ? Http1Version.Http11 : Http1Version.Http10;
+        facts.Status = status;
+        facts.Reason = line.Length > 12 ? new Range(13, line.Length) : new Range(12, 12);
+        return HttpParseError.None;
+    }
+
+    /// <summary>Parses the field lines from <paramref name="start"/> to the end of the head.</summary>
+    private static HttpParseError ParseHeaderLines(ReadOnlySpan<byte> head, int start, HeadFacts facts, bool isRequest)
+    {
+        int p = start;
+        while (true)
+        {
+            int lf = head[p..].IndexOf(LF) + p;
+            int lineEnd = lf - 1;
+            if (lineEnd == p)
+            {
+                return HttpParseError.None;
+            }
+
+            if (facts.HeaderCount >= MaxHeaders)
+            {
+                return HttpParseError.TooManyHeaders;
+            }
+
+            HttpParseError error = ParseFieldLine(head[p..lineEnd], out int nameLength, out int valueOffset, out int valueLength);
+            if (error != HttpParseError.None)
+            {
+                return error;
+            }
+
+            facts.AddHeader(p, nameLength, p + valueOffset, valueLength);
+            error = Interpret(head, p, nameLength, p + nameLength + 1, lineEnd, p + valueOffset, valueLength, facts, isRequest);
+            if (error != HttpParseError.None)
+            {
+                return error;
+            }
+
+            p = lf + 1;
+        }
+    }
+
+    /// <summary>Validates one <c>name: value</c> line (without its CRLF). Used for heads and chunked trailers.</summary>
+    public static HttpParseError ParseFieldLine(ReadOnlySpan<byte> line, out int nameLength, out int valueOffset, out int valueLength)
+    {
+        nameLength = valueOffset = valueLength = 0;
+        if (IsOws(line[0]))
+        {
+            return HttpParseError.ObsFold;
+        }
+
+        int colon = line.IndexOf(Colon);
+        ReadOnlySpan<byte> name = colon < 0 ? line : line[..colon];
+        if (name.IndexOfAnyExcept(Token) is int bad and >= 0)
+        {
+            return name[bad] switch
+            {
+                SP or HTAB => colon < 0 ? HttpParseError.HeaderNoColon : HttpParseError.HeaderNameWhitespace,
+                CR => HttpParseError.BareCr,
+                _ => HttpParseError.HeaderNameInvalid,
+            };
+        }
+
+        if (colon < 0)
+        {
+            return HttpParseError.HeaderNoColon;
+        }
+
+        if (colon == 0)
+        {
+            return HttpParseError.HeaderNameEmpty;
+        }
+
+        ReadOnlySpan<byte> raw = line[(colon + 1)..];
+        if (raw.IndexOfAny(InvalidInValue) is int badValue and >= 0)
+        {
+            return raw[badValue] == CR ? HttpParseError.BareCr : HttpParseError.HeaderValueInvalid;
+        }
+
+        int start = 0;
+        int end = raw.Length;
+        while (start < end && IsOws(raw[start]))
+        {
+            start++;
+        }
+
+        while (end > start && IsOws(raw[end - 1]))
+        {
+            end--;
+        }
+
+        nameLength = colon;
+        valueOffset = colon + 1 + start;
+        valueLength = end - start;
+        return HttpParseError.None;
+    }
+
+    /// <summary>Records what the framing and connection headers say.</summary>
+    private static HttpParseError Interpret(ReadOnlySpan<byte> head, int nameStart, int nameLength, int rawValueStart, int rawValueEnd,
+        int valueStart, int valueLength, HeadFacts facts, bool isRequest)
+    {
+        ReadOnlySpan<byte> name = head.Slice(nameStart, nameLength);
+        ReadOnlySpan<byte> value = head.Slice(valueStart, valueLength);
+        switch (nameLength)
+        {
+            case 4 when isRequest && Ascii.EqualsIgnoreCase(name, "Host"u8):
+                var request = (RequestFacts)facts;
+                request.HostCount++;
+                request.Host = new Range(valueStart, valueStart + valueLength);
+                return value.IndexOfAnyExcept(Authority) >= 0 ? HttpParseError.HostInvalid : HttpParseError.None;
+            case 6 when isRequest && Ascii.EqualsIgnoreCase(name, "Expect"u8):
+                if (!Ascii.EqualsIgnoreCase(value, "100-continue"u8))
+                {
+                    return HttpParseError.ExpectationUnsupported;
+                }
+
+                ((RequestFacts)facts).ExpectContinue = true;
+                return HttpParseError.None;
+            case 7 when Ascii.EqualsIgnoreCase(name, "Upgrade"u8):
+                facts.HasUpgradeHeader = true;
+                return HttpParseError.None;
+            case 10 when Ascii.EqualsIgnoreCase(name, "Connection"u8):
+                ReadConnectionTokens(head, valueStart, valueLength, facts);
+                return HttpParseError.None;
+            case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
+                return ReadContentLength(head[rawValueStart..rawValueEnd], facts);
+            case 17 when Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
+                facts.HasTransferEncoding = true;
+                return ReadTransferCodings(head[rawValueStart..rawValueEnd], facts);
+            default:
+                return HttpParseError.None;
+        }
+    }
+
+    private static void ReadConnectionTokens(ReadOnlySpan<byte> head, int valueStart, int valueLength, HeadFacts facts)
+    {
+        int p = valueStart;
+        int end = valueStart + valueLength;
+        while (p < end)
+        {
+            int comma = head[p..end].IndexOf((byte)',');
+            int elementEnd = comma < 0 ? end : p + comma;
+            int s = p;
+            int e = elementEnd;
+            while (s < e && IsOws(head[s]))
+            {
+                s++;
+            }
+
+            while (e > s && IsOws(head[e - 1]))
+            {
+                e--;
+            }
+
+            ReadOnlySpan<byte> token = head[s..e];
+            if (token.Length > 0 && token.IndexOfAnyExcept(Token) < 0)
+            {
+                if (Ascii.EqualsIgnoreCase(token, "close"u8))
+                {
+                    facts.ConnectionClose = true;
+                }
+                else if (Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
+                {
+                    facts.ConnectionKeepAlive = true;
+                }
+                else if (Ascii.EqualsIgnoreCase(token, "upgrade"u8))
+                {
+                    facts.ConnectionUpgrade = true;
+                }
+                else
+                {
+                    facts.AddConnectionToken(new Range(s, e));
+                }
+            }
+
+            p = elementEnd + 1;
+        }
+    }
+
+    /// <summary>
+    /// <c>1*DIGIT</c>, or a comma-separated list of identical ones; no sign, no tab, nothing empty. Several fields must agree.
+    /// </summary>
+    private static HttpParseError ReadContentLength(ReadOnlySpan<byte> raw, HeadFacts facts)
+    {
+        if (raw.IndexOf(HTAB) >= 0)
+        {
+            return HttpParseError.ContentLengthInvalid;
+        }
+
+        ReadOnlySpan<byte> rest = raw;
+        bool any = false;
+        while (true)
+        {
+            int comma = rest.IndexOf((byte)',');
+            ReadOnlySpan<byte> element = TrimOws(comma < 0 ? rest : rest[..comma]);
+            if (element.IsEmpty || element.IndexOfAnyExcept(Digits) >= 0)
+            {
+                return HttpParseError.ContentLengthInvalid;
+            }
+
+            long value = 0;
+            foreach (byte digit in element)
+            {
+                if (value > (long.MaxValue - 9) / 10)
+                {
+                    return HttpParseError.ContentLengthOverflow;
+                }
+
+                value = value * 10 + (digit - '0');
+            }
+
+            if (facts.ContentLength >= 0 && facts.ContentLength != value)
+            {
+                return HttpParseError.ContentLengthConflict;
+            }
+
+            facts.ContentLength = value;
+            any = true;
+            if (comma < 0)
+            {
+                return any ? HttpParseError.None : HttpParseError.ContentLengthInvalid;
+            }
+
+            rest = rest[(comma + 1)..];
+        }
+    }
+
+    /// <summary>A comma-separated list of plain tokens: no empty element, no quotes, parameters or tabs (obfuscation).</summary>
+    private static HttpParseError ReadTransferCodings(ReadOnlySpan<byte> raw, HeadFacts facts)
+    {
+        if (raw.IndexOf(HTAB) >= 0)
+        {
+            return HttpParseError.TransferEncodingInvalid;
+        }
+
+        ReadOnlySpan<byte> rest = raw;
+        while (true)
+        {
+            int comma = rest.IndexOf((byte)',');
+            ReadOnlySpan<byte> coding = TrimOws(comma < 0 ? rest : rest[..comma]);
+            if (coding.IsEmpty || coding.IndexOfAnyExcept(Token) >= 0)
+            {
+                return HttpParseError.TransferEncodingInvalid;
+            }
+
+            if (Ascii.EqualsIgnoreCase(coding, "chunked"u8))
+            {
+                if (facts.ChunkedSeen)
+                {
+                    return HttpParseError.TransferEncodingChunkedTwice;
+                }
+
+                facts.ChunkedSeen = true;
+                facts.LastCodingIsChunked = true;
+            }
+            else
+            {
+                facts.LastCodingIsChunked = false;
+                if (!IsKnownCoding(coding))
+                {
+                    facts.UnknownCoding = true;
+                }
+            }
+
+            if (comma < 0)
+            {
+                return HttpParseError.None;
+            }
+
+            rest = rest[(comma + 1)..];
+        }
+    }
+
+    private static bool IsKnownCoding(ReadOnlySpan<byte> coding) =>
+        Ascii.EqualsIgnoreCase(coding, "gzip"u8) || Ascii.EqualsIgnoreCase(coding, "x-gzip"u8) ||
+        Ascii.EqualsIgnoreCase(coding, "deflate"u8) || Ascii.EqualsIgnoreCase(coding, "compress"u8) ||
+        Ascii.EqualsIgnoreCase(coding, "x-compress"u8);
+
+    private static HttpParseError CheckRequestSemantics(RequestFacts facts)
+    {
+        if (facts.HostCount > 1)
+        {
+            return HttpParseError.HostDuplicate;
+        }
+
+        if (facts.HostCount == 0 && facts.Version == Http1Version.Http11)
+        {
+            return HttpParseError.HostMissing;
+        }
+
+        return CheckFraming(facts);
+    }
+
+    private static HttpParseError CheckFraming(HeadFacts facts)
+    {
+        if (!facts.HasTransferEncoding)
+        {
+            return HttpParseError.None;
+        }
+
+        if (facts.ContentLength >= 0)
+        {
+            return HttpParseError.ContentLengthWithTransferEncoding;
+        }
+
+        if (facts.Version == Http1Version.Http10)
+        {
+            return HttpParseError.TransferEncodingOnHttp10;
+        }
+
+        if (facts.UnknownCoding)
+        {
+            return HttpParseError.TransferEncodingUnknown;
+        }
+
+        if (!facts.LastCodingIsChunked)
+        {
+            return HttpParseError.TransferEncodingNotChunkedLast;
+        }
+
+        facts.Chunked = true;
+        return HttpParseError.None;
+    }
+}

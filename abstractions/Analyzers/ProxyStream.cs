@@ -40,6 +40,12 @@ public sealed class ProxyStream
     /// <summary>The HTTP request and response of this stream, when an HTTP supervisor runs it; null in tcp mode.</summary>
     public Http.HttpExchange? Http { get; set; }
 
+    /// <summary>
+    /// Working state the supervisor shares with the analyzers of its own plugin for this stream (for the http supervisor:
+    /// the parser state http_lb_req fills). Other analyzers should not depend on it.
+    /// </summary>
+    public object? SupervisorState { get; set; }
+
     /// <summary>Variables shared by the analyzers and scripts of this stream, created on first use. Keys are case-sensitive.</summary>
     public IDictionary<string, object?> Variables => _variables ??= new Dictionary<string, object?>(StringComparer.Ordinal);
 

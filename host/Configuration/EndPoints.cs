@@ -87,12 +87,5 @@ internal static class EndPoints
     }
 
     /// <summary>Formats an endpoint the way the configuration writes it.</summary>
-    public static string Format(EndPoint? endPoint) => endPoint switch
-    {
-        IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip when ip.Address.IsIPv4MappedToIPv6 =>
-            $"{ip.Address.MapToIPv4()}:{ip.Port}",
-        IPEndPoint ip => ip.ToString(),
-        null => "-",
-        _ => endPoint.ToString() ?? "-",
-    };
+    public static string Format(EndPoint? endPoint) => Abstractions.LogNames.Format(endPoint);
 }

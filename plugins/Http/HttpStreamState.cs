@@ -1,0 +1,82 @@
+using System.Buffers;
+using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Parsing;
+using PluginProxy.Http.Routing;
+
+namespace PluginProxy.Http;
+
+/// <summary>
+/// The working state of one HTTP stream that the supervisor shares with http_lb_req and http_lb_resp (through
+/// <see cref="Abstractions.ProxyStream.SupervisorState"/>): parse results, the copies of both heads, errors.
+/// A connection holds one only while a stream runs; idle connections give it back to the pool.
+/// </summary>
+internal sealed class HttpStreamState
+{
+    public readonly RequestFacts RequestFacts = new();
+    public readonly ResponseFacts ResponseFacts = new();
+    public readonly HttpExchange Exchange = new();
+
+    /// <summary>The request head bytes, copied out of the request channel so they outlive it.</summary>
+    public byte[] RequestHead = [];
+
+    /// <summary>The response head bytes.</summary>
+    public byte[] ResponseHead = [];
+
+    public HttpParseError RequestError;
+    public HttpParseError ResponseError;
+
+    /// <summary>The listener's routes (set by the supervisor for http_lb_req).</summary>
+    public RouteTable? Routes;
+
+    /// <summary>The largest request body accepted, or -1.</summary>
+    public long MaxRequestBody = -1;
+
+    public void BeginStream()
+    {
+        RequestFacts.Reset();
+        ResponseFacts.Reset();
+        RequestError = HttpParseError.None;
+        ResponseError = HttpParseError.None;
+        Exchange.HasRequest = false;
+        Exchange.HasResponse = false;
+    }
+
+    public void BeginResponse()
+    {
+        ResponseFacts.Reset();
+        ResponseError = HttpParseError.None;
+        Exchange.HasResponse = false;
+    }
+
+    /// <summary>Copies <paramref name="head"/> into <paramref name="buffer"/>, growing it from the pool as needed.</summary>
+    public static void CopyHead(ref byte[] buffer, ReadOnlySpan<byte> head)
+    {
+        if (buffer.Length < head.Length)
+        {
+            if (buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(head.Length, 1024));
+        }
+
+        head.CopyTo(buffer);
+    }
+
+    /// <summary>Gives the head buffers back to the pool.</summary>
+    public void ReleaseBuffers()
+    {
+        if (RequestHead.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(RequestHead);
+            RequestHead = [];
+        }
+
+        if (ResponseHead.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(ResponseHead);
+            ResponseHead = [];
+        }
+    }
+}

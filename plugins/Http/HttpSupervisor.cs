@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+using PluginProxy.Http.Routing;
+using PluginProxy.Http.Upstream;
+using PluginProxy.Plugins.Shared;
+
+namespace PluginProxy.Http;
+
+/// <summary>
+/// The <c>http</c> protocol supervisor: HTTP/1.1 with keep-alive on both sides, strict parsing, routing, pooled server
+/// connections and protocol upgrades. http_lb_req and http_lb_resp run first on each side unless the listener places them.
+/// </summary>
+public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
+{
+    private const int MaxPooledStates = 1024;
+
+    private readonly HttpLbReq _lbReq;
+    private readonly HttpLbResp _lbResp;
+    private readonly ConditionalWeakTable<ListenerSettings, RouteTable> _routes = new();
+    private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _requestChains = new();
+    private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _responseChains = new();
+    private readonly Stack<HttpStreamState> _states = new();
+
+    /// <summary>Created by the host with its services.</summary>
+    public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp)
+    {
+        Connector = connector;
+        AccessLog = accessLog;
+        Logger = logger;
+        _lbReq = lbReq;
+        _lbResp = lbResp;
+        Timeouts.Add(Pool);
+    }
+
+    internal IServerConnector Connector { get; }
+
+    internal IAccessLog AccessLog { get; }
+
+    internal ILogger Logger { get; }
+
+    internal TimeoutScanner Timeouts { get; } = new();
+
+    internal ServerPool Pool { get; } = new();
+
+    /// <inheritdoc/>
+    public ValueTask RunAsync(ISession session)
+    {
+        IFlowAnalyzer[] request = _requestChains.GetValue(session.RequestAnalyzers, list => WithParserFirst(list, _lbReq));
+        IFlowAnalyzer[] response = _responseChains.GetValue(session.ResponseAnalyzers, list => WithParserFirst(list, _lbResp));
+        return new HttpConnection(this, session, request, response).RunAsync();
+    }
+
+    /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>
+    private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>
+        listed.Any(a => a.GetType() == parser.GetType()) ? listed.ToArray() : [parser, .. listed];
+
+    internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(s.Routes));
+
+    internal HttpStreamState RentState()
+    {
+        lock (_states)
+        {
+            if (_states.TryPop(out HttpStreamState? state))
+            {
+                return state;
+            }
+        }
+
+        return new HttpStreamState();
+    }
+
+    internal void ReturnState(HttpStreamState state)
+    {
+        lock (_states)
+        {
+            if (_states.Count < MaxPooledStates)
+            {
+                _states.Push(state);
+                return;
+            }
+        }
+
+        state.ReleaseBuffers();
+    }
+
+    /// <summary>Stops the timer and closes idle server connections when this plugin version is unloaded.</summary>
+    public void Dispose()
+    {
+        Timeouts.Dispose();
+        Pool.Dispose();
+        lock (_states)
+        {
+            foreach (HttpStreamState state in _states)
+            {
+                state.ReleaseBuffers();
+            }
+
+            _states.Clear();
+        }
+    }
+}

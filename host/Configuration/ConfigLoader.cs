@@ -142,7 +142,7 @@ internal static class ConfigLoader
         {
             if (!used.Contains(backend.Name))
             {
-                root.Error(backend.Spot, $"backend \"{backend.Name}\" is not reachable: no listener names it in `backend`; remove it or point a listener at it");
+                root.Error(backend.Spot, $"backend \"{backend.Name}\" is not reachable: no listener names it in `backend` or a route; remove it or point a listener at it");
             }
         }
     }

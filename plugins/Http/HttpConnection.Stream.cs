@@ -197,7 +197,19 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<bool> ConnectAndSendRequestAsync(HttpStreamState state, IBackend backend)
     {
+        // The head and the body bytes already here are written (and the body's framing checked) before any server
+        // is contacted: a request refused now never reaches one.
         HttpRequestHead request = state.Exchange.Request;
+        _output.Start(state.RequestFacts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
+        var options = new HeadWriter.RequestOptions(_settings.ForwardFor, _clientAddress, state.Exchange.IsTls, request.IsUpgrade);
+        HeadWriter.WriteRequest(_output, request, state.RequestFacts, state.RequestHead, options);
+        if (AppendBody(_output, _request, ref _requestBody, _bodyLimit) is var error and not HttpParseError.None)
+        {
+            _end = SessionTermination.BadRequest;
+            _detail = HttpParseErrors.Describe(error);
+            return await SendErrorAsync(400, close: true).ConfigureAwait(false);
+        }
+
         var selection = new ServerSelection(_session.Connection.ClientEndPoint, backend.Balance == BalanceAlgorithm.Uri ? request.Path : null);
         if (backend.PickServer(selection) is { } picked && _owner.Pool.TryTake(picked) is { } pooled)
         {
@@ -214,6 +226,7 @@ internal sealed partial class HttpConnection
             {
                 _end = result.Failure;
                 _detail = result.Detail;
+
                 // As HAProxy: a server that cannot be reached (none up, refused, no answer to the connect) is a 503;
                 // 502 is kept for a server that answered badly or reset, 504 for one too slow to answer.
                 await SendErrorAsync(503, close: true).ConfigureAwait(false);
@@ -226,16 +239,6 @@ internal sealed partial class HttpConnection
         }
 
         _logServer = _server.Server.Name;
-        _output.Start(state.RequestFacts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
-        var options = new HeadWriter.RequestOptions(_settings.ForwardFor, _clientAddress, state.Exchange.IsTls, request.IsUpgrade);
-        HeadWriter.WriteRequest(_output, request, state.RequestFacts, state.RequestHead, options);
-        if (AppendBody(_output, _request, ref _requestBody, _bodyLimit) is var error and not HttpParseError.None)
-        {
-            _end = SessionTermination.BadRequest;
-            _detail = HttpParseErrors.Describe(error);
-            return await SendErrorAsync(400, close: true).ConfigureAwait(false);
-        }
-
         // Safe to send again on a fresh connection if the server never saw it: nothing of the body is still to come,
         // and the method is idempotent (RFC 9110 §9.2.2).
         _replayable = _requestBody.IsDone && IsIdempotent(request.RawMethod);

@@ -16,6 +16,7 @@ public sealed class ProbePlugin : IPlugin
         builder.AddSupervisor<ProbeSupervisor>("probe");
         builder.AddAnalyzer<HoldUntilNewline>("hold_until_newline");
         builder.AddAnalyzer<DenyAll>("deny_all");
+        builder.AddAnalyzer<ThrowOnBoom>("throw_on_boom");
     }
 }
 
@@ -46,4 +47,18 @@ public sealed class DenyAll : IFlowAnalyzer
 {
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken) =>
         ValueTask.FromResult(AnalyzerVerdict.Stop(AnalyzerReply.Text(403, "denied\n")));
+}
+
+/// <summary>Throws for any HTTP request whose path contains "boom" (to prove a failing analyzer ends only its stream).</summary>
+public sealed class ThrowOnBoom : IFlowAnalyzer
+{
+    public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)
+    {
+        if (stream.Http is { HasRequest: true } http && http.Request.Path.Contains("boom", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("boom");
+        }
+
+        return ValueTask.FromResult(AnalyzerVerdict.Continue);
+    }
 }

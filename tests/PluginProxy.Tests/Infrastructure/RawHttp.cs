@@ -1,0 +1,184 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace PluginProxy.Tests.Infrastructure;
+
+/// <summary>A response as read off a raw socket.</summary>
+internal sealed record RawResponse(int Status, string Head, byte[] Body)
+{
+    public string BodyText => Encoding.Latin1.GetString(Body);
+
+    public string? Header(string name) => Head.Split("\r\n").Skip(1)
+        .Where(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase)).Select(l => l[(name.Length + 1)..].Trim()).FirstOrDefault();
+}
+
+/// <summary>A minimal HTTP/1.1 client over a raw socket, for sending exact (and malformed) bytes and reading exact responses.</summary>
+internal sealed class RawHttp : IDisposable
+{
+    private readonly List<byte> _pending = [];
+    private readonly byte[] _chunk = new byte[65536];
+
+    private RawHttp(Socket socket) => Socket = socket;
+
+    public Socket Socket { get; }
+
+    public static async Task<RawHttp> ConnectAsync(RunningProxy proxy) => new(await proxy.ConnectAsync());
+
+    public Task SendAsync(string text) => Socket.SendAllAsync(Encoding.Latin1.GetBytes(text));
+
+    public Task SendAsync(byte[] bytes) => Socket.SendAllAsync(bytes);
+
+    /// <summary>Reads one response (head, then a body framed by Content-Length, chunked coding, or the close).</summary>
+    public async Task<RawResponse> ReadResponseAsync(bool headRequest = false)
+    {
+        int headEnd;
+        while ((headEnd = Find("\r\n\r\n"u8)) < 0)
+        {
+            if (!await FillAsync())
+            {
+                throw new EndOfStreamException($"connection closed before a response head; received: {Encoding.Latin1.GetString(_pending.ToArray())}");
+            }
+        }
+
+        string head = Encoding.Latin1.GetString(_pending.GetRange(0, headEnd + 4).ToArray());
+        _pending.RemoveRange(0, headEnd + 4);
+        int status = int.Parse(head.Substring(9, 3));
+        var response = new RawResponse(status, head, []);
+        if (headRequest || status is 204 or 304 || status < 200)
+        {
+            return response;
+        }
+
+        if (response.Header("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            var body = new List<byte>();
+            while (true)
+            {
+                int lineEnd;
+                while ((lineEnd = Find("\r\n"u8)) < 0)
+                {
+                    await FillOrThrowAsync();
+                }
+
+                int size = Convert.ToInt32(Encoding.ASCII.GetString(_pending.GetRange(0, lineEnd).ToArray()).Split(';')[0], 16);
+                _pending.RemoveRange(0, lineEnd + 2);
+                if (size == 0)
+                {
+                    int end;
+                    while ((end = Find("\r\n"u8)) < 0)
+                    {
+                        await FillOrThrowAsync();
+                    }
+
+                    // Skip trailers up to the empty line.
+                    while (end != 0)
+                    {
+                        _pending.RemoveRange(0, end + 2);
+                        while ((end = Find("\r\n"u8)) < 0)
+                        {
+                            await FillOrThrowAsync();
+                        }
+                    }
+
+                    _pending.RemoveRange(0, 2);
+                    return response with { Body = body.ToArray() };
+                }
+
+                while (_pending.Count < size + 2)
+                {
+                    await FillOrThrowAsync();
+                }
+
+                body.AddRange(_pending.GetRange(0, size));
+                _pending.RemoveRange(0, size + 2);
+            }
+        }
+
+        if (response.Header("Content-Length") is { } length)
+        {
+            int n = int.Parse(length);
+            while (_pending.Count < n)
+            {
+                await FillOrThrowAsync();
+            }
+
+            byte[] body = _pending.GetRange(0, n).ToArray();
+            _pending.RemoveRange(0, n);
+            return response with { Body = body };
+        }
+
+        while (await FillAsync())
+        {
+        }
+
+        byte[] rest = _pending.ToArray();
+        _pending.Clear();
+        return response with { Body = rest };
+    }
+
+    /// <summary>True when the proxy closed the connection (end of stream or reset) with nothing more to read.</summary>
+    public async Task<bool> IsClosedAsync(TimeSpan? deadline = null)
+    {
+        if (_pending.Count > 0)
+        {
+            return false;
+        }
+
+        return await Socket.WaitForCloseAsync(deadline);
+    }
+
+    private async Task FillOrThrowAsync()
+    {
+        if (!await FillAsync())
+        {
+            throw new EndOfStreamException("connection closed in the middle of a response");
+        }
+    }
+
+    private async Task<bool> FillAsync()
+    {
+        using var timeout = new CancellationTokenSource(Wait.DefaultDeadline);
+        int n;
+        try
+        {
+            n = await Socket.ReceiveAsync(_chunk, SocketFlags.None, timeout.Token);
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"no response within the deadline; received so far: {Encoding.Latin1.GetString(_pending.ToArray())}");
+        }
+
+        if (n == 0)
+        {
+            return false;
+        }
+
+        _pending.AddRange(_chunk.AsSpan(0, n));
+        return true;
+    }
+
+    private int Find(ReadOnlySpan<byte> pattern)
+    {
+        for (int i = 0; i + pattern.Length <= _pending.Count; i++)
+        {
+            bool match = true;
+            for (int j = 0; j < pattern.Length && match; j++)
+            {
+                match = _pending[i + j] == pattern[j];
+            }
+
+            if (match)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    public void Dispose() => Socket.Dispose();
+}

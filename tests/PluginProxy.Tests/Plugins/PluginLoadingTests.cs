@@ -45,7 +45,7 @@ public class PluginLoadingTests
         Assert.Empty(errors);
         LoadedPlugin probe = Assert.Single(catalog.Plugins, p => p.Name == "Probe");
         Assert.Equal(["probe"], probe.Supervisors.Keys);
-        Assert.Equal(["deny_all", "hold_until_newline"], probe.Analyzers.Keys.Order());
+        Assert.Equal(["deny_all", "hold_until_newline", "throw_on_boom"], probe.Analyzers.Keys.Order());
         Assert.Equal(SdkCompatibility.HostSdk.Version, probe.SdkVersion);
         Assert.Contains("tcp", catalog.SupervisorNames);
     }

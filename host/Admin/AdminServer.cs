@@ -7,11 +7,14 @@ namespace PluginProxy.Host.Admin;
 
 /// <summary>
 /// The admin endpoint (<c>admin</c> in [global]): the stats page at <c>/</c>, Prometheus metrics at <c>/metrics</c>,
-/// and the runtime API under <c>/api/</c>. A deliberately small HTTP/1.1 responder: one GET per connection, then close.
+/// the runtime API under <c>/api/</c>, and <c>/echo</c>, which answers with the request as it arrived (the default
+/// configuration proxies to it, so the proxy's rewriting is visible with nothing else running). A deliberately small
+/// HTTP/1.1 responder with keep-alive, for GET and HEAD (and bodies up to 64 KiB on /echo).
 /// </summary>
 internal sealed class AdminServer : IDisposable
 {
     private const int MaxRequestHead = 8192;
+    private const int MaxBody = 64 * 1024;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ProxyHost _host;
@@ -65,68 +68,105 @@ internal sealed class AdminServer : IDisposable
         }
     }
 
+    /// <summary>Serves requests on one connection (keep-alive) until the client closes, asks to close, or idles 5 s.</summary>
     private async Task ServeAsync(Socket client)
     {
         using (client)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(RequestTimeout);
+            var buffer = new byte[MaxRequestHead + MaxBody];
+            int filled = 0;
             try
             {
-                var buffer = new byte[MaxRequestHead];
-                int filled = 0;
-                int headEnd;
-                while ((headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
+                while (true)
                 {
-                    if (filled == buffer.Length)
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    timeout.CancelAfter(RequestTimeout);
+                    int headEnd;
+                    while ((headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
                     {
-                        await SendAsync(client, AdminResponse.Text(431, "Request header too large\n"), false, timeout.Token).ConfigureAwait(false);
+                        if (filled >= MaxRequestHead)
+                        {
+                            await SendAsync(client, AdminResponse.Text(431, "Request header too large\n"), false, close: true, timeout.Token).ConfigureAwait(false);
+                            return;
+                        }
+
+                        int n = await client.ReceiveAsync(buffer.AsMemory(filled, MaxRequestHead - filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            return;
+                        }
+
+                        filled += n;
+                    }
+
+                    string head = Encoding.Latin1.GetString(buffer, 0, headEnd);
+                    string[] lines = head.Split("\r\n");
+                    string[] parts = lines[0].Split(' ');
+                    if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal) || lines.Skip(1).Any(l => !l.Contains(':')))
+                    {
+                        await SendAsync(client, AdminResponse.Text(400, "Bad request\n"), false, close: true, timeout.Token).ConfigureAwait(false);
                         return;
                     }
 
-                    int n = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                    if (n == 0)
+                    string? lengthText = Header(lines, "Content-Length");
+                    if (Header(lines, "Transfer-Encoding") is not null || (lengthText is not null && (!int.TryParse(lengthText, out int length) || length is < 0 or > MaxBody)))
+                    {
+                        await SendAsync(client, AdminResponse.Text(413, "Bodies here are limited to 64 KiB with a Content-Length\n"), false, close: true, timeout.Token).ConfigureAwait(false);
+                        return;
+                    }
+
+                    int bodyLength = lengthText is null ? 0 : int.Parse(lengthText);
+                    int total = headEnd + 4 + bodyLength;
+                    while (filled < total)
+                    {
+                        int n = await client.ReceiveAsync(buffer.AsMemory(filled, total - filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            return;
+                        }
+
+                        filled += n;
+                    }
+
+                    bool close = parts[2] == "HTTP/1.0" || string.Equals(Header(lines, "Connection"), "close", StringComparison.OrdinalIgnoreCase);
+                    AdminResponse response = parts[0] switch
+                    {
+                        "GET" or "HEAD" or "POST" or "PUT" when parts[1].StartsWith("/echo", StringComparison.Ordinal) =>
+                            AdminPages.Echo(head, buffer.AsSpan(headEnd + 4, bodyLength), client.RemoteEndPoint),
+                        "GET" or "HEAD" => AdminPages.Render(_host, parts[1]),
+                        _ => AdminResponse.Text(405, "Only GET and HEAD are allowed here (and POST or PUT on /echo)\n"),
+                    };
+                    await SendAsync(client, response, parts[0] == "HEAD", close, timeout.Token).ConfigureAwait(false);
+                    if (close)
                     {
                         return;
                     }
 
-                    filled += n;
+                    buffer.AsSpan(total, filled - total).CopyTo(buffer);
+                    filled -= total;
                 }
-
-                string head = Encoding.ASCII.GetString(buffer, 0, headEnd);
-                string requestLine = head.Split("\r\n", 2)[0];
-                string[] parts = requestLine.Split(' ');
-                if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-                {
-                    await SendAsync(client, AdminResponse.Text(400, "Bad request\n"), false, timeout.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                bool isHead = parts[0] == "HEAD";
-                AdminResponse response = parts[0] is "GET" or "HEAD"
-                    ? AdminPages.Render(_host, parts[1])
-                    : AdminResponse.Text(405, "Only GET and HEAD are allowed here\n");
-                await SendAsync(client, response, isHead, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
-                // A slow, vanished or reset admin client only loses its own answer.
+                // A slow, vanished or reset admin client only loses its own connection.
             }
         }
     }
 
-    private static async Task SendAsync(Socket client, AdminResponse response, bool headOnly, CancellationToken cancellationToken)
+    private static string? Header(string[] lines, string name) => lines.Skip(1)
+        .Where(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase)).Select(l => l[(name.Length + 1)..].Trim()).FirstOrDefault();
+
+    private static async Task SendAsync(Socket client, AdminResponse response, bool headOnly, bool close, CancellationToken cancellationToken)
     {
         string head = $"HTTP/1.1 {response.Status} {AdminResponse.Reason(response.Status)}\r\n" +
                       $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n" +
-                      "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
-        await client.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        if (!headOnly && response.Body.Length > 0)
+                      $"Cache-Control: no-cache\r\nServer: PluginProxy-admin\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
+        byte[] bytes = [.. Encoding.ASCII.GetBytes(head), .. (headOnly ? [] : response.Body)];
+        await client.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (close)
         {
-            await client.SendAsync(response.Body, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            client.Shutdown(SocketShutdown.Send);
         }
-
-        client.Shutdown(SocketShutdown.Send);
     }
 
     public void Dispose()

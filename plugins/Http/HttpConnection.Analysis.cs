@@ -17,7 +17,13 @@ internal sealed partial class HttpConnection
     private async ValueTask<AnalyzerVerdict> AnalyzeAsync(IFlowAnalyzer[] analyzers, Channel channel, Socket source, bool response)
     {
         channel.Flags |= ChannelFlags.Hold;
-        Array.Clear(_bypassed);
+        bool[] bypassed = _state!.Bypassed;
+        if (bypassed.Length < analyzers.Length)
+        {
+            bypassed = _state.Bypassed = new bool[analyzers.Length];
+        }
+
+        Array.Clear(bypassed);
         int next = 0;
         bool read = channel.Length == 0;
         while (true)
@@ -44,7 +50,7 @@ internal sealed partial class HttpConnection
             read = true;
             for (; next < analyzers.Length; next++)
             {
-                if (_bypassed[next])
+                if (bypassed[next])
                 {
                     continue;
                 }
@@ -70,7 +76,7 @@ internal sealed partial class HttpConnection
                     case AnalyzerAction.Stop:
                         return verdict;
                     case AnalyzerAction.Bypass:
-                        _bypassed[next] = true;
+                        bypassed[next] = true;
                         break;
                 }
 
@@ -97,7 +103,7 @@ internal sealed partial class HttpConnection
     {
         if (!response)
         {
-            return await source.ReceiveAsync(channel.GetAppendBuffer(channel.ReadLimit - channel.Length), SocketFlags.None, Token).ConfigureAwait(false);
+            return await source.ReceiveAsync(channel.GetAppendBuffer(HeadReadSize), SocketFlags.None, Token).ConfigureAwait(false);
         }
 
         while (true)
@@ -106,7 +112,7 @@ internal sealed partial class HttpConnection
             bool failed = false;
             try
             {
-                n = await _server!.Socket.ReceiveAsync(channel.GetAppendBuffer(channel.ReadLimit - channel.Length), SocketFlags.None, Token).ConfigureAwait(false);
+                n = await _server!.Socket.ReceiveAsync(channel.GetAppendBuffer(HeadReadSize), SocketFlags.None, Token).ConfigureAwait(false);
             }
             catch (SocketException) when (CanReplayOnFreshConnection(channel))
             {

@@ -110,12 +110,12 @@ internal sealed partial class HttpConnection
     {
         _status = reply.Status;
         _responseStarted = true;
-        _clientOut.Start(256 + reply.Body.Length);
-        _clientOut.Write("HTTP/1.1 "u8);
-        _clientOut.WriteNumber(reply.Status);
-        _clientOut.Write((byte)' ');
-        _clientOut.WriteLatin1(ErrorPages.Reason(reply.Status));
-        _clientOut.Write("\r\n"u8);
+        _state!.ClientOut.Start(256 + reply.Body.Length);
+        _state!.ClientOut.Write("HTTP/1.1 "u8);
+        _state!.ClientOut.WriteNumber(reply.Status);
+        _state!.ClientOut.Write((byte)' ');
+        _state!.ClientOut.WriteLatin1(ErrorPages.Reason(reply.Status));
+        _state!.ClientOut.Write("\r\n"u8);
         foreach (KeyValuePair<string, string> header in reply.Headers)
         {
             if (header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || header.Key.Equals("Connection", StringComparison.OrdinalIgnoreCase)
@@ -124,24 +124,24 @@ internal sealed partial class HttpConnection
                 continue;
             }
 
-            _clientOut.WriteLatin1(header.Key);
-            _clientOut.Write(": "u8);
-            _clientOut.WriteLatin1(header.Value);
-            _clientOut.Write("\r\n"u8);
+            _state!.ClientOut.WriteLatin1(header.Key);
+            _state!.ClientOut.Write(": "u8);
+            _state!.ClientOut.WriteLatin1(header.Value);
+            _state!.ClientOut.Write("\r\n"u8);
         }
 
-        _clientOut.Write("Content-Length: "u8);
-        _clientOut.WriteNumber(reply.Body.Length);
-        _clientOut.Write(close ? "\r\nConnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
+        _state!.ClientOut.Write("Content-Length: "u8);
+        _state!.ClientOut.WriteNumber(reply.Body.Length);
+        _state!.ClientOut.Write(close ? "\r\nConnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
         if (!headRequest)
         {
-            _clientOut.Write(reply.Body.Span);
+            _state!.ClientOut.Write(reply.Body.Span);
         }
 
         try
         {
-            await _client.SendAsync(_clientOut.Written, SocketFlags.None).ConfigureAwait(false);
-            _bytesOut += _clientOut.Length;
+            await _client.SendAsync(_state!.ClientOut.Written, SocketFlags.None).ConfigureAwait(false);
+            _bytesOut += _state!.ClientOut.Length;
             if (close)
             {
                 _closeClient = true;

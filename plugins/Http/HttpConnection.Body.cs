@@ -81,7 +81,7 @@ internal sealed partial class HttpConnection
                     return BodyResult.FramingError;
                 }
 
-                if (requestSide && _state!.MaxRequestBody >= 0 && _requestBody.BodyBytes > _state.MaxRequestBody)
+                if (requestSide && _state!.MaxRequestBody >= 0 && _state!.RequestBody.BodyBytes > _state.MaxRequestBody)
                 {
                     return BodyResult.TooLarge;
                 }
@@ -119,7 +119,7 @@ internal sealed partial class HttpConnection
         }
     }
 
-    private ref BodyFramer Framer(bool requestSide) => ref requestSide ? ref _requestBody : ref _responseBody;
+    private ref BodyFramer Framer(bool requestSide) => ref requestSide ? ref _state!.RequestBody : ref _state!.ResponseBody;
 
     /// <summary>Records why a body transfer failed, unless an earlier cause (a timeout) was recorded.</summary>
     private void RecordBodyFailure(BodyResult result, bool requestSide)

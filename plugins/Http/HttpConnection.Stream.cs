@@ -12,7 +12,6 @@ namespace PluginProxy.Http;
 
 internal sealed partial class HttpConnection
 {
-    private readonly OutputBuffer _clientOut = new();
     private int _streams;
     private bool _replayable;
     private bool _responseStarted;
@@ -27,7 +26,7 @@ internal sealed partial class HttpConnection
         state.BeginStream();
         _stream.Reset(DefaultBackend);
         BeginLog();
-        _closeClient = _stopping;
+        _closeClient = Stopping;
         _responseStarted = false;
         _replayable = false;
         _backend = null;
@@ -73,8 +72,8 @@ internal sealed partial class HttpConnection
         WriteAccessLog(state);
         _streams++;
         ClearDeadlines();
-        _clientOut.Release();
-        _output.Release();
+        state.ClientOut.Release();
+        state.ServerOut.Release();
         if (!keepAlive)
         {
             CloseServer();
@@ -103,7 +102,7 @@ internal sealed partial class HttpConnection
         _tHead = Stopwatch.GetTimestamp();
         Volatile.Write(ref _clientDeadline, long.MaxValue);
         HttpRequestHead request = state.Exchange.Request;
-        _requestBody.Start(request.IsChunked ? BodyKind.Chunked : request.ContentLength > 0 ? BodyKind.Length : BodyKind.None, request.ContentLength ?? 0);
+        _state!.RequestBody.Start(request.IsChunked ? BodyKind.Chunked : request.ContentLength > 0 ? BodyKind.Length : BodyKind.None, request.ContentLength ?? 0);
         _closeClient |= request.WantsClose;
         _request.Consume(state.RequestFacts.HeadLength);
 
@@ -112,7 +111,7 @@ internal sealed partial class HttpConnection
         {
             _end = SessionTermination.NoBackend;
             _detail = "no route matched and the listener has no backend";
-            return await SendErrorAsync(_settings.NoRouteStatus, close: _closeClient || !_requestBody.IsDone).ConfigureAwait(false);
+            return await SendErrorAsync(_settings.NoRouteStatus, close: _closeClient || !_state!.RequestBody.IsDone).ConfigureAwait(false);
         }
 
         _logBackend = _backend.Name;
@@ -122,7 +121,7 @@ internal sealed partial class HttpConnection
             return false;
         }
 
-        ValueTask<BodyResult> requestBody = _requestBody.IsDone ? ValueTask.FromResult(BodyResult.Complete) : PumpAsync(requestSide: true);
+        ValueTask<BodyResult> requestBody = _state!.RequestBody.IsDone ? ValueTask.FromResult(BodyResult.Complete) : PumpAsync(requestSide: true);
         bool keepAlive;
         bool serverReusable;
         try
@@ -200,10 +199,10 @@ internal sealed partial class HttpConnection
         // The head and the body bytes already here are written (and the body's framing checked) before any server
         // is contacted: a request refused now never reaches one.
         HttpRequestHead request = state.Exchange.Request;
-        _output.Start(state.RequestFacts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
+        _state!.ServerOut.Start(state.RequestFacts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
         var options = new HeadWriter.RequestOptions(_settings.ForwardFor, _clientAddress, state.Exchange.IsTls, request.IsUpgrade);
-        HeadWriter.WriteRequest(_output, request, state.RequestFacts, state.RequestHead, options);
-        if (AppendBody(_output, _request, ref _requestBody, _bodyLimit) is var error and not HttpParseError.None)
+        HeadWriter.WriteRequest(_state!.ServerOut, request, state.RequestFacts, state.RequestHead, options);
+        if (AppendBody(_state!.ServerOut, _request, ref _state!.RequestBody, _bodyLimit) is var error and not HttpParseError.None)
         {
             _end = SessionTermination.BadRequest;
             _detail = HttpParseErrors.Describe(error);
@@ -241,12 +240,12 @@ internal sealed partial class HttpConnection
         _logServer = _server.Server.Name;
         // Safe to send again on a fresh connection if the server never saw it: nothing of the body is still to come,
         // and the method is idempotent (RFC 9110 §9.2.2).
-        _replayable = _requestBody.IsDone && IsIdempotent(request.RawMethod);
+        _replayable = _state!.RequestBody.IsDone && IsIdempotent(request.RawMethod);
         _responseByteMark = _response.TotalBytes;
         SetServerDeadline(backend.Timeouts.Server);
         try
         {
-            await _server.Socket.SendAsync(_output.Written, SocketFlags.None, Token).ConfigureAwait(false);
+            await _server.Socket.SendAsync(_state!.ServerOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
         }
         catch (SocketException) when (_serverReused && _replayable)
         {
@@ -281,7 +280,7 @@ internal sealed partial class HttpConnection
         _server = result.Connection;
         _logServer = _server.Server.Name;
         _connectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        await _server.Socket.SendAsync(_output.Written, SocketFlags.None, Token).ConfigureAwait(false);
+        await _server.Socket.SendAsync(_state!.ServerOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
         Log.LogDebug("Session {Session}: pooled connection to {Server} was closed by the server; request replayed on a new one", _session.Id, server.Name);
         return true;
     }
@@ -350,9 +349,9 @@ internal sealed partial class HttpConnection
             if (request.Version == Http1Version.Http11)
             {
                 // 100 Continue, 103 Early Hints: passed on to HTTP/1.1 clients (HTTP/1.0 ones do not know them).
-                _clientOut.Start(facts.HeadLength + 64);
-                HeadWriter.WriteInterim(_clientOut, facts, state.ResponseHead);
-                await SendToClientAsync(_clientOut.Written).ConfigureAwait(false);
+                _state!.ClientOut.Start(facts.HeadLength + 64);
+                HeadWriter.WriteInterim(_state!.ClientOut, facts, state.ResponseHead);
+                await SendToClientAsync(_state!.ClientOut.Written).ConfigureAwait(false);
             }
 
             _responseByteMark = _response.TotalBytes;
@@ -360,21 +359,22 @@ internal sealed partial class HttpConnection
 
         _tResponse = Stopwatch.GetTimestamp();
         _status = response.Status;
-        _output.Release();
+        _state!.ServerOut.Release();
         BodyKind kind = request.RawMethod.SequenceEqual("HEAD"u8) || response.Status is 204 or 304 ? BodyKind.None
             : response.IsChunked ? BodyKind.Chunked
             : response.ContentLength is { } length ? BodyKind.Length
             : BodyKind.UntilClose;
         bool dechunk = kind == BodyKind.Chunked && request.Version == Http1Version.Http10;
         _closeClient |= kind == BodyKind.UntilClose || dechunk;
-        _responseBody.Start(kind, response.ContentLength ?? 0, dechunk);
+        _state!.ResponseBody.Start(kind, response.ContentLength ?? 0, dechunk);
         _response.Consume(state.ResponseFacts.HeadLength);
 
         _phase = Phase.ResponseBody;
-        _clientOut.Start(state.ResponseFacts.HeadLength + 256 + Math.Min(_response.Length, _bodyLimit));
+        _closeClient |= Stopping;
+        _state!.ClientOut.Start(state.ResponseFacts.HeadLength + 256 + Math.Min(_response.Length, _bodyLimit));
         var options = new HeadWriter.ResponseOptions(_closeClient, request.Version == Http1Version.Http10, dechunk, Switching: false);
-        HeadWriter.WriteResponse(_clientOut, response, state.ResponseFacts, state.ResponseHead, options);
-        if (AppendBody(_clientOut, _response, ref _responseBody, _bodyLimit) is var error and not HttpParseError.None)
+        HeadWriter.WriteResponse(_state!.ClientOut, response, state.ResponseFacts, state.ResponseHead, options);
+        if (AppendBody(_state!.ClientOut, _response, ref _state!.ResponseBody, _bodyLimit) is var error and not HttpParseError.None)
         {
             _end = SessionTermination.BadResponse;
             _detail = HttpParseErrors.Describe(error);
@@ -382,9 +382,9 @@ internal sealed partial class HttpConnection
         }
 
         _responseStarted = true;
-        await SendToClientAsync(_clientOut.Written).ConfigureAwait(false);
-        _clientOut.Release();
-        if (!_responseBody.IsDone)
+        await SendToClientAsync(_state!.ClientOut.Written).ConfigureAwait(false);
+        _state!.ClientOut.Release();
+        if (!_state!.ResponseBody.IsDone)
         {
             BodyResult result = await PumpAsync(requestSide: false).ConfigureAwait(false);
             if (result != BodyResult.Complete)
@@ -413,12 +413,12 @@ internal sealed partial class HttpConnection
         _phase = Phase.Tunnel;
         ClearDeadlines();
         HttpResponseHead response = state.Exchange.Response;
-        _clientOut.Start(state.ResponseFacts.HeadLength + 64);
-        HeadWriter.WriteResponse(_clientOut, response, state.ResponseFacts, state.ResponseHead, new HeadWriter.ResponseOptions(false, false, false, Switching: true));
+        _state!.ClientOut.Start(state.ResponseFacts.HeadLength + 64);
+        HeadWriter.WriteResponse(_state!.ClientOut, response, state.ResponseFacts, state.ResponseHead, new HeadWriter.ResponseOptions(false, false, false, Switching: true));
         _responseStarted = true;
-        await _client.SendAsync(_clientOut.Written, SocketFlags.None).ConfigureAwait(false);
-        _bytesOut += _clientOut.Length;
-        _clientOut.Release();
+        await _client.SendAsync(_state!.ClientOut.Written, SocketFlags.None).ConfigureAwait(false);
+        _bytesOut += _state!.ClientOut.Length;
+        _state!.ClientOut.Release();
 
         // Bytes that arrived with the heads already belong to the new protocol.
         if (_response.Length > 0)

@@ -24,22 +24,17 @@ internal sealed partial class HttpConnection : IExpiring
     private readonly ListenerSettings _settings;
     private readonly IFlowAnalyzer[] _requestAnalyzers;
     private readonly IFlowAnalyzer[] _responseAnalyzers;
-    private readonly bool[] _bypassed;
     private readonly ProxyStream _stream;
     private readonly Channel _request;
     private readonly Channel _response;
-    private readonly OutputBuffer _output = new();
-    private readonly CancellationTokenSource _cancel = new();
+    private CancellationTokenSource? _cancel;
     private readonly byte[] _clientAddress;
     private readonly int _bodyLimit;
 
     private HttpStreamState? _state;
     private ServerConnection? _server;
     private bool _serverReused;
-    private BodyFramer _requestBody;
-    private BodyFramer _responseBody;
     private Phase _phase;
-    private bool _stopping;
     private bool _closeClient;
 
     // Deadlines as Environment.TickCount64 values, checked by the supervisor's TimeoutScanner.
@@ -81,7 +76,6 @@ internal sealed partial class HttpConnection : IExpiring
         _settings = session.Listener;
         _requestAnalyzers = requestAnalyzers;
         _responseAnalyzers = responseAnalyzers;
-        _bypassed = new bool[Math.Max(requestAnalyzers.Length, responseAnalyzers.Length)];
         _request = new Channel(ChannelDirection.Request, _settings.MaxRequestHead);
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
         _stream = new ProxyStream(session, _request, _response);
@@ -97,18 +91,50 @@ internal sealed partial class HttpConnection : IExpiring
 
     private IBackend? DefaultBackend => _settings.DefaultBackend is { } name ? _session.Backends.Find(name) : null;
 
-    private CancellationToken Token => _cancel.Token;
+    /// <summary>Cancels this connection's pending operations when a timeout of an active stream expires (made at the first request).</summary>
+    private CancellationToken Token => (_cancel ??= new CancellationTokenSource()).Token;
+
+    private bool Stopping => _session.Stopping.IsCancellationRequested;
 
     public async ValueTask RunAsync()
     {
         _session.Log.LoggedByStreams = true;
         _owner.Timeouts.Add(this);
-        CancellationTokenRegistration stopping = _session.Stopping.UnsafeRegister(static s => ((HttpConnection)s!).OnStopping(), this);
         try
         {
             bool first = true;
-            while (await WaitForRequestAsync(first).ConfigureAwait(false))
+            while (true)
             {
+                if (_request.Length == 0)
+                {
+                    // Between requests: wait for the first byte of the next one without holding a buffer, so an idle
+                    // keep-alive connection costs no memory for data. The timeout scanner closes the socket if it idles
+                    // too long or the proxy stops; that ends this wait.
+                    if (!first && Stopping)
+                    {
+                        break;
+                    }
+
+                    _phase = Phase.Idle;
+                    SetClientDeadline(first ? _settings.Timeouts.Request : _settings.Timeouts.KeepAlive);
+                    try
+                    {
+                        await _client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize), SocketFlags.None).ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        _request.Advance(n);
+                    }
+                    catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                    {
+                        // Idle timeout, stop, or the client went away between requests: a normal end of a keep-alive connection.
+                        break;
+                    }
+                }
+
                 first = false;
                 if (!await RunStreamAsync().ConfigureAwait(false))
                 {
@@ -118,65 +144,17 @@ internal sealed partial class HttpConnection : IExpiring
         }
         finally
         {
-            await stopping.DisposeAsync().ConfigureAwait(false);
             _owner.Timeouts.Remove(this);
             CloseServer();
             ReleaseStreamState();
             _request.Release();
             _response.Release();
-            _output.Release();
-            _cancel.Dispose();
+            _cancel?.Dispose();
         }
     }
 
-    /// <summary>
-    /// Waits for the first byte of the next request without holding a buffer (idle keep-alive connections cost no
-    /// memory for data). False when the client closed, stayed idle too long, or the proxy is stopping.
-    /// </summary>
-    private async ValueTask<bool> WaitForRequestAsync(bool first)
-    {
-        if (_request.Length > 0)
-        {
-            // A pipelined request is already here.
-            return true;
-        }
-
-        if (_stopping && !first)
-        {
-            return false;
-        }
-
-        _phase = Phase.Idle;
-        SetClientDeadline(first ? _settings.Timeouts.Request : _settings.Timeouts.KeepAlive);
-        try
-        {
-            await _client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, Token).ConfigureAwait(false);
-            int n = await _client.ReceiveAsync(_request.GetAppendBuffer(_settings.MaxRequestHead), SocketFlags.None, Token).ConfigureAwait(false);
-            if (n == 0)
-            {
-                _request.Release();
-                return false;
-            }
-
-            _request.Advance(n);
-            return true;
-        }
-        catch (Exception ex) when (IsConnectionEnd(ex))
-        {
-            // Idle timeout, stop, or the client went away between requests: a normal end of a keep-alive connection.
-            _request.Release();
-            return false;
-        }
-    }
-
-    private void OnStopping()
-    {
-        _stopping = true;
-        if (_phase == Phase.Idle && _request.Length == 0 && Interlocked.CompareExchange(ref _expired, ExpiredStopping, 0) == 0)
-        {
-            _ = _cancel.CancelAsync();
-        }
-    }
+    /// <summary>What a head read rents at first: most heads are far smaller than the read limit; the channel grows if needed.</summary>
+    private const int HeadReadSize = 4096;
 
     private static bool IsConnectionEnd(Exception ex) => ex is SocketException or ObjectDisposedException or OperationCanceledException;
 
@@ -192,15 +170,27 @@ internal sealed partial class HttpConnection : IExpiring
         Volatile.Write(ref _serverDeadline, long.MaxValue);
     }
 
-    public bool IsExpired(long now) => now >= Volatile.Read(ref _clientDeadline) || now >= Volatile.Read(ref _serverDeadline);
+    public bool IsExpired(long now) =>
+        now >= Volatile.Read(ref _clientDeadline) || now >= Volatile.Read(ref _serverDeadline) || (_phase == Phase.Idle && Stopping);
 
     public void Expire(long now)
     {
+        if (_phase == Phase.Idle)
+        {
+            // An idle keep-alive connection (or one that never sent a byte) is closed without an answer.
+            if ((now >= Volatile.Read(ref _clientDeadline) || Stopping) && Interlocked.CompareExchange(ref _expired, ExpiredStopping, 0) == 0)
+            {
+                _client.Dispose();
+            }
+
+            return;
+        }
+
         int side = now >= Volatile.Read(ref _clientDeadline) ? ExpiredClient : now >= Volatile.Read(ref _serverDeadline) ? ExpiredServer : 0;
         if (side != 0 && Interlocked.CompareExchange(ref _expired, side, 0) == 0)
         {
             // Cancels every pending read and write of this connection; the stream answers (408, 504) or closes.
-            _ = _cancel.CancelAsync();
+            _ = _cancel?.CancelAsync();
         }
     }
 

@@ -31,6 +31,16 @@ internal sealed class HttpStreamState
     /// <summary>The largest request body accepted, or -1.</summary>
     public long MaxRequestBody = -1;
 
+    /// <summary>What goes to the server (the request head and the first body bytes) and to the client.</summary>
+    public readonly Forwarding.OutputBuffer ServerOut = new();
+    public readonly Forwarding.OutputBuffer ClientOut = new();
+
+    /// <summary>The analyzers that asked to be bypassed for the rest of the current message.</summary>
+    public bool[] Bypassed = new bool[8];
+
+    public Forwarding.BodyFramer RequestBody;
+    public Forwarding.BodyFramer ResponseBody;
+
     public void BeginStream()
     {
         RequestFacts.Reset();
@@ -64,9 +74,11 @@ internal sealed class HttpStreamState
         head.CopyTo(buffer);
     }
 
-    /// <summary>Gives the head buffers back to the pool.</summary>
+    /// <summary>Gives the head and output buffers back to the pool.</summary>
     public void ReleaseBuffers()
     {
+        ServerOut.Release();
+        ClientOut.Release();
         if (RequestHead.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(RequestHead);

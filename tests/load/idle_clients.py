@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Opens N idle TCP connections to host:port, prints 'ready <n>' once all are connected, and holds them until
-stdin closes. Used by run.sh to measure the memory each contender spends on an idle connection."""
+"""Opens N TCP connections to host:port one after the other, optionally sending one request on each and reading its
+response before opening the next (so each ends up an idle keep-alive connection, as after real traffic). Prints
+'ready <n>' once all are open and idle, and holds them until stdin closes. Used by run.sh to measure the memory each
+contender spends on an idle connection."""
 import socket
 import sys
 import time
@@ -13,10 +15,6 @@ for i in range(count):
     s.connect((host, port))
     if request:
         s.sendall(request)
-    sockets.append(s)
-if request:
-    # Read each response so the connections sit idle between requests (keep-alive).
-    for s in sockets:
         s.settimeout(10)
         data = b""
         while b"\r\n\r\n" not in data:
@@ -24,6 +22,7 @@ if request:
             if not chunk:
                 break
             data += chunk
+    sockets.append(s)
 # Give the proxies a moment to finish accepting and connecting upstream.
 time.sleep(1.0)
 print(f"ready {len(sockets)}", flush=True)

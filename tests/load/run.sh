@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # PluginProxy beside HAProxy and nginx on the same origin, in one run, with the same load for every contender.
-# A benchmark, not a test: CI does not run it. Usage: bash tests/load/run.sh   (DURATION=10s CONNECTIONS=50 ROUNDS=1)
+# A benchmark, not a test: CI does not run it.
 #
-# Loads: small responses over 50 keep-alive connections; 1 MB responses; then 5000 idle connections per contender
-# to measure resident memory per idle connection. Prints req/s, MB/s, p99 and the ratios PluginProxy/HAProxy.
+#   bash tests/load/run.sh                 # both modes
+#   MODES=http DURATION=20s bash tests/load/run.sh
+#
+# For each mode (tcp, http): small responses over 50 keep-alive connections, then large responses (1 MB in tcp
+# mode, 64 KB in http mode), then 5000 idle connections per contender to measure resident memory per connection
+# (in http mode each idle client has made one request first, so it is an idle keep-alive connection).
+# Prints req/s, MB/s, p99 latency and the ratios PluginProxy/HAProxy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -13,7 +18,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 IDLE=${IDLE:-5000}
 ROUNDS=${ROUNDS:-1}
-MODE=${MODE:-tcp}
+MODES=${MODES:-tcp http}
 ORIGIN_PORT=18080; HAPROXY_PORT=18081; NGINX_PORT=18082; PP_PORT=18083
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -23,44 +28,45 @@ if ! need haproxy || ! need nginx || ! need wrk || [ ! -f /usr/lib/nginx/modules
 fi
 need python3 || { echo "python3 is needed for the idle-connection measurement" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
+MAXCONN=$(( $(ulimit -n) / 2 - 100 ))
 
-rm -rf "$OUT"; mkdir -p "$OUT/www" "$OUT/nginx-origin" "$OUT/nginx-proxy"
+rm -rf "$OUT"; mkdir -p "$OUT/www"
 head -c 1048576 /dev/urandom > "$OUT/www/1m.bin"
 head -c 65536 /dev/urandom > "$OUT/www/64k.bin"
 printf 'hello world\n' > "$OUT/www/small"
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap cleanup EXIT
 
-# The origin: nginx serving static files, keep-alive kept open for the whole run.
-cat > "$OUT/nginx-origin.conf" <<CONF
+echo "building PluginProxy (Release)"
+dotnet build "$ROOT/host" -c Release -v q -nologo >/dev/null
+
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
+rss_kb() { local total=0; for p in "$@"; do for q in $p $(pgrep -P "$p" || true); do total=$((total + $(awk '/VmRSS/ { print $2 }' /proc/$q/status 2>/dev/null || echo 0))); done; done; echo $total; }
+ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"; }
+
+write_configs() { # mode
+  local mode=$1 dir=$OUT/$1
+  mkdir -p "$dir/nginx-origin" "$dir/nginx-proxy"
+  local temp="client_body_temp_path $dir/nginx-origin; proxy_temp_path $dir/nginx-origin; fastcgi_temp_path $dir/nginx-origin; uwsgi_temp_path $dir/nginx-origin; scgi_temp_path $dir/nginx-origin;"
+  cat > "$dir/nginx-origin.conf" <<CONF
 worker_processes 2;
 daemon off;
-pid $OUT/nginx-origin/nginx.pid;
-error_log $OUT/nginx-origin/error.log warn;
-events { worker_connections 9000; }
+pid $dir/nginx-origin/nginx.pid;
+error_log $dir/nginx-origin/error.log warn;
+events { worker_connections $MAXCONN; }
 http {
-  access_log off;
+  access_log off; $temp
   keepalive_requests 10000000;
   keepalive_timeout 300s;
-  client_body_temp_path $OUT/nginx-origin;
-  proxy_temp_path $OUT/nginx-origin;
-  fastcgi_temp_path $OUT/nginx-origin;
-  uwsgi_temp_path $OUT/nginx-origin;
-  scgi_temp_path $OUT/nginx-origin;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-    root $OUT/www;
-    default_type application/octet-stream;
-  }
+  server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $OUT/www; default_type application/octet-stream; }
 }
 CONF
-
-# HAProxy in tcp mode.
-cat > "$OUT/haproxy.cfg" <<CONF
+  if [ "$mode" = tcp ]; then
+    cat > "$dir/haproxy.cfg" <<CONF
 global
-  maxconn 9000
+  maxconn $MAXCONN
   nbthread 2
 defaults
   mode tcp
@@ -73,112 +79,130 @@ frontend front
 backend app
   server origin 127.0.0.1:$ORIGIN_PORT
 CONF
-
-# nginx as a tcp (stream) proxy.
-cat > "$OUT/nginx-proxy.conf" <<CONF
+    cat > "$dir/nginx-proxy.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 worker_processes 2;
 daemon off;
-pid $OUT/nginx-proxy/nginx.pid;
-error_log $OUT/nginx-proxy/error.log warn;
-events { worker_connections 9000; }
-stream {
+pid $dir/nginx-proxy/nginx.pid;
+error_log $dir/nginx-proxy/error.log warn;
+events { worker_connections $MAXCONN; }
+stream { server { listen 127.0.0.1:$NGINX_PORT backlog=4096; proxy_pass 127.0.0.1:$ORIGIN_PORT; proxy_timeout 300s; } }
+CONF
+  else
+    cat > "$dir/haproxy.cfg" <<CONF
+global
+  maxconn $MAXCONN
+  nbthread 2
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse safe
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+  timeout http-request 10s
+frontend front
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend app
+backend app
+  server origin 127.0.0.1:$ORIGIN_PORT
+CONF
+    cat > "$dir/nginx-proxy.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $dir/nginx-proxy/nginx.pid;
+error_log $dir/nginx-proxy/error.log warn;
+events { worker_connections $MAXCONN; }
+http {
+  access_log off; $temp
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 256; }
   server {
     listen 127.0.0.1:$NGINX_PORT backlog=4096;
-    proxy_pass 127.0.0.1:$ORIGIN_PORT;
-    proxy_timeout 300s;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
   }
 }
 CONF
-
-# PluginProxy in tcp mode.
-cat > "$OUT/pluginproxy.toml" <<CONF
+  fi
+  cat > "$dir/pluginproxy.toml" <<CONF
 [global]
 plugins = "$ROOT/plugins/bin"
 
 [defaults]
 timeout_client = "300s"
 timeout_server = "300s"
+timeout_keep_alive = "300s"
 
 [[listener]]
 name = "front"
 bind = ["127.0.0.1:$PP_PORT"]
-supervisor = "tcp"
+supervisor = "$mode"
 accept = ["nodelay"]
-maxconn = 9000
+maxconn = $MAXCONN
 backend = "app"
+$( [ "$mode" = http ] && echo 'access_log = false   # HAProxy and nginx log nothing here either' )
 
 [[backend]]
 name = "app"
 servers = [{ name = "origin", address = "127.0.0.1:$ORIGIN_PORT" }]
 CONF
-
-echo "building PluginProxy (Release)"
-dotnet build "$ROOT/host" -c Release -v q -nologo >/dev/null
-
-nginx -c "$OUT/nginx-origin.conf" & pids+=($!)
-haproxy -f "$OUT/haproxy.cfg" -db >"$OUT/haproxy.log" 2>&1 & pids+=($!); HAPROXY_PID=$!
-nginx -c "$OUT/nginx-proxy.conf" & pids+=($!); NGINX_PID=$!
-PLUGINPROXY_LOG_LEVEL=Warning dotnet "$ROOT/host/bin/Release/net10.0/pluginproxy.dll" run --config "$OUT/pluginproxy.toml" >"$OUT/pluginproxy.log" 2>&1 & pids+=($!); PP_PID=$!
-
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
-for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wait_port $port; done
-
-declare -A NAME=([$ORIGIN_PORT]=direct [$HAPROXY_PORT]=haproxy [$NGINX_PORT]=nginx [$PP_PORT]=pluginproxy)
-declare -A RPS MBS P99
-
-run_wrk() { # port path label
-  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$1$2")
-  local rps mbs p99
-  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  mbs=$(awk '/Transfer\/sec/ { v=$2; if (v ~ /GB/) { sub(/GB/,"",v); v*=1024 } else if (v ~ /KB/) { sub(/KB/,"",v); v/=1024 } else { sub(/MB/,"",v) } print v }' <<<"$out")
-  p99=$(awk '/ 99%/ { print $2 }' <<<"$out")
-  local errors; errors=$(awk '/Non-2xx|Socket errors/ { print }' <<<"$out")
-  [ -n "$errors" ] && echo "  ${NAME[$1]} $3: $errors"
-  echo "$rps $mbs $p99"
 }
 
-# Idle memory first, on fresh processes: a heap already grown by the throughput runs would hide the cost.
-rss_kb() { # pids...
-  local total=0
-  for p in "$@"; do
-    for q in $p $(pgrep -P "$p" || true); do total=$((total + $(awk '/VmRSS/ { print $2 }' /proc/$q/status 2>/dev/null || echo 0))); done
+run_mode() { # mode
+  local mode=$1 dir=$OUT/$1 large
+  [ "$mode" = tcp ] && large=1m.bin || large=64k.bin
+  write_configs "$mode"
+  nginx -c "$dir/nginx-origin.conf" & pids+=($!)
+  haproxy -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 & pids+=($!); local haproxy_pid=$!
+  nginx -c "$dir/nginx-proxy.conf" & pids+=($!); local nginx_pid=$!
+  PLUGINPROXY_LOG_LEVEL=Warning dotnet "$ROOT/host/bin/Release/net10.0/pluginproxy.dll" run --config "$dir/pluginproxy.toml" >"$dir/pluginproxy.log" 2>&1 & pids+=($!); local pp_pid=$!
+  for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wait_port $port; done
+
+  declare -A name=([$ORIGIN_PORT]=direct [$HAPROXY_PORT]=haproxy [$NGINX_PORT]=nginx [$PP_PORT]=pluginproxy)
+  declare -A rps mbs p99 idle
+
+  # Idle memory first, on fresh processes: a heap already grown by the throughput runs would hide the cost.
+  local request=""
+  [ "$mode" = http ] && request='GET /small HTTP/1.1\r\nHost: bench\r\n\r\n'
+  for port in $HAPROXY_PORT $NGINX_PORT $PP_PORT; do
+    local pid; case $port in $HAPROXY_PORT) pid=$haproxy_pid;; $NGINX_PORT) pid=$nginx_pid;; *) pid=$pp_pid;; esac
+    local before after; before=$(rss_kb "$pid")
+    coproc IDLER { python3 "$ROOT/tests/load/idle_clients.py" 127.0.0.1 "$port" "$IDLE" "$request"; }
+    local ready count; read -r ready count <&"${IDLER[0]}"
+    after=$(rss_kb "$pid")
+    idle[${name[$port]}]=$(( (after - before) * 1024 / count ))
+    exec {IDLER[1]}>&-; wait "$IDLER_PID" 2>/dev/null || true
   done
-  echo $total
-}
-declare -A IDLE_BYTES
-for port in $HAPROXY_PORT $NGINX_PORT $PP_PORT; do
-  case $port in $HAPROXY_PORT) pid=$HAPROXY_PID;; $NGINX_PORT) pid=$NGINX_PID;; $PP_PORT) pid=$PP_PID;; esac
-  before=$(rss_kb "$pid")
-  coproc IDLER { python3 "$ROOT/tests/load/idle_clients.py" 127.0.0.1 "$port" "$IDLE"; }
-  read -r ready count <&"${IDLER[0]}"
-  after=$(rss_kb "$pid")
-  IDLE_BYTES[${NAME[$port]}]=$(( (after - before) * 1024 / count ))
-  exec {IDLER[1]}>&-; wait "$IDLER_PID" 2>/dev/null || true
-done
 
-echo "warming up"
-for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wrk -t1 -c10 -d2s "http://127.0.0.1:$port/small" >/dev/null; done
-
-for load in small 1m.bin; do
-  for round in $(seq 1 "$ROUNDS"); do
-    for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do
-      read -r rps mbs p99 < <(run_wrk $port "/$load" "$load")
-      key="${NAME[$port]}:$load"
-      # Keep the best round of each contender.
-      if [ -z "${RPS[$key]:-}" ] || awk "BEGIN { exit !($rps > ${RPS[$key]}) }"; then RPS[$key]=$rps; MBS[$key]=$mbs; P99[$key]=$p99; fi
+  for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wrk -t1 -c10 -d2s "http://127.0.0.1:$port/small" >/dev/null; done
+  for load in small $large; do
+    for round in $(seq 1 "$ROUNDS"); do
+      for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do
+        local out r m p key
+        out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/$load")
+        r=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+        m=$(awk '/Transfer\/sec/ { v=$2; if (v ~ /GB/) { sub(/GB/,"",v); v*=1024 } else if (v ~ /KB/) { sub(/KB/,"",v); v/=1024 } else { sub(/MB/,"",v) } print v }' <<<"$out")
+        p=$(awk '/ 99%/ { print $2 }' <<<"$out")
+        grep -E 'Non-2xx|Socket errors' <<<"$out" | sed "s/^/  ${name[$port]} $load: /" || true
+        key="${name[$port]}:$load"
+        if [ -z "${rps[$key]:-}" ] || awk "BEGIN { exit !($r > ${rps[$key]}) }"; then rps[$key]=$r; mbs[$key]=$m; p99[$key]=$p; fi
+      done
     done
   done
-done
+  cleanup
 
-ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"; }
-echo
-echo "PluginProxy load test, mode $MODE, $CONNECTIONS connections, $THREADS wrk threads, $DURATION per run, best of $ROUNDS; $(nproc) cores"
-printf '%-12s | %12s %9s %9s | %10s %9s %9s | %14s\n' contender "small req/s" "p99" "ratio" "1MB MB/s" "p99" "ratio" "idle B/conn"
-for name in direct haproxy nginx pluginproxy; do
-  printf '%-12s | %12s %9s %9s | %10s %9s %9s | %14s\n' "$name" \
-    "${RPS[$name:small]}" "${P99[$name:small]}" "$(ratio "${RPS[$name:small]}" "${RPS[haproxy:small]}")" \
-    "${MBS[$name:1m.bin]}" "${P99[$name:1m.bin]}" "$(ratio "${MBS[$name:1m.bin]}" "${MBS[haproxy:1m.bin]}")" \
-    "${IDLE_BYTES[$name]:--}"
-done
-echo "(ratios are to HAProxy; idle B/conn is resident memory growth divided by $IDLE idle client connections)"
+  echo
+  echo "mode $mode: $CONNECTIONS connections, $THREADS wrk threads, $DURATION per run, best of $ROUNDS; $(nproc) cores; large = $large"
+  printf '%-12s | %12s %9s %7s | %10s %9s %7s | %12s\n' contender "small req/s" "p99" "ratio" "large MB/s" "p99" "ratio" "idle B/conn"
+  for n in direct haproxy nginx pluginproxy; do
+    printf '%-12s | %12s %9s %7s | %10s %9s %7s | %12s\n' "$n" \
+      "${rps[$n:small]}" "${p99[$n:small]}" "$(ratio "${rps[$n:small]}" "${rps[haproxy:small]}")" \
+      "${mbs[$n:$large]}" "${p99[$n:$large]}" "$(ratio "${mbs[$n:$large]}" "${mbs[haproxy:$large]}")" \
+      "${idle[$n]:--}"
+  done
+  echo "(ratios are to HAProxy; idle B/conn is resident memory growth divided by $IDLE idle client connections)"
+}
+
+for mode in $MODES; do run_mode "$mode"; done

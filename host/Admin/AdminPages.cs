@@ -153,6 +153,7 @@ internal static class AdminPages
             memory = new
             {
                 managed_heap_bytes = GC.GetTotalMemory(false),
+                allocated_bytes = GC.GetTotalAllocatedBytes(),
                 gc_heap_committed_bytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
                 working_set_bytes = Environment.WorkingSet,
                 gc_collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },

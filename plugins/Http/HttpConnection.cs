@@ -96,6 +96,11 @@ internal sealed partial class HttpConnection : IExpiring
 
     private bool Stopping => _session.Stopping.IsCancellationRequested;
 
+    /// <summary>
+    /// The connection's life: wait for a request, run its stream, repeat while keep-alive allows. Everything a request
+    /// needs runs in this one async method (allocated once per connection), with synchronous steps in between, so a
+    /// request on a reused server connection allocates nothing.
+    /// </summary>
     public async ValueTask RunAsync()
     {
         _session.Log.LoggedByStreams = true;
@@ -136,7 +141,324 @@ internal sealed partial class HttpConnection : IExpiring
                 }
 
                 first = false;
-                if (!await RunStreamAsync().ConfigureAwait(false))
+                HttpStreamState state = BeginStream();
+                HttpRequestHead request = state.Exchange.Request;
+                bool keepAlive = false;
+                bool pumping = false;
+                ValueTask<BodyResult> requestBody = default;
+                try
+                {
+                    // The request channel is held for the request analyzers (http_lb_req first) until they release it.
+                    _phase = Phase.RequestHead;
+                    if (_streams > 0)
+                    {
+                        // The first request's head must arrive within timeout_request of the accept; the next ones, of their first byte.
+                        SetClientDeadline(_settings.Timeouts.Request);
+                    }
+
+                    AnalyzerVerdict verdict = default;
+                    int next = 0;
+                    bool read = false;
+                    while (true)
+                    {
+                        if (read)
+                        {
+                            _serverIo = false;
+                            MarkReceived(_request, await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize), SocketFlags.None, Token).ConfigureAwait(false));
+                        }
+
+                        read = true;
+                        AnalysisStep step = RunAnalyzers(_requestAnalyzers, _request, response: false, ref next, ref verdict);
+                        while (step == AnalysisStep.Pending)
+                        {
+                            verdict = await _pendingAnalyzer.ConfigureAwait(false);
+                            step = Resume(_requestAnalyzers, _request, response: false, ref next, ref verdict);
+                        }
+
+                        if (step != AnalysisStep.NeedMore)
+                        {
+                            break;
+                        }
+
+                        if (_request.InputEnded || _request.IsFull)
+                        {
+                            // An analyzer other than the parser kept asking for more than the client sent or the channel holds.
+                            verdict = AnalyzerVerdict.Stop(ErrorReplies.For(_request.IsFull ? 413 : 400));
+                            break;
+                        }
+                    }
+
+                    if (verdict.Action == AnalyzerAction.Stop)
+                    {
+                        keepAlive = await AnswerRequestStopAsync(state, verdict.Reply!).ConfigureAwait(false);
+                        goto StreamDone;
+                    }
+
+                    if (PrepareRequest(state, out bool closeAfterError) is int refusal and not 0)
+                    {
+                        keepAlive = await SendErrorAsync(refusal, closeAfterError).ConfigureAwait(false);
+                        goto StreamDone;
+                    }
+
+                    // A pooled connection to the server, or a new one; then the head and the first body bytes in one write.
+                    _phase = Phase.Connecting;
+                    if (!TakePooledServer(state) && !await ConnectAsync(state).ConfigureAwait(false))
+                    {
+                        goto StreamDone;
+                    }
+
+                    _logServer = _server!.Server.Name;
+                    _responseByteMark = _response.TotalBytes;
+                    SetServerDeadline(_backend!.Timeouts.Server);
+                    _serverIo = true;
+                    try
+                    {
+                        await _server.Socket.SendAsync(state.ServerOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+                    }
+                    catch (SocketException) when (_serverReused && _replayable)
+                    {
+                        if (!await ReplayOnFreshConnectionAsync().ConfigureAwait(false))
+                        {
+                            throw;
+                        }
+                    }
+
+                    _phase = Phase.ResponseHead;
+                    if (!state.RequestBody.IsDone)
+                    {
+                        // The rest of the body flows on its own while the response is awaited (100-continue, early answers).
+                        requestBody = PumpAsync(requestSide: true);
+                        pumping = true;
+                    }
+
+                    // The response channel is held for the response analyzers (http_lb_resp first); interim 1xx heads pass.
+                    while (true)
+                    {
+                        state.BeginResponse();
+                        _response.Flags |= ChannelFlags.Hold;
+                        Array.Clear(state.Bypassed);
+                        next = 0;
+                        read = _response.Length == 0;
+                        while (true)
+                        {
+                            if (read)
+                            {
+                                int n;
+                                bool failed = false;
+                                _serverIo = true;
+                                try
+                                {
+                                    n = await _server!.Socket.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), SocketFlags.None, Token).ConfigureAwait(false);
+                                }
+                                catch (SocketException) when (CanReplayOnFreshConnection())
+                                {
+                                    n = 0;
+                                    failed = true;
+                                }
+
+                                if (n == 0 && CanReplayOnFreshConnection() && await ReplayOnFreshConnectionAsync().ConfigureAwait(false))
+                                {
+                                    // The server had closed the pooled connection as we reused it; the request went again on a new one.
+                                    continue;
+                                }
+
+                                if (failed)
+                                {
+                                    throw new SocketException((int)SocketError.ConnectionReset);
+                                }
+
+                                MarkReceived(_response, n);
+                            }
+
+                            read = true;
+                            AnalysisStep step = RunAnalyzers(_responseAnalyzers, _response, response: true, ref next, ref verdict);
+                            while (step == AnalysisStep.Pending)
+                            {
+                                verdict = await _pendingAnalyzer.ConfigureAwait(false);
+                                step = Resume(_responseAnalyzers, _response, response: true, ref next, ref verdict);
+                            }
+
+                            if (step != AnalysisStep.NeedMore)
+                            {
+                                break;
+                            }
+
+                            if (_response.InputEnded || _response.IsFull)
+                            {
+                                verdict = AnalyzerVerdict.Stop(ErrorReplies.For(502));
+                                break;
+                            }
+                        }
+
+                        if (verdict.Action == AnalyzerAction.Stop)
+                        {
+                            keepAlive = await AnswerResponseStopAsync(state, verdict.Reply!).ConfigureAwait(false);
+                            goto StreamDone;
+                        }
+
+                        int status = state.ResponseFacts.Status;
+                        if (status >= 200)
+                        {
+                            break;
+                        }
+
+                        _response.Consume(state.ResponseFacts.HeadLength);
+                        if (status == 101)
+                        {
+                            if (request.IsUpgrade)
+                            {
+                                await TunnelAsync(state).ConfigureAwait(false);
+                            }
+                            else
+                            {
+                                _end = SessionTermination.BadResponse;
+                                _detail = "101 Switching Protocols without an upgrade request";
+                                await SendErrorAsync(502, close: true).ConfigureAwait(false);
+                            }
+
+                            goto StreamDone;
+                        }
+
+                        if (request.Version == Http1Version.Http11)
+                        {
+                            // 100 Continue, 103 Early Hints: passed on to HTTP/1.1 clients (HTTP/1.0 ones do not know them).
+                            PrepareInterim(state);
+                            SetClientDeadline(_settings.Timeouts.Client);
+                            _serverIo = false;
+                            await _client.SendAsync(state.ClientOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+                            _bytesOut += state.ClientOut.Length;
+                        }
+
+                        _responseByteMark = _response.TotalBytes;
+                    }
+
+                    // The head and the body bytes already here go in one write; the rest of the body flows autonomously.
+                    if (PrepareResponse(state) is var framing and not Parsing.HttpParseError.None)
+                    {
+                        _end = SessionTermination.BadResponse;
+                        _detail = Parsing.HttpParseErrors.Describe(framing);
+                        await SendErrorAsync(502, close: true).ConfigureAwait(false);
+                        goto StreamDone;
+                    }
+
+                    SetClientDeadline(_settings.Timeouts.Client);
+                    _serverIo = false;
+                    await _client.SendAsync(state.ClientOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+                    _bytesOut += state.ClientOut.Length;
+                    _response.ReadLimit = _bodyLimit;
+                    while (!state.ResponseBody.IsDone)
+                    {
+                        if (_response.Length == 0)
+                        {
+                            SetServerDeadline(_backend!.Timeouts.Server);
+                            _serverIo = true;
+                            int n = await _server!.Socket.ReceiveAsync(_response.GetAppendBuffer(_bodyLimit), SocketFlags.None, Token).ConfigureAwait(false);
+                            if (n == 0)
+                            {
+                                if (!state.ResponseBody.EndOfInput())
+                                {
+                                    RecordBodyFailure(BodyResult.SourceClosed, requestSide: false);
+                                    goto StreamDone;
+                                }
+
+                                break;
+                            }
+
+                            _response.Advance(n);
+                        }
+
+                        ReadOnlyMemory<byte> data = _response.Data;
+                        Parsing.HttpParseError error = state.ResponseBody.Next(data.Span, out int consumed, out Range forward);
+                        if (error != Parsing.HttpParseError.None)
+                        {
+                            _bodyError = error;
+                            RecordBodyFailure(BodyResult.FramingError, requestSide: false);
+                            goto StreamDone;
+                        }
+
+                        (int offset, int length) = forward.GetOffsetAndLength(data.Length);
+                        if (length > 0)
+                        {
+                            SetClientDeadline(_settings.Timeouts.Client);
+                            _serverIo = false;
+                            await _client.SendAsync(data.Slice(offset, length), SocketFlags.None, Token).ConfigureAwait(false);
+                            _bytesOut += length;
+                        }
+
+                        _response.Consume(consumed);
+                    }
+
+                    bool serverReusable = state.ResponseBody.Kind != BodyKind.UntilClose && !state.Exchange.Response.WantsClose;
+                    keepAlive = true;
+                    if (pumping)
+                    {
+                        if (!requestBody.IsCompleted)
+                        {
+                            // The server answered before reading the whole request body: stop forwarding it; close both sides.
+                            _closeClient = true;
+                            serverReusable = false;
+                            AbortRequestBody();
+                        }
+
+                        pumping = false;
+                        BodyResult body = await ObserveAsync(requestBody).ConfigureAwait(false);
+                        if (body != BodyResult.Complete)
+                        {
+                            keepAlive = false;
+                            serverReusable = false;
+                            RecordBodyFailure(body, requestSide: true);
+                        }
+                    }
+
+                    if (serverReusable && _server is not null && _response.Length == 0)
+                    {
+                        _owner.Pool.Return(_server);
+                        _server = null;
+                    }
+
+                    keepAlive &= !_closeClient;
+                }
+                catch (OperationCanceledException) when (Volatile.Read(ref _expired) != 0)
+                {
+                    keepAlive = false;
+                    await AnswerTimeoutAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+                {
+                    keepAlive = false;
+                    if (_end == SessionTermination.Normal)
+                    {
+                        _end = _serverIo ? SessionTermination.ServerAborted : SessionTermination.ClientAborted;
+                        _detail = ex is SocketException se ? se.SocketErrorCode.ToString() : "closed";
+                    }
+
+                    if (_end == SessionTermination.ServerAborted && !_responseStarted)
+                    {
+                        await SendErrorAsync(502, close: true).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // A bug in this supervisor or in an analyzer's object: this stream ends with a 500, nothing else does.
+                    keepAlive = false;
+                    Log.LogError(ex, "Session {Session}: the http supervisor failed", _session.Id);
+                    _end = SessionTermination.InternalError;
+                    _detail = $"{ex.GetType().Name}: {ex.Message}";
+                    if (!_responseStarted)
+                    {
+                        await SendErrorAsync(500, close: true).ConfigureAwait(false);
+                    }
+                }
+
+            StreamDone:
+                if (pumping)
+                {
+                    AbortRequestBody();
+                    await ObserveAsync(requestBody).ConfigureAwait(false);
+                }
+
+                EndStream(state, keepAlive);
+                if (!keepAlive)
                 {
                     break;
                 }
@@ -152,6 +474,9 @@ internal sealed partial class HttpConnection : IExpiring
             _cancel?.Dispose();
         }
     }
+
+    /// <summary>Which side the pending operation of the stream is on, to name the side that failed.</summary>
+    private bool _serverIo;
 
     /// <summary>What a head read rents at first: most heads are far smaller than the read limit; the channel grows if needed.</summary>
     private const int HeadReadSize = 4096;

@@ -7,8 +7,10 @@ namespace PluginProxy.Http.Upstream;
 
 /// <summary>
 /// Idle keep-alive connections to servers, per server, newest first. A connection is only pooled after a complete
-/// exchange; one taken from the pool is checked first (a server that closed it, or sent something unasked, makes it
-/// readable), and idle ones are closed after <see cref="IdleTimeout"/>.
+/// exchange; one that sat idle for a while is checked before reuse (a server that closed it, or sent something unasked,
+/// makes it readable), and idle ones are closed after <see cref="IdleTimeout"/>. One reused at once is not checked: a
+/// server does not close a connection within a second of answering on it, and a check costs a system call per request.
+/// Should it happen anyway, the supervisor replays an idempotent request on a new connection.
 /// </summary>
 internal sealed class ServerPool : IExpiring, IDisposable
 {
@@ -16,6 +18,9 @@ internal sealed class ServerPool : IExpiring, IDisposable
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
 
     private const int MaxIdlePerServer = 512;
+
+    /// <summary>Connections idle for less than this are reused without a readability check.</summary>
+    private const long CheckAfterMilliseconds = 1000;
 
     private readonly ConcurrentDictionary<IServer, Stack<(ServerConnection Connection, long Since)>> _idle = new(ReferenceEqualityComparer.Instance);
     private long _oldest = long.MaxValue;
@@ -31,23 +36,21 @@ internal sealed class ServerPool : IExpiring, IDisposable
 
         while (true)
         {
-            ServerConnection connection;
+            (ServerConnection Connection, long Since) entry;
             lock (stack)
             {
-                if (!stack.TryPop(out var entry))
+                if (!stack.TryPop(out entry))
                 {
                     return null;
                 }
-
-                connection = entry.Connection;
             }
 
-            if (IsUsable(connection.Socket))
+            if (Environment.TickCount64 - entry.Since < CheckAfterMilliseconds || IsUsable(entry.Connection.Socket))
             {
-                return connection;
+                return entry.Connection;
             }
 
-            connection.Dispose();
+            entry.Connection.Dispose();
         }
     }
 

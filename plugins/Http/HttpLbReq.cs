@@ -59,11 +59,7 @@ public sealed class HttpLbReq : IFlowAnalyzer
         request.Reset(state.RequestHead, facts.Method, facts.Target, facts.Version,
             facts.ContentLength >= 0 ? facts.ContentLength : null, facts.Chunked, facts.ExpectContinue,
             upgrade: facts.HasUpgradeHeader && facts.ConnectionUpgrade && facts.Version == Http1Version.Http11, wantsClose);
-        for (int i = 0; i < facts.HeaderCount; i++)
-        {
-            HeaderRange h = facts.Headers[i];
-            request.Headers.AddReceived(h.NameStart, h.NameLength, h.ValueStart, h.ValueLength);
-        }
+        facts.CopyHeadersTo(request.Headers);
 
         state.Exchange.HasRequest = true;
         Route(stream, state, facts);

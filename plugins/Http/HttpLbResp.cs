@@ -46,11 +46,7 @@ public sealed class HttpLbResp : IFlowAnalyzer
         bool wantsClose = facts.ConnectionClose || (facts.Version == Http1Version.Http10 && !facts.ConnectionKeepAlive);
         response.Reset(state.ResponseHead, facts.Status, facts.Reason, facts.Version,
             facts.ContentLength >= 0 ? facts.ContentLength : null, facts.Chunked, wantsClose);
-        for (int i = 0; i < facts.HeaderCount; i++)
-        {
-            HeaderRange h = facts.Headers[i];
-            response.Headers.AddReceived(h.NameStart, h.NameLength, h.ValueStart, h.ValueLength);
-        }
+        facts.CopyHeadersTo(response.Headers);
 
         state.Exchange.HasResponse = true;
         return AnalyzerVerdict.Continue;

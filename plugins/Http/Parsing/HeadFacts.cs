@@ -75,6 +75,16 @@ internal abstract class HeadFacts
         Headers[HeaderCount++] = new HeaderRange { NameStart = nameStart, NameLength = nameLength, ValueStart = valueStart, ValueLength = valueLength };
     }
 
+    /// <summary>Gives the received fields to the SDK view of the head (its source is a copy of the same bytes).</summary>
+    public void CopyHeadersTo(PluginProxy.Abstractions.Http.HttpHeaders headers)
+    {
+        for (int i = 0; i < HeaderCount; i++)
+        {
+            HeaderRange h = Headers[i];
+            headers.AddReceived(h.NameStart, h.NameLength, h.ValueStart, h.ValueLength);
+        }
+    }
+
     public void AddConnectionToken(Range token)
     {
         if (ConnectionTokenCount == ConnectionTokens.Length)

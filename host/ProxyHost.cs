@@ -6,6 +6,7 @@ using PluginProxy.Host.Admin;
 using PluginProxy.Host.Backends;
 using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Scripting;
 using PluginProxy.Host.Sessions;
 
 namespace PluginProxy.Host;
@@ -26,14 +27,19 @@ internal sealed class ProxyHost : IAsyncDisposable
     private bool _stopped;
     private ConsoleAccessLog? _ownedAccessLog;
 
-    private ProxyHost(ProxyConfig config, ILoggerFactory loggers, PluginCatalog plugins, BackendCatalog backends)
+    private readonly object _reloadGate = new();
+
+    private ProxyHost(ProxyConfig config, ILoggerFactory loggers, PluginCatalog plugins, ScriptCatalog scripts, BackendCatalog backends)
     {
         Config = config;
         _loggers = loggers;
         _log = loggers.CreateLogger("PluginProxy.Host");
         _plugins = plugins;
+        Scripts = scripts;
         Backends = backends;
     }
+
+    public ScriptCatalog Scripts { get; }
 
     public ProxyConfig Config { get; }
 
@@ -65,7 +71,9 @@ internal sealed class ProxyHost : IAsyncDisposable
             accessLog = ownedLog;
         }
 
-        var plugins = new PluginCatalog(new PluginHostServices(loggers, connector, accessLog));
+        var services = new PluginHostServices(loggers, connector, accessLog);
+        var plugins = new PluginCatalog(services);
+        var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
         var folders = new List<string>();
         if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
@@ -89,11 +97,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(config, loggers, plugins, backends) { _ownedAccessLog = ownedLog };
+        var host = new ProxyHost(config, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
         var errors = new List<ConfigError>();
+        scripts.LoadAll(config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
-            if (ListenerPipeline.Build(listenerConfig, plugins, backends, errors) is { } pipeline)
+            if (ListenerPipeline.Build(listenerConfig, plugins, scripts, backends, errors) is { } pipeline)
             {
                 host._listeners.Add(new Listener(listenerConfig, pipeline, host._sessions, loggers));
             }
@@ -156,12 +165,41 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         _admin?.Start();
         _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
+        Scripts.Reloaded += _ => RebuildPipelines();
+        if (Config.Global.HotReload)
+        {
+            Scripts.Watch();
+        }
+
         _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
             _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count,
             _admin is null ? "" : $", admin on http://{EndPoints.Format(_admin.EndPoint)}/");
     }
 
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
+
+    /// <summary>
+    /// Builds every listener's pipeline again from the current plugin and script versions and swaps it in: new streams
+    /// use it, streams in progress finish on the previous one, which is released when the last of them ends.
+    /// </summary>
+    public void RebuildPipelines()
+    {
+        lock (_reloadGate)
+        {
+            foreach (Listener listener in _listeners)
+            {
+                var errors = new List<ConfigError>();
+                if (ListenerPipeline.Build(listener.Config, _plugins, Scripts, Backends, errors) is { } pipeline)
+                {
+                    listener.SwapPipeline(pipeline).Retire();
+                }
+                else
+                {
+                    _log.LogError("Listener {Listener} keeps its current pipeline: {Errors}", listener.Name, string.Join("; ", errors));
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// Stops accepting, lets running sessions finish for up to <paramref name="grace"/>, closes what is left, and
@@ -209,6 +247,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             listener.Pipeline.Retire();
         }
 
+        Scripts.Dispose();
         _plugins.Dispose();
         _ownedAccessLog?.Dispose();
     }

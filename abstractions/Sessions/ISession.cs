@@ -18,6 +18,13 @@ public interface ISession
     /// <summary>The backends as they were when the session was accepted.</summary>
     IBackendCatalog Backends { get; }
 
+    /// <summary>
+    /// Called by supervisors at the start of each stream (each request of a keep-alive connection): from then on,
+    /// <see cref="RequestAnalyzers"/> and <see cref="ResponseAnalyzers"/> are the listener's current ones, so a reloaded
+    /// script or plugin serves the next request while the stream in progress finishes on the version it started with.
+    /// </summary>
+    void BeginStream();
+
     /// <summary>The request-side flow analyzers of the listener, in run order.</summary>
     IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 

@@ -229,7 +229,7 @@ internal sealed class Listener : IAsyncDisposable
 
             connection = new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, proxyHeader);
             pipeline = AcquirePipeline();
-            session = new Session(_sessions.NextId(), connection, pipeline, _sessions.Stopping, _sessions.Aborted);
+            session = new Session(_sessions.NextId(), connection, this, pipeline, _sessions.Stopping, _sessions.Aborted);
             _sessions.Add(session);
             await pipeline.Supervisor.RunAsync(session).ConfigureAwait(false);
         }
@@ -259,6 +259,7 @@ internal sealed class Listener : IAsyncDisposable
                 }
 
                 _sessions.Remove(session);
+                session.End();
             }
 
             pipeline?.Release();
@@ -296,7 +297,8 @@ internal sealed class Listener : IAsyncDisposable
         return null;
     }
 
-    private ListenerPipeline AcquirePipeline()
+    /// <summary>The current pipeline, with a reference taken on it.</summary>
+    public ListenerPipeline AcquirePipeline()
     {
         while (true)
         {

@@ -180,6 +180,7 @@ internal static class ConfigLoader
                 PluginsDirectory = Path.Combine(baseDirectory, "plugins", "bin"),
                 PluginsSpot = root.Spot,
                 ScriptsDirectory = Path.Combine(baseDirectory, "scripts"),
+                ScriptCacheDirectory = Scripting.ScriptCache.DefaultDirectory(),
                 HotReload = false,
             };
         }
@@ -187,6 +188,7 @@ internal static class ConfigLoader
         SourceSpot pluginsSpot = table.SpotOf("plugins");
         string plugins = table.String("plugins", what: "a folder path") ?? Path.Combine("plugins", "bin");
         string scripts = table.String("scripts", what: "a folder path") ?? "scripts";
+        string? scriptCache = table.String("script_cache", what: "a folder path");
         bool hotReload = table.Bool("hot_reload") ?? false;
         IPEndPoint? admin = null;
         if (table.SpottedString("admin", what: "an address such as \"127.0.0.1:8404\"") is { } adminText)
@@ -204,6 +206,7 @@ internal static class ConfigLoader
             PluginsDirectory = Path.GetFullPath(plugins, baseDirectory),
             PluginsSpot = pluginsSpot,
             ScriptsDirectory = Path.GetFullPath(scripts, baseDirectory),
+            ScriptCacheDirectory = scriptCache is null ? Scripting.ScriptCache.DefaultDirectory() : Path.GetFullPath(scriptCache, baseDirectory),
             HotReload = hotReload,
             Admin = admin,
             Grace = grace,

@@ -31,6 +31,9 @@ internal sealed class GlobalConfig
     /// <summary>Absolute path of the base folder for relative .csx paths.</summary>
     public required string ScriptsDirectory { get; init; }
 
+    /// <summary>Where compiled scripts are kept between runs (<c>script_cache</c>).</summary>
+    public required string ScriptCacheDirectory { get; init; }
+
     public bool HotReload { get; init; }
 
     /// <summary>Where the stats page, metrics and runtime API listen, or null for none.</summary>

@@ -2,6 +2,7 @@ using PluginProxy.Abstractions;
 using PluginProxy.Host.Backends;
 using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Scripting;
 
 namespace PluginProxy.Host.Sessions;
 
@@ -12,17 +13,17 @@ namespace PluginProxy.Host.Sessions;
 /// </summary>
 internal sealed class ListenerPipeline : RefCounted
 {
-    private readonly LoadedPlugin[] _plugins;
+    private readonly RefCounted[] _held;
 
     private ListenerPipeline(ListenerConfig config, IProtocolSupervisor supervisor, IFlowAnalyzer[] requestAnalyzers,
-        IFlowAnalyzer[] responseAnalyzers, BackendCatalog backends, LoadedPlugin[] plugins)
+        IFlowAnalyzer[] responseAnalyzers, BackendCatalog backends, RefCounted[] held)
     {
         Config = config;
         Supervisor = supervisor;
         RequestAnalyzers = requestAnalyzers;
         ResponseAnalyzers = responseAnalyzers;
         Backends = backends;
-        _plugins = plugins;
+        _held = held;
     }
 
     public ListenerConfig Config { get; }
@@ -37,19 +38,27 @@ internal sealed class ListenerPipeline : RefCounted
 
     public BackendCatalog Backends { get; }
 
-    public IReadOnlyList<LoadedPlugin> Plugins => _plugins;
+    /// <summary>The plugin and script versions this pipeline keeps loaded.</summary>
+    public IReadOnlyList<RefCounted> Versions => _held;
 
     /// <summary>
-    /// Resolves the listener's supervisor and analyzers. Every name that nothing provides is reported at the place
-    /// it was written; null is returned when there was any.
+    /// Resolves the listener's supervisor and analyzers from plugins and scripts (names ending in .csx). Every name that
+    /// nothing provides is reported at the place it was written; null is returned when there was any.
     /// </summary>
-    public static ListenerPipeline? Build(ListenerConfig config, PluginCatalog plugins, BackendCatalog backends, List<ConfigError> errors)
+    public static ListenerPipeline? Build(ListenerConfig config, PluginCatalog plugins, ScriptCatalog scripts, BackendCatalog backends, List<ConfigError> errors)
     {
-        var held = new List<LoadedPlugin>();
+        var held = new List<RefCounted>();
         IProtocolSupervisor? supervisor = null;
-        if (IsScript(config.Supervisor, errors))
+        if (ScriptCatalog.IsScript(config.Supervisor.Name))
         {
-            // Reported by IsScript.
+            if (AcquireScript(config.Supervisor, scripts, held) is { } script)
+            {
+                supervisor = script.Supervisor;
+                if (supervisor is null)
+                {
+                    errors.Add(new ConfigError(config.Supervisor.Spot, $"{script.Path} is not a supervisor: as `supervisor`, a script must return an {nameof(IProtocolSupervisor)}"));
+                }
+            }
         }
         else if (plugins.TryAcquireSupervisor(config.Supervisor.Name, out LoadedPlugin? owner, out supervisor))
         {
@@ -60,13 +69,13 @@ internal sealed class ListenerPipeline : RefCounted
             errors.Add(new ConfigError(config.Supervisor.Spot, NotProvided("supervisor", config.Supervisor.Name, plugins.SupervisorNames)));
         }
 
-        IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, plugins, held, errors);
-        IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, plugins, held, errors);
+        IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, plugins, scripts, held, errors);
+        IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, plugins, scripts, held, errors);
         if (supervisor is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count)
         {
-            foreach (LoadedPlugin plugin in held)
+            foreach (RefCounted version in held)
             {
-                plugin.Release();
+                version.Release();
             }
 
             return null;
@@ -75,20 +84,32 @@ internal sealed class ListenerPipeline : RefCounted
         return new ListenerPipeline(config, supervisor, request, response, backends, held.ToArray());
     }
 
-    private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, PluginCatalog plugins, List<LoadedPlugin> held, List<ConfigError> errors)
+    private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)
     {
         var analyzers = new List<IFlowAnalyzer>(names.Count);
         foreach (Named name in names)
         {
-            if (IsScript(name, errors))
+            if (ScriptCatalog.IsScript(name.Name))
             {
+                if (AcquireScript(name, scripts, held) is { } script)
+                {
+                    if (script.Analyzer is { } analyzer)
+                    {
+                        analyzers.Add(analyzer);
+                    }
+                    else
+                    {
+                        errors.Add(new ConfigError(name.Spot, $"{script.Path} is not an analyzer: it returns a supervisor"));
+                    }
+                }
+
                 continue;
             }
 
-            if (plugins.TryAcquireAnalyzer(name.Name, out LoadedPlugin? owner, out IFlowAnalyzer? analyzer))
+            if (plugins.TryAcquireAnalyzer(name.Name, out LoadedPlugin? owner, out IFlowAnalyzer? provided))
             {
                 held.Add(owner!);
-                analyzers.Add(analyzer!);
+                analyzers.Add(provided!);
             }
             else
             {
@@ -99,15 +120,16 @@ internal sealed class ListenerPipeline : RefCounted
         return analyzers.ToArray();
     }
 
-    private static bool IsScript(Named name, List<ConfigError> errors)
+    /// <summary>The current version of a script, with a reference taken (the catalog loaded it and reported its errors).</summary>
+    private static LoadedScript? AcquireScript(Named name, ScriptCatalog scripts, List<RefCounted> held)
     {
-        if (!name.Name.EndsWith(".csx", StringComparison.OrdinalIgnoreCase))
+        if (!scripts.TryAcquire(scripts.Resolve(name.Name), out LoadedScript? script))
         {
-            return false;
+            return null;
         }
 
-        errors.Add(new ConfigError(name.Spot, $"\"{name.Name}\" is a C# script; .csx scripts are not supported by this version yet: use a plugin's name"));
-        return true;
+        held.Add(script!);
+        return script;
     }
 
     private static string NotProvided(string what, string name, IReadOnlyList<string> available)
@@ -121,9 +143,9 @@ internal sealed class ListenerPipeline : RefCounted
 
     protected override void OnReleased()
     {
-        foreach (LoadedPlugin plugin in _plugins)
+        foreach (RefCounted version in _held)
         {
-            plugin.Release();
+            version.Release();
         }
     }
 }

@@ -34,6 +34,20 @@ internal sealed partial class HttpConnection
 
     private HttpStreamState BeginStream()
     {
+        // Each request runs with the analyzers current when it starts (a reloaded script or plugin serves the next one).
+        _session.BeginStream();
+        if (!ReferenceEquals(_session.RequestAnalyzers, _requestList))
+        {
+            _requestList = _session.RequestAnalyzers;
+            _requestAnalyzers = _owner.RequestChain(_requestList);
+        }
+
+        if (!ReferenceEquals(_session.ResponseAnalyzers, _responseList))
+        {
+            _responseList = _session.ResponseAnalyzers;
+            _responseAnalyzers = _owner.ResponseChain(_responseList);
+        }
+
         HttpStreamState state = AcquireStreamState();
         state.BeginStream();
         _stream.Reset(DefaultBackend);
@@ -153,9 +167,11 @@ internal sealed partial class HttpConnection
     /// <summary>An analyzer (a plugin or a script) threw: only this stream ends, with a 500.</summary>
     private AnalyzerVerdict AnalyzerFailed(IFlowAnalyzer analyzer, Exception ex, bool response)
     {
-        Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, response ? "response" : "request", analyzer.GetType().FullName);
+        Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, response ? "response" : "request", analyzer.ToString());
         _end = SessionTermination.InternalError;
-        _detail = $"{analyzer.GetType().Name} threw {ex.GetType().Name}: {ex.Message}";
+        _detail = ex is { InnerException: not null } && ex.GetType().Name == "ScriptException"
+            ? ex.Message
+            : $"{analyzer} threw {ex.GetType().Name}: {ex.Message}";
         return AnalyzerVerdict.Stop(ErrorReplies.For(500));
     }
 

@@ -22,8 +22,10 @@ internal sealed partial class HttpConnection : IExpiring
     private readonly ISession _session;
     private readonly Socket _client;
     private readonly ListenerSettings _settings;
-    private readonly IFlowAnalyzer[] _requestAnalyzers;
-    private readonly IFlowAnalyzer[] _responseAnalyzers;
+    private IFlowAnalyzer[] _requestAnalyzers = [];
+    private IFlowAnalyzer[] _responseAnalyzers = [];
+    private IReadOnlyList<IFlowAnalyzer>? _requestList;
+    private IReadOnlyList<IFlowAnalyzer>? _responseList;
     private readonly ProxyStream _stream;
     private readonly Channel _request;
     private readonly Channel _response;
@@ -68,14 +70,12 @@ internal sealed partial class HttpConnection : IExpiring
         Tunnel,
     }
 
-    public HttpConnection(HttpSupervisor owner, ISession session, IFlowAnalyzer[] requestAnalyzers, IFlowAnalyzer[] responseAnalyzers)
+    public HttpConnection(HttpSupervisor owner, ISession session)
     {
         _owner = owner;
         _session = session;
         _client = session.Connection.Socket;
         _settings = session.Listener;
-        _requestAnalyzers = requestAnalyzers;
-        _responseAnalyzers = responseAnalyzers;
         _request = new Channel(ChannelDirection.Request, _settings.MaxRequestHead);
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
         _stream = new ProxyStream(session, _request, _response);
@@ -171,9 +171,19 @@ internal sealed partial class HttpConnection : IExpiring
                         AnalysisStep step = RunAnalyzers(_requestAnalyzers, _request, response: false, ref next, ref verdict);
                         while (step == AnalysisStep.Pending)
                         {
-                            verdict = await _pendingAnalyzer.ConfigureAwait(false);
+                            try
+                            {
+                                verdict = await _pendingAnalyzer.ConfigureAwait(false);
+                            }
+                            catch (Exception ex) when (ex is not OperationCanceledException)
+                            {
+                                verdict = AnalyzerFailed(_requestAnalyzers[next], ex, response: false);
+                                break;
+                            }
+
                             step = Resume(_requestAnalyzers, _request, response: false, ref next, ref verdict);
                         }
+
 
                         if (step != AnalysisStep.NeedMore)
                         {
@@ -274,9 +284,19 @@ internal sealed partial class HttpConnection : IExpiring
                             AnalysisStep step = RunAnalyzers(_responseAnalyzers, _response, response: true, ref next, ref verdict);
                             while (step == AnalysisStep.Pending)
                             {
-                                verdict = await _pendingAnalyzer.ConfigureAwait(false);
+                                try
+                                {
+                                    verdict = await _pendingAnalyzer.ConfigureAwait(false);
+                                }
+                                catch (Exception ex) when (ex is not OperationCanceledException)
+                                {
+                                    verdict = AnalyzerFailed(_responseAnalyzers[next], ex, response: true);
+                                    break;
+                                }
+
                                 step = Resume(_responseAnalyzers, _response, response: true, ref next, ref verdict);
                             }
+
 
                             if (step != AnalysisStep.NeedMore)
                             {

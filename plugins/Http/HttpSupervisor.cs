@@ -44,12 +44,13 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
     internal ServerPool Pool { get; } = new();
 
     /// <inheritdoc/>
-    public ValueTask RunAsync(ISession session)
-    {
-        IFlowAnalyzer[] request = _requestChains.GetValue(session.RequestAnalyzers, list => WithParserFirst(list, _lbReq));
-        IFlowAnalyzer[] response = _responseChains.GetValue(session.ResponseAnalyzers, list => WithParserFirst(list, _lbResp));
-        return new HttpConnection(this, session, request, response).RunAsync();
-    }
+    public ValueTask RunAsync(ISession session) => new HttpConnection(this, session).RunAsync();
+
+    /// <summary>The request analyzers to run for a listener's list (computed once per list).</summary>
+    internal IFlowAnalyzer[] RequestChain(IReadOnlyList<IFlowAnalyzer> listed) => _requestChains.GetValue(listed, list => WithParserFirst(list, _lbReq));
+
+    /// <summary>The response analyzers to run for a listener's list (computed once per list).</summary>
+    internal IFlowAnalyzer[] ResponseChain(IReadOnlyList<IFlowAnalyzer> listed) => _responseChains.GetValue(listed, list => WithParserFirst(list, _lbResp));
 
     /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>
     private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>

@@ -121,13 +121,15 @@ public class PluginLoadingTests
     }
 
     [Fact]
-    public void ScriptNames_AreRefusedClearlyUntilScriptsAreSupported()
+    public void MissingScript_IsReportedWhereItIsNamed()
     {
         using var directory = new TempDirectory();
 
         StartupException error = BuildFails(ConfigNaming("tcp", RepoPaths.PluginsBin, "request_analyzers = [\"rules/x.csx\"]"), directory);
 
-        Assert.Contains("is a C# script", Assert.Single(error.Problems));
+        string problem = Assert.Single(error.Problems);
+        Assert.Contains("proxy.toml:10:22: script ", problem);
+        Assert.Contains("rules/x.csx does not exist", problem);
     }
 
     [Theory]

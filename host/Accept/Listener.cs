@@ -230,8 +230,9 @@ internal sealed class Listener : IAsyncDisposable
             connection = new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, proxyHeader);
             pipeline = AcquirePipeline();
             session = new Session(_sessions.NextId(), connection, this, pipeline, _sessions.Stopping, _sessions.Aborted);
+            pipeline = null; // the session owns that reference now
             _sessions.Add(session);
-            await pipeline.Supervisor.RunAsync(session).ConfigureAwait(false);
+            await session.Supervisor.RunAsync(session).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

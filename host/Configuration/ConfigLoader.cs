@@ -142,7 +142,7 @@ internal static class ConfigLoader
         {
             if (!used.Contains(backend.Name))
             {
-                root.Error(backend.Spot, $"backend \"{backend.Name}\" is not reachable: no listener names it in `backend` or a route; remove it or point a listener at it");
+                root.Error(backend.Spot, $"backend \"{backend.Name}\" is not reachable: no listener names it in `backend`, a route or `use_backends`; remove it or point a listener at it");
             }
         }
     }
@@ -366,6 +366,12 @@ internal static class ConfigLoader
         }
 
         bool accessLog = table.Bool("access_log") ?? true;
+
+        // Backends only analyzers and scripts choose (Backend = "canary"): named so that they count as reachable.
+        foreach ((string used, SourceSpot spot) in table.StringList("use_backends", what: "a list of backend names that analyzers and scripts may choose") ?? [])
+        {
+            backendReferences.Add((name ?? "?", new Named(used, spot)));
+        }
         ProxyTimeouts timeouts = ReadTimeouts(table, defaults.Timeouts, ConfigKeys.ListenerTimeouts);
         int maxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? defaults.MaxRequestHead);
         long? maxRequestBody = table.Size("max_request_body", 0, long.MaxValue) ?? defaults.MaxRequestBody;

@@ -15,16 +15,20 @@ internal sealed class ListenerPipeline : RefCounted
 {
     private readonly RefCounted[] _held;
 
-    private ListenerPipeline(ListenerConfig config, IProtocolSupervisor supervisor, IFlowAnalyzer[] requestAnalyzers,
+    private ListenerPipeline(ListenerConfig config, IProtocolSupervisor supervisor, RefCounted supervisorOwner, IFlowAnalyzer[] requestAnalyzers,
         IFlowAnalyzer[] responseAnalyzers, BackendCatalog backends, RefCounted[] held)
     {
         Config = config;
         Supervisor = supervisor;
+        SupervisorOwner = supervisorOwner;
         RequestAnalyzers = requestAnalyzers;
         ResponseAnalyzers = responseAnalyzers;
         Backends = backends;
         _held = held;
     }
+
+    /// <summary>The plugin or script version the supervisor comes from: a session keeps it loaded for its whole life.</summary>
+    public RefCounted SupervisorOwner { get; }
 
     public ListenerConfig Config { get; }
 
@@ -49,11 +53,13 @@ internal sealed class ListenerPipeline : RefCounted
     {
         var held = new List<RefCounted>();
         IProtocolSupervisor? supervisor = null;
+        RefCounted? supervisorOwner = null;
         if (ScriptCatalog.IsScript(config.Supervisor.Name))
         {
             if (AcquireScript(config.Supervisor, scripts, held) is { } script)
             {
                 supervisor = script.Supervisor;
+                supervisorOwner = script;
                 if (supervisor is null)
                 {
                     errors.Add(new ConfigError(config.Supervisor.Spot, $"{script.Path} is not a supervisor: as `supervisor`, a script must return an {nameof(IProtocolSupervisor)}"));
@@ -63,6 +69,7 @@ internal sealed class ListenerPipeline : RefCounted
         else if (plugins.TryAcquireSupervisor(config.Supervisor.Name, out LoadedPlugin? owner, out supervisor))
         {
             held.Add(owner!);
+            supervisorOwner = owner;
         }
         else
         {
@@ -81,7 +88,7 @@ internal sealed class ListenerPipeline : RefCounted
             return null;
         }
 
-        return new ListenerPipeline(config, supervisor, request, response, backends, held.ToArray());
+        return new ListenerPipeline(config, supervisor, supervisorOwner!, request, response, backends, held.ToArray());
     }
 
     private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)

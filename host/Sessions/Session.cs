@@ -1,24 +1,33 @@
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Accept;
+using PluginProxy.Host.Plugins;
 
 namespace PluginProxy.Host.Sessions;
 
 /// <summary>
-/// The host's record of one client connection, handed to the supervisor. It holds the pipeline it was accepted with for
-/// its whole life (the supervisor's code comes from it), and the pipeline its current stream's analyzers come from.
+/// The host's record of one client connection, handed to the supervisor. It keeps the version of the plugin (or script)
+/// its supervisor comes from loaded for its whole life, and holds the pipeline its current stream's analyzers come from:
+/// <see cref="BeginStream"/> moves to the listener's current one, so a keep-alive connection does not pin old versions.
 /// </summary>
 internal sealed class Session : ISession
 {
     private readonly Listener _listener;
+    private readonly RefCounted _supervisorOwner;
     private ListenerPipeline _streamPipeline;
 
+    /// <param name="pipeline">The pipeline the session was accepted with, with a reference the session now owns.</param>
     public Session(long id, AcceptedConnection connection, Listener listener, ListenerPipeline pipeline, CancellationToken stopping, CancellationToken aborted)
     {
         Id = id;
         Connection = connection;
         _listener = listener;
-        Pipeline = pipeline;
+        Supervisor = pipeline.Supervisor;
+        Listener = pipeline.Settings;
+        Backends = pipeline.Backends;
         _streamPipeline = pipeline;
+        // The pipeline holds a reference on the supervisor's owner: taking one more cannot fail.
+        _supervisorOwner = pipeline.SupervisorOwner;
+        _supervisorOwner.TryAcquire();
         Stopping = stopping;
         Aborted = aborted;
     }
@@ -27,12 +36,12 @@ internal sealed class Session : ISession
 
     public AcceptedConnection Connection { get; }
 
-    /// <summary>The pipeline the session was accepted with: its supervisor runs the session.</summary>
-    public ListenerPipeline Pipeline { get; }
+    /// <summary>The supervisor running this session.</summary>
+    public IProtocolSupervisor Supervisor { get; }
 
-    public ListenerSettings Listener => Pipeline.Settings;
+    public ListenerSettings Listener { get; }
 
-    public IBackendCatalog Backends => Pipeline.Backends;
+    public IBackendCatalog Backends { get; }
 
     public IReadOnlyList<IFlowAnalyzer> RequestAnalyzers => _streamPipeline.RequestAnalyzers;
 
@@ -52,22 +61,15 @@ internal sealed class Session : ISession
             return;
         }
 
-        ListenerPipeline current = _listener.AcquirePipeline();
         ListenerPipeline previous = _streamPipeline;
-        _streamPipeline = current;
-        if (!ReferenceEquals(previous, Pipeline))
-        {
-            previous.Release();
-        }
+        _streamPipeline = _listener.AcquirePipeline();
+        previous.Release();
     }
 
-    /// <summary>Drops the stream pipeline's reference when the session ends (the session pipeline is the listener's to drop).</summary>
+    /// <summary>Releases what the session held, when it ends.</summary>
     public void End()
     {
-        if (!ReferenceEquals(_streamPipeline, Pipeline))
-        {
-            _streamPipeline.Release();
-            _streamPipeline = Pipeline;
-        }
+        _streamPipeline.Release();
+        _supervisorOwner.Release();
     }
 }

@@ -7,6 +7,12 @@ internal static class RepoPaths
 
     public static string PluginsBin => Path.Combine(Root, "plugins", "bin");
 
+    /// <summary>The example scripts of the repository.</summary>
+    public static string Scripts => Path.Combine(Root, "scripts");
+
+    /// <summary>A script cache shared by the tests (writes are atomic, so parallel tests can share it).</summary>
+    public static readonly string ScriptCache = Path.Combine(Path.GetTempPath(), "pluginproxy-tests-script-cache");
+
     /// <summary>Where the test-only plugins (tests/plugins/*) are built.</summary>
     public static string TestPluginsBin => Path.Combine(Root, "tests", "plugins", "bin");
 

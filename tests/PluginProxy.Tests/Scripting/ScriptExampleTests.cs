@@ -141,3 +141,32 @@ public class ScriptExampleTests
         Assert.Equal("from-client", (await origin.WaitForRequestAsync(2)).Header("X-Request-Id"));
     }
 }
+
+/// <summary>A protocol supervisor written as a script (scripts/supervisors/echo.csx).</summary>
+public class ScriptSupervisorTests
+{
+    [Fact]
+    public async Task ScriptThatReturnsASupervisor_RunsTheListenersSessions()
+    {
+        await using RunningProxy proxy = await RunningProxy.StartAsync($$"""
+            [global]
+            plugins = "{{RepoPaths.PluginsBin}}"
+            scripts = "{{RepoPaths.Scripts}}"
+            script_cache = "{{RepoPaths.ScriptCache}}"
+
+            [[listener]]
+            name = "echo"
+            bind = ["127.0.0.1:0"]
+            supervisor = "supervisors/echo.csx"
+            """);
+        using System.Net.Sockets.Socket client = await proxy.ConnectAsync();
+
+        await client.SendAllAsync(Encoding.ASCII.GetBytes("ping"));
+        Assert.Equal("ping", Encoding.ASCII.GetString(await client.ReadExactlyAsync(4)));
+        client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        Assert.Empty(await client.ReadToEndAsync());
+
+        string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains(" echo "), "the session line");
+        Assert.Contains("in=4 ", line);
+    }
+}

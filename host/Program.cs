@@ -95,7 +95,8 @@ internal static class Commands
         using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            log.LogWarning("SIGHUP received: configuration reload is not supported by this version yet; restart to apply changes");
+            log.LogInformation("SIGHUP received: reloading {Path}", configPath);
+            _ = Task.Run(host.ReloadConfiguration);
         });
 
         string signal = await stop.Task;

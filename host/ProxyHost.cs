@@ -21,7 +21,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly ILogger _log;
     private readonly PluginCatalog _plugins;
     private readonly SessionRegistry _sessions = new();
-    private readonly List<Listener> _listeners = [];
+    private List<Listener> _listeners = [];
     private HealthChecker? _health;
     private AdminServer? _admin;
     private bool _stopped;
@@ -41,9 +41,9 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     public ScriptCatalog Scripts { get; }
 
-    public ProxyConfig Config { get; }
+    public ProxyConfig Config { get; private set; }
 
-    public BackendCatalog Backends { get; }
+    public BackendCatalog Backends { get; private set; }
 
     public IReadOnlyList<Listener> Listeners => _listeners;
 
@@ -166,9 +166,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         _admin?.Start();
         _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
         Scripts.Reloaded += _ => RebuildPipelines();
+        _plugins.Changed += RebuildPipelines;
         if (Config.Global.HotReload)
         {
             Scripts.Watch();
+            _plugins.Watch();
+            WatchConfigFile();
         }
 
         _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
@@ -177,6 +180,164 @@ internal sealed class ProxyHost : IAsyncDisposable
     }
 
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
+
+    /// <summary>
+    /// Loads the configuration file again and applies it while traffic flows: plugin folders are looked at again (a
+    /// plugin dropped in becomes usable), new scripts are compiled, backends are rebuilt, listeners whose sockets are
+    /// unchanged get a new pipeline (running streams finish on the old one), others are rebound, removed ones stop
+    /// accepting and drain. A configuration with any error is refused as a whole and the running one stays.
+    /// </summary>
+    /// <returns>The problems found; empty when the new configuration is running.</returns>
+    public IReadOnlyList<string> ReloadConfiguration()
+    {
+        lock (_reloadGate)
+        {
+            ProxyConfig next;
+            try
+            {
+                next = ConfigLoader.Load(Config.FilePath);
+            }
+            catch (ConfigException ex)
+            {
+                return Refuse(ex.Errors.Select(e => e.ToString()).ToList());
+            }
+
+            var problems = new List<string>();
+            if (next.Global.ScriptsDirectory != Config.Global.ScriptsDirectory || next.Global.PluginsDirectory != Config.Global.PluginsDirectory)
+            {
+                problems.Add($"{Config.FilePath}: changing `plugins` or `scripts` in [global] needs a restart");
+            }
+
+            if (next.Global.HotReload != Config.Global.HotReload)
+            {
+                problems.Add($"{Config.FilePath}: changing `hot_reload` needs a restart");
+            }
+
+            if (problems.Count > 0)
+            {
+                return Refuse(problems);
+            }
+
+            _plugins.Rescan();
+            var errors = new List<ConfigError>();
+            Scripts.LoadAll(next.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
+            var backends = new BackendCatalog(next.Backends);
+            var pipelines = new List<ListenerPipeline>();
+            foreach (ListenerConfig listenerConfig in next.Listeners)
+            {
+                if (ListenerPipeline.Build(listenerConfig, _plugins, Scripts, backends, errors) is { } pipeline)
+                {
+                    pipelines.Add(pipeline);
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                pipelines.ForEach(p => p.Retire());
+                return Refuse(errors.Select(e => e.ToString()).ToList());
+            }
+
+            // Apply: keep, rebind, add, and retire listeners.
+            var kept = new List<Listener>();
+            foreach (ListenerPipeline pipeline in pipelines)
+            {
+                Listener? existing = FindListener(pipeline.Config.Name);
+                if (existing is not null && existing.CanKeepSockets(pipeline.Config))
+                {
+                    existing.SwapPipeline(pipeline).Retire();
+                    kept.Add(existing);
+                    continue;
+                }
+
+                if (existing is not null)
+                {
+                    // Its sockets change: stop accepting there first (the addresses may be the same), sessions drain.
+                    existing.StopAcceptingAsync().GetAwaiter().GetResult();
+                    existing.Pipeline.Retire();
+                }
+
+                var listener = new Listener(pipeline.Config, pipeline, _sessions, _loggers);
+                try
+                {
+                    listener.Bind();
+                    listener.StartAccepting();
+                    kept.Add(listener);
+                }
+                catch (ListenerBindException ex)
+                {
+                    problems.Add(ex.Message);
+                    pipeline.Retire();
+                }
+            }
+
+            foreach (Listener removed in _listeners.Where(l => !kept.Contains(l) && pipelines.All(p => p.Config.Name != l.Name)))
+            {
+                removed.StopAcceptingAsync().GetAwaiter().GetResult();
+                removed.Pipeline.Retire();
+                _log.LogInformation("Listener {Listener} removed: no longer accepting; its sessions finish", removed.Name);
+            }
+
+            _listeners = kept;
+            Backends = backends;
+            _health?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
+            if (!Equals(next.Global.Admin, Config.Global.Admin))
+            {
+                _admin?.Dispose();
+                _admin = null;
+                if (next.Global.Admin is { } adminAddress)
+                {
+                    try
+                    {
+                        _admin = new AdminServer(this, adminAddress, _loggers.CreateLogger("PluginProxy.Admin"));
+                        _admin.Start();
+                    }
+                    catch (System.Net.Sockets.SocketException ex)
+                    {
+                        problems.Add($"{next.FilePath}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ex.SocketErrorCode}");
+                    }
+                }
+            }
+
+            Config = next;
+            foreach (string problem in problems)
+            {
+                _log.LogError("Configuration reload: {Problem}", problem);
+            }
+
+            _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s), {Backends} backend(s)", next.FilePath, _listeners.Count, Backends.Backends.Count);
+            return problems;
+        }
+    }
+
+    private IReadOnlyList<string> Refuse(List<string> problems)
+    {
+        foreach (string problem in problems)
+        {
+            _log.LogError("Configuration reload refused, the running configuration stays: {Problem}", problem);
+        }
+
+        return problems;
+    }
+
+    private FileSystemWatcher? _configWatcher;
+    private Timer? _configDebounce;
+
+    /// <summary>With hot reload, a change to the configuration file reloads it (as SIGHUP does).</summary>
+    private void WatchConfigFile()
+    {
+        string file = Path.GetFullPath(Config.FilePath);
+        _configDebounce = new Timer(_ => ReloadConfiguration(), null, Timeout.Infinite, Timeout.Infinite);
+        _configWatcher = new FileSystemWatcher(Path.GetDirectoryName(file)!, Path.GetFileName(file))
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+        };
+        FileSystemEventHandler changed = (_, _) => _configDebounce.Change(300, Timeout.Infinite);
+        _configWatcher.Changed += changed;
+        _configWatcher.Created += changed;
+        _configWatcher.Renamed += (_, _) => _configDebounce.Change(300, Timeout.Infinite);
+        _configWatcher.EnableRaisingEvents = true;
+    }
 
     /// <summary>
     /// Builds every listener's pipeline again from the current plugin and script versions and swaps it in: new streams
@@ -233,6 +394,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         if (_health is not null)
         {
             await _health.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _configWatcher?.Dispose();
+        if (_configDebounce is not null)
+        {
+            await _configDebounce.DisposeAsync().ConfigureAwait(false);
         }
 
         _admin?.Dispose();

@@ -38,7 +38,18 @@ internal sealed class Listener : IAsyncDisposable
 
     public string Name => _config.Name;
 
-    public ListenerConfig Config => _config;
+    /// <summary>The configuration the listening sockets were made with (a reload that changes it makes a new listener).</summary>
+    public ListenerConfig BoundConfig => _config;
+
+    /// <summary>The listener's current configuration (a reload may change what does not concern the sockets).</summary>
+    public ListenerConfig Config => Pipeline.Config;
+
+    /// <summary>True when a listener configured as <paramref name="next"/> can keep this one's sockets.</summary>
+    public bool CanKeepSockets(ListenerConfig next) =>
+        _config.Binds.Select(b => b.EndPoint).SequenceEqual(next.Binds.Select(b => b.EndPoint))
+        && _config.Accept == next.Accept && _config.MaxConn == next.MaxConn && _config.Backlog == next.Backlog
+        && _config.ReceiveBufferSize == next.ReceiveBufferSize && _config.SendBufferSize == next.SendBufferSize
+        && _config.Settings.Timeouts.ClientHandshake == next.Settings.Timeouts.ClientHandshake;
 
     public ListenerPipeline Pipeline => Volatile.Read(ref _pipeline);
 
@@ -136,7 +147,7 @@ internal sealed class Listener : IAsyncDisposable
         }
 
         _log.LogInformation("Listener {Listener} ({Supervisor}) accepting on {Addresses}, maxconn {MaxConn}",
-            Name, _config.Supervisor.Name, string.Join(", ", BoundEndPoints.Select(EndPoints.Format)), _config.MaxConn);
+            Name, Config.Supervisor.Name, string.Join(", ", BoundEndPoints.Select(EndPoints.Format)), _config.MaxConn);
     }
 
     /// <summary>Installs the pipeline for new sessions; returns the previous one (running sessions keep it until they end).</summary>
@@ -240,7 +251,7 @@ internal sealed class Listener : IAsyncDisposable
             if (session is not null && !(ex is ObjectDisposedException && session.Aborted.IsCancellationRequested))
             {
                 session.Log.TrySetTermination(SessionTermination.InternalError, $"{ex.GetType().Name}: {ex.Message}");
-                _log.LogError(ex, "Supervisor \"{Supervisor}\" failed in session {Session} of listener {Listener}", _config.Supervisor.Name, session.Id, Name);
+                _log.LogError(ex, "Supervisor \"{Supervisor}\" failed in session {Session} of listener {Listener}", session.Supervisor, session.Id, Name);
             }
             else if (session is null)
             {

@@ -14,6 +14,7 @@ internal sealed record AdminResponse(int Status, string ContentType, byte[] Body
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
         _ => "Unknown",

@@ -131,10 +131,11 @@ internal sealed class AdminServer : IDisposable
                     bool close = parts[2] == "HTTP/1.0" || string.Equals(Header(lines, "Connection"), "close", StringComparison.OrdinalIgnoreCase);
                     AdminResponse response = parts[0] switch
                     {
+                        "POST" when parts[1] == "/api/reload" => await ReloadAsync().ConfigureAwait(false),
                         "GET" or "HEAD" or "POST" or "PUT" when parts[1].StartsWith("/echo", StringComparison.Ordinal) =>
                             AdminPages.Echo(head, buffer.AsSpan(headEnd + 4, bodyLength), client.RemoteEndPoint),
                         "GET" or "HEAD" => AdminPages.Render(_host, parts[1]),
-                        _ => AdminResponse.Text(405, "Only GET and HEAD are allowed here (and POST or PUT on /echo)\n"),
+                        _ => AdminResponse.Text(405, "Only GET and HEAD are allowed here (and POST or PUT on /echo, POST on /api/reload)\n"),
                     };
                     await SendAsync(client, response, parts[0] == "HEAD", close, timeout.Token).ConfigureAwait(false);
                     if (close)
@@ -151,6 +152,15 @@ internal sealed class AdminServer : IDisposable
                 // A slow, vanished or reset admin client only loses its own connection.
             }
         }
+    }
+
+    /// <summary>POST /api/reload: the configuration is loaded again (off the socket threads: it may compile scripts).</summary>
+    private async Task<AdminResponse> ReloadAsync()
+    {
+        IReadOnlyList<string> problems = await Task.Run(_host.ReloadConfiguration).ConfigureAwait(false);
+        return problems.Count == 0
+            ? AdminResponse.Text(200, "configuration reloaded\n")
+            : AdminResponse.Text(409, string.Join("\n", problems) + "\n");
     }
 
     private static string? Header(string[] lines, string name) => lines.Skip(1)

@@ -25,15 +25,23 @@ internal sealed class LoadedPlugin : RefCounted
         typeof(ILoggerFactory),
     ];
 
+    /// <summary>How long a plugin may take to start or stop.</summary>
+    private static readonly TimeSpan LifecycleTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an unloaded plugin may take to be collected before it is reported as a leak.</summary>
+    internal static TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
     private readonly ILogger _log;
+    private IPlugin? _entry;
     private PluginLoader? _loader;
     private ServiceProvider? _services;
     private Dictionary<string, IProtocolSupervisor> _supervisors;
     private Dictionary<string, IFlowAnalyzer> _analyzers;
 
-    private LoadedPlugin(string name, int generation, string assemblyPath, Version? sdkVersion, PluginLoader loader, ServiceProvider services,
+    private LoadedPlugin(string name, int generation, string assemblyPath, Version? sdkVersion, IPlugin entry, PluginLoader loader, ServiceProvider services,
         Dictionary<string, IProtocolSupervisor> supervisors, Dictionary<string, IFlowAnalyzer> analyzers, ILogger log)
     {
+        _entry = entry;
         Name = name;
         Generation = generation;
         AssemblyPath = assemblyPath;
@@ -136,8 +144,13 @@ internal sealed class LoadedPlugin : RefCounted
                 throw new PluginLoadException(assemblyPath, "provides nothing: its Configure announced no supervisor and no analyzer");
             }
 
+            using (var timeout = new CancellationTokenSource(LifecycleTimeout))
+            {
+                entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).GetAwaiter().GetResult();
+            }
+
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
-            return new LoadedPlugin(name, generation, assemblyPath, sdk, loader, services, supervisors, analyzers, log);
+            return new LoadedPlugin(name, generation, assemblyPath, sdk, entry, loader, services, supervisors, analyzers, log);
         }
         catch (Exception ex)
         {
@@ -146,6 +159,11 @@ internal sealed class LoadedPlugin : RefCounted
             if (ex is PluginLoadException)
             {
                 throw;
+            }
+
+            if (ex is TimeoutException)
+            {
+                throw new PluginLoadException(assemblyPath, $"did not start within {LifecycleTimeout.TotalSeconds:0} s (StartAsync)", ex);
             }
 
             Exception cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
@@ -189,10 +207,22 @@ internal sealed class LoadedPlugin : RefCounted
 
     protected override void OnReleased()
     {
+        IPlugin? entry = Interlocked.Exchange(ref _entry, null);
         ServiceProvider? services = Interlocked.Exchange(ref _services, null);
         PluginLoader? loader = Interlocked.Exchange(ref _loader, null);
         _supervisors = new Dictionary<string, IProtocolSupervisor>();
         _analyzers = new Dictionary<string, IFlowAnalyzer>();
+        try
+        {
+            using var timeout = new CancellationTokenSource(LifecycleTimeout);
+            entry?.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            // A plugin that fails to stop must not stop the unload of the others.
+            _log.LogError(ex, "Plugin {Plugin} (version {Generation}) failed to stop", Name, Generation);
+        }
+
         try
         {
             // Disposing the provider disposes every singleton the plugin built: its timers, threads and handlers stop.
@@ -200,13 +230,40 @@ internal sealed class LoadedPlugin : RefCounted
         }
         catch (Exception ex)
         {
-            // A plugin that fails to dispose must not stop the unload of the others.
             _log.LogError(ex, "Plugin {Plugin} (version {Generation}) threw while being disposed", Name, Generation);
         }
 
         loader?.Dispose();
         _log.LogInformation("Plugin {Plugin} version {Generation} unloaded", Name, Generation);
+        _ = WatchCollectionAsync();
     }
+
+    /// <summary>
+    /// Proves the unloaded version goes away: collects a few times, and if it is still in memory after
+    /// <see cref="CollectionDeadline"/>, reports the leak by name (something still points into it).
+    /// </summary>
+    private async Task WatchCollectionAsync()
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < CollectionDeadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            if (!LoadContext.IsAlive)
+            {
+                _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation);
+                return;
+            }
+        }
+
+        Leaked = true;
+        _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
+                        "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+    }
+
+    /// <summary>True when the version was unloaded but not collected within the deadline.</summary>
+    public bool Leaked { get; private set; }
 
     /// <summary>True once the load context was unloaded and collected.</summary>
     public bool IsCollected => !LoadContext.IsAlive;

@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+using Channel = System.Threading.Channels.Channel;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 
@@ -5,13 +7,26 @@ namespace PluginProxy.Host.Plugins;
 
 /// <summary>
 /// The plugins this process has loaded, by plugin name, each at its current version, and the index of what they provide.
+/// With hot reload, the plugin folders are watched: a folder copied or moved in is loaded, a changed one is loaded again
+/// beside the old version and swapped in once it loaded and built cleanly (a broken build is refused and the old version
+/// keeps serving), and a removed one is retired. Retired versions unload when the last session using them ends.
 /// </summary>
 internal sealed class PluginCatalog : IDisposable
 {
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+
     private readonly PluginHostServices _host;
     private readonly ILogger _log;
     private readonly object _gate = new();
+    private readonly Channel<string> _changes = Channel.CreateUnbounded<string>();
+    private readonly List<FileSystemWatcher> _watchers = [];
     private Dictionary<string, LoadedPlugin> _plugins = new(StringComparer.Ordinal);
+
+    // What each plugin was loaded from, and what the last attempt saw there (so a broken build is not retried until it changes).
+    private readonly Dictionary<string, (string Folder, string Fingerprint)> _sources = new(StringComparer.Ordinal);
+    private List<string> _roots = [];
+    private CancellationTokenSource? _watching;
+    private Task? _watchLoop;
     private int _generation;
 
     public PluginCatalog(PluginHostServices host)
@@ -19,6 +34,9 @@ internal sealed class PluginCatalog : IDisposable
         _host = host;
         _log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
     }
+
+    /// <summary>Raised (on a background thread) after plugins were added, replaced or removed.</summary>
+    public event Action? Changed;
 
     public IReadOnlyCollection<LoadedPlugin> Plugins
     {
@@ -32,79 +50,223 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     /// <summary>
-    /// Loads every plugin folder found in <paramref name="folders"/> (a later folder's plugin replaces an earlier one of the same name).
-    /// Every problem is reported; plugins that loaded are kept.
+    /// Loads every plugin folder found in <paramref name="roots"/> (a later root's plugin replaces an earlier one of the
+    /// same name). Every problem is reported; plugins that loaded are kept.
     /// </summary>
-    public List<PluginLoadException> LoadFolders(IEnumerable<string> folders)
+    public List<PluginLoadException> LoadFolders(IEnumerable<string> roots)
     {
+        _roots = roots.Distinct().ToList();
         var errors = new List<PluginLoadException>();
-        var chosen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string folder in folders.Distinct())
+        foreach (string root in _roots.Where(r => !Directory.Exists(r)))
         {
-            if (!Directory.Exists(folder))
-            {
-                errors.Add(new PluginLoadException(folder, "the plugins folder does not exist; build the plugins (dotnet build) or fix `plugins` in [global]"));
-                continue;
-            }
-
-            foreach (string pluginFolder in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal))
-            {
-                chosen[Path.GetFileName(pluginFolder)] = pluginFolder;
-            }
+            errors.Add(new PluginLoadException(root, "the plugins folder does not exist; build the plugins (dotnet build) or fix `plugins` in [global]"));
         }
 
-        var loaded = new Dictionary<string, LoadedPlugin>(StringComparer.Ordinal);
-        foreach ((string name, string pluginFolder) in chosen)
-        {
-            try
-            {
-                LoadedPlugin plugin = LoadedPlugin.Load(pluginFolder, Interlocked.Increment(ref _generation), _host);
-                loaded[name] = plugin;
-                _log.LogInformation("Plugin {Plugin} loaded from {Path} (SDK {Sdk}): supervisors [{Supervisors}], analyzers [{Analyzers}]",
-                    name, plugin.AssemblyPath, plugin.SdkVersion?.ToString(2), string.Join(", ", plugin.Supervisors.Keys), string.Join(", ", plugin.Analyzers.Keys));
-            }
-            catch (PluginLoadException ex)
-            {
-                errors.Add(ex);
-            }
-        }
-
-        errors.AddRange(FindConflicts(loaded.Values));
-        lock (_gate)
-        {
-            Dictionary<string, LoadedPlugin> previous = _plugins;
-            _plugins = loaded;
-            foreach (LoadedPlugin old in previous.Values)
-            {
-                old.Retire();
-            }
-        }
-
+        Synchronize(errors);
         return errors;
     }
 
-    private static IEnumerable<PluginLoadException> FindConflicts(IEnumerable<LoadedPlugin> plugins)
+    /// <summary>The plugin folders the roots hold now, by plugin name.</summary>
+    private Dictionary<string, string> Discover()
     {
-        var supervisors = new Dictionary<string, LoadedPlugin>(StringComparer.Ordinal);
-        var analyzers = new Dictionary<string, LoadedPlugin>(StringComparer.Ordinal);
-        foreach (LoadedPlugin plugin in plugins)
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string root in _roots.Where(Directory.Exists))
         {
-            foreach (string name in plugin.Supervisors.Keys)
+            foreach (string folder in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
             {
-                if (!supervisors.TryAdd(name, plugin))
+                string name = Path.GetFileName(folder);
+                if (!name.StartsWith('.'))
                 {
-                    yield return new PluginLoadException(plugin.AssemblyPath, $"provides supervisor \"{name}\", which {supervisors[name].Name} also provides; names must be unique across plugins");
-                }
-            }
-
-            foreach (string name in plugin.Analyzers.Keys)
-            {
-                if (!analyzers.TryAdd(name, plugin))
-                {
-                    yield return new PluginLoadException(plugin.AssemblyPath, $"provides analyzer \"{name}\", which {analyzers[name].Name} also provides; names must be unique across plugins");
+                    found[name] = folder;
                 }
             }
         }
+
+        return found;
+    }
+
+    /// <summary>A cheap summary of a plugin folder's files (names, sizes, times): what a new build changes.</summary>
+    private static string Fingerprint(string folder)
+    {
+        try
+        {
+            var parts = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .Select(f => new FileInfo(f)).Select(f => $"{f.FullName}:{f.Length}:{f.LastWriteTimeUtc.Ticks}");
+            return string.Join("|", parts);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>Loads what is new or changed in the plugin folders, retires what disappeared. True when anything changed.</summary>
+    private bool Synchronize(List<PluginLoadException> errors)
+    {
+        Dictionary<string, string> found = Discover();
+        bool changed = false;
+        foreach ((string name, string folder) in found)
+        {
+            string fingerprint = Fingerprint(folder);
+            lock (_gate)
+            {
+                if (_sources.TryGetValue(name, out var seen) && seen.Folder == folder && seen.Fingerprint == fingerprint)
+                {
+                    continue;
+                }
+
+                _sources[name] = (folder, fingerprint);
+            }
+
+            changed |= LoadOne(name, folder, errors);
+        }
+
+        List<string> gone;
+        lock (_gate)
+        {
+            gone = _plugins.Keys.Where(n => !found.ContainsKey(n)).ToList();
+            foreach (string name in gone)
+            {
+                _sources.Remove(name);
+            }
+        }
+
+        foreach (string name in gone)
+        {
+            LoadedPlugin removed;
+            lock (_gate)
+            {
+                removed = _plugins[name];
+                var next = new Dictionary<string, LoadedPlugin>(_plugins, StringComparer.Ordinal);
+                next.Remove(name);
+                _plugins = next;
+            }
+
+            _log.LogWarning("Plugin {Plugin} was removed: it unloads once no listener or session uses it", name);
+            removed.Retire();
+            changed = true;
+        }
+
+        return changed;
+    }
+
+    /// <summary>Loads a version of one plugin beside the current one and swaps it in if it loads, builds and fits.</summary>
+    private bool LoadOne(string name, string folder, List<PluginLoadException> errors)
+    {
+        LoadedPlugin fresh;
+        try
+        {
+            fresh = LoadedPlugin.Load(folder, Interlocked.Increment(ref _generation), _host);
+        }
+        catch (PluginLoadException ex)
+        {
+            errors.Add(ex);
+            return false;
+        }
+
+        LoadedPlugin? previous;
+        lock (_gate)
+        {
+            if (Conflict(fresh, name) is { } conflict)
+            {
+                errors.Add(conflict);
+                fresh.Retire();
+                return false;
+            }
+
+            _plugins.TryGetValue(name, out previous);
+            _plugins = new Dictionary<string, LoadedPlugin>(_plugins, StringComparer.Ordinal) { [name] = fresh };
+        }
+
+        previous?.Retire();
+        _log.LogInformation("Plugin {Plugin} version {Generation} loaded from {Path} (SDK {Sdk}): supervisors [{Supervisors}], analyzers [{Analyzers}]",
+            name, fresh.Generation, fresh.AssemblyPath, fresh.SdkVersion?.ToString(2), string.Join(", ", fresh.Supervisors.Keys), string.Join(", ", fresh.Analyzers.Keys));
+        return true;
+    }
+
+    /// <summary>A supervisor or analyzer name <paramref name="candidate"/> provides that another plugin already does.</summary>
+    private PluginLoadException? Conflict(LoadedPlugin candidate, string name)
+    {
+        foreach (LoadedPlugin other in _plugins.Values)
+        {
+            if (other.Name == name)
+            {
+                continue;
+            }
+
+            string? clash = candidate.Supervisors.Keys.Intersect(other.Supervisors.Keys).Select(n => $"supervisor \"{n}\"")
+                .Concat(candidate.Analyzers.Keys.Intersect(other.Analyzers.Keys).Select(n => $"analyzer \"{n}\"")).FirstOrDefault();
+            if (clash is not null)
+            {
+                return new PluginLoadException(candidate.AssemblyPath, $"provides {clash}, which {other.Name} also provides; names must be unique across plugins");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Starts watching the plugin folders: drop-ins, new builds and removals are picked up while running.</summary>
+    public void Watch()
+    {
+        _watching = new CancellationTokenSource();
+        foreach (string root in _roots.Where(Directory.Exists))
+        {
+            var watcher = new FileSystemWatcher(root)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.CreationTime,
+            };
+            watcher.Changed += (_, e) => _changes.Writer.TryWrite(e.FullPath);
+            watcher.Created += (_, e) => _changes.Writer.TryWrite(e.FullPath);
+            watcher.Deleted += (_, e) => _changes.Writer.TryWrite(e.FullPath);
+            watcher.Renamed += (_, e) => _changes.Writer.TryWrite(e.FullPath);
+            watcher.EnableRaisingEvents = true;
+            _watchers.Add(watcher);
+        }
+
+        _watchLoop = Task.Run(() => WatchLoopAsync(_watching.Token));
+    }
+
+    private async Task WatchLoopAsync(CancellationToken stop)
+    {
+        try
+        {
+            while (await _changes.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            {
+                // A build or a copy writes many files: wait until the folder is quiet, then look once.
+                do
+                {
+                    while (_changes.Reader.TryRead(out _))
+                    {
+                    }
+
+                    await Task.Delay(Debounce, stop).ConfigureAwait(false);
+                }
+                while (_changes.Reader.TryPeek(out _));
+
+                if (Rescan())
+                {
+                    Changed?.Invoke();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>Looks at the plugin folders again now (also used by a configuration reload). True when anything changed.</summary>
+    public bool Rescan()
+    {
+        var errors = new List<PluginLoadException>();
+        bool changed = Synchronize(errors);
+        foreach (PluginLoadException error in errors)
+        {
+            _log.LogError("Plugin refused, the current version (if any) keeps serving: {Error}", error.Message);
+        }
+
+        return changed;
     }
 
     /// <summary>Finds the plugin providing supervisor <paramref name="name"/>, and takes a reference on it.</summary>
@@ -157,9 +319,25 @@ internal sealed class PluginCatalog : IDisposable
         }
     }
 
-    /// <summary>Retires every plugin: each unloads once the last session using it ends.</summary>
+    /// <summary>Stops watching and retires every plugin: each unloads once the last session using it ends.</summary>
     public void Dispose()
     {
+        _watching?.Cancel();
+        _changes.Writer.TryComplete();
+        try
+        {
+            _watchLoop?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Ended by the cancellation.
+        }
+
+        foreach (FileSystemWatcher watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
         lock (_gate)
         {
             foreach (LoadedPlugin plugin in _plugins.Values)
@@ -169,5 +347,7 @@ internal sealed class PluginCatalog : IDisposable
 
             _plugins = new Dictionary<string, LoadedPlugin>(StringComparer.Ordinal);
         }
+
+        _watching?.Dispose();
     }
 }

@@ -251,7 +251,7 @@ internal sealed class Listener : IAsyncDisposable
             if (session is not null && !(ex is ObjectDisposedException && session.Aborted.IsCancellationRequested))
             {
                 session.Log.TrySetTermination(SessionTermination.InternalError, $"{ex.GetType().Name}: {ex.Message}");
-                _log.LogError(ex, "Supervisor \"{Supervisor}\" failed in session {Session} of listener {Listener}", session.Supervisor, session.Id, Name);
+                _log.LogError(ex, "Supervisor \"{Supervisor}\" from {Origin} failed in session {Session} of listener {Listener}", session.SupervisorName, session.SupervisorOrigin, session.Id, Name);
             }
             else if (session is null)
             {

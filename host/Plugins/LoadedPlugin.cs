@@ -28,8 +28,8 @@ internal sealed class LoadedPlugin : RefCounted
     /// <summary>How long a plugin may take to start or stop.</summary>
     private static readonly TimeSpan LifecycleTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an unloaded plugin may take to be collected before it is reported as a leak.</summary>
-    internal static TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long this version, once unloaded, may take to be collected before it is reported as a leak.</summary>
+    public TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
 
     private readonly ILogger _log;
     private IPlugin? _entry;

@@ -35,6 +35,9 @@ internal sealed class PluginCatalog : IDisposable
         _log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
     }
 
+    /// <summary>How long an unloaded plugin version may take to be collected before it is reported as a leak.</summary>
+    public TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Raised (on a background thread) after plugins were added, replaced or removed.</summary>
     public event Action? Changed;
 
@@ -157,6 +160,7 @@ internal sealed class PluginCatalog : IDisposable
         try
         {
             fresh = LoadedPlugin.Load(folder, Interlocked.Increment(ref _generation), _host);
+            fresh.CollectionDeadline = CollectionDeadline;
         }
         catch (PluginLoadException ex)
         {

@@ -22,6 +22,7 @@ internal sealed class Session : ISession
         Connection = connection;
         _listener = listener;
         Supervisor = pipeline.Supervisor;
+        SupervisorName = pipeline.Config.Supervisor.Name;
         Listener = pipeline.Settings;
         Backends = pipeline.Backends;
         _streamPipeline = pipeline;
@@ -38,6 +39,12 @@ internal sealed class Session : ISession
 
     /// <summary>The supervisor running this session.</summary>
     public IProtocolSupervisor Supervisor { get; }
+
+    /// <summary>The supervisor's name as the configuration gives it.</summary>
+    public string SupervisorName { get; }
+
+    /// <summary>What provides the supervisor: a plugin or a script, with its version.</summary>
+    public string SupervisorOrigin => _supervisorOwner.ToString() ?? "";
 
     public ListenerSettings Listener { get; }
 

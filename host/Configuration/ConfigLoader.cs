@@ -376,9 +376,8 @@ internal static class ConfigLoader
         int maxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? defaults.MaxRequestHead);
         long? maxRequestBody = table.Size("max_request_body", 0, long.MaxValue) ?? defaults.MaxRequestBody;
         int bufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? defaults.BufferSize);
-        Dictionary<string, object?> options = table.SubTable("options", $"{table.DisplayName} options") is { } optionsTable
-            ? optionsTable.TakeRest(_ => true)
-            : new Dictionary<string, object?>();
+        TableReader? optionsTable = table.SubTable("options", $"{table.DisplayName} options");
+        Dictionary<string, object?> options = optionsTable?.TakeRest(_ => true) ?? new Dictionary<string, object?>();
         RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
         table.RejectUnknownKeys(ConfigKeys.Listener);
 
@@ -401,6 +400,8 @@ internal static class ConfigLoader
             Backend = backend is { } b ? new Named(b.Value, b.Spot) : null,
             RequestAnalyzers = requestAnalyzers,
             ResponseAnalyzers = responseAnalyzers,
+            OptionsSpot = optionsTable?.Spot ?? table.Spot,
+            OptionSpots = optionsTable?.ValueSpots() ?? [],
             Settings = new ListenerSettings
             {
                 Name = name,

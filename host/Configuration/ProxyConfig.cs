@@ -72,6 +72,12 @@ internal sealed class ListenerConfig
 
     public required IReadOnlyList<Named> ResponseAnalyzers { get; init; }
 
+    /// <summary>Where the <c>options</c> table is written (the listener itself when it has none).</summary>
+    public required SourceSpot OptionsSpot { get; init; }
+
+    /// <summary>Where each value under <c>options</c> is written, by dotted key path.</summary>
+    public required IReadOnlyDictionary<string, SourceSpot> OptionSpots { get; init; }
+
     /// <summary>The settings handed to the supervisor with each session.</summary>
     public required ListenerSettings Settings { get; init; }
 }

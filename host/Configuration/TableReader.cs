@@ -266,6 +266,26 @@ internal sealed class TableReader
         return result;
     }
 
+    /// <summary>Where each value of this table is written, by dotted key path (nested tables included).</summary>
+    public Dictionary<string, SourceSpot> ValueSpots()
+    {
+        var spots = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
+        Collect(Table, "");
+        return spots;
+
+        void Collect(TomlTableNode table, string prefix)
+        {
+            foreach (TomlEntry entry in table.Entries)
+            {
+                spots[prefix + entry.Key] = entry.Value.Spot;
+                if (entry.Value is TomlTableNode inner)
+                {
+                    Collect(inner, prefix + entry.Key + ".");
+                }
+            }
+        }
+    }
+
     /// <summary>Every key not read so far, as raw values (for plugin-defined options).</summary>
     public Dictionary<string, object?> TakeRest(Func<string, bool> accept)
     {

@@ -78,7 +78,18 @@ internal sealed class ListenerPipeline : RefCounted
 
         IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, plugins, scripts, held, errors);
         IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, plugins, scripts, held, errors);
-        if (supervisor is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count)
+        int before = errors.Count;
+        if (supervisor is not null)
+        {
+            CheckOptions(config, config.Supervisor, supervisor, errors);
+        }
+
+        foreach ((Named name, IFlowAnalyzer analyzer) in config.RequestAnalyzers.Zip(request).Concat(config.ResponseAnalyzers.Zip(response)))
+        {
+            CheckOptions(config, name, analyzer, errors);
+        }
+
+        if (supervisor is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count || errors.Count > before)
         {
             foreach (RefCounted version in held)
             {
@@ -89,6 +100,28 @@ internal sealed class ListenerPipeline : RefCounted
         }
 
         return new ListenerPipeline(config, supervisor, supervisorOwner!, request, response, backends, held.ToArray());
+    }
+
+    /// <summary>Lets a supervisor or analyzer that reads the listener's <c>options</c> refuse bad values, at the key.</summary>
+    private static void CheckOptions(ListenerConfig config, Named name, object component, List<ConfigError> errors)
+    {
+        if (component is not IOptionsCheck check)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (OptionProblem problem in check.CheckOptions(config.Settings))
+            {
+                SourceSpot spot = config.OptionSpots.TryGetValue(problem.Key, out SourceSpot at) ? at : config.OptionsSpot;
+                errors.Add(new ConfigError(spot, $"`options.{problem.Key}` (read by {name.Name}): {problem.Message}"));
+            }
+        }
+        catch (Exception ex)
+        {
+            errors.Add(new ConfigError(config.OptionsSpot, $"{name.Name} failed while checking the listener's options: {ex.GetType().Name}: {ex.Message}"));
+        }
     }
 
     private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)

@@ -24,6 +24,23 @@ internal sealed class RawHttp : IDisposable
 
     public static async Task<RawHttp> ConnectAsync(RunningProxy proxy) => new(await proxy.ConnectAsync());
 
+    /// <summary>Connects from the loopback address <paramref name="source"/> (127.0.0.x), to appear as another client.</summary>
+    public static async Task<RawHttp> ConnectFromAsync(RunningProxy proxy, System.Net.IPAddress source)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new System.Net.IPEndPoint(source, 0));
+            await socket.ConnectAsync(proxy.EndPoint());
+            return new RawHttp(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     public Task SendAsync(string text) => Socket.SendAllAsync(Encoding.Latin1.GetBytes(text));
 
     public Task SendAsync(byte[] bytes) => Socket.SendAllAsync(bytes);

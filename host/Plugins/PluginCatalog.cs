@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Channel = System.Threading.Channels.Channel;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,7 @@ internal sealed class PluginCatalog : IDisposable
     private CancellationTokenSource? _watching;
     private Task? _watchLoop;
     private int _generation;
+    private long _lastChange;
 
     public PluginCatalog(PluginHostServices host)
     {
@@ -220,15 +222,21 @@ internal sealed class PluginCatalog : IDisposable
                 IncludeSubdirectories = true,
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
-            watcher.Changed += (_, e) => _changes.Writer.TryWrite(e.FullPath);
-            watcher.Created += (_, e) => _changes.Writer.TryWrite(e.FullPath);
-            watcher.Deleted += (_, e) => _changes.Writer.TryWrite(e.FullPath);
-            watcher.Renamed += (_, e) => _changes.Writer.TryWrite(e.FullPath);
+            watcher.Changed += (_, e) => OnChange(e.FullPath);
+            watcher.Created += (_, e) => OnChange(e.FullPath);
+            watcher.Deleted += (_, e) => OnChange(e.FullPath);
+            watcher.Renamed += (_, e) => OnChange(e.FullPath);
             watcher.EnableRaisingEvents = true;
             _watchers.Add(watcher);
         }
 
         _watchLoop = Task.Run(() => WatchLoopAsync(_watching.Token));
+    }
+
+    private void OnChange(string path)
+    {
+        Volatile.Write(ref _lastChange, Stopwatch.GetTimestamp());
+        _changes.Writer.TryWrite(path);
     }
 
     private async Task WatchLoopAsync(CancellationToken stop)
@@ -237,16 +245,22 @@ internal sealed class PluginCatalog : IDisposable
         {
             while (await _changes.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
             {
-                // A build or a copy writes many files: wait until the folder is quiet, then look once.
-                do
+                // A build or a copy writes many files: wait until the folder has been quiet for Debounce, then look once.
+                while (true)
                 {
-                    while (_changes.Reader.TryRead(out _))
+                    while (_changes.Reader.TryRead(out string? path))
                     {
+                        _log.LogDebug("Plugins folder changed: {Path}", path);
                     }
 
-                    await Task.Delay(Debounce, stop).ConfigureAwait(false);
+                    TimeSpan quiet = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastChange));
+                    if (quiet >= Debounce)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(Debounce - quiet, stop).ConfigureAwait(false);
                 }
-                while (_changes.Reader.TryPeek(out _));
 
                 if (Rescan())
                 {

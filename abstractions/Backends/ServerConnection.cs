@@ -3,20 +3,24 @@ using System.Net.Sockets;
 namespace PluginProxy.Abstractions;
 
 /// <summary>
-/// A connected socket to a server (the "client TCP socket" of the seed notes, dedicated to the server side).
-/// Disposing it closes the socket and updates the server's connection count.
+/// A connection to a server (the "client TCP socket" of the seed notes, dedicated to the server side): plain, or TLS when
+/// the server entry says <c>tls = true</c> (the handshake is done and verified by then).
+/// Disposing it closes the connection and updates the server's connection count.
 /// </summary>
 public abstract class ServerConnection : IDisposable
 {
-    /// <summary>Creates the connection record for a connected socket.</summary>
-    protected ServerConnection(Socket socket, IServer server)
+    /// <summary>Creates the connection record for a connected transport.</summary>
+    protected ServerConnection(Transport transport, IServer server)
     {
-        Socket = socket;
+        Transport = transport;
         Server = server;
     }
 
-    /// <summary>The connected, non-blocking socket.</summary>
-    public Socket Socket { get; }
+    /// <summary>Read and write the server through this.</summary>
+    public Transport Transport { get; }
+
+    /// <summary>The connected, non-blocking socket underneath.</summary>
+    public Socket Socket => Transport.Socket;
 
     /// <summary>The server it is connected to.</summary>
     public IServer Server { get; }

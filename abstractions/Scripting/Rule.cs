@@ -37,7 +37,13 @@ public abstract class Rule
     public IPEndPoint Client => Stream.Session.Connection.ClientEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
 
     /// <summary>True when the client connection is TLS.</summary>
-    public bool IsTls => Http.IsTls;
+    public bool IsTls => Stream.Session.Tls is not null;
+
+    /// <summary>What the TLS handshake with the client settled (<c>ServerName</c>, <c>ApplicationProtocol</c>, <c>Version</c>, ...), or null for plain TCP.</summary>
+    public TlsInfo? Tls => Stream.Session.Tls;
+
+    /// <summary>The server name the client asked for in its TLS handshake (SNI), or null.</summary>
+    public string? Sni => Stream.Session.Tls?.ServerName;
 
     /// <summary>The name of the listener the request arrived on.</summary>
     public string Listener => Stream.Session.Listener.Name;

@@ -12,6 +12,22 @@ public interface ISession
     /// <summary>The accepted connection and what the accept learned.</summary>
     AcceptedConnection Connection { get; }
 
+    /// <summary>
+    /// The client's byte stream: the accepted socket, or, for a supervisor run by <see cref="RunNextAsync"/> (as <c>http</c>
+    /// under <c>https</c>), the decrypted stream the supervisor below it made. Read and write the client through it.
+    /// </summary>
+    Transport Transport { get; }
+
+    /// <summary>What the TLS handshake with the client settled, or null when the client connection is plain TCP.</summary>
+    TlsInfo? Tls { get; }
+
+    /// <summary>
+    /// Hands the session to the supervisor this one stacks on (<see cref="IProtocolSupervisor.Next"/>), with
+    /// <paramref name="transport"/> as the client's byte stream, and completes when that supervisor is done.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The running supervisor names no <see cref="IProtocolSupervisor.Next"/>.</exception>
+    ValueTask RunNextAsync(Transport transport);
+
     /// <summary>The settings of the listener that accepted the session, as they were when it was accepted.</summary>
     ListenerSettings Listener { get; }
 

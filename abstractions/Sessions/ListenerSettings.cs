@@ -39,6 +39,9 @@ public sealed record ListenerSettings
     /// <summary><c>access_log</c>: whether the supervisor writes a line per stream.</summary>
     public bool AccessLog { get; init; } = true;
 
+    /// <summary><c>[listener.tls]</c>: certificates and handshake settings for a TLS-terminating supervisor; null when absent.</summary>
+    public TlsSettings? Tls { get; init; }
+
     /// <summary>Further listener keys that plugins define for themselves, as parsed values (strings, numbers, booleans, arrays, tables).</summary>
     public IReadOnlyDictionary<string, object?> Options { get; init; } = new Dictionary<string, object?>();
 }

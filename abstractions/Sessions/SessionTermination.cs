@@ -53,4 +53,7 @@ public enum SessionTermination
 
     /// <summary>The proxy was stopping and its grace time ran out.</summary>
     Shutdown,
+
+    /// <summary>The TLS handshake with every server tried failed (for example its certificate did not verify).</summary>
+    ServerHandshakeFailed,
 }

@@ -39,7 +39,7 @@ internal sealed class ServerConnector : IServerConnector
             try
             {
                 await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
-                return new ConnectResult(new TrackedServerConnection(socket, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+                return new ConnectResult(new TrackedServerConnection(new SocketTransport(socket), server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -8,8 +8,8 @@ internal sealed class TrackedServerConnection : ServerConnection
 {
     private int _disposed;
 
-    public TrackedServerConnection(Socket socket, Server server)
-        : base(socket, server)
+    public TrackedServerConnection(Transport transport, Server server)
+        : base(transport, server)
     {
         server.ConnectionOpened();
     }
@@ -18,7 +18,7 @@ internal sealed class TrackedServerConnection : ServerConnection
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Socket.Dispose();
+            Transport.Dispose();
             ((Server)Server).ConnectionClosed();
         }
     }

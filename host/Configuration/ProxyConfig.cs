@@ -72,6 +72,9 @@ internal sealed class ListenerConfig
 
     public required IReadOnlyList<Named> ResponseAnalyzers { get; init; }
 
+    /// <summary>Where <c>[listener.tls]</c> is written, or null when the listener has none.</summary>
+    public SourceSpot? TlsSpot { get; init; }
+
     /// <summary>Where the <c>options</c> table is written (the listener itself when it has none).</summary>
     public required SourceSpot OptionsSpot { get; init; }
 

@@ -15,12 +15,11 @@ internal sealed class ListenerPipeline : RefCounted
 {
     private readonly RefCounted[] _held;
 
-    private ListenerPipeline(ListenerConfig config, IProtocolSupervisor supervisor, RefCounted supervisorOwner, IFlowAnalyzer[] requestAnalyzers,
+    private ListenerPipeline(ListenerConfig config, SupervisorLevel[] supervisors, IFlowAnalyzer[] requestAnalyzers,
         IFlowAnalyzer[] responseAnalyzers, BackendCatalog backends, RefCounted[] held)
     {
         Config = config;
-        Supervisor = supervisor;
-        SupervisorOwner = supervisorOwner;
+        Supervisors = supervisors;
         RequestAnalyzers = requestAnalyzers;
         ResponseAnalyzers = responseAnalyzers;
         Backends = backends;
@@ -28,13 +27,16 @@ internal sealed class ListenerPipeline : RefCounted
     }
 
     /// <summary>The plugin or script version the supervisor comes from: a session keeps it loaded for its whole life.</summary>
-    public RefCounted SupervisorOwner { get; }
+    public RefCounted SupervisorOwner => Supervisors[0].Owner;
+
+    /// <summary>The configured supervisor, then the ones it stacks on (<see cref="IProtocolSupervisor.Next"/>), in run order.</summary>
+    public SupervisorLevel[] Supervisors { get; }
 
     public ListenerConfig Config { get; }
 
     public ListenerSettings Settings => Config.Settings;
 
-    public IProtocolSupervisor Supervisor { get; }
+    public IProtocolSupervisor Supervisor => Supervisors[0].Supervisor;
 
     public IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 
@@ -76,6 +78,7 @@ internal sealed class ListenerPipeline : RefCounted
             errors.Add(new ConfigError(config.Supervisor.Spot, NotProvided("supervisor", config.Supervisor.Name, plugins.SupervisorNames)));
         }
 
+        List<SupervisorLevel>? levels = supervisor is null ? null : Stack(config, new SupervisorLevel(config.Supervisor.Name, supervisor, supervisorOwner!), plugins, held, errors);
         IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, plugins, scripts, held, errors);
         IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, plugins, scripts, held, errors);
         int before = errors.Count;
@@ -89,7 +92,7 @@ internal sealed class ListenerPipeline : RefCounted
             CheckOptions(config, name, analyzer, errors);
         }
 
-        if (supervisor is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count || errors.Count > before)
+        if (levels is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count || errors.Count > before)
         {
             foreach (RefCounted version in held)
             {
@@ -99,7 +102,49 @@ internal sealed class ListenerPipeline : RefCounted
             return null;
         }
 
-        return new ListenerPipeline(config, supervisor, supervisorOwner!, request, response, backends, held.ToArray());
+        return new ListenerPipeline(config, levels.ToArray(), request, response, backends, held.ToArray());
+    }
+
+    /// <summary>
+    /// Follows <see cref="IProtocolSupervisor.Next"/> from the configured supervisor (https → http), taking a reference on
+    /// each plugin version, and checks that <c>[listener.tls]</c> is there exactly when some supervisor terminates TLS.
+    /// </summary>
+    private static List<SupervisorLevel>? Stack(ListenerConfig config, SupervisorLevel top, PluginCatalog plugins, List<RefCounted> held, List<ConfigError> errors)
+    {
+        const int MaxLevels = 4;
+        var levels = new List<SupervisorLevel> { top };
+        while (levels[^1].Supervisor.Next is { } next)
+        {
+            if (levels.Count == MaxLevels || levels.Any(l => l.Name == next))
+            {
+                errors.Add(new ConfigError(config.Supervisor.Spot, $"supervisor \"{config.Supervisor.Name}\" stacks on {string.Join(" → ", levels.Select(l => $"\"{l.Name}\"").Append($"\"{next}\""))}: a loop or too deep"));
+                return null;
+            }
+
+            if (!plugins.TryAcquireSupervisor(next, out LoadedPlugin? owner, out IProtocolSupervisor? below))
+            {
+                errors.Add(new ConfigError(config.Supervisor.Spot, $"supervisor \"{levels[^1].Name}\" runs supervisor \"{next}\" next, which no loaded plugin provides"));
+                return null;
+            }
+
+            held.Add(owner!);
+            levels.Add(new SupervisorLevel(next, below!, owner!));
+        }
+
+        bool terminatesTls = levels.Any(l => l.Supervisor.TerminatesTls);
+        if (terminatesTls && config.Settings.Tls is null)
+        {
+            errors.Add(new ConfigError(config.Supervisor.Spot, $"supervisor \"{config.Supervisor.Name}\" terminates TLS: give the listener a [listener.tls] table with its certificates"));
+            return null;
+        }
+
+        if (!terminatesTls && config.Settings.Tls is not null)
+        {
+            errors.Add(new ConfigError(config.TlsSpot ?? config.Spot, $"[listener.tls] is only used by a supervisor that terminates TLS (\"https\"); supervisor \"{config.Supervisor.Name}\" does not"));
+            return null;
+        }
+
+        return levels;
     }
 
     /// <summary>Lets a supervisor or analyzer that reads the listener's <c>options</c> refuse bad values, at the key.</summary>
@@ -189,3 +234,6 @@ internal sealed class ListenerPipeline : RefCounted
         }
     }
 }
+
+/// <summary>One supervisor of a listener's stack, with the plugin or script version it comes from.</summary>
+internal sealed record SupervisorLevel(string Name, IProtocolSupervisor Supervisor, RefCounted Owner);

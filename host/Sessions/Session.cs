@@ -12,7 +12,8 @@ namespace PluginProxy.Host.Sessions;
 internal sealed class Session : ISession
 {
     private readonly Listener _listener;
-    private readonly RefCounted _supervisorOwner;
+    private readonly SupervisorLevel[] _levels;
+    private int _level;
     private ListenerPipeline _streamPipeline;
 
     /// <param name="pipeline">The pipeline the session was accepted with, with a reference the session now owns.</param>
@@ -22,13 +23,17 @@ internal sealed class Session : ISession
         Connection = connection;
         _listener = listener;
         Supervisor = pipeline.Supervisor;
-        SupervisorName = pipeline.Config.Supervisor.Name;
+        Transport = new SocketTransport(connection.Socket);
         Listener = pipeline.Settings;
         Backends = pipeline.Backends;
         _streamPipeline = pipeline;
-        // The pipeline holds a reference on the supervisor's owner: taking one more cannot fail.
-        _supervisorOwner = pipeline.SupervisorOwner;
-        _supervisorOwner.TryAcquire();
+        // The pipeline holds a reference on each supervisor's owner: taking one more cannot fail.
+        _levels = pipeline.Supervisors;
+        foreach (SupervisorLevel level in _levels)
+        {
+            level.Owner.TryAcquire();
+        }
+
         Stopping = stopping;
         Aborted = aborted;
     }
@@ -40,11 +45,28 @@ internal sealed class Session : ISession
     /// <summary>The supervisor running this session.</summary>
     public IProtocolSupervisor Supervisor { get; }
 
-    /// <summary>The supervisor's name as the configuration gives it.</summary>
-    public string SupervisorName { get; }
+    /// <summary>The name of the supervisor running now (the configured one, or one it stacks on).</summary>
+    public string SupervisorName => _levels[_level].Name;
 
-    /// <summary>What provides the supervisor: a plugin or a script, with its version.</summary>
-    public string SupervisorOrigin => _supervisorOwner.ToString() ?? "";
+    /// <summary>What provides the supervisor running now: a plugin or a script, with its version.</summary>
+    public string SupervisorOrigin => _levels[_level].Owner.ToString() ?? "";
+
+    public Transport Transport { get; private set; }
+
+    public TlsInfo? Tls => Transport.Tls;
+
+    /// <summary>Runs the supervisor the current one stacks on, over <paramref name="transport"/>.</summary>
+    public async ValueTask RunNextAsync(Transport transport)
+    {
+        if (_level + 1 >= _levels.Length)
+        {
+            throw new InvalidOperationException($"supervisor \"{SupervisorName}\" names no supervisor to run next");
+        }
+
+        _level++;
+        Transport = transport;
+        await _levels[_level].Supervisor.RunAsync(this).ConfigureAwait(false);
+    }
 
     public ListenerSettings Listener { get; }
 
@@ -77,6 +99,9 @@ internal sealed class Session : ISession
     public void End()
     {
         _streamPipeline.Release();
-        _supervisorOwner.Release();
+        foreach (SupervisorLevel level in _levels)
+        {
+            level.Owner.Release();
+        }
     }
 }

@@ -21,7 +21,7 @@ internal sealed partial class HttpConnection
         try
         {
             // Not cancellable: the connection's token may be cancelled already (a timeout answer); the page is small.
-            await _client.SendAsync(page, SocketFlags.None).ConfigureAwait(false);
+            await _client.SendAsync(page).ConfigureAwait(false);
             _bytesOut += page.Length;
             if (close)
             {
@@ -29,7 +29,7 @@ internal sealed partial class HttpConnection
                 await LingeringClose.DrainAsync(_client).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             // The client is gone; the stream ends either way.
             return false;
@@ -140,7 +140,7 @@ internal sealed partial class HttpConnection
 
         try
         {
-            await _client.SendAsync(_state!.ClientOut.Written, SocketFlags.None).ConfigureAwait(false);
+            await _client.SendAsync(_state!.ClientOut.Written).ConfigureAwait(false);
             _bytesOut += _state!.ClientOut.Length;
             if (close)
             {
@@ -148,7 +148,7 @@ internal sealed partial class HttpConnection
                 await LingeringClose.DrainAsync(_client).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             return false;
         }

@@ -43,8 +43,8 @@ internal sealed partial class HttpConnection
     private async ValueTask<BodyResult> PumpAsync(bool requestSide)
     {
         Channel channel = requestSide ? _request : _response;
-        Socket from = requestSide ? _client : _server!.Socket;
-        Socket to = requestSide ? _server!.Socket : _client;
+        Transport from = requestSide ? _client : _server!.Transport;
+        Transport to = requestSide ? _server!.Transport : _client;
         TimeSpan? sourceTimeout = requestSide ? _settings.Timeouts.Client : _backend!.Timeouts.Server;
         channel.ReadLimit = _bodyLimit;
         bool reading = true;
@@ -64,7 +64,7 @@ internal sealed partial class HttpConnection
                         SetServerDeadline(sourceTimeout);
                     }
 
-                    int n = await from.ReceiveAsync(channel.GetAppendBuffer(_bodyLimit), SocketFlags.None, Token).ConfigureAwait(false);
+                    int n = await from.ReceiveAsync(channel.GetAppendBuffer(_bodyLimit), Token).ConfigureAwait(false);
                     if (n == 0)
                     {
                         return Framer(requestSide).EndOfInput() ? BodyResult.Complete : BodyResult.SourceClosed;
@@ -95,7 +95,7 @@ internal sealed partial class HttpConnection
                         SetClientDeadline(_settings.Timeouts.Client);
                     }
 
-                    await to.SendAsync(data.Slice(offset, length), SocketFlags.None, Token).ConfigureAwait(false);
+                    await to.SendAsync(data.Slice(offset, length), Token).ConfigureAwait(false);
                     if (!requestSide)
                     {
                         _bytesOut += length;
@@ -109,7 +109,7 @@ internal sealed partial class HttpConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             return reading ? BodyResult.SourceFailed : BodyResult.DestinationFailed;
         }

@@ -56,7 +56,7 @@ internal sealed partial class HttpConnection
         _server = result.Connection;
         _logServer = _server.Server.Name;
         _connectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        await _server.Socket.SendAsync(_state!.ServerOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+        await _server.Transport.SendAsync(_state!.ServerOut.Written, Token).ConfigureAwait(false);
         Log.LogDebug("Session {Session}: pooled connection to {Server} was closed by the server; request replayed on a new one", _session.Id, server);
         return true;
     }
@@ -73,25 +73,25 @@ internal sealed partial class HttpConnection
         output.Start(state.ResponseFacts.HeadLength + 64);
         HeadWriter.WriteResponse(output, response, state.ResponseFacts, state.ResponseHead, new HeadWriter.ResponseOptions(false, false, false, Switching: true));
         _responseStarted = true;
-        await _client.SendAsync(output.Written, SocketFlags.None).ConfigureAwait(false);
+        await _client.SendAsync(output.Written).ConfigureAwait(false);
         _bytesOut += output.Length;
         output.Release();
 
         // Bytes that arrived with the heads already belong to the new protocol.
         if (_response.Length > 0)
         {
-            await _client.SendAsync(_response.Data, SocketFlags.None).ConfigureAwait(false);
+            await _client.SendAsync(_response.Data).ConfigureAwait(false);
             _bytesOut += _response.Length;
             _response.Consume(_response.Length);
         }
 
         if (_request.Length > 0)
         {
-            await _server!.Socket.SendAsync(_request.Data, SocketFlags.None).ConfigureAwait(false);
+            await _server!.Transport.SendAsync(_request.Data).ConfigureAwait(false);
             _request.Consume(_request.Length);
         }
 
-        var relay = new TcpRelay(_session, _client, _server!.Socket, _backend!.Timeouts, _settings.BufferSize);
+        var relay = new TcpRelay(_session, _client, _server!.Transport, _backend!.Timeouts, _settings.BufferSize);
         _owner.Timeouts.Add(relay);
         try
         {
@@ -113,9 +113,9 @@ internal sealed partial class HttpConnection
         CloseServer();
         try
         {
-            _client.Shutdown(SocketShutdown.Receive);
+            _client.ShutdownReceive();
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             // Already gone.
         }

@@ -20,7 +20,7 @@ internal sealed partial class HttpConnection : IExpiring
 {
     private readonly HttpSupervisor _owner;
     private readonly ISession _session;
-    private readonly Socket _client;
+    private readonly Transport _client;
     private readonly ListenerSettings _settings;
     private IFlowAnalyzer[] _requestAnalyzers = [];
     private IFlowAnalyzer[] _responseAnalyzers = [];
@@ -74,7 +74,7 @@ internal sealed partial class HttpConnection : IExpiring
     {
         _owner = owner;
         _session = session;
-        _client = session.Connection.Socket;
+        _client = session.Transport;
         _settings = session.Listener;
         _request = new Channel(ChannelDirection.Request, _settings.MaxRequestHead);
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
@@ -124,8 +124,8 @@ internal sealed partial class HttpConnection : IExpiring
                     SetClientDeadline(first ? _settings.Timeouts.Request : _settings.Timeouts.KeepAlive);
                     try
                     {
-                        await _client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                        int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize), SocketFlags.None).ConfigureAwait(false);
+                        await _client.WaitForDataAsync().ConfigureAwait(false);
+                        int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);
                         if (n == 0)
                         {
                             break;
@@ -133,7 +133,7 @@ internal sealed partial class HttpConnection : IExpiring
 
                         _request.Advance(n);
                     }
-                    catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                    catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
                     {
                         // Idle timeout, stop, or the client went away between requests: a normal end of a keep-alive connection.
                         break;
@@ -164,7 +164,7 @@ internal sealed partial class HttpConnection : IExpiring
                         if (read)
                         {
                             _serverIo = false;
-                            MarkReceived(_request, await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize), SocketFlags.None, Token).ConfigureAwait(false));
+                            MarkReceived(_request, await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false));
                         }
 
                         read = true;
@@ -223,9 +223,9 @@ internal sealed partial class HttpConnection : IExpiring
                     _serverIo = true;
                     try
                     {
-                        await _server.Socket.SendAsync(state.ServerOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+                        await _server.Transport.SendAsync(state.ServerOut.Written, Token).ConfigureAwait(false);
                     }
-                    catch (SocketException) when (_serverReused && _replayable)
+                    catch (Exception ex) when ((ex is SocketException or IOException) && _serverReused && _replayable)
                     {
                         if (!await ReplayOnFreshConnectionAsync().ConfigureAwait(false))
                         {
@@ -258,9 +258,9 @@ internal sealed partial class HttpConnection : IExpiring
                                 _serverIo = true;
                                 try
                                 {
-                                    n = await _server!.Socket.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), SocketFlags.None, Token).ConfigureAwait(false);
+                                    n = await _server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false);
                                 }
-                                catch (SocketException) when (CanReplayOnFreshConnection())
+                                catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection())
                                 {
                                     n = 0;
                                     failed = true;
@@ -345,7 +345,7 @@ internal sealed partial class HttpConnection : IExpiring
                             PrepareInterim(state);
                             SetClientDeadline(_settings.Timeouts.Client);
                             _serverIo = false;
-                            await _client.SendAsync(state.ClientOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+                            await _client.SendAsync(state.ClientOut.Written, Token).ConfigureAwait(false);
                             _bytesOut += state.ClientOut.Length;
                         }
 
@@ -363,7 +363,7 @@ internal sealed partial class HttpConnection : IExpiring
 
                     SetClientDeadline(_settings.Timeouts.Client);
                     _serverIo = false;
-                    await _client.SendAsync(state.ClientOut.Written, SocketFlags.None, Token).ConfigureAwait(false);
+                    await _client.SendAsync(state.ClientOut.Written, Token).ConfigureAwait(false);
                     _bytesOut += state.ClientOut.Length;
                     _response.ReadLimit = _bodyLimit;
                     while (!state.ResponseBody.IsDone)
@@ -372,7 +372,7 @@ internal sealed partial class HttpConnection : IExpiring
                         {
                             SetServerDeadline(_backend!.Timeouts.Server);
                             _serverIo = true;
-                            int n = await _server!.Socket.ReceiveAsync(_response.GetAppendBuffer(_bodyLimit), SocketFlags.None, Token).ConfigureAwait(false);
+                            int n = await _server!.Transport.ReceiveAsync(_response.GetAppendBuffer(_bodyLimit), Token).ConfigureAwait(false);
                             if (n == 0)
                             {
                                 if (!state.ResponseBody.EndOfInput())
@@ -401,7 +401,7 @@ internal sealed partial class HttpConnection : IExpiring
                         {
                             SetClientDeadline(_settings.Timeouts.Client);
                             _serverIo = false;
-                            await _client.SendAsync(data.Slice(offset, length), SocketFlags.None, Token).ConfigureAwait(false);
+                            await _client.SendAsync(data.Slice(offset, length), Token).ConfigureAwait(false);
                             _bytesOut += length;
                         }
 
@@ -449,7 +449,7 @@ internal sealed partial class HttpConnection : IExpiring
                     if (_end == SessionTermination.Normal)
                     {
                         _end = _serverIo ? SessionTermination.ServerAborted : SessionTermination.ClientAborted;
-                        _detail = ex is SocketException se ? se.SocketErrorCode.ToString() : "closed";
+                        _detail = TcpRelay.Describe(ex);
                     }
 
                     if (_end == SessionTermination.ServerAborted && !_responseStarted)
@@ -501,7 +501,7 @@ internal sealed partial class HttpConnection : IExpiring
     /// <summary>What a head read rents at first: most heads are far smaller than the read limit; the channel grows if needed.</summary>
     private const int HeadReadSize = 4096;
 
-    private static bool IsConnectionEnd(Exception ex) => ex is SocketException or ObjectDisposedException or OperationCanceledException;
+    private static bool IsConnectionEnd(Exception ex) => ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException;
 
     private void SetClientDeadline(TimeSpan? timeout) =>
         Volatile.Write(ref _clientDeadline, timeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue);
@@ -546,7 +546,7 @@ internal sealed partial class HttpConnection : IExpiring
             _state = _owner.RentState();
             _state.Routes = _owner.RoutesFor(_settings);
             _state.MaxRequestBody = _settings.MaxRequestBody ?? -1;
-            _state.Exchange.IsTls = false;
+            _state.Exchange.IsTls = _session.Tls is not null;
             _stream.SupervisorState = _state;
             _stream.Http = _state.Exchange;
         }

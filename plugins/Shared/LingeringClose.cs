@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using PluginProxy.Abstractions;
 
 namespace PluginProxy.Plugins.Shared;
 
@@ -13,12 +14,14 @@ internal static class LingeringClose
     private static readonly TimeSpan MaxLinger = TimeSpan.FromSeconds(1);
     private const int MaxDrained = 256 * 1024;
 
-    public static async ValueTask DrainAsync(Socket socket)
+    public static async ValueTask DrainAsync(Transport client)
     {
+        Socket socket = client.Socket;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            socket.Shutdown(SocketShutdown.Send);
+            // TLS: the close_notify goes first; what the client still sends is dropped undecrypted.
+            await client.ShutdownSendAsync().ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(MaxLinger);
             int drained = 0;
             while (drained < MaxDrained)
@@ -32,7 +35,7 @@ internal static class LingeringClose
                 drained += n;
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException or InvalidOperationException)
         {
             // The client reset, went away, or kept talking too long: the socket is closed either way.
         }

@@ -6,7 +6,7 @@ using PluginProxy.Abstractions;
 namespace PluginProxy.Plugins.Shared;
 
 /// <summary>
-/// Joins the client and server sockets in autonomous mode: two pumps copy bytes each way without waking the supervisor;
+/// Joins the client and server transports (plain or TLS) in autonomous mode: two pumps copy bytes each way without waking the supervisor;
 /// the supervisor's await completes only when both pumps ended (a close, or an error or timeout that closed both).
 /// A FIN read on one side is passed on as a shutdown of the other side's sending half, and the opposite direction keeps
 /// flowing until it ends too.
@@ -19,8 +19,8 @@ namespace PluginProxy.Plugins.Shared;
 internal sealed class TcpRelay : IValueTaskSource, IExpiring
 {
     private readonly ISession _session;
-    private readonly Socket _client;
-    private readonly Socket _server;
+    private readonly Transport _client;
+    private readonly Transport _server;
     private readonly int _bufferSize;
     private readonly long _clientTimeout;
     private readonly long _serverTimeout;
@@ -32,7 +32,7 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
     private long _clientActivity;
     private long _serverActivity;
 
-    public TcpRelay(ISession session, Socket client, Socket server, ProxyTimeouts serverTimeouts, int bufferSize)
+    public TcpRelay(ISession session, Transport client, Transport server, ProxyTimeouts serverTimeouts, int bufferSize)
     {
         _session = session;
         _client = client;
@@ -83,7 +83,7 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, bool fromClient)
+    private async Task PumpAsync(Transport from, Transport to, bool fromClient)
     {
         byte[]? buffer = null;
         bool reading = true;
@@ -95,16 +95,16 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
                 if (buffer is null)
                 {
                     // Idle: wait for data without holding memory. Returns at data or end of stream.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    await from.WaitForDataAsync().ConfigureAwait(false);
                     buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
                 }
 
-                int n = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+                int n = await from.ReceiveAsync(buffer).ConfigureAwait(false);
                 if (n == 0)
                 {
                     // Half-close: pass the FIN on; the other direction keeps flowing.
                     reading = false;
-                    to.Shutdown(SocketShutdown.Send);
+                    await to.ShutdownSendAsync().ConfigureAwait(false);
                     return;
                 }
 
@@ -119,7 +119,7 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
                 }
 
                 reading = false;
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None).ConfigureAwait(false);
+                await to.SendAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
                 Touch(!fromClient);
                 if (n < buffer.Length)
                 {
@@ -128,11 +128,11 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
             // The side that failed decides how the session ended, unless a timeout or shutdown already said so.
             bool clientFailed = reading == fromClient;
-            string detail = ex is SocketException se ? se.SocketErrorCode.ToString() : "closed";
+            string detail = Describe(ex);
             _session.Log.TrySetTermination(clientFailed ? SessionTermination.ClientAborted : SessionTermination.ServerAborted, detail);
             Abort();
         }
@@ -161,6 +161,15 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
             Volatile.Write(ref _serverActivity, Environment.TickCount64);
         }
     }
+
+    /// <summary>A short reason for a failed read or write: the socket error, else what TLS said.</summary>
+    internal static string Describe(Exception ex) => ex switch
+    {
+        SocketException se => se.SocketErrorCode.ToString(),
+        IOException { InnerException: SocketException se } => se.SocketErrorCode.ToString(),
+        IOException io => io.Message,
+        _ => "closed",
+    };
 
     /// <summary>Closes both sockets so that both pumps end now.</summary>
     private void Abort()

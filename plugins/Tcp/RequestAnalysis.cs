@@ -12,7 +12,7 @@ namespace PluginProxy.Tcp;
 internal static class RequestAnalysis
 {
     /// <summary>True when the analyzers released the channel and the stream may go on to a server.</summary>
-    public static async ValueTask<bool> RunAsync(ProxyStream stream, Socket client, ILogger log)
+    public static async ValueTask<bool> RunAsync(ProxyStream stream, Transport client, ILogger log)
     {
         ISession session = stream.Session;
         Channel channel = stream.Request;
@@ -38,7 +38,7 @@ internal static class RequestAnalysis
                 }
 
                 Memory<byte> space = channel.GetAppendBuffer(channel.ReadLimit - channel.Length);
-                int n = await client.ReceiveAsync(space, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                int n = await client.ReceiveAsync(space, timeout.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     // Let the analyzers decide once more with the close known: some can conclude on what they have.
@@ -97,9 +97,9 @@ internal static class RequestAnalysis
             session.Log.TrySetTermination(SessionTermination.RequestTimeout, $"the analyzers did not release the request within {deadline?.TotalMilliseconds:0}ms");
             return false;
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
-            session.Log.TrySetTermination(SessionTermination.ClientAborted, ex.SocketErrorCode.ToString());
+            session.Log.TrySetTermination(SessionTermination.ClientAborted, TcpRelay.Describe(ex));
             return false;
         }
     }
@@ -119,7 +119,7 @@ internal static class RequestAnalysis
         return shortest;
     }
 
-    private static async ValueTask SendReplyAsync(Socket client, AnalyzerReply reply)
+    private static async ValueTask SendReplyAsync(Transport client, AnalyzerReply reply)
     {
         if (reply.Body.IsEmpty)
         {
@@ -128,10 +128,10 @@ internal static class RequestAnalysis
 
         try
         {
-            await client.SendAsync(reply.Body, SocketFlags.None).ConfigureAwait(false);
+            await client.SendAsync(reply.Body).ConfigureAwait(false);
             await LingeringClose.DrainAsync(client).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             // The client left already; the session ends either way.
         }

@@ -30,7 +30,7 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
     public async ValueTask RunAsync(ISession session)
     {
         ListenerSettings listener = session.Listener;
-        Socket client = session.Connection.Socket;
+        Transport client = session.Transport;
         IBackend? backend = listener.DefaultBackend is { } name ? session.Backends.Find(name) : null;
 
         Channel? held = null;
@@ -75,13 +75,13 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
                 if (held is { Length: > 0 })
                 {
                     // What the analyzers looked at goes first, exactly as received.
-                    await server.Socket.SendAsync(held.Data, SocketFlags.None).ConfigureAwait(false);
+                    await server.Transport.SendAsync(held.Data).ConfigureAwait(false);
                     session.Log.BytesFromClient += held.Length;
                 }
 
                 held?.Release();
                 held = null;
-                var relay = new TcpRelay(session, client, server.Socket, backend.Timeouts, listener.BufferSize);
+                var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize);
                 _timeouts.Add(relay);
                 try
                 {

@@ -45,7 +45,7 @@ internal sealed class ServerPool : IExpiring, IDisposable
                 }
             }
 
-            if (Environment.TickCount64 - entry.Since < CheckAfterMilliseconds || IsUsable(entry.Connection.Socket))
+            if (Environment.TickCount64 - entry.Since < CheckAfterMilliseconds || IsUsable(entry.Connection.Transport))
             {
                 return entry.Connection;
             }
@@ -54,12 +54,14 @@ internal sealed class ServerPool : IExpiring, IDisposable
         }
     }
 
-    private static bool IsUsable(Socket socket)
+    private static bool IsUsable(Transport transport)
     {
         try
         {
             // Readable while idle means the server closed it (or sent bytes nobody asked for): either way, unusable.
-            return !socket.Poll(0, SelectMode.SelectRead);
+            // Except over TLS, where a server may send session tickets after the handshake: only an end of stream counts.
+            Socket socket = transport.Socket;
+            return !socket.Poll(0, SelectMode.SelectRead) || (transport.Tls is not null && socket.Available > 0);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

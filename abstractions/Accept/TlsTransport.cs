@@ -1,0 +1,68 @@
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace PluginProxy.Abstractions;
+
+/// <summary>
+/// A TLS session over a socket, after its handshake: reads return decrypted bytes straight into the caller's buffer and
+/// writes encrypt from the caller's memory, with no further copy. <see cref="SslStream"/> keeps its record buffer only
+/// while a record is in flight, so an idle connection waiting in <see cref="WaitForDataAsync"/> holds none.
+/// </summary>
+public sealed class TlsTransport : Transport
+{
+    private readonly SslStream _stream;
+    private int _disposed;
+
+    /// <summary>Wraps an authenticated <paramref name="stream"/> running over <paramref name="socket"/>; disposing it closes both.</summary>
+    /// <exception cref="InvalidOperationException">The handshake has not completed.</exception>
+    public TlsTransport(Socket socket, SslStream stream)
+        : base(socket)
+    {
+        if (!stream.IsAuthenticated)
+        {
+            throw new InvalidOperationException("the TLS handshake must complete before the transport is made");
+        }
+
+        _stream = stream;
+        Tls = new TlsInfo(
+            string.IsNullOrEmpty(stream.TargetHostName) ? null : stream.TargetHostName,
+            stream.NegotiatedApplicationProtocol.Protocol.IsEmpty ? null : stream.NegotiatedApplicationProtocol.ToString(),
+            stream.SslProtocol,
+            stream.NegotiatedCipherSuite);
+    }
+
+    /// <inheritdoc/>
+    public override TlsInfo Tls { get; }
+
+    /// <summary>The TLS stream, for what the transport does not cover (certificates seen, channel bindings).</summary>
+    public SslStream Stream => _stream;
+
+    /// <inheritdoc/>
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _stream.ReadAsync(buffer, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        _stream.WriteAsync(data, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask WaitForDataAsync(CancellationToken cancellationToken = default) =>
+        Ignore(_stream.ReadAsync(Memory<byte>.Empty, cancellationToken));
+
+    /// <inheritdoc/>
+    public override async ValueTask ShutdownSendAsync()
+    {
+        await _stream.ShutdownAsync().ConfigureAwait(false);
+        Socket.Shutdown(SocketShutdown.Send);
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stream.Dispose();
+            Socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace PluginProxy.Abstractions;
+
+/// <summary>
+/// A connection's byte stream as supervisors read and write it: the socket itself (<see cref="SocketTransport"/>), or a
+/// TLS session over it (<see cref="TlsTransport"/>). Supervisors written against it run the same over plain TCP and
+/// over TLS, on the client side (<see cref="ISession.Transport"/>) and the server side (<see cref="ServerConnection.Transport"/>).
+/// </summary>
+/// <remarks>
+/// One read and one write may be pending at the same time (one in each direction); never two reads or two writes.
+/// Disposing the transport closes the socket, which ends pending operations with an exception.
+/// </remarks>
+public abstract class Transport : IDisposable
+{
+    /// <summary>Creates a transport over <paramref name="socket"/>.</summary>
+    protected Transport(Socket socket) => Socket = socket;
+
+    /// <summary>The connected socket underneath (for its endpoints and options; read and write through the transport).</summary>
+    public Socket Socket { get; }
+
+    /// <summary>What the TLS handshake settled, or null on a plain connection.</summary>
+    public virtual TlsInfo? Tls => null;
+
+    /// <summary>Reads into <paramref name="buffer"/>: the number of bytes read, or 0 when the peer closed its sending side.</summary>
+    public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes all of <paramref name="data"/>.</summary>
+    public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Completes when data can be read or the peer closed, without holding a buffer meanwhile (a zero-byte read): an idle
+    /// connection then costs no memory for data. Follow it with <see cref="ReceiveAsync"/>.
+    /// </summary>
+    public abstract ValueTask WaitForDataAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Ends the sending direction (for TLS: a close_notify alert first, then the TCP FIN); reading may go on.</summary>
+    public abstract ValueTask ShutdownSendAsync();
+
+    /// <summary>Ends the receiving direction of the socket.</summary>
+    public void ShutdownReceive() => Socket.Shutdown(SocketShutdown.Receive);
+
+    /// <summary>Closes the connection (idempotent).</summary>
+    public abstract void Dispose();
+
+    /// <summary>Completes a <see cref="ValueTask{TResult}"/> as a <see cref="ValueTask"/>, without allocating when it already completed.</summary>
+    private protected static ValueTask Ignore(ValueTask<int> pending)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            _ = pending.Result;
+            return default;
+        }
+
+        return Await(pending);
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        static async ValueTask Await(ValueTask<int> pending) => await pending.ConfigureAwait(false);
+    }
+}
+
+/// <summary>A plain TCP connection: reads and writes go straight to the socket.</summary>
+public sealed class SocketTransport : Transport
+{
+    /// <summary>Creates the transport of a connected socket; disposing it closes the socket.</summary>
+    public SocketTransport(Socket socket)
+        : base(socket)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        Ignore(Socket.SendAsync(data, SocketFlags.None, cancellationToken));
+
+    /// <inheritdoc/>
+    public override ValueTask WaitForDataAsync(CancellationToken cancellationToken = default) =>
+        Ignore(Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken));
+
+    /// <inheritdoc/>
+    public override ValueTask ShutdownSendAsync()
+    {
+        Socket.Shutdown(SocketShutdown.Send);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose() => Socket.Dispose();
+}

@@ -8,6 +8,7 @@ using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Scripting;
 using PluginProxy.Host.Sessions;
+using PluginProxy.Host.Tls;
 
 namespace PluginProxy.Host;
 
@@ -172,6 +173,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             Scripts.Watch();
             _plugins.Watch();
             WatchConfigFile();
+            WatchCertificates(Config);
         }
 
         _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
@@ -299,7 +301,15 @@ internal sealed class ProxyHost : IAsyncDisposable
                 }
             }
 
+            ProxyConfig previous = Config;
             Config = next;
+            if (Config.Global.HotReload)
+            {
+                WatchCertificates(next);
+            }
+
+            // Sessions accepted before keep the certificates they hold; only the watching stops.
+            StopWatchingCertificates(previous);
             foreach (string problem in problems)
             {
                 _log.LogError("Configuration reload: {Problem}", problem);
@@ -307,6 +317,24 @@ internal sealed class ProxyHost : IAsyncDisposable
 
             _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s), {Backends} backend(s)", next.FilePath, _listeners.Count, Backends.Backends.Count);
             return problems;
+        }
+    }
+
+    /// <summary>With hot reload, a changed certificate or key file is loaded again (and refused with a log line if broken).</summary>
+    private void WatchCertificates(ProxyConfig config)
+    {
+        ILogger log = _loggers.CreateLogger("PluginProxy.Tls");
+        foreach (ListenerConfig listener in config.Listeners)
+        {
+            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Watch(log);
+        }
+    }
+
+    private static void StopWatchingCertificates(ProxyConfig config)
+    {
+        foreach (ListenerConfig listener in config.Listeners)
+        {
+            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Dispose();
         }
     }
 
@@ -403,6 +431,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         _admin?.Dispose();
+        StopWatchingCertificates(Config);
         ReleaseEverything();
         _log.LogInformation("PluginProxy stopped");
     }

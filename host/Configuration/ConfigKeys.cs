@@ -20,8 +20,12 @@ internal static class ConfigKeys
 
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
-         "request_analyzers", "response_analyzers", "forwardfor", "options", "route", "no_route_status", "access_log", "use_backends",
+         "request_analyzers", "response_analyzers", "forwardfor", "options", "tls", "route", "no_route_status", "access_log", "use_backends",
          .. ListenerTimeouts, .. ListenerSizes];
+
+    public static readonly string[] Tls = ["certificates", "alpn", "strict_sni", "min_version"];
+
+    public static readonly string[] TlsCertificate = ["cert", "key"];
 
     public static readonly string[] Route = ["backend", "host", "path", "path_prefix", "method", "header"];
 

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Security.Authentication;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
+using PluginProxy.Host.Tls;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -87,7 +89,7 @@ internal static class ConfigLoader
         var backendReferences = new List<(string Listener, Named Backend)>();
         foreach (TableReader table in listenerTables)
         {
-            if (BindListener(table, defaults, backendReferences) is { } listener)
+            if (BindListener(table, defaults, backendReferences, baseDirectory) is { } listener)
             {
                 if (listeners.Find(l => l.Name == listener.Name) is { } first)
                 {
@@ -306,7 +308,7 @@ internal static class ConfigLoader
         }
     }
 
-    private static ListenerConfig? BindListener(TableReader table, Defaults defaults, List<(string Listener, Named Backend)> backendReferences)
+    private static ListenerConfig? BindListener(TableReader table, Defaults defaults, List<(string Listener, Named Backend)> backendReferences, string baseDirectory)
     {
         string? name = table.String("name", required: true, what: "a name such as \"web\"");
         table.DisplayName = name is null ? "[[listener]]" : $"listener \"{name}\"";
@@ -378,6 +380,8 @@ internal static class ConfigLoader
         int bufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? defaults.BufferSize);
         TableReader? optionsTable = table.SubTable("options", $"{table.DisplayName} options");
         Dictionary<string, object?> options = optionsTable?.TakeRest(_ => true) ?? new Dictionary<string, object?>();
+        TableReader? tlsTable = table.SubTable("tls", $"[listener.tls] of {table.DisplayName}");
+        TlsSettings? tls = tlsTable is null ? null : BindTls(tlsTable, name ?? "?", baseDirectory);
         RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
         table.RejectUnknownKeys(ConfigKeys.Listener);
 
@@ -401,6 +405,7 @@ internal static class ConfigLoader
             RequestAnalyzers = requestAnalyzers,
             ResponseAnalyzers = responseAnalyzers,
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
+            TlsSpot = tlsTable?.Spot,
             OptionSpots = optionsTable?.ValueSpots() ?? [],
             Settings = new ListenerSettings
             {
@@ -416,7 +421,95 @@ internal static class ConfigLoader
                 NoRouteStatus = noRouteStatus,
                 AccessLog = accessLog,
                 Options = options,
+                Tls = tls,
             },
+        };
+    }
+
+    /// <summary>
+    /// <c>[listener.tls]</c>: certificates (loaded and checked now, each problem at its entry), ALPN, strict SNI and the
+    /// lowest TLS version. Relative file names start from the configuration file's folder.
+    /// </summary>
+    private static TlsSettings? BindTls(TableReader table, string listener, string baseDirectory)
+    {
+        var files = new List<CertificateFiles>();
+        List<TableReader> entries = table.TableArray("certificates", $"a certificate of {table.DisplayName}");
+        foreach (TableReader entry in entries)
+        {
+            (string Value, SourceSpot Spot)? cert = entry.SpottedString("cert", required: true, what: "a PEM certificate file (with its chain) such as \"certs/site.pem\"");
+            (string Value, SourceSpot Spot)? key = entry.SpottedString("key", required: true, what: "a PEM private key file such as \"certs/site.key\"");
+            entry.RejectUnknownKeys(ConfigKeys.TlsCertificate);
+            if (cert is { } c && key is { } k)
+            {
+                files.Add(new CertificateFiles(Path.GetFullPath(c.Value, baseDirectory), Path.GetFullPath(k.Value, baseDirectory), c.Spot));
+            }
+        }
+
+        if (!table.Has("certificates"))
+        {
+            table.Error(table.Spot, $"{table.DisplayName} needs `certificates`, for example: certificates = [{{ cert = \"certs/site.pem\", key = \"certs/site.key\" }}]");
+        }
+        else if (entries.Count == 0 && table.Table.Find("certificates")?.Value is TomlArrayNode { Items.Count: 0 })
+        {
+            table.Error(table.SpotOf("certificates"), $"{table.DisplayName} has no certificate; add {{ cert = \"certs/site.pem\", key = \"certs/site.key\" }}");
+        }
+
+        var alpn = new List<string>();
+        List<(string Value, SourceSpot Spot)>? alpnList = table.StringList("alpn", what: "a list of protocols such as [\"http/1.1\"]");
+        foreach ((string protocol, SourceSpot spot) in alpnList ?? [("http/1.1", table.Spot)])
+        {
+            switch (protocol)
+            {
+                case "http/1.1" or "http/1.0":
+                    alpn.Add(protocol);
+                    break;
+                case "h2" or "h3":
+                    table.Error(spot, $"`alpn` \"{protocol}\" is not supported yet; the https supervisor speaks HTTP/1.x: use [\"http/1.1\"]");
+                    break;
+                default:
+                    table.Error(spot, $"`alpn` \"{protocol}\" is not a protocol the https supervisor speaks; use [\"http/1.1\"]");
+                    break;
+            }
+        }
+
+        if (alpnList is { Count: 0 })
+        {
+            table.Error(table.SpotOf("alpn"), "`alpn` needs at least one protocol, such as [\"http/1.1\"]");
+        }
+
+        bool strictSni = table.Bool("strict_sni") ?? false;
+        SslProtocols protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+        if (table.SpottedString("min_version", what: "\"1.2\" or \"1.3\"") is { } minimum)
+        {
+            switch (minimum.Value)
+            {
+                case "1.2": break;
+                case "1.3": protocols = SslProtocols.Tls13; break;
+                default:
+                    table.Error(minimum.Spot, $"`min_version` \"{minimum.Value}\" is not offered; use \"1.2\" (TLS 1.2 and 1.3) or \"1.3\" (TLS 1.0 and 1.1 are never accepted)");
+                    break;
+            }
+        }
+
+        table.RejectUnknownKeys(ConfigKeys.Tls);
+        if (files.Count != entries.Count || files.Count == 0)
+        {
+            return null;
+        }
+
+        var problems = new List<ConfigError>();
+        ListenerCertificates? certificates = ListenerCertificates.Load(listener, files, alpn, protocols, strictSni, problems);
+        foreach (ConfigError problem in problems)
+        {
+            table.Error(problem.Where, problem.Message);
+        }
+
+        return certificates is null ? null : new TlsSettings
+        {
+            Certificates = certificates,
+            ApplicationProtocols = alpn,
+            StrictSni = strictSni,
+            Protocols = protocols,
         };
     }
 

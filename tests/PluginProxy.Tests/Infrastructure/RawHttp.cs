@@ -18,9 +18,18 @@ internal sealed class RawHttp : IDisposable
     private readonly List<byte> _pending = [];
     private readonly byte[] _chunk = new byte[65536];
 
-    private RawHttp(Socket socket) => Socket = socket;
+    private readonly Stream? _tls;
+
+    private RawHttp(Socket socket, Stream? tls = null)
+    {
+        Socket = socket;
+        _tls = tls;
+    }
 
     public Socket Socket { get; }
+
+    /// <summary>A client speaking over an established TLS stream (<paramref name="tls"/> runs over <paramref name="socket"/>).</summary>
+    public static RawHttp OverTls(Socket socket, Stream tls) => new(socket, tls);
 
     public static async Task<RawHttp> ConnectAsync(RunningProxy proxy) => new(await proxy.ConnectAsync());
 
@@ -41,9 +50,9 @@ internal sealed class RawHttp : IDisposable
         }
     }
 
-    public Task SendAsync(string text) => Socket.SendAllAsync(Encoding.Latin1.GetBytes(text));
+    public Task SendAsync(string text) => SendAsync(Encoding.Latin1.GetBytes(text));
 
-    public Task SendAsync(byte[] bytes) => Socket.SendAllAsync(bytes);
+    public Task SendAsync(byte[] bytes) => _tls is null ? Socket.SendAllAsync(bytes) : _tls.WriteAsync(bytes).AsTask();
 
     /// <summary>Reads one response (head, then a body framed by Content-Length, chunked coding, or the close).</summary>
     public async Task<RawResponse> ReadResponseAsync(bool headRequest = false)
@@ -141,7 +150,24 @@ internal sealed class RawHttp : IDisposable
             return false;
         }
 
-        return await Socket.WaitForCloseAsync(deadline);
+        if (_tls is null)
+        {
+            return await Socket.WaitForCloseAsync(deadline);
+        }
+
+        using var timeout = new CancellationTokenSource(deadline ?? Wait.DefaultDeadline);
+        try
+        {
+            return await _tls.ReadAsync(_chunk, timeout.Token) == 0;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private async Task FillOrThrowAsync()
@@ -158,9 +184,9 @@ internal sealed class RawHttp : IDisposable
         int n;
         try
         {
-            n = await Socket.ReceiveAsync(_chunk, SocketFlags.None, timeout.Token);
+            n = _tls is null ? await Socket.ReceiveAsync(_chunk, SocketFlags.None, timeout.Token) : await _tls.ReadAsync(_chunk, timeout.Token);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             return false;
         }
@@ -197,5 +223,9 @@ internal sealed class RawHttp : IDisposable
         return -1;
     }
 
-    public void Dispose() => Socket.Dispose();
+    public void Dispose()
+    {
+        _tls?.Dispose();
+        Socket.Dispose();
+    }
 }

@@ -1,0 +1,269 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
+
+namespace PluginProxy.Host.Tls;
+
+/// <summary>One <c>{ cert, key }</c> entry of <c>[listener.tls] certificates</c>, with absolute paths.</summary>
+internal sealed record CertificateFiles(string CertPath, string KeyPath, SourceSpot Spot);
+
+/// <summary>A certificate file that cannot be used; the message names the file and says why.</summary>
+internal sealed class CertificateException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The certificates of one TLS listener, loaded from PEM files and chosen by SNI: exact names first, then wildcards
+/// (<c>*.example.com</c> covers one label), else the first certificate unless <c>strict_sni</c>. With hot reload the
+/// files are watched: a changed certificate or key serves the next handshakes once it loads cleanly; a broken one is
+/// refused with a logged error and the previous certificates stay.
+/// </summary>
+internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+
+    private readonly string _listener;
+    private readonly IReadOnlyList<CertificateFiles> _files;
+    private readonly List<SslApplicationProtocol> _alpn;
+    private readonly SslProtocols _protocols;
+    private readonly bool _strictSni;
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private volatile Snapshot _current;
+    private Timer? _debounce;
+
+    private ListenerCertificates(string listener, IReadOnlyList<CertificateFiles> files, List<SslApplicationProtocol> alpn, SslProtocols protocols, bool strictSni, Snapshot first)
+    {
+        _listener = listener;
+        _files = files;
+        _alpn = alpn;
+        _protocols = protocols;
+        _strictSni = strictSni;
+        _current = first;
+    }
+
+    /// <summary>Loads every certificate; each one that cannot be used is reported at its entry.</summary>
+    public static ListenerCertificates? Load(string listener, IReadOnlyList<CertificateFiles> files, IReadOnlyList<string> alpn, SslProtocols protocols, bool strictSni, List<ConfigError> errors)
+    {
+        List<SslApplicationProtocol> protocolsOffered = alpn.Select(p => new SslApplicationProtocol(p)).ToList();
+        var loaded = new List<LoadedCertificate>();
+        foreach (CertificateFiles entry in files)
+        {
+            try
+            {
+                loaded.Add(LoadOne(entry, protocolsOffered, protocols));
+            }
+            catch (CertificateException ex)
+            {
+                errors.Add(new ConfigError(entry.Spot, ex.Message));
+            }
+        }
+
+        return loaded.Count == files.Count && files.Count > 0
+            ? new ListenerCertificates(listener, files, protocolsOffered, protocols, strictSni, new Snapshot(loaded))
+            : null;
+    }
+
+    /// <summary>What is loaded now: each certificate's subject names and expiry, for logs and the stats page.</summary>
+    public IReadOnlyList<(IReadOnlyList<string> Names, DateTime NotAfter, string Thumbprint)> Describe() =>
+        _current.Certificates.Select(c => (c.Names, c.NotAfter, c.Thumbprint)).ToList();
+
+    /// <inheritdoc/>
+    public SslServerAuthenticationOptions? Select(string? serverName)
+    {
+        Snapshot current = _current;
+        if (!string.IsNullOrEmpty(serverName))
+        {
+            ReadOnlySpan<char> name = serverName.AsSpan().TrimEnd('.');
+            if (current.Exact.TryGetValue(name, out SslServerAuthenticationOptions? exact))
+            {
+                return exact;
+            }
+
+            int dot = name.IndexOf('.');
+            if (dot > 0 && current.Wildcards.TryGetValue(name[(dot + 1)..], out SslServerAuthenticationOptions? wildcard))
+            {
+                return wildcard;
+            }
+        }
+
+        return _strictSni ? null : current.Default;
+    }
+
+    /// <summary>Loads the files again; on success new handshakes use them, on failure the error is logged and nothing changes.</summary>
+    /// <returns>True when the new certificates are in use.</returns>
+    public bool Reload(ILogger log)
+    {
+        var loaded = new List<LoadedCertificate>();
+        try
+        {
+            foreach (CertificateFiles entry in _files)
+            {
+                loaded.Add(LoadOne(entry, _alpn, _protocols));
+            }
+        }
+        catch (CertificateException ex)
+        {
+            log.LogError("Listener {Listener}: certificate refused, the current certificates stay in use: {Error}", _listener, ex.Message);
+            return false;
+        }
+
+        Snapshot previous = _current;
+        if (previous.Certificates.Select(c => c.Thumbprint).SequenceEqual(loaded.Select(c => c.Thumbprint)))
+        {
+            return false;
+        }
+
+        _current = new Snapshot(loaded);
+        foreach (LoadedCertificate certificate in loaded.Where(c => previous.Certificates.All(p => p.Thumbprint != c.Thumbprint)))
+        {
+            log.LogInformation("Listener {Listener}: certificate for {Names} reloaded from {Path} (valid until {NotAfter:u}); new handshakes use it",
+                _listener, string.Join(", ", certificate.Names), certificate.Files.CertPath, certificate.NotAfter);
+        }
+
+        return true;
+    }
+
+    /// <summary>Watches the certificate and key files; a change reloads them after 300 ms of quiet.</summary>
+    public void Watch(ILogger log)
+    {
+        _debounce = new Timer(_ => Reload(log), null, Timeout.Infinite, Timeout.Infinite);
+        foreach (IGrouping<string, string> folder in _files.SelectMany(f => new[] { f.CertPath, f.KeyPath }).Distinct().GroupBy(p => Path.GetDirectoryName(p)!))
+        {
+            if (!Directory.Exists(folder.Key))
+            {
+                continue;
+            }
+
+            var names = folder.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            var watcher = new FileSystemWatcher(folder.Key) { NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime };
+            FileSystemEventHandler changed = (_, e) =>
+            {
+                if (names.Contains(e.Name ?? ""))
+                {
+                    _debounce?.Change(Debounce, Timeout.InfiniteTimeSpan);
+                }
+            };
+            watcher.Changed += changed;
+            watcher.Created += changed;
+            // An atomic replace (write elsewhere, then rename over the file) shows as a rename to the watched name.
+            watcher.Renamed += (_, e) => changed(watcher, e);
+            watcher.EnableRaisingEvents = true;
+            _watchers.Add(watcher);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (FileSystemWatcher watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
+        _watchers.Clear();
+        _debounce?.Dispose();
+        _debounce = null;
+    }
+
+    private static LoadedCertificate LoadOne(CertificateFiles files, List<SslApplicationProtocol> alpn, SslProtocols protocols)
+    {
+        string cert = files.CertPath;
+        X509Certificate2 leaf;
+        var chain = new X509Certificate2Collection();
+        try
+        {
+            chain.ImportFromPemFile(cert);
+            if (chain.Count == 0)
+            {
+                throw new CertificateException($"certificate file {cert} holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+            }
+
+            leaf = X509Certificate2.CreateFromPemFile(cert, files.KeyPath);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CertificateException($"{ex.Message.Replace("Could not find file", "no such file", StringComparison.Ordinal)}", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CertificateException($"cannot read {cert} or {files.KeyPath}: {ex.Message}", ex);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new CertificateException($"certificate {cert} with key {files.KeyPath} cannot be used: {ex.Message}", ex);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CertificateException($"certificate {cert} with key {files.KeyPath} cannot be used: {ex.Message}", ex);
+        }
+
+        if (!leaf.HasPrivateKey)
+        {
+            throw new CertificateException($"key file {files.KeyPath} holds no private key for {cert}");
+        }
+
+        List<string> names = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()).ToList();
+        if (names.Count == 0 && leaf.GetNameInfo(X509NameType.DnsName, forIssuer: false) is { Length: > 0 } commonName)
+        {
+            names.Add(commonName);
+        }
+
+        var intermediates = new X509Certificate2Collection();
+        for (int i = 1; i < chain.Count; i++)
+        {
+            intermediates.Add(chain[i]);
+        }
+
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = SslStreamCertificateContext.Create(leaf, intermediates, offline: true),
+            ApplicationProtocols = alpn,
+            EnabledSslProtocols = protocols,
+            ClientCertificateRequired = false,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            AllowRenegotiation = false,
+        };
+        return new LoadedCertificate(files, names, leaf.NotAfter.ToUniversalTime(), leaf.Thumbprint, options);
+    }
+
+    private sealed record LoadedCertificate(CertificateFiles Files, IReadOnlyList<string> Names, DateTime NotAfter, string Thumbprint, SslServerAuthenticationOptions Options);
+
+    /// <summary>One consistent set of certificates and the name indexes built from it.</summary>
+    private sealed class Snapshot
+    {
+        public Snapshot(List<LoadedCertificate> certificates)
+        {
+            Certificates = certificates;
+            Default = certificates[0].Options;
+            var exact = new Dictionary<string, SslServerAuthenticationOptions>(StringComparer.OrdinalIgnoreCase);
+            var wildcards = new Dictionary<string, SslServerAuthenticationOptions>(StringComparer.OrdinalIgnoreCase);
+            foreach (LoadedCertificate certificate in certificates)
+            {
+                foreach (string name in certificate.Names)
+                {
+                    // The first certificate listed for a name wins, as the operator ordered them.
+                    if (name.StartsWith("*.", StringComparison.Ordinal))
+                    {
+                        wildcards.TryAdd(name[2..], certificate.Options);
+                    }
+                    else
+                    {
+                        exact.TryAdd(name.TrimEnd('.'), certificate.Options);
+                    }
+                }
+            }
+
+            Exact = exact.GetAlternateLookup<ReadOnlySpan<char>>();
+            Wildcards = wildcards.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public List<LoadedCertificate> Certificates { get; }
+
+        public SslServerAuthenticationOptions Default { get; }
+
+        public Dictionary<string, SslServerAuthenticationOptions>.AlternateLookup<ReadOnlySpan<char>> Exact { get; }
+
+        public Dictionary<string, SslServerAuthenticationOptions>.AlternateLookup<ReadOnlySpan<char>> Wildcards { get; }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Https;
+
+/// <summary>
+/// The <c>https</c> protocol supervisor (the seed notes' "client-side HTTPS"): it completes the TLS handshake within
+/// <c>timeout_client_hs</c>, with the certificate the client's server name (SNI) selects and ALPN, and only then hands the
+/// session to the <c>http</c> supervisor, which reads and writes the decrypted stream. A client that fails the handshake
+/// (plain HTTP or garbage on the port, an unknown name with <c>strict_sni</c>, an old TLS version, a stall) is closed and
+/// its session line says why.
+/// </summary>
+public sealed class HttpsSupervisor : IProtocolSupervisor
+{
+    private static readonly ServerOptionsSelectionCallback SelectCertificate = (_, hello, state, _) =>
+        ((ITlsCertificates)state!).Select(hello.ServerName) is { } options
+            ? ValueTask.FromResult(options)
+            : ValueTask.FromException<SslServerAuthenticationOptions>(new AuthenticationException(
+                string.IsNullOrEmpty(hello.ServerName)
+                    ? "the client sent no server name (SNI) and strict_sni is on"
+                    : $"no certificate for server name \"{hello.ServerName}\" and strict_sni is on"));
+
+    /// <inheritdoc/>
+    public string? Next => "http";
+
+    /// <inheritdoc/>
+    public bool TerminatesTls => true;
+
+    /// <inheritdoc/>
+    public async ValueTask RunAsync(ISession session)
+    {
+        TlsSettings tls = session.Listener.Tls ?? throw new InvalidOperationException($"listener {session.Listener.Name} has no [listener.tls]");
+        Socket socket = session.Connection.Socket;
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        TlsTransport transport;
+        TimeSpan limit = session.Listener.Timeouts.ClientHandshake;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted))
+        {
+            timeout.CancelAfter(limit);
+            try
+            {
+                await stream.AuthenticateAsServerAsync(SelectCertificate, tls.Certificates, timeout.Token).ConfigureAwait(false);
+                transport = new TlsTransport(socket, stream);
+            }
+            catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                string reason = ex is OperationCanceledException && !session.Aborted.IsCancellationRequested
+                    ? $"no TLS handshake within {limit.TotalMilliseconds:0}ms"
+                    : $"TLS handshake failed: {Describe(ex)}";
+                session.Log.TrySetTermination(SessionTermination.HandshakeFailed, reason);
+                return;
+            }
+        }
+
+        try
+        {
+            await session.RunNextAsync(transport).ConfigureAwait(false);
+        }
+        finally
+        {
+            transport.Dispose();
+        }
+    }
+
+    /// <summary>The innermost message: what OpenSSL or the peer said, not the wrappers around it.</summary>
+    private static string Describe(Exception ex)
+    {
+        Exception inner = ex;
+        while (inner.InnerException is { } next)
+        {
+            inner = next;
+        }
+
+        string message = inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})";
+        return message.ReplaceLineEndings(" ");
+    }
+}

@@ -201,3 +201,46 @@ public class HttpsTests
         Assert.Equal($"True {(client.Stream.SslProtocol == SslProtocols.Tls13 ? "TLSv1.3" : "TLSv1.2")} http/1.1", seen.Header("X-Tls"));
     }
 }
+
+public class CertificateReloadTests
+{
+    [Fact]
+    public async Task ChangedCertificate_ServesNewHandshakes_AndABrokenOneIsRefusedWhileTheLastGoodOneStays()
+    {
+        using var certificates = new HttpsTests.Certificates();
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(certificates.Config(origin.Address, global: "hot_reload = true"));
+        using TlsClient before = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test");
+        Assert.Equal(certificates.Site.Thumbprint, before.Presented.Thumbprint);
+
+        // A renewed certificate (new key) written over the same files.
+        IssuedCertificate renewed = certificates.Pki.Issue("site", "site.test", "www.site.test");
+        string presented = "";
+        await Wait.UntilAsync(() =>
+        {
+            using TlsClient probe = TestPki.ConnectAsync(proxy.EndPoint(), "site.test").GetAwaiter().GetResult();
+            presented = probe.Presented.Thumbprint;
+            return presented == renewed.Thumbprint;
+        }, $"new handshakes to get the renewed certificate; log:\n{proxy.Logs.Dump()}");
+        await proxy.Logs.WaitForAsync("PluginProxy.Tls", l => l.Contains("reloaded from") && l.Contains(renewed.CertPath), "the reload to be logged");
+
+        // The connection made before keeps working.
+        await before.Http.SendAsync("GET / HTTP/1.1\r\nHost: site.test\r\n\r\n");
+        Assert.Equal(200, (await before.Http.ReadResponseAsync()).Status);
+
+        // A broken file: refused, logged, and the renewed certificate stays.
+        File.WriteAllText(renewed.CertPath, "-----BEGIN NOTHING-----\n");
+        string refused = await proxy.Logs.WaitForAsync("PluginProxy.Tls", l => l.Contains("certificate refused"), "the broken certificate to be refused");
+        Assert.Contains(renewed.CertPath, refused);
+        Assert.Contains("the current certificates stay in use", refused);
+        using TlsClient after = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test");
+        Assert.Equal(renewed.Thumbprint, after.Presented.Thumbprint);
+        Assert.Equal(200, (await GetAsync(after)).Status);
+    }
+
+    private static async Task<RawResponse> GetAsync(TlsClient client)
+    {
+        await client.Http.SendAsync("GET / HTTP/1.1\r\nHost: site.test\r\n\r\n");
+        return await client.Http.ReadResponseAsync();
+    }
+}

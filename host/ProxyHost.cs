@@ -64,7 +64,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
     public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null)
     {
-        var connector = new ServerConnector();
+        var connector = new ServerConnector(loggers.CreateLogger("PluginProxy.Backends"));
         ConsoleAccessLog? ownedLog = null;
         if (accessLog is null)
         {

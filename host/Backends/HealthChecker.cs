@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
 
 namespace PluginProxy.Host.Backends;
@@ -78,10 +79,13 @@ internal sealed class HealthChecker : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         timeout.CancelAfter(check.Timeout);
-        using var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Transport? connection = null;
         try
         {
             await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
+            // A TLS server passes a check only if its handshake (and verification) succeeds, as traffic would need.
+            connection = server.Tls is { } tls ? await tls.HandshakeAsync(socket, timeout.Token).ConfigureAwait(false) : new SocketTransport(socket);
             if (check.Kind == HealthCheckKind.Tcp)
             {
                 return null;
@@ -89,12 +93,12 @@ internal sealed class HealthChecker : IAsyncDisposable
 
             string host = check.Host ?? server.Address.ToString();
             byte[] request = Encoding.ASCII.GetBytes($"GET {check.Path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: PluginProxy-check\r\nConnection: close\r\n\r\n");
-            await socket.SendAsync(request, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            await connection.SendAsync(request, timeout.Token).ConfigureAwait(false);
             var buffer = new byte[64];
             int filled = 0;
             while (filled < 12)
             {
-                int n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                int n = await connection.ReceiveAsync(buffer.AsMemory(filled), timeout.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return "connection closed before a status line";
@@ -119,6 +123,15 @@ internal sealed class HealthChecker : IAsyncDisposable
         catch (SocketException ex)
         {
             return ex.SocketErrorCode.ToString();
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            return $"TLS: {Tls.ServerTls.Describe(ex)}";
+        }
+        finally
+        {
+            connection?.Dispose();
+            socket.Dispose();
         }
     }
 

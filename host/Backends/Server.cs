@@ -17,6 +17,7 @@ internal sealed class Server : IServer
         Name = config.Name;
         Address = config.EndPoint;
         Weight = config.Weight;
+        Tls = config.Tls;
         Backend = backend;
     }
 
@@ -27,6 +28,9 @@ internal sealed class Server : IServer
     public IPEndPoint Address { get; }
 
     public int Weight { get; }
+
+    /// <summary>TLS to this server, or null for plain TCP.</summary>
+    public Tls.ServerTls? Tls { get; }
 
     public bool IsUp => _isUp;
 

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Host.Tls;
 
 namespace PluginProxy.Host.Backends;
 
@@ -8,7 +11,7 @@ namespace PluginProxy.Host.Backends;
 /// Connects to a server of a backend: picks one, connects within <c>timeout_connect</c>, and on refusal, reset or
 /// timeout tries another (all servers in turn, then again from the start) until <c>retries</c> more attempts were made.
 /// </summary>
-internal sealed class ServerConnector : IServerConnector
+internal sealed class ServerConnector(ILogger log) : IServerConnector
 {
     public async ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerSelection selection, CancellationToken cancellationToken)
     {
@@ -39,7 +42,16 @@ internal sealed class ServerConnector : IServerConnector
             try
             {
                 await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
-                return new ConnectResult(new TrackedServerConnection(new SocketTransport(socket), server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+                Transport transport = server.Tls is { } tls
+                    ? await tls.HandshakeAsync(socket, timeout.Token).ConfigureAwait(false)
+                    : new SocketTransport(socket);
+                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+            }
+            catch (Exception ex) when (server.Tls is not null && ex is AuthenticationException or IOException)
+            {
+                lastFailure = SessionTermination.ServerHandshakeFailed;
+                detail = $"{server}: TLS handshake with {server.Tls.TargetHost} failed: {ServerTls.Describe(ex)}";
+                log.LogWarning("Server {Server}: TLS handshake with {Host} (verify {Verify}) failed: {Reason}", server, server.Tls.TargetHost, server.Tls.Verify, ServerTls.Describe(ex));
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

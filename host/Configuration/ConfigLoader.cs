@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Host.Tls;
@@ -72,7 +73,7 @@ internal static class ConfigLoader
         var backends = new List<BackendConfig>();
         foreach (TableReader table in backendTables)
         {
-            if (BindBackend(table, defaults) is { } backend)
+            if (BindBackend(table, defaults, baseDirectory) is { } backend)
             {
                 if (backends.Find(b => b.Name == backend.Name) is { } first)
                 {
@@ -595,7 +596,7 @@ internal static class ConfigLoader
         return names;
     }
 
-    private static BackendConfig? BindBackend(TableReader table, Defaults defaults)
+    private static BackendConfig? BindBackend(TableReader table, Defaults defaults, string baseDirectory)
     {
         string? name = table.String("name", required: true, what: "a name such as \"app\"");
         table.DisplayName = name is null ? "[[backend]]" : $"backend \"{name}\"";
@@ -607,7 +608,7 @@ internal static class ConfigLoader
         var servers = new List<ServerConfig>();
         foreach (TableReader serverTable in table.TableArray("servers", $"a server of {table.DisplayName}"))
         {
-            if (BindServer(serverTable) is { } server)
+            if (BindServer(serverTable, baseDirectory) is { } server)
             {
                 if (servers.Find(s => s.Name == server.Name) is { } first)
                 {
@@ -649,12 +650,46 @@ internal static class ConfigLoader
         };
     }
 
-    private static ServerConfig? BindServer(TableReader table)
+    private static ServerConfig? BindServer(TableReader table, string baseDirectory)
     {
         SourceSpot spot = table.Spot;
         string? name = table.String("name", required: true, what: "a name such as \"a\"");
         (string Value, SourceSpot Spot)? address = table.SpottedString("address", required: true, what: "an address such as \"127.0.0.1:9001\"");
         int weight = (int)(table.Integer("weight", 1, 256) ?? 1);
+        bool tls = table.Bool("tls") ?? false;
+        (string Value, SourceSpot Spot)? sni = table.SpottedString("sni", what: "the server name to ask for and to expect in its certificate");
+        (string Value, SourceSpot Spot)? verify = table.SpottedString("verify", what: "\"system\", \"none\", or a CA file such as \"certs/ca.pem\"");
+        foreach ((string key, SourceSpot where) in new[] { ("sni", sni?.Spot), ("verify", verify?.Spot) }.Where(k => k.Item2 is not null && !tls).Select(k => (k.Item1, k.Item2!.Value)))
+        {
+            table.Error(where, $"server `{key}` only applies to TLS: add tls = true");
+        }
+
+        if (sni is { } s && (s.Value.Length == 0 || s.Value.Any(c => c is ':' or '/' or ' ')))
+        {
+            table.Error(s.Spot, $"server `sni` \"{s.Value}\" is not a host name");
+        }
+
+        X509Certificate2Collection? authorities = null;
+        string verifyMode = verify?.Value ?? "system";
+        if (tls && verify is { } v && v.Value is not ("system" or "none"))
+        {
+            string caFile = Path.GetFullPath(v.Value, baseDirectory);
+            verifyMode = caFile;
+            try
+            {
+                authorities = new X509Certificate2Collection();
+                authorities.ImportFromPemFile(caFile);
+                if (authorities.Count == 0)
+                {
+                    table.Error(v.Spot, $"server `verify`: {caFile} holds no PEM certificate; give a CA file, \"system\" or \"none\"");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                table.Error(v.Spot, $"server `verify`: cannot read the CA file {caFile}: {ex.Message}");
+            }
+        }
+
         table.RejectUnknownKeys(ConfigKeys.Server);
         if (name is null || address is null)
         {
@@ -667,7 +702,16 @@ internal static class ConfigLoader
             return null;
         }
 
-        return new ServerConfig { Name = name, Address = address.Value.Value, EndPoint = endPoint!, Weight = weight, Spot = spot };
+        string host = address.Value.Value.StartsWith('[') ? address.Value.Value[1..address.Value.Value.IndexOf(']')] : address.Value.Value[..address.Value.Value.LastIndexOf(':')];
+        return new ServerConfig
+        {
+            Name = name,
+            Address = address.Value.Value,
+            EndPoint = endPoint!,
+            Weight = weight,
+            Spot = spot,
+            Tls = tls ? ServerTls.Create(sni?.Value ?? host, verifyMode, authorities) : null,
+        };
     }
 
     private static HealthCheckConfig BindCheck(TableReader table)

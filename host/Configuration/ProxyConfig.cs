@@ -114,6 +114,9 @@ internal sealed class ServerConfig
 
     public int Weight { get; init; } = 1;
 
+    /// <summary>TLS to this server (<c>tls = true</c>), or null for plain TCP.</summary>
+    public Tls.ServerTls? Tls { get; init; }
+
     public required SourceSpot Spot { get; init; }
 }
 

@@ -16,7 +16,7 @@ internal sealed partial class HttpConnection
     private long _responseByteMark;
     private IBackend? _backend;
 
-    /// <summary>Makes a new server connection (with retries over the backend's servers). On failure answers 503 and returns false.</summary>
+    /// <summary>Makes a new server connection (with retries over the backend's servers). On failure answers 503 (502 for TLS) and returns false.</summary>
     private async ValueTask<bool> ConnectAsync(HttpStreamState state)
     {
         long start = Stopwatch.GetTimestamp();
@@ -28,8 +28,9 @@ internal sealed partial class HttpConnection
             _detail = result.Detail;
 
             // As HAProxy: a server that cannot be reached (none up, refused, no answer to the connect) is a 503;
-            // 502 is kept for a server that answered badly or reset, 504 for one too slow to answer.
-            await SendErrorAsync(503, close: true).ConfigureAwait(false);
+            // 502 is kept for a server that answered badly (a TLS handshake that failed or did not verify included)
+            // or reset, 504 for one too slow to answer.
+            await SendErrorAsync(result.Failure == SessionTermination.ServerHandshakeFailed ? 502 : 503, close: true).ConfigureAwait(false);
             return false;
         }
 

@@ -106,7 +106,7 @@ public class RateLimitTests
     [Fact]
     public async Task StopAsyncStopsTheSweeper_SoTheUnloadedPluginIsCollected()
     {
-        var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(), new CapturedAccessLog()));
+        var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new CapturedAccessLog()));
         Assert.Empty(catalog.LoadFolders([RepoPaths.PluginsBin]));
         WeakReference context = UseOnce(catalog);
 

@@ -1,0 +1,87 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Host.Tls;
+
+/// <summary>
+/// TLS to one server (<c>tls = true</c> on a server entry): the name sent as SNI and checked in the server's certificate,
+/// and how the certificate is verified — the system's trust store, a CA file, or not at all (<c>verify = "none"</c>).
+/// </summary>
+internal sealed class ServerTls
+{
+    private readonly SslClientAuthenticationOptions _options;
+
+    private ServerTls(string targetHost, string verify, SslClientAuthenticationOptions options)
+    {
+        TargetHost = targetHost;
+        Verify = verify;
+        _options = options;
+    }
+
+    /// <summary>The name asked for (SNI, unless it is an IP address) and expected in the certificate.</summary>
+    public string TargetHost { get; }
+
+    /// <summary>How the certificate is verified, as written: <c>system</c>, <c>none</c>, or the CA file.</summary>
+    public string Verify { get; }
+
+    /// <param name="targetHost">The <c>sni</c> given, else the host part of the server's address.</param>
+    /// <param name="verify">"system", "none", or the path of the CA file the certificates in <paramref name="authorities"/> come from.</param>
+    public static ServerTls Create(string targetHost, string verify, X509Certificate2Collection? authorities)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = targetHost,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            AllowRenegotiation = false,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        };
+        if (verify == "none")
+        {
+            options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        }
+        else if (authorities is not null)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(authorities);
+            options.CertificateChainPolicy = policy;
+        }
+
+        return new ServerTls(targetHost, verify, options);
+    }
+
+    /// <summary>Runs the client side of the handshake over a connected socket.</summary>
+    /// <exception cref="AuthenticationException">The handshake or the verification failed.</exception>
+    public async Task<TlsTransport> HandshakeAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            await stream.AuthenticateAsClientAsync(_options, cancellationToken).ConfigureAwait(false);
+            return new TlsTransport(socket, stream);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The innermost reason of a failed handshake, on one line.</summary>
+    public static string Describe(Exception ex)
+    {
+        Exception inner = ex;
+        while (inner.InnerException is { } next)
+        {
+            inner = next;
+        }
+
+        return (inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})").ReplaceLineEndings(" ");
+    }
+}

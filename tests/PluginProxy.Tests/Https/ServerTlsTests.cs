@@ -1,0 +1,143 @@
+using PluginProxy.Tests.Infrastructure;
+
+namespace PluginProxy.Tests.Https;
+
+/// <summary>TLS from the proxy to servers: <c>tls = true</c>, <c>sni</c>, and <c>verify</c> (system, a CA file, none).</summary>
+public class ServerTlsTests
+{
+    private static string Config(TlsOrigin origin, string serverExtra, string check = "") => $$"""
+        {{RunningProxy.GlobalSection()}}
+        [[listener]]
+        name = "web"
+        bind = ["127.0.0.1:0"]
+        supervisor = "http"
+        backend = "secure"
+
+        [[backend]]
+        name = "secure"
+        servers = [{ name = "origin", address = "{{origin.Address}}", tls = true, {{serverExtra}} }]
+        {{check}}
+        """;
+
+    private static async Task<RawResponse> GetAsync(RunningProxy proxy, string path = "/")
+    {
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+        await client.SendAsync($"GET {path} HTTP/1.1\r\nHost: app.test\r\n\r\n");
+        return await client.ReadResponseAsync();
+    }
+
+    [Fact]
+    public async Task VerifiedAgainstACaFile_WithSni_RequestsFlowOverOnePooledTlsConnection()
+    {
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(folder.Path);
+        await using var origin = new TlsOrigin(pki.Issue("origin", "origin.test"));
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin, $"sni = \"origin.test\", verify = \"{pki.AuthorityPath}\""));
+
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+        await client.SendAsync("GET /one HTTP/1.1\r\nHost: app.test\r\n\r\n");
+        RawResponse first = await client.ReadResponseAsync();
+        await client.SendAsync("GET /two HTTP/1.1\r\nHost: app.test\r\n\r\n");
+        RawResponse second = await client.ReadResponseAsync();
+
+        Assert.Equal("tls origin: GET /one HTTP/1.1 sni=origin.test\n", first.BodyText);
+        Assert.Equal("tls origin: GET /two HTTP/1.1 sni=origin.test\n", second.BodyText);
+        Assert.Equal(["origin.test"], origin.ServerNames);
+    }
+
+    [Fact]
+    public async Task IpAddressServer_IsVerifiedAgainstItsIpName_WithoutSni()
+    {
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(folder.Path);
+        await using var origin = new TlsOrigin(pki.Issue("origin", "127.0.0.1"));
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin, $"verify = \"{pki.AuthorityPath}\""));
+
+        RawResponse response = await GetAsync(proxy);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal([""], origin.ServerNames);
+    }
+
+    public static TheoryData<string, string> Untrusted => new()
+    {
+        { "another CA", "the remote certificate is invalid because of errors in the certificate chain" },
+        { "the wrong name", "RemoteCertificateNameMismatch" },
+        { "the system store", "the remote certificate is invalid because of errors in the certificate chain" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Untrusted))]
+    public async Task CertificateThatDoesNotVerify_Is502_WithALogLineSayingWhy(string against, string reason)
+    {
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(Path.Combine(folder.Path, "real"));
+        using var other = new TestPki(Path.Combine(folder.Path, "other"), "Some Other CA");
+        await using var origin = new TlsOrigin(pki.Issue("origin", "origin.test"));
+        string server = against switch
+        {
+            "another CA" => $"sni = \"origin.test\", verify = \"{other.AuthorityPath}\"",
+            "the wrong name" => $"sni = \"elsewhere.test\", verify = \"{pki.AuthorityPath}\"",
+            _ => "sni = \"origin.test\"",
+        };
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin, server));
+
+        RawResponse response = await GetAsync(proxy);
+
+        Assert.Equal(502, response.Status);
+        string warning = await proxy.Logs.WaitForAsync("PluginProxy.Backends", l => l.Contains("TLS handshake"), "the failed verification's log line");
+        Assert.Contains("secure/origin", warning);
+        Assert.True(warning.Contains(reason, StringComparison.OrdinalIgnoreCase), warning);
+        string access = await proxy.AccessLog.WaitForAsync(l => l.Contains(" 502 "), "the access log line");
+        Assert.Contains("server_handshake_failed", access);
+        Assert.Empty(origin.RequestLines);
+    }
+
+    [Fact]
+    public async Task VerifyNone_AcceptsAnyCertificate()
+    {
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(folder.Path);
+        await using var origin = new TlsOrigin(pki.Issue("origin", "origin.test"));
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin, "sni = \"whatever.test\", verify = \"none\""));
+
+        RawResponse response = await GetAsync(proxy);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(["whatever.test"], origin.ServerNames);
+    }
+
+    [Fact]
+    public async Task HealthCheck_OfATlsServer_DoesTheHandshake()
+    {
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(folder.Path);
+        using var other = new TestPki(Path.Combine(folder.Path, "other"), "Some Other CA");
+        await using var origin = new TlsOrigin(pki.Issue("origin", "origin.test"));
+        string check = "check = { kind = \"http\", path = \"/health\", interval = \"100ms\", rise = 1, fall = 1 }";
+        await using RunningProxy good = await RunningProxy.StartAsync(Config(origin, $"sni = \"origin.test\", verify = \"{pki.AuthorityPath}\"", check));
+        await using RunningProxy bad = await RunningProxy.StartAsync(Config(origin, $"sni = \"origin.test\", verify = \"{other.AuthorityPath}\"", check));
+
+        await Wait.UntilAsync(() => origin.RequestLines.Contains("GET /health HTTP/1.1"), "a health check over TLS");
+        await bad.Logs.WaitForAsync("PluginProxy.Health", l => l.Contains("TLS:"), "the failed check to say TLS");
+    }
+
+    [Fact]
+    public void SniOrVerifyWithoutTls_AndAMissingCaFile_AreConfigErrors()
+    {
+        using var folder = new TempDirectory();
+        string path = folder.Write("proxy.toml", $$"""
+            {{RunningProxy.GlobalSection()}}
+            [[backend]]
+            name = "b"
+            servers = [{ name = "a", address = "127.0.0.1:9", sni = "x.test" }, { name = "c", address = "127.0.0.1:9", tls = true, verify = "missing-ca.pem" }]
+            """);
+
+        var error = Assert.Throws<PluginProxy.Host.Configuration.ConfigException>(() => PluginProxy.Host.Configuration.ConfigLoader.Load(path));
+
+        string[] lines = File.ReadAllLines(path);
+        int line = Array.FindIndex(lines, l => l.Contains("x.test")) + 1;
+        Assert.Contains(error.Errors, e => e.ToString() == $"{path}:{line}:{lines[line - 1].IndexOf("\"x.test\"") + 1}: server `sni` only applies to TLS: add tls = true");
+        Assert.Contains(error.Errors, e => e.ToString().StartsWith($"{path}:{line}:{lines[line - 1].IndexOf("\"missing-ca.pem\"") + 1}: server `verify`: cannot read the CA file"));
+    }
+}

@@ -27,7 +27,7 @@ internal static class ConfigKeys
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 
-    public static readonly string[] Route = ["backend", "host", "path", "path_prefix", "method", "header"];
+    public static readonly string[] Route = ["backend", "host", "sni", "path", "path_prefix", "method", "header"];
 
     public static readonly string[] RouteHeader = ["name", "value"];
 

@@ -526,9 +526,13 @@ internal static class ConfigLoader
             }
 
             (string Value, SourceSpot Spot)? host = table.SpottedString("host", what: "a host name such as \"api.example.com\" or \"*.example.com\"");
-            if (host is { } h && (h.Value.Length == 0 || h.Value.Contains(':') || h.Value.Contains('/') || h.Value.IndexOf('*', 1) >= 0 || (h.Value[0] == '*' && !h.Value.StartsWith("*.", StringComparison.Ordinal))))
+            (string Value, SourceSpot Spot)? sni = table.SpottedString("sni", what: "a TLS server name such as \"api.example.com\" or \"*.example.com\"");
+            foreach ((string key, (string Value, SourceSpot Spot)? given) in new[] { ("host", host), ("sni", sni) })
             {
-                table.Error(h.Spot, $"route `host` \"{h.Value}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
+                if (given is { } h && (h.Value.Length == 0 || h.Value.Contains(':') || h.Value.Contains('/') || h.Value.IndexOf('*', 1) >= 0 || (h.Value[0] == '*' && !h.Value.StartsWith("*.", StringComparison.Ordinal))))
+                {
+                    table.Error(h.Spot, $"route `{key}` \"{h.Value}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
+                }
             }
 
             (string Value, SourceSpot Spot)? path = table.SpottedString("path", what: "an exact path such as \"/health\"");
@@ -566,6 +570,7 @@ internal static class ConfigLoader
                 {
                     Backend = backend.Value.Value,
                     Host = host?.Value,
+                    Sni = sni?.Value,
                     Path = path?.Value,
                     PathPrefix = prefix?.Value,
                     Methods = methods?.Select(m => m.Value).ToList(),

@@ -98,7 +98,7 @@ public sealed class HttpLbReq : IFlowAnalyzer
             path = path[..query];
         }
 
-        string? backend = routes.Match(request, WithoutPort(host), path);
+        string? backend = routes.Match(request, WithoutPort(host), path, stream.Session.Tls?.ServerName);
         if (backend is not null)
         {
             stream.Backend = stream.Session.Backends.Find(backend);

@@ -12,14 +12,13 @@ namespace PluginProxy.Tcp;
 internal static class RequestAnalysis
 {
     /// <summary>True when the analyzers released the channel and the stream may go on to a server.</summary>
-    public static async ValueTask<bool> RunAsync(ProxyStream stream, Transport client, ILogger log)
+    public static async ValueTask<bool> RunAsync(ProxyStream stream, IReadOnlyList<IFlowAnalyzer> analyzers, Transport client, ILogger log)
     {
         ISession session = stream.Session;
         Channel channel = stream.Request;
-        IReadOnlyList<IFlowAnalyzer> analyzers = session.RequestAnalyzers;
         channel.Flags |= ChannelFlags.Hold;
         int next = 0;
-        TimeSpan? deadline = HoldTimeout(analyzers, session.Listener.Timeouts.Request);
+        TimeSpan? deadline = HoldTimeout(analyzers, session.Listener.Timeouts);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted);
         if (deadline is { } limit)
         {
@@ -94,7 +93,15 @@ internal static class RequestAnalysis
         }
         catch (OperationCanceledException) when (!session.Aborted.IsCancellationRequested)
         {
-            session.Log.TrySetTermination(SessionTermination.RequestTimeout, $"the analyzers did not release the request within {deadline?.TotalMilliseconds:0}ms");
+            if (next < analyzers.Count && analyzers[next] is Tls.TlsSniAnalyzer)
+            {
+                session.Log.TrySetTermination(SessionTermination.HandshakeFailed, $"no complete TLS ClientHello within {deadline?.TotalMilliseconds:0}ms");
+            }
+            else
+            {
+                session.Log.TrySetTermination(SessionTermination.RequestTimeout, $"the analyzers did not release the request within {deadline?.TotalMilliseconds:0}ms");
+            }
+
             return false;
         }
         catch (Exception ex) when (ex is SocketException or IOException)
@@ -104,13 +111,17 @@ internal static class RequestAnalysis
         }
     }
 
-    /// <summary>The shortest timeout among the analyzers, each defaulting to the listener's request timeout.</summary>
-    private static TimeSpan? HoldTimeout(IReadOnlyList<IFlowAnalyzer> analyzers, TimeSpan? requestTimeout)
+    /// <summary>
+    /// The shortest timeout among the analyzers, each defaulting to the listener's request timeout (for tls_sni, waiting
+    /// for a ClientHello, the handshake timeout).
+    /// </summary>
+    private static TimeSpan? HoldTimeout(IReadOnlyList<IFlowAnalyzer> analyzers, ProxyTimeouts timeouts)
     {
         TimeSpan? shortest = null;
         foreach (IFlowAnalyzer analyzer in analyzers)
         {
-            if ((analyzer.Timeout ?? requestTimeout) is { } t && (shortest is null || t < shortest))
+            TimeSpan? own = analyzer is Tls.TlsSniAnalyzer ? timeouts.ClientHandshake : analyzer.Timeout ?? timeouts.Request;
+            if (own is { } t && (shortest is null || t < shortest))
             {
                 shortest = t;
             }

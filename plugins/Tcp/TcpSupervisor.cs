@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Plugins.Shared;
+using PluginProxy.Tcp.Tls;
 
 namespace PluginProxy.Tcp;
 
@@ -15,16 +16,36 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
     private readonly IServerConnector _connector;
     private readonly ILogger<TcpSupervisor> _log;
     private readonly TimeoutScanner _timeouts = new();
+    private readonly TlsSniAnalyzer _sni;
 
     /// <summary>Created by the host with its services.</summary>
-    public TcpSupervisor(IServerConnector connector, ILogger<TcpSupervisor> log)
+    public TcpSupervisor(IServerConnector connector, ILogger<TcpSupervisor> log, TlsSniAnalyzer sni)
     {
         _connector = connector;
         _log = log;
+        _sni = sni;
     }
 
     /// <summary>Stops the timeout timer when this plugin version is unloaded.</summary>
     public void Dispose() => _timeouts.Dispose();
+
+    /// <summary>The listener's request analyzers, with <c>tls_sni</c> first when routes ask for a server name and it is not listed.</summary>
+    private IReadOnlyList<IFlowAnalyzer> AnalyzersFor(ISession session)
+    {
+        IReadOnlyList<IFlowAnalyzer> listed = session.RequestAnalyzers;
+        bool routesBySni = false;
+        foreach (RouteRule route in session.Listener.Routes)
+        {
+            routesBySni |= route.Sni is not null;
+        }
+
+        if (!routesBySni || listed.Any(a => a is TlsSniAnalyzer))
+        {
+            return listed;
+        }
+
+        return [_sni, .. listed];
+    }
 
     /// <inheritdoc/>
     public async ValueTask RunAsync(ISession session)
@@ -34,13 +55,14 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
         IBackend? backend = listener.DefaultBackend is { } name ? session.Backends.Find(name) : null;
 
         Channel? held = null;
-        if (session.RequestAnalyzers.Count > 0)
+        IReadOnlyList<IFlowAnalyzer> analyzers = AnalyzersFor(session);
+        if (analyzers.Count > 0)
         {
             var stream = new ProxyStream(session, new Channel(ChannelDirection.Request, listener.MaxRequestHead), new Channel(ChannelDirection.Response, listener.MaxRequestHead))
             {
                 Backend = backend,
             };
-            if (!await RequestAnalysis.RunAsync(stream, client, _log).ConfigureAwait(false))
+            if (!await RequestAnalysis.RunAsync(stream, analyzers, client, _log).ConfigureAwait(false))
             {
                 stream.Request.Release();
                 return;

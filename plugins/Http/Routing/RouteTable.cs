@@ -15,6 +15,7 @@ internal sealed class RouteTable
     private sealed class CompiledRoute
     {
         public required string Backend;
+        public required RouteRule Rule;
         public byte[]? Host;
         public bool HostIsWildcard;
         public byte[]? Path;
@@ -29,6 +30,7 @@ internal sealed class RouteTable
         _routes = rules.Select(rule => new CompiledRoute
         {
             Backend = rule.Backend,
+            Rule = rule,
             Host = rule.Host is null ? null : Encoding.ASCII.GetBytes(rule.Host.StartsWith("*.", StringComparison.Ordinal) ? rule.Host[1..] : rule.Host),
             HostIsWildcard = rule.Host?.StartsWith("*.", StringComparison.Ordinal) == true,
             Path = rule.Path is null ? null : Encoding.ASCII.GetBytes(rule.Path),
@@ -45,10 +47,16 @@ internal sealed class RouteTable
     /// <param name="request">The parsed request.</param>
     /// <param name="host">The request's host without port, as received.</param>
     /// <param name="path">The request's path (without query), as received.</param>
-    public string? Match(HttpRequestHead request, ReadOnlySpan<byte> host, ReadOnlySpan<byte> path)
+    /// <param name="serverName">The server name of the client's TLS handshake, or null.</param>
+    public string? Match(HttpRequestHead request, ReadOnlySpan<byte> host, ReadOnlySpan<byte> path, string? serverName)
     {
         foreach (CompiledRoute route in _routes)
         {
+            if (!route.Rule.MatchesSni(serverName))
+            {
+                continue;
+            }
+
             if (route.Host is { } wanted)
             {
                 bool hostMatches = route.HostIsWildcard

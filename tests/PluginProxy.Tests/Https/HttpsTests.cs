@@ -180,6 +180,29 @@ public class HttpsTests
     }
 
     [Fact]
+    public async Task RoutesMayMatchTheHandshakesServerName()
+    {
+        using var certificates = new Certificates();
+        await using HttpOrigin site = HttpOrigin.Respond("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nsite");
+        await using HttpOrigin api = HttpOrigin.Respond("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\napi");
+        string config = certificates.Config(site.Address) + $$"""
+
+            [[backend]]
+            name = "api"
+            servers = [{ name = "a", address = "{{api.Address}}" }]
+            """;
+        config = config.Replace("[listener.tls]", "[[listener.route]]\nsni = \"api.test\"\nbackend = \"api\"\n\n[listener.tls]");
+        await using RunningProxy proxy = await RunningProxy.StartAsync(config);
+
+        using TlsClient toApi = await TestPki.ConnectAsync(proxy.EndPoint(), "api.test");
+        using TlsClient toSite = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test");
+
+        // The Host header does not matter here: the route asks for the TLS server name.
+        Assert.Equal("api", (await GetAsync(toApi, host: "site.test")).BodyText);
+        Assert.Equal("site", (await GetAsync(toSite, host: "api.test")).BodyText);
+    }
+
+    [Fact]
     public async Task TlsFacts_AreVisibleToScripts()
     {
         using var certificates = new Certificates();

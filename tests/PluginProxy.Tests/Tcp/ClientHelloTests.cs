@@ -64,7 +64,7 @@ public class ClientHelloTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task OpenSslClient_ServerName_IsFound()
     {
-        string? openssl = FindOnPath("openssl");
+        string? openssl = Tools.FindOnPath("openssl");
         Skip.If(openssl is null, "openssl is not on PATH");
 
         byte[] records = await CaptureOpenSslClientHelloAsync(openssl, "x.example.org");
@@ -552,20 +552,6 @@ public class ClientHelloTests(ITestOutputHelper output)
         }
 
         return [.. records];
-    }
-
-    private static string? FindOnPath(string program)
-    {
-        foreach (string folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(folder, program);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 
     // ---- Rebuilding records and messages ----

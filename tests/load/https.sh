@@ -16,6 +16,8 @@
 #   resumed          wrk -H "Connection: close": a new TCP connection per request and an abbreviated (resumed) TLS
 #                    handshake, as wrk does it; the header says which contenders accept resumption and HAProxy's
 #                    counters show it (connections per request, share resumed).
+# Before the load, on the fresh processes: the memory each contender spends per idle keep-alive TLS connection (IDLE of
+# them, default 2000, each having made one request).
 # Prints the three with the ratios PluginProxy/HAProxy, and the contender's own CPU time per request (its processes'
 # user+system time over the run divided by the requests answered): on a small machine the clients take much of the CPU
 # (a full handshake costs the client more than the server), which narrows the req/s gaps; the CPU per request does not
@@ -28,6 +30,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
+IDLE=${IDLE:-2000}
 HS_CLIENTS=${HS_CLIENTS:-$(( 2 * $(nproc) ))}
 ORIGIN_PORT=18200; HAPROXY_PORT=18201; NGINX_PORT=18202; PP_PORT=18203
 
@@ -182,6 +185,18 @@ for port in $contenders; do
   if grep -q '^Reused, ' <<<"$again"; then resumes[$n]=yes; else resumes[$n]=no; fi
 done
 
+# Memory per idle keep-alive TLS connection, on the fresh processes (as run.sh measures plain ones): each client made
+# one request, so the connection is established, TLS and all, and waits for the next request.
+rss_kb() { local total=0; for p in "$@"; do for q in $p $(pgrep -P "$p" || true); do total=$((total + $(awk '/VmRSS/ { print $2 }' /proc/$q/status 2>/dev/null || echo 0))); done; done; echo $total; }
+declare -A idle
+for port in $contenders; do
+  n=${name[$port]}; before=$(rss_kb "${pid[$port]}")
+  coproc IDLER { python3 "$ROOT/tests/load/idle_clients.py" 127.0.0.1 "$port" "$IDLE" 'GET /small HTTP/1.1\r\nHost: bench.test\r\n\r\n' tls; }
+  read -r _ count <&"${IDLER[0]}"
+  idle[$n]=$(( ($(rss_kb "${pid[$port]}") - before) * 1024 / count ))
+  exec {IDLER[1]}>&-; wait "$IDLER_PID" 2>/dev/null || true
+done
+
 haproxy_ssl() { # prints the full and the resumed handshakes of HAProxy's frontend so far
   python3 - "$OUT/haproxy.sock" <<'PY'
 import socket, sys
@@ -246,7 +261,7 @@ grep -v '^\s*$' "$OUT/pluginproxy.log" | sed 's/^/  pluginproxy log: /' | head -
 
 echo
 echo "https: $(nproc) cores; $DURATION per run, best of $ROUNDS; GET /small (12 bytes); the same EC P-256 certificate (leaf + CA) everywhere"
-for n in haproxy nginx pluginproxy; do printf '  %-12s %s; resumption %s\n' "$n" "${tls[$n]}" "${resumes[$n]}"; done
+for n in haproxy nginx pluginproxy; do printf '  %-12s %s; resumption %s; idle TLS keep-alive connection %s B\n' "$n" "${tls[$n]}" "${resumes[$n]}" "${idle[$n]}"; done
 echo "  (PluginProxy leaves the self-signed CA out of the chain it sends; HAProxy and nginx send the file as it is)"
 echo "k-a:      keep-alive, wrk, $CONNECTIONS connections, $THREADS threads"
 echo "full hs:  https_handshakes.py, $HS_CLIENTS client processes, a new connection and a new TLS session per request, never resumed"
@@ -266,4 +281,5 @@ done
 echo "(ratios are to HAProxy; cpu us = the contender's CPU microseconds per request in that run; PluginProxy/HAProxy:"
 echo " keep-alive req/s $(ratio "${rps[pluginproxy]}" "${rps[haproxy]}"), p99 $(ratio "$(ms "${p99[pluginproxy]}")" "$(ms "${p99[haproxy]}")"), cpu $(ratio "${cpu[pluginproxy]}" "${cpu[haproxy]}");" \
   "full hs/s $(ratio "${hs[pluginproxy]}" "${hs[haproxy]}"), p99 $(ratio "$(ms "${hsp99[pluginproxy]}")" "$(ms "${hsp99[haproxy]}")"), cpu $(ratio "${hscpu[pluginproxy]}" "${hscpu[haproxy]}");"
-echo " resumed/s $(ratio "${rs[pluginproxy]}" "${rs[haproxy]}"), p99 $(ratio "$(ms "${rsp99[pluginproxy]}")" "$(ms "${rsp99[haproxy]}")"), cpu $(ratio "${rscpu[pluginproxy]}" "${rscpu[haproxy]}"))"
+echo " resumed/s $(ratio "${rs[pluginproxy]}" "${rs[haproxy]}"), p99 $(ratio "$(ms "${rsp99[pluginproxy]}")" "$(ms "${rsp99[haproxy]}")"), cpu $(ratio "${rscpu[pluginproxy]}" "${rscpu[haproxy]}");"
+echo " idle TLS connection memory $(ratio "${idle[pluginproxy]}" "${idle[haproxy]}") ($IDLE idle connections each))"

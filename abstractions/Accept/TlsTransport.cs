@@ -56,6 +56,21 @@ public sealed class TlsTransport : Transport
         Socket.Shutdown(SocketShutdown.Send);
     }
 
+    /// <summary>
+    /// Why a TLS handshake failed, on one line for a log: the exception's message and, when it wraps others, the
+    /// innermost one (what OpenSSL or the peer said).
+    /// </summary>
+    public static string DescribeFailure(Exception exception)
+    {
+        Exception inner = exception;
+        while (inner.InnerException is { } next)
+        {
+            inner = next;
+        }
+
+        return (inner == exception ? exception.Message : $"{exception.Message} ({inner.Message})").ReplaceLineEndings(" ");
+    }
+
     /// <inheritdoc/>
     public override void Dispose()
     {

@@ -126,7 +126,7 @@ internal sealed class HealthChecker : IAsyncDisposable
         }
         catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
         {
-            return $"TLS: {Tls.ServerTls.Describe(ex)}";
+            return $"TLS: {TlsTransport.DescribeFailure(ex)}";
         }
         finally
         {

@@ -50,8 +50,8 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
             catch (Exception ex) when (server.Tls is not null && ex is AuthenticationException or IOException)
             {
                 lastFailure = SessionTermination.ServerHandshakeFailed;
-                detail = $"{server}: TLS handshake with {server.Tls.TargetHost} failed: {ServerTls.Describe(ex)}";
-                log.LogWarning("Server {Server}: TLS handshake with {Host} (verify {Verify}) failed: {Reason}", server, server.Tls.TargetHost, server.Tls.Verify, ServerTls.Describe(ex));
+                detail = $"{server}: TLS handshake with {server.Tls.TargetHost} failed: {TlsTransport.DescribeFailure(ex)}";
+                log.LogWarning("Server {Server}: TLS handshake with {Host} (verify {Verify}) failed: {Reason}", server, server.Tls.TargetHost, server.Tls.Verify, TlsTransport.DescribeFailure(ex));
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

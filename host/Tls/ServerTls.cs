@@ -72,16 +72,4 @@ internal sealed class ServerTls
             throw;
         }
     }
-
-    /// <summary>The innermost reason of a failed handshake, on one line.</summary>
-    public static string Describe(Exception ex)
-    {
-        Exception inner = ex;
-        while (inner.InnerException is { } next)
-        {
-            inner = next;
-        }
-
-        return (inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})").ReplaceLineEndings(" ");
-    }
 }

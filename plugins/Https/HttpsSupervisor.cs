@@ -49,7 +49,7 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
                 await stream.DisposeAsync().ConfigureAwait(false);
                 string reason = ex is OperationCanceledException && !session.Aborted.IsCancellationRequested
                     ? $"no TLS handshake within {limit.TotalMilliseconds:0}ms"
-                    : $"TLS handshake failed: {Describe(ex)}";
+                    : $"TLS handshake failed: {TlsTransport.DescribeFailure(ex)}";
                 session.Log.TrySetTermination(SessionTermination.HandshakeFailed, reason);
                 return;
             }
@@ -63,18 +63,5 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
         {
             transport.Dispose();
         }
-    }
-
-    /// <summary>The innermost message: what OpenSSL or the peer said, not the wrappers around it.</summary>
-    private static string Describe(Exception ex)
-    {
-        Exception inner = ex;
-        while (inner.InnerException is { } next)
-        {
-            inner = next;
-        }
-
-        string message = inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})";
-        return message.ReplaceLineEndings(" ");
     }
 }

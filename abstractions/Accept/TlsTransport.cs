@@ -6,7 +6,8 @@ namespace PluginProxy.Abstractions;
 /// <summary>
 /// A TLS session over a socket, after its handshake: reads return decrypted bytes straight into the caller's buffer and
 /// writes encrypt from the caller's memory, with no further copy. <see cref="SslStream"/> keeps its record buffer only
-/// while a record is in flight, so an idle connection waiting in <see cref="WaitForDataAsync"/> holds none.
+/// while a record is in flight, and OpenSSL is told to release its own between records (on Linux), so an idle connection
+/// waiting in <see cref="WaitForDataAsync"/> holds as little as the TLS library allows.
 /// </summary>
 public sealed class TlsTransport : Transport
 {
@@ -24,6 +25,7 @@ public sealed class TlsTransport : Transport
         }
 
         _stream = stream;
+        OpenSslBuffers.ReleaseWhenIdle(stream);
         Tls = new TlsInfo(
             string.IsNullOrEmpty(stream.TargetHostName) ? null : stream.TargetHostName,
             stream.NegotiatedApplicationProtocol.Protocol.IsEmpty ? null : stream.NegotiatedApplicationProtocol.ToString(),

@@ -267,3 +267,56 @@ public class CertificateReloadTests
         return await client.Http.ReadResponseAsync();
     }
 }
+
+public class TlsTransportTests
+{
+    [SkippableFact]
+    public async Task OpenSsl_IsToldToReleaseItsRecordBuffersWhileIdle_AndTheConnectionStillWorks()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "SSL_MODE_RELEASE_BUFFERS is set on Linux only");
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(folder.Path);
+        IssuedCertificate issued = pki.Issue("server", "server.test");
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(issued.CertPath, issued.KeyPath);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        Task<System.Net.Sockets.Socket> accepted = listener.AcceptSocketAsync();
+        using TlsClient client = await ConnectLaterAsync((System.Net.IPEndPoint)listener.LocalEndpoint);
+        using System.Net.Sockets.Socket serverSocket = await accepted;
+
+        var stream = new SslStream(new System.Net.Sockets.NetworkStream(serverSocket, ownsSocket: false));
+        Task handshake = stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate });
+        await client.Handshake;
+        await handshake;
+        Assert.Equal(0, (PluginProxy.Abstractions.OpenSslBuffers.ModeOf(stream) ?? -1) & 0x10);
+
+        using var transport = new PluginProxy.Abstractions.TlsTransport(serverSocket, stream);
+
+        long? mode = PluginProxy.Abstractions.OpenSslBuffers.ModeOf(stream);
+        Assert.NotNull(mode);
+        Assert.Equal(0x10, mode & 0x10);
+        await client.Stream.WriteAsync("ping"u8.ToArray());
+        var buffer = new byte[16];
+        Assert.Equal(4, await transport.ReceiveAsync(buffer));
+        await transport.SendAsync("pong"u8.ToArray());
+        Assert.Equal(4, await client.Stream.ReadAsync(buffer));
+        Assert.Equal("pong", System.Text.Encoding.ASCII.GetString(buffer, 0, 4));
+    }
+
+    private sealed record TlsClient(SslStream Stream, Task Handshake) : IDisposable
+    {
+        public void Dispose() => Stream.Dispose();
+    }
+
+    private static async Task<TlsClient> ConnectLaterAsync(System.Net.IPEndPoint endPoint)
+    {
+        System.Net.Sockets.Socket socket = await SocketExtensions.ConnectAsync(endPoint);
+        var stream = new SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+        Task handshake = stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "server.test",
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+        return new TlsClient(stream, handshake);
+    }
+}

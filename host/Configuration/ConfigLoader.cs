@@ -361,7 +361,7 @@ internal static class ConfigLoader
         List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
         List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
         bool forwardFor = table.Bool("forwardfor") ?? false;
-        List<RouteRule> routes = BindRoutes(table, name, backendReferences);
+        List<RouteRule> routes = BindRoutes(table, name, backendReferences, out List<Dictionary<string, SourceSpot>> routeSpots);
         int noRouteStatus = (int)(table.Integer("no_route_status", 404, 503) ?? 503);
         if (noRouteStatus is not (404 or 503))
         {
@@ -405,6 +405,7 @@ internal static class ConfigLoader
             Backend = backend is { } b ? new Named(b.Value, b.Spot) : null,
             RequestAnalyzers = requestAnalyzers,
             ResponseAnalyzers = responseAnalyzers,
+            RouteConditionSpots = routeSpots,
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,
             OptionSpots = optionsTable?.ValueSpots() ?? [],
@@ -514,9 +515,11 @@ internal static class ConfigLoader
         };
     }
 
-    private static List<RouteRule> BindRoutes(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences)
+    private static List<RouteRule> BindRoutes(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences,
+        out List<Dictionary<string, SourceSpot>> conditionSpots)
     {
         var routes = new List<RouteRule>();
+        conditionSpots = [];
         foreach (TableReader table in listener.TableArray("route", $"a route of {listener.DisplayName}"))
         {
             (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", required: true, what: "the backend matching streams go to");
@@ -566,6 +569,7 @@ internal static class ConfigLoader
             table.RejectUnknownKeys(ConfigKeys.Route);
             if (backend is not null)
             {
+                conditionSpots.Add(ConfigKeys.Route.Where(k => k != "backend" && table.Has(k)).ToDictionary(k => k, k => table.Table.Find(k)!.KeySpot));
                 routes.Add(new RouteRule
                 {
                     Backend = backend.Value.Value,

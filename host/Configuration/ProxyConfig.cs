@@ -72,6 +72,9 @@ internal sealed class ListenerConfig
 
     public required IReadOnlyList<Named> ResponseAnalyzers { get; init; }
 
+    /// <summary>For each route of <see cref="ListenerSettings.Routes"/>, where each of its conditions is written.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, SourceSpot>> RouteConditionSpots { get; init; } = [];
+
     /// <summary>Where <c>[listener.tls]</c> is written, or null when the listener has none.</summary>
     public SourceSpot? TlsSpot { get; init; }
 

@@ -26,6 +26,9 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
         _sni = sni;
     }
 
+    /// <summary>A tcp session sees no HTTP request: only the TLS server name (read by tls_sni) can route it.</summary>
+    public IReadOnlyCollection<string> RouteConditions { get; } = ["sni"];
+
     /// <summary>Stops the timeout timer when this plugin version is unloaded.</summary>
     public void Dispose() => _timeouts.Dispose();
 

@@ -151,3 +151,44 @@ public class SniPassthroughTests
         Assert.Equal(0, api.Accepted + other.Accepted);
     }
 }
+
+public class TcpRouteConditionTests
+{
+    [Fact]
+    public void HostOrPathRoutes_OnATcpListener_AreRefusedAtTheirPlace_NotIgnored()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.Write("proxy.toml", $$"""
+            {{RunningProxy.GlobalSection()}}
+            [[listener]]
+            name = "edge"
+            bind = ["127.0.0.1:0"]
+            supervisor = "tcp"
+            backend = "a"
+
+            [[listener.route]]
+            host = "api.test"
+            backend = "a"
+
+            [[listener.route]]
+            sni = "api.test"
+            path_prefix = "/v1/"
+            backend = "a"
+
+            [[backend]]
+            name = "a"
+            servers = [{ name = "s", address = "127.0.0.1:9" }]
+            """);
+        PluginProxy.Host.Configuration.ProxyConfig config = PluginProxy.Host.Configuration.ConfigLoader.Load(path);
+
+        var error = Assert.Throws<PluginProxy.Host.StartupException>(() =>
+            PluginProxy.Host.ProxyHost.Build(config, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CapturedAccessLog()));
+
+        string[] lines = File.ReadAllLines(path);
+        int host = Array.FindIndex(lines, l => l.StartsWith("host = ")) + 1;
+        int prefix = Array.FindIndex(lines, l => l.StartsWith("path_prefix = ")) + 1;
+        Assert.Equal(2, error.Problems.Count);
+        Assert.Contains($"{path}:{host}:1: route `host` has no effect with supervisor \"tcp\": it routes by `sni` only", error.Problems);
+        Assert.Contains($"{path}:{prefix}:1: route `path_prefix` has no effect with supervisor \"tcp\": it routes by `sni` only", error.Problems);
+    }
+}

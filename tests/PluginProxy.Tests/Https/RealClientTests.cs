@@ -125,7 +125,7 @@ public class RealClientTests
             ["--silent", "--show-error", "--http1.1", "--cacert", pki.AuthorityPath, "--resolve", $"api.test:{port}:127.0.0.1", $"https://api.test:{port}/via-edge"]);
 
         Assert.True(code == 0, output);
-        Assert.Equal("tls origin: GET /via-edge HTTP/1.1 sni=api.test\n", output.TrimEnd('\n') + "\n");
+        Assert.Equal("tls origin: GET /via-edge HTTP/1.1 sni=api.test", output.Trim());
         Assert.Empty(other.ServerNames);
     }
 }

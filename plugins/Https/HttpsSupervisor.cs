@@ -1,7 +1,9 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Text;
 using PluginProxy.Abstractions;
+using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Https;
 
@@ -22,6 +24,21 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
                     ? "the client sent no server name (SNI) and strict_sni is on"
                     : $"no certificate for server name \"{hello.ServerName}\" and strict_sni is on"));
 
+    private static readonly byte[] PlainHttpReply = Encoding.ASCII.GetBytes(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 50\r\nConnection: close\r\n\r\n" +
+        "The plain HTTP request was sent to an HTTPS port.\n");
+
+    /// <summary>
+    /// Waits for the client's first byte without taking it: a TLS handshake starts with 0x16, a plain HTTP request with
+    /// the letters of a method.
+    /// </summary>
+    private static async ValueTask<bool> IsPlainHttpAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var first = new byte[1];
+        int n = await socket.ReceiveAsync(first, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
+        return n == 1 && first[0] is >= (byte)'A' and <= (byte)'Z';
+    }
+
     /// <inheritdoc/>
     public string? Next => "http";
 
@@ -41,6 +58,16 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
             timeout.CancelAfter(limit);
             try
             {
+                if (await IsPlainHttpAsync(socket, timeout.Token).ConfigureAwait(false))
+                {
+                    // As nginx does: a readable answer for someone who typed http:// instead of https://.
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    session.Log.TrySetTermination(SessionTermination.HandshakeFailed, "a plain HTTP request on a TLS port; answered 400");
+                    await socket.SendAsync(PlainHttpReply, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    await LingeringClose.DrainAsync(new SocketTransport(socket)).ConfigureAwait(false);
+                    return;
+                }
+
                 await stream.AuthenticateAsServerAsync(SelectCertificate, tls.Certificates, timeout.Token).ConfigureAwait(false);
                 transport = new TlsTransport(socket, stream);
             }

@@ -46,7 +46,6 @@ public class HttpsBadInputTests
 
     public static TheoryData<string, byte[], bool> BadClients => new()
     {
-        { "plain HTTP", Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: site.test\r\n\r\n"), false },
         { "garbage", [0x16, 0x03, 0x01, 0xff, 0xff, .. Encoding.ASCII.GetBytes(" garbage that is not a handshake at all")], true },
         { "truncated ClientHello", TlsBytes.ClientHello(serverName: "site.test", offerTls13: true)[..40], true },
         { "oversized ClientHello", TlsBytes.ClientHello(serverName: "site.test", offerTls13: true, padding: 140_000), false },
@@ -72,6 +71,25 @@ public class HttpsBadInputTests
         await bystander.Http.SendAsync("GET /still-fine HTTP/1.1\r\nHost: site.test\r\n\r\n");
         Assert.Equal(200, (await bystander.Http.ReadResponseAsync()).Status);
         Assert.DoesNotContain(origin.Requests, r => r.Target != "/still-fine");
+    }
+
+    [Fact]
+    public async Task PlainHttpOnTheTlsPort_Gets400SayingSo_AndIsClosed_WithoutReachingAServer()
+    {
+        using var certificates = new HttpsTests.Certificates();
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await StartAsync(certificates, origin);
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: site.test\r\n\r\n");
+        RawResponse response = await client.ReadResponseAsync();
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal("The plain HTTP request was sent to an HTTPS port.\n", response.BodyText);
+        Assert.True(await client.IsClosedAsync(), "the connection must be closed after the answer");
+        string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains("handshake_failed"), "the session line");
+        Assert.Contains("a plain HTTP request on a TLS port", line);
+        Assert.Empty(origin.Requests);
     }
 
     [Fact]

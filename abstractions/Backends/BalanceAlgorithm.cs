@@ -6,7 +6,7 @@ public enum BalanceAlgorithm
     /// <summary><c>roundrobin</c>: each server in turn, in proportion to its weight (smooth: heavy servers are interleaved, not bunched).</summary>
     RoundRobin,
 
-    /// <summary><c>leastconn</c>: the server with the fewest active connections relative to its weight.</summary>
+    /// <summary><c>leastconn</c>: the server with the fewest streams in flight (<see cref="IServer.ActiveStreams"/>: idle pooled connections do not count) relative to its weight.</summary>
     LeastConn,
 
     /// <summary><c>source</c>: a hash of the client address, so one client keeps landing on the same server while the set of servers is stable.</summary>

@@ -1,6 +1,6 @@
 namespace PluginProxy.Abstractions;
 
-/// <summary>The outcome of <see cref="IServerConnector.ConnectAsync"/>: a connection, or why there is none.</summary>
+/// <summary>The outcome of the connect methods of <see cref="IServerConnector"/>: a connection, or why there is none.</summary>
 public readonly struct ConnectResult
 {
     /// <summary>Creates a result.</summary>

@@ -20,6 +20,12 @@ public interface IServer
     /// <summary>False while health checks say the server is down; such a server is never picked.</summary>
     bool IsUp { get; }
 
-    /// <summary>Connections to this server open right now.</summary>
+    /// <summary>Connections to this server open right now, idle pooled ones included.</summary>
     int ActiveConnections { get; }
+
+    /// <summary>
+    /// Streams this server is serving right now: its open connections that carry a request, not the idle ones waiting in
+    /// a pool. <c>leastconn</c> balances on this.
+    /// </summary>
+    int ActiveStreams => ActiveConnections;
 }

@@ -11,4 +11,16 @@ public interface IServerConnector
     /// <param name="selection">What the pick may depend on.</param>
     /// <param name="cancellationToken">Abandons the attempt (the session is ending).</param>
     ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerSelection selection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Connects to <paramref name="first"/>, a server of <paramref name="backend"/> the caller already picked (to look for
+    /// an idle connection to it first, say): the backend is not asked to pick again unless that attempt fails, and then
+    /// the other servers are tried as <see cref="ConnectAsync(IBackend, ServerSelection, CancellationToken)"/> does.
+    /// </summary>
+    /// <param name="backend">The backend <paramref name="first"/> belongs to.</param>
+    /// <param name="first">The server to try first.</param>
+    /// <param name="selection">What further picks may depend on.</param>
+    /// <param name="cancellationToken">Abandons the attempt (the session is ending).</param>
+    ValueTask<ConnectResult> ConnectAsync(IBackend backend, IServer first, ServerSelection selection, CancellationToken cancellationToken) =>
+        ConnectAsync(backend, selection, cancellationToken);
 }

@@ -87,8 +87,8 @@ internal sealed class Backend : IBackend
                 continue;
             }
 
-            // Compare active/weight without division: a.active * b.weight < b.active * a.weight.
-            if (best is null || (long)candidate.ActiveConnections * best.Weight < (long)best.ActiveConnections * candidate.Weight)
+            // Streams in flight (not idle pooled connections) per weight, compared without division: a.streams * b.weight < b.streams * a.weight.
+            if (best is null || (long)candidate.ActiveStreams * best.Weight < (long)best.ActiveStreams * candidate.Weight)
             {
                 best = candidate;
             }

@@ -9,6 +9,7 @@ internal sealed class Server : IServer
 {
     private volatile bool _isUp = true;
     private int _activeConnections;
+    private int _activeStreams;
     private long _totalConnections;
     private long _failedConnections;
 
@@ -36,6 +37,8 @@ internal sealed class Server : IServer
 
     public int ActiveConnections => Volatile.Read(ref _activeConnections);
 
+    public int ActiveStreams => Volatile.Read(ref _activeStreams);
+
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
 
     public long FailedConnections => Interlocked.Read(ref _failedConnections);
@@ -46,13 +49,36 @@ internal sealed class Server : IServer
     /// <summary>Set by health checks.</summary>
     public void SetUp(bool up) => _isUp = up;
 
+    /// <summary>A connection was made; it carries a stream until it is pooled.</summary>
     public void ConnectionOpened()
     {
         Interlocked.Increment(ref _activeConnections);
+        Interlocked.Increment(ref _activeStreams);
         Interlocked.Increment(ref _totalConnections);
     }
 
-    public void ConnectionClosed() => Interlocked.Decrement(ref _activeConnections);
+    /// <summary>A connection closed; <paramref name="wasIdle"/> when it was waiting in a pool rather than carrying a stream.</summary>
+    public void ConnectionClosed(bool wasIdle)
+    {
+        Interlocked.Decrement(ref _activeConnections);
+        if (!wasIdle)
+        {
+            Interlocked.Decrement(ref _activeStreams);
+        }
+    }
+
+    /// <summary>An open connection went idle into a pool (true) or was taken from it for a stream (false).</summary>
+    public void ConnectionIdle(bool idle)
+    {
+        if (idle)
+        {
+            Interlocked.Decrement(ref _activeStreams);
+        }
+        else
+        {
+            Interlocked.Increment(ref _activeStreams);
+        }
+    }
 
     public void ConnectionFailed() => Interlocked.Increment(ref _failedConnections);
 

@@ -8,12 +8,19 @@ using PluginProxy.Host.Tls;
 namespace PluginProxy.Host.Backends;
 
 /// <summary>
-/// Connects to a server of a backend: picks one, connects within <c>timeout_connect</c>, and on refusal, reset or
-/// timeout tries another (all servers in turn, then again from the start) until <c>retries</c> more attempts were made.
+/// Connects to a server of a backend: picks one (or takes the one the caller picked), connects within
+/// <c>timeout_connect</c>, and on refusal, reset or timeout tries another (all servers in turn, then again from the start)
+/// until <c>retries</c> more attempts were made.
 /// </summary>
 internal sealed class ServerConnector(ILogger log) : IServerConnector
 {
-    public async ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerSelection selection, CancellationToken cancellationToken)
+    public ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerSelection selection, CancellationToken cancellationToken) =>
+        ConnectFirstAsync(backend, null, selection, cancellationToken);
+
+    public ValueTask<ConnectResult> ConnectAsync(IBackend backend, IServer first, ServerSelection selection, CancellationToken cancellationToken) =>
+        ConnectFirstAsync(backend, first, selection, cancellationToken);
+
+    private async ValueTask<ConnectResult> ConnectFirstAsync(IBackend backend, IServer? first, ServerSelection selection, CancellationToken cancellationToken)
     {
         List<IServer>? tried = null;
         int failures = 0;
@@ -21,7 +28,9 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
         string? detail = null;
         for (int attempt = 0; attempt <= backend.Retries; attempt++)
         {
-            IServer? picked = backend.PickServer(selection, tried);
+            // The caller's pick is the first attempt, if it is still up: one pick per stream, so that a balancer's turn
+            // is not spent twice and the server whose idle connections were looked at is the one connected to.
+            IServer? picked = attempt == 0 && first is { IsUp: true } ? first : backend.PickServer(selection, tried);
             if (picked is null && tried is { Count: > 0 })
             {
                 // Every usable server was tried once: go round again.

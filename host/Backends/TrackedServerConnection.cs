@@ -1,9 +1,8 @@
-using System.Net.Sockets;
 using PluginProxy.Abstractions;
 
 namespace PluginProxy.Host.Backends;
 
-/// <summary>A server connection that keeps its server's connection count right when it closes.</summary>
+/// <summary>A server connection that keeps its server's counts of connections and streams in flight right.</summary>
 internal sealed class TrackedServerConnection : ServerConnection
 {
     private int _disposed;
@@ -14,12 +13,24 @@ internal sealed class TrackedServerConnection : ServerConnection
         server.ConnectionOpened();
     }
 
+    private Server TrackedServer => (Server)Server;
+
+    protected override void OnIdleChanged(bool idle)
+    {
+        // A pool may hand the connection out again only while it is open, but a close may race with that: once
+        // disposed, the close already settled the counts.
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            TrackedServer.ConnectionIdle(idle);
+        }
+    }
+
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             Transport.Dispose();
-            ((Server)Server).ConnectionClosed();
+            TrackedServer.ConnectionClosed(IsIdle);
         }
     }
 }

@@ -217,18 +217,25 @@ internal sealed partial class HttpConnection
         return 0;
     }
 
-    /// <summary>Takes an idle pooled connection to the server the balancer picks, if there is one.</summary>
+    /// <summary>
+    /// Picks the stream's server, once: the server whose idle connections are looked at is the one connected to when
+    /// there is none, so a balancer's turn is never spent twice. Takes an idle connection to it if the request may go on
+    /// one: as HAProxy's <c>http-reuse safe</c>, only a request that can be sent again (<see cref="_replayable"/>) does,
+    /// because the server may be closing that connection at this very moment; any other request gets a new connection.
+    /// </summary>
     private bool TakePooledServer(HttpStreamState state)
     {
-        if (_backend!.PickServer(Selection(state)) is { } picked && _owner.Pool.TryTake(picked) is { } pooled)
+        _picked = _backend!.PickServer(Selection(state));
+        if (_picked is null || !_replayable || _owner.Pool.TryTake(_picked) is not { } pooled)
         {
-            _server = pooled;
-            _serverReused = true;
-            _connectMs = 0;
-            return true;
+            return false;
         }
 
-        return false;
+        _pooled = pooled;
+        _server = pooled.Connection;
+        _serverReused = true;
+        _connectMs = 0;
+        return true;
     }
 
     private ServerSelection Selection(HttpStreamState state) =>

@@ -15,12 +15,13 @@ internal sealed partial class HttpConnection
     private bool _responseStarted;
     private long _responseByteMark;
     private IBackend? _backend;
+    private IServer? _picked;
 
     /// <summary>Makes a new server connection (with retries over the backend's servers). On failure answers 503 (502 for TLS) and returns false.</summary>
     private async ValueTask<bool> ConnectAsync(HttpStreamState state)
     {
         long start = Stopwatch.GetTimestamp();
-        ConnectResult result = await _owner.Connector.ConnectAsync(_backend!, Selection(state), Token).ConfigureAwait(false);
+        ConnectResult result = await ConnectToAsync(_picked, Selection(state)).ConfigureAwait(false);
         _retries = result.Retries;
         if (result.Connection is not { } connection)
         {
@@ -35,20 +36,24 @@ internal sealed partial class HttpConnection
         }
 
         _server = connection;
+        _pooled = null;
         _serverReused = false;
         _connectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         return true;
     }
 
-    /// <summary>Replaces a reused connection that the server had closed by a new one, and sends the request again. Once.</summary>
+    /// <summary>
+    /// Replaces a reused connection that the server had closed by a new one, to the same server if it can be reached
+    /// (with the same selection, so a <c>uri</c> hash still applies when it cannot), and sends the request again. Once.
+    /// </summary>
     private async ValueTask<bool> ReplayOnFreshConnectionAsync()
     {
-        string server = _server!.Server.Name;
+        IServer server = _server!.Server;
         CloseServer();
         _serverReused = false;
         _retries++;
         long start = Stopwatch.GetTimestamp();
-        ConnectResult result = await _owner.Connector.ConnectAsync(_backend!, new ServerSelection(_session.Connection.ClientEndPoint), Token).ConfigureAwait(false);
+        ConnectResult result = await ConnectToAsync(server, Selection(_state!)).ConfigureAwait(false);
         if (result.Connection is null)
         {
             return false;
@@ -58,9 +63,13 @@ internal sealed partial class HttpConnection
         _logServer = _server.Server.Name;
         _connectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         await _server.Transport.SendAsync(_state!.ServerOut.Written, Token).ConfigureAwait(false);
-        Log.LogDebug("Session {Session}: pooled connection to {Server} was closed by the server; request replayed on a new one", _session.Id, server);
+        Log.LogDebug("Session {Session}: pooled connection to {Server} was closed by the server; request replayed on a new one", _session.Id, server.Name);
         return true;
     }
+
+    private ValueTask<ConnectResult> ConnectToAsync(IServer? first, ServerSelection selection) => first is not null
+        ? _owner.Connector.ConnectAsync(_backend!, first, selection, Token)
+        : _owner.Connector.ConnectAsync(_backend!, selection, Token);
 
     /// <summary>After 101 Switching Protocols: the head goes to the client, then both sides are joined as a tunnel.</summary>
     private async ValueTask TunnelAsync(HttpStreamState state)

@@ -35,6 +35,7 @@ internal sealed partial class HttpConnection : IExpiring
 
     private HttpStreamState? _state;
     private ServerConnection? _server;
+    private Upstream.PooledConnection? _pooled;
     private bool _serverReused;
     private Phase _phase;
     private bool _closeClient;
@@ -432,8 +433,9 @@ internal sealed partial class HttpConnection : IExpiring
 
                     if (serverReusable && _server is not null && _response.Length == 0)
                     {
-                        _owner.Pool.Return(_server);
+                        _owner.Pool.Return(_server, _pooled);
                         _server = null;
+                        _pooled = null;
                     }
 
                     keepAlive &= !_closeClient;
@@ -568,8 +570,17 @@ internal sealed partial class HttpConnection : IExpiring
 
     private void CloseServer()
     {
-        _server?.Dispose();
+        if (_pooled is not null)
+        {
+            _pooled.Close();
+        }
+        else
+        {
+            _server?.Dispose();
+        }
+
         _server = null;
+        _pooled = null;
     }
 
     private long Elapsed(long since) => since == 0 ? -1 : (long)Stopwatch.GetElapsedTime(since).TotalMilliseconds;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using PluginProxy.Abstractions;
 using PluginProxy.Plugins.Shared;
 
@@ -7,88 +6,92 @@ namespace PluginProxy.Http.Upstream;
 
 /// <summary>
 /// Idle keep-alive connections to servers, per server, newest first. A connection is only pooled after a complete
-/// exchange; one that sat idle for a while is checked before reuse (a server that closed it, or sent something unasked,
-/// makes it readable), and idle ones are closed after <see cref="IdleTimeout"/>. One reused at once is not checked: a
-/// server does not close a connection within a second of answering on it, and a check costs a system call per request.
-/// Should it happen anyway, the supervisor replays an idempotent request on a new connection.
+/// exchange. While idle it is watched (<see cref="PooledConnection"/>), so one the server closes leaves the pool at once;
+/// idle ones are closed after <see cref="IdleTimeout"/>. Even so a server may close a connection just as a request is
+/// sent on it: the supervisor puts only replayable requests on pooled connections (HAProxy's <c>http-reuse safe</c>),
+/// and replays them on a new connection when that happens.
 /// </summary>
 internal sealed class ServerPool : IExpiring, IDisposable
 {
     /// <summary>How long a pooled connection may stay unused (shorter than common server keep-alive timeouts).</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
 
-    private const int MaxIdlePerServer = 512;
+    /// <summary>The most idle connections kept per server; past it the oldest is closed.</summary>
+    internal const int MaxIdlePerServer = 512;
 
-    /// <summary>Connections idle for less than this are reused without a readability check.</summary>
-    private const long CheckAfterMilliseconds = 1000;
-
-    private readonly ConcurrentDictionary<IServer, Stack<(ServerConnection Connection, long Since)>> _idle = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<IServer, IdleConnections> _idle = new(ReferenceEqualityComparer.Instance);
     private long _oldest = long.MaxValue;
-    private bool _disposed;
+    private volatile bool _disposed;
 
-    /// <summary>An idle connection to <paramref name="server"/> that still looks usable, or null.</summary>
-    public ServerConnection? TryTake(IServer server)
+    /// <summary>The idle connections to <paramref name="server"/> right now (for tests and statistics).</summary>
+    public int IdleCount(IServer server) => _idle.TryGetValue(server, out var list) ? list.Count : 0;
+
+    /// <summary>The newest idle connection to <paramref name="server"/> that is still open, taken out of the pool; or null.</summary>
+    public PooledConnection? TryTake(IServer server)
     {
-        if (!_idle.TryGetValue(server, out var stack))
+        if (!_idle.TryGetValue(server, out var list))
         {
             return null;
         }
 
         while (true)
         {
-            (ServerConnection Connection, long Since) entry;
-            lock (stack)
+            PooledConnection? taken;
+            lock (list.Gate)
             {
-                if (!stack.TryPop(out entry))
-                {
-                    return null;
-                }
+                taken = list.PopNewest();
+                taken?.OnTaken();
             }
 
-            if (Environment.TickCount64 - entry.Since < CheckAfterMilliseconds || IsUsable(entry.Connection.Transport))
+            if (taken is null || !taken.Unwatched || taken.LooksUsable())
             {
-                return entry.Connection;
+                return taken;
             }
 
-            entry.Connection.Dispose();
+            taken.Close();
         }
     }
 
-    private static bool IsUsable(Transport transport)
+    /// <summary>
+    /// Keeps <paramref name="connection"/> for reuse (or closes it if the pool is gone). <paramref name="pooled"/> is its
+    /// pool record when it came from the pool, null for a new connection.
+    /// </summary>
+    public void Return(ServerConnection connection, PooledConnection? pooled)
     {
-        try
-        {
-            // Readable while idle means the server closed it (or sent bytes nobody asked for): either way, unusable.
-            // Except over TLS, where a server may send session tickets after the handshake: only an end of stream counts.
-            Socket socket = transport.Socket;
-            return !socket.Poll(0, SelectMode.SelectRead) || (transport.Tls is not null && socket.Available > 0);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Keeps <paramref name="connection"/> for reuse (or closes it if the pool is full or gone).</summary>
-    public void Return(ServerConnection connection)
-    {
-        var stack = _idle.GetOrAdd(connection.Server, static _ => new Stack<(ServerConnection, long)>());
+        var list = _idle.GetOrAdd(connection.Server, static _ => new IdleConnections());
+        pooled ??= new PooledConnection(connection, list);
         long now = Environment.TickCount64;
-        lock (stack)
+        PooledConnection? evicted = null;
+        bool watch;
+        lock (list.Gate)
         {
-            if (!_disposed && stack.Count < MaxIdlePerServer)
+            if (_disposed)
             {
-                stack.Push((connection, now));
-                if (now < Volatile.Read(ref _oldest))
+                evicted = pooled;
+                watch = false;
+            }
+            else
+            {
+                watch = pooled.OnIdle(now);
+                list.PushNewest(pooled);
+                if (list.Count > MaxIdlePerServer)
                 {
-                    Volatile.Write(ref _oldest, now);
+                    evicted = list.Oldest;
+                    list.Unlink(evicted!);
                 }
-
-                return;
             }
         }
 
-        connection.Dispose();
+        if (now < Volatile.Read(ref _oldest))
+        {
+            Volatile.Write(ref _oldest, now);
+        }
+
+        evicted?.Close();
+        if (watch)
+        {
+            pooled.StartWatch();
+        }
     }
 
     public bool IsExpired(long now) => now - Volatile.Read(ref _oldest) >= (long)IdleTimeout.TotalMilliseconds;
@@ -98,54 +101,44 @@ internal sealed class ServerPool : IExpiring, IDisposable
     {
         long limit = (long)IdleTimeout.TotalMilliseconds;
         long oldest = long.MaxValue;
-        foreach (var stack in _idle.Values)
+        List<PooledConnection>? stale = null;
+        foreach (IdleConnections list in _idle.Values)
         {
-            List<ServerConnection>? stale = null;
-            lock (stack)
+            lock (list.Gate)
             {
-                if (stack.Count == 0)
+                while (list.Oldest is { } candidate && now - candidate.Since >= limit)
                 {
-                    continue;
+                    list.Unlink(candidate);
+                    (stale ??= []).Add(candidate);
                 }
 
-                var keep = stack.ToArray();
-                stack.Clear();
-                // ToArray lists newest first; push back oldest first to keep the order.
-                for (int i = keep.Length - 1; i >= 0; i--)
+                if (list.Oldest is { } kept)
                 {
-                    if (now - keep[i].Since >= limit)
-                    {
-                        (stale ??= []).Add(keep[i].Connection);
-                    }
-                    else
-                    {
-                        stack.Push(keep[i]);
-                        oldest = Math.Min(oldest, keep[i].Since);
-                    }
+                    oldest = Math.Min(oldest, kept.Since);
                 }
             }
-
-            stale?.ForEach(c => c.Dispose());
         }
 
         Volatile.Write(ref _oldest, oldest);
+        stale?.ForEach(static c => c.Close());
     }
 
     /// <summary>Closes every idle connection (this plugin version is being unloaded).</summary>
     public void Dispose()
     {
-        foreach (var stack in _idle.Values)
+        _disposed = true;
+        foreach (IdleConnections list in _idle.Values)
         {
-            lock (stack)
+            List<PooledConnection> all = [];
+            lock (list.Gate)
             {
-                _disposed = true;
-                while (stack.TryPop(out var entry))
+                while (list.PopNewest() is { } connection)
                 {
-                    entry.Connection.Dispose();
+                    all.Add(connection);
                 }
             }
-        }
 
-        _disposed = true;
+            all.ForEach(static c => c.Close());
+        }
     }
 }

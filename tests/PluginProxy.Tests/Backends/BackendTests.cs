@@ -76,6 +76,35 @@ public class BackendTests
     }
 
     [Fact]
+    public void LeastConn_CountsStreamsInFlight_NotIdlePooledConnections()
+    {
+        Backend backend = Make(BalanceAlgorithm.LeastConn, 1, 1);
+        Server a = backend.ServerStates[0];
+        Server b = backend.ServerStates[1];
+
+        // a keeps three connections idle in a pool; b serves one request.
+        for (int i = 0; i < 3; i++)
+        {
+            a.ConnectionOpened();
+            a.ConnectionIdle(true);
+        }
+
+        b.ConnectionOpened();
+
+        Assert.Equal(3, a.ActiveConnections);
+        Assert.Equal(0, a.ActiveStreams);
+        Assert.All(Enumerable.Range(0, 4), _ => Assert.Equal("a", backend.PickServer(default)!.Name));
+
+        // Two of a's connections are taken for streams: now b is the less loaded.
+        a.ConnectionIdle(false);
+        a.ConnectionIdle(false);
+        Assert.Equal("b", backend.PickServer(default)!.Name);
+        a.ConnectionClosed(wasIdle: true);
+        Assert.Equal(2, a.ActiveConnections);
+        Assert.Equal(2, a.ActiveStreams);
+    }
+
+    [Fact]
     public void Source_SendsOneClientToOneServer_AndSpreadsClients()
     {
         Backend backend = Make(BalanceAlgorithm.Source, 1, 1, 1);

@@ -59,7 +59,10 @@ public class HttpKeepAliveTests
         HttpResponseMessage posted = await http.PostAsync("form", content);
         Assert.Equal("POST /form body=11\n", await posted.Content.ReadAsStringAsync());
         Assert.Equal(1, proxy.Host.Listeners[0].TotalSessions);
-        Assert.Equal(1, origin.Connections);
+
+        // The GETs share one server connection; the POST, which could not be sent again if the server were closing an
+        // idle connection as it arrives, gets a new one (http-reuse safe).
+        Assert.Equal(2, origin.Connections);
     }
 
     [Fact]

@@ -2,24 +2,27 @@
 # PluginProxy beside HAProxy and nginx on the same origin, in one run, with the same load for every contender.
 # A benchmark, not a test: CI does not run it.
 #
-#   bash tests/load/run.sh                 # both modes
-#   MODES=http DURATION=20s bash tests/load/run.sh
+#   bash tests/load/run.sh                 # both modes, backends of 1 and of 2 servers
+#   MODES=http SERVERS=2 DURATION=20s bash tests/load/run.sh
 #
-# For each mode (tcp, http): small responses over 50 keep-alive connections, then large responses (1 MB in tcp
-# mode, 64 KB in http mode), then 5000 idle connections per contender to measure resident memory per connection
-# (in http mode each idle client has made one request first, so it is an idle keep-alive connection).
-# Prints req/s, MB/s, p99 latency and the ratios PluginProxy/HAProxy.
+# For each mode (tcp, http) and backend size (SERVERS: 1 server, then 2 servers, both the same origin on two ports,
+# balanced round robin): small responses over CONNECTIONS keep-alive connections (50, then 400), then large responses
+# (1 MB in tcp mode, 64 KB in http mode) over the first of them, then IDLE idle connections per contender to measure
+# resident memory per connection (in http mode each idle client has made one request first, so it is an idle
+# keep-alive connection). Prints req/s, MB/s, p99 latency, the ratios PluginProxy/HAProxy, and the sockets left in
+# TIME-WAIT by each contender's runs (connections to servers that were not reused show up there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/tests/load/out
 DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-50}
+CONNECTIONS=${CONNECTIONS:-50 400}
 THREADS=${THREADS:-2}
 IDLE=${IDLE:-5000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-tcp http}
-ORIGIN_PORT=18080; HAPROXY_PORT=18081; NGINX_PORT=18082; PP_PORT=18083
+SERVERS=${SERVERS:-1 2}
+ORIGIN_PORT=18080; HAPROXY_PORT=18081; NGINX_PORT=18082; PP_PORT=18083; ORIGIN_PORT2=18084
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need haproxy || ! need nginx || ! need wrk || [ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]; then
@@ -27,6 +30,7 @@ if ! need haproxy || ! need nginx || ! need wrk || [ ! -f /usr/lib/nginx/modules
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx libnginx-mod-stream wrk >/dev/null
 fi
 need python3 || { echo "python3 is needed for the idle-connection measurement" >&2; exit 1; }
+need ss || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
 ulimit -n "$(ulimit -Hn)"
 MAXCONN=$(( $(ulimit -n) / 2 - 100 ))
 
@@ -46,8 +50,16 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/n
 rss_kb() { local total=0; for p in "$@"; do for q in $p $(pgrep -P "$p" || true); do total=$((total + $(awk '/VmRSS/ { print $2 }' /proc/$q/status 2>/dev/null || echo 0))); done; done; echo $total; }
 ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"; }
 
-write_configs() { # mode
-  local mode=$1 dir=$OUT/$1
+write_configs() { # mode servers
+  local mode=$1 servers=$2 dir=$OUT/$1-$2
+  local hap_servers="  server origin 127.0.0.1:$ORIGIN_PORT" ngx_servers="server 127.0.0.1:$ORIGIN_PORT;"
+  local pp_servers="{ name = \"origin\", address = \"127.0.0.1:$ORIGIN_PORT\" }"
+  if [ "$servers" = 2 ]; then
+    hap_servers="$hap_servers
+  server origin2 127.0.0.1:$ORIGIN_PORT2"
+    ngx_servers="$ngx_servers server 127.0.0.1:$ORIGIN_PORT2;"
+    pp_servers="$pp_servers, { name = \"origin2\", address = \"127.0.0.1:$ORIGIN_PORT2\" }"
+  fi
   mkdir -p "$dir/nginx-origin" "$dir/nginx-proxy"
   local temp="client_body_temp_path $dir/nginx-origin; proxy_temp_path $dir/nginx-origin; fastcgi_temp_path $dir/nginx-origin; uwsgi_temp_path $dir/nginx-origin; scgi_temp_path $dir/nginx-origin;"
   cat > "$dir/nginx-origin.conf" <<CONF
@@ -60,7 +72,7 @@ http {
   access_log off; $temp
   keepalive_requests 10000000;
   keepalive_timeout 300s;
-  server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $OUT/www; default_type application/octet-stream; }
+  server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; listen 127.0.0.1:$ORIGIN_PORT2 backlog=4096; root $OUT/www; default_type application/octet-stream; }
 }
 CONF
   if [ "$mode" = tcp ]; then
@@ -77,7 +89,7 @@ frontend front
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend app
 backend app
-  server origin 127.0.0.1:$ORIGIN_PORT
+$hap_servers
 CONF
     cat > "$dir/nginx-proxy.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
@@ -86,7 +98,7 @@ daemon off;
 pid $dir/nginx-proxy/nginx.pid;
 error_log $dir/nginx-proxy/error.log warn;
 events { worker_connections $MAXCONN; }
-stream { server { listen 127.0.0.1:$NGINX_PORT backlog=4096; proxy_pass 127.0.0.1:$ORIGIN_PORT; proxy_timeout 300s; } }
+stream { upstream origin { $ngx_servers } server { listen 127.0.0.1:$NGINX_PORT backlog=4096; proxy_pass origin; proxy_timeout 300s; } }
 CONF
   else
     cat > "$dir/haproxy.cfg" <<CONF
@@ -106,7 +118,7 @@ frontend front
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend app
 backend app
-  server origin 127.0.0.1:$ORIGIN_PORT
+$hap_servers
 CONF
     cat > "$dir/nginx-proxy.conf" <<CONF
 worker_processes 2;
@@ -118,7 +130,7 @@ http {
   access_log off; $temp
   keepalive_requests 10000000;
   keepalive_timeout 300s;
-  upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 256; }
+  upstream origin { $ngx_servers keepalive 256; }
   server {
     listen 127.0.0.1:$NGINX_PORT backlog=4096;
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
@@ -146,22 +158,25 @@ $( [ "$mode" = http ] && echo 'access_log = false   # HAProxy and nginx log noth
 
 [[backend]]
 name = "app"
-servers = [{ name = "origin", address = "127.0.0.1:$ORIGIN_PORT" }]
+servers = [$pp_servers]
 CONF
 }
 
-run_mode() { # mode
-  local mode=$1 dir=$OUT/$1 large
+# Sockets in TIME-WAIT on connections to the origin's ports: each is a server connection that was closed, not reused.
+tw_count() { ss -Htan state time-wait "( sport = :$ORIGIN_PORT or dport = :$ORIGIN_PORT or sport = :$ORIGIN_PORT2 or dport = :$ORIGIN_PORT2 )" 2>/dev/null | wc -l; }
+
+run_mode() { # mode servers
+  local mode=$1 servers=$2 dir=$OUT/$1-$2 large
   [ "$mode" = tcp ] && large=1m.bin || large=64k.bin
-  write_configs "$mode"
+  write_configs "$mode" "$servers"
   nginx -c "$dir/nginx-origin.conf" & pids+=($!)
   haproxy -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 & pids+=($!); local haproxy_pid=$!
   nginx -c "$dir/nginx-proxy.conf" & pids+=($!); local nginx_pid=$!
   PLUGINPROXY_LOG_LEVEL=Warning dotnet "$ROOT/host/bin/Release/net10.0/pluginproxy.dll" run --config "$dir/pluginproxy.toml" >"$dir/pluginproxy.log" 2>&1 & pids+=($!); local pp_pid=$!
-  for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wait_port $port; done
+  for port in $ORIGIN_PORT $ORIGIN_PORT2 $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wait_port $port; done
 
   declare -A name=([$ORIGIN_PORT]=direct [$HAPROXY_PORT]=haproxy [$NGINX_PORT]=nginx [$PP_PORT]=pluginproxy)
-  declare -A rps mbs p99 idle
+  declare -A rps mbs p99 idle tw
 
   # Idle memory first, on fresh processes: a heap already grown by the throughput runs would hide the cost.
   local request=""
@@ -177,16 +192,22 @@ run_mode() { # mode
   done
 
   for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wrk -t1 -c10 -d2s "http://127.0.0.1:$port/small" >/dev/null; done
-  for load in small $large; do
-    for round in $(seq 1 "$ROUNDS"); do
+  local first_connections=${CONNECTIONS%% *} loads=""
+  for c in $CONNECTIONS; do loads="$loads small@$c"; done
+  loads="$loads $large@$first_connections"
+  for round in $(seq 1 "$ROUNDS"); do
+    for load in $loads; do
+      local path=${load%@*} connections=${load#*@}
       for port in $ORIGIN_PORT $HAPROXY_PORT $NGINX_PORT $PP_PORT; do
-        local out r m p key
-        out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/$load")
+        local out r m p key before_tw
+        before_tw=$(tw_count)
+        out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "http://127.0.0.1:$port/$path")
         r=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
         m=$(awk '/Transfer\/sec/ { v=$2; if (v ~ /GB/) { sub(/GB/,"",v); v*=1024 } else if (v ~ /KB/) { sub(/KB/,"",v); v/=1024 } else { sub(/MB/,"",v) } print v }' <<<"$out")
         p=$(awk '/ 99%/ { print $2 }' <<<"$out")
         grep -E 'Non-2xx|Socket errors' <<<"$out" | sed "s/^/  ${name[$port]} $load: /" || true
         key="${name[$port]}:$load"
+        tw[${name[$port]}]=$(( ${tw[${name[$port]}]:-0} + $(tw_count) - before_tw ))
         if [ -z "${rps[$key]:-}" ] || awk "BEGIN { exit !($r > ${rps[$key]}) }"; then rps[$key]=$r; mbs[$key]=$m; p99[$key]=$p; fi
       done
     done
@@ -194,15 +215,21 @@ run_mode() { # mode
   cleanup
 
   echo
-  echo "mode $mode: $CONNECTIONS connections, $THREADS wrk threads, $DURATION per run, best of $ROUNDS; $(nproc) cores; large = $large"
-  printf '%-12s | %12s %9s %7s | %10s %9s %7s | %12s\n' contender "small req/s" "p99" "ratio" "large MB/s" "p99" "ratio" "idle B/conn"
+  echo "mode $mode, backend of $servers server(s): $THREADS wrk threads, $DURATION per run, best of $ROUNDS; $(nproc) cores; large = $large"
+  printf '%-12s' contender
+  for load in $loads; do printf ' | %22s' "${load%@*} @${load#*@} conns"; done
+  printf ' | %12s | %8s\n' "idle B/conn" "TIME-WAIT"
   for n in direct haproxy nginx pluginproxy; do
-    printf '%-12s | %12s %9s %7s | %10s %9s %7s | %12s\n' "$n" \
-      "${rps[$n:small]}" "${p99[$n:small]}" "$(ratio "${rps[$n:small]}" "${rps[haproxy:small]}")" \
-      "${mbs[$n:$large]}" "${p99[$n:$large]}" "$(ratio "${mbs[$n:$large]}" "${mbs[haproxy:$large]}")" \
-      "${idle[$n]:--}"
+    printf '%-12s' "$n"
+    for load in $loads; do
+      local value=${rps[$n:$load]} base=${rps[haproxy:$load]}
+      [ "${load%@*}" = "$large" ] && { value=${mbs[$n:$load]}; base=${mbs[haproxy:$load]}; }
+      printf ' | %9s %6s %5s' "$value" "${p99[$n:$load]}" "$(ratio "$value" "$base")"
+    done
+    printf ' | %12s | %8s\n' "${idle[$n]:--}" "${tw[$n]:--}"
   done
-  echo "(ratios are to HAProxy; idle B/conn is resident memory growth divided by $IDLE idle client connections)"
+  echo "(columns: req/s, or MB/s for $large; p99; ratio to HAProxy. idle B/conn: resident memory growth divided by $IDLE idle"
+  echo " client connections. TIME-WAIT: sockets left in TIME-WAIT over that contender's runs, a sign of connections not reused)"
 }
 
-for mode in $MODES; do run_mode "$mode"; done
+for mode in $MODES; do for servers in $SERVERS; do run_mode "$mode" "$servers"; done; done

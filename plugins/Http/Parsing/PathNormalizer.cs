@@ -114,30 +114,36 @@ internal static class PathNormalizer
             int next = path[start..].IndexOf(Slash);
             int end = next < 0 ? n : start + next;
             ReadOnlySpan<byte> segment = path[start..end];
-            switch (DotSegment(segment))
+            DotKind kind = DotSegment(segment);
+            if (kind == DotKind.None)
             {
-                case DotKind.None:
-                    path[w++] = Slash;
-                    segment.CopyTo(path[w..]);
-                    w += segment.Length;
-                    break;
-                case DotKind.Parameters:
-                    return HttpParseError.PathDotSegmentParameters;
-                case DotKind.Parent when w == 0:
+                path[w++] = Slash;
+                segment.CopyTo(path[w..]);
+                w += segment.Length;
+                r = end;
+                continue;
+            }
+
+            if (kind == DotKind.Parameters)
+            {
+                return HttpParseError.PathDotSegmentParameters;
+            }
+
+            if (kind == DotKind.Parent)
+            {
+                if (w == 0)
+                {
                     return HttpParseError.PathAboveRoot;
-                case var kind:
-                    if (kind == DotKind.Parent)
-                    {
-                        w = path[..w].LastIndexOf(Slash);
-                    }
+                }
 
-                    if (end == n)
-                    {
-                        // "/a/." and "/a/b/.." name a directory: "/a/".
-                        path[w++] = Slash;
-                    }
+                // Drop the last segment written.
+                w = path[..w].LastIndexOf(Slash);
+            }
 
-                    break;
+            if (end == n)
+            {
+                // "/a/." and "/a/b/.." name a directory: "/a/".
+                path[w++] = Slash;
             }
 
             r = end;

@@ -59,8 +59,8 @@ internal static class PathNormalizer
                 continue;
             }
 
-            int high = r + 2 < path.Length ? HexValue(path[r + 1]) : -1;
-            int low = high >= 0 ? HexValue(path[r + 2]) : -1;
+            int high = r + 2 < path.Length ? HttpChars.HexValue(path[r + 1]) : -1;
+            int low = high >= 0 ? HttpChars.HexValue(path[r + 2]) : -1;
             if (low < 0)
             {
                 length = 0;
@@ -177,14 +177,6 @@ internal static class PathNormalizer
     private static bool IsUnreserved(byte b) =>
         b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9')
             or (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~';
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 
     private static byte UpperHex(int digit) => (byte)(digit < 10 ? '0' + digit : 'A' + digit - 10);
 }

@@ -6,6 +6,11 @@ namespace PluginProxy.Abstractions.Http;
 /// The head of an HTTP request as the client sent it, with the changes analyzers made (path, query, headers).
 /// Strings are made on first use; a request no analyzer looks at costs no allocation.
 /// </summary>
+/// <remarks>
+/// The http supervisor gives analyzers the target in origin form with its path normalised once (escapes of unreserved
+/// characters decoded, dot-segments removed, slashes merged; see docs/http.md), and for an absolute-form target a Host
+/// field holding the target's authority, so analyzers, routes and the server all see one spelling of the request.
+/// </remarks>
 public sealed class HttpRequestHead
 {
     private byte[] _source = [];
@@ -29,16 +34,23 @@ public sealed class HttpRequestHead
     /// <summary>The method bytes as received.</summary>
     public ReadOnlySpan<byte> RawMethod => _source.AsSpan(_method);
 
-    /// <summary>The request-target bytes as received.</summary>
+    /// <summary>
+    /// The request-target bytes as the supervisor passes them on. The http supervisor gives the origin form with the
+    /// path normalised (what the server receives unless an analyzer changes it), not necessarily the bytes the client
+    /// sent: match on these, or on <see cref="Path"/>, never on a spelling of your own.
+    /// </summary>
     public ReadOnlySpan<byte> RawTarget => _source.AsSpan(_target);
 
-    /// <summary>The request-target: the path and query (origin form), a URL (absolute form), <c>host:port</c> (CONNECT) or <c>*</c>.</summary>
+    /// <summary>The request-target as forwarded: the path and query (origin form, for the http supervisor whatever form the client used), or <c>*</c>.</summary>
     public string Target => TargetChanged ? _path + _query : Encoding.ASCII.GetString(RawTarget);
 
     /// <summary>True once an analyzer changed <see cref="Path"/> or <see cref="Query"/>.</summary>
     public bool TargetChanged { get; private set; }
 
-    /// <summary>The path: the request-target up to <c>?</c> (for an absolute-form target, the path of the URL). Setting it rewrites the request.</summary>
+    /// <summary>
+    /// The path: the request-target up to <c>?</c>, normalised by the http supervisor (docs/http.md). Setting it rewrites
+    /// the request; a path set here is forwarded as set, not normalised again.
+    /// </summary>
     public string Path
     {
         get
@@ -84,7 +96,7 @@ public sealed class HttpRequestHead
         }
     }
 
-    /// <summary>The host the request is for: the authority of an absolute-form target, else the Host header; null when absent.</summary>
+    /// <summary>The host the request is for: the authority of an absolute-form target (which the http supervisor also puts in Host), else the Host header; null when absent.</summary>
     public string? Host
     {
         get

@@ -85,7 +85,7 @@ internal sealed partial class HttpConnection
             HttpRequestHead request = state.Exchange.Request;
             line.AppendEscaped(request.RawMethod);
             line.Append(' ');
-            line.AppendEscaped(request.RawTarget, 1024);
+            line.AppendEscaped(state.ReceivedTarget, 1024);
             line.Append(request.Version == Http1Version.Http11 ? " HTTP/1.1\"" : " HTTP/1.0\"");
         }
         else

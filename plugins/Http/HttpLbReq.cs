@@ -1,3 +1,4 @@
+using System.Text;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Parsing;
@@ -53,17 +54,42 @@ public sealed class HttpLbReq : IFlowAnalyzer
             return Fail(state, HttpParseError.BodyTooLarge);
         }
 
-        HttpStreamState.CopyHead(ref state.RequestHead, data[..facts.HeadLength]);
+        // Analyzers, scripts, routes, the balancer and the server all see the target in origin form with its path
+        // normalised (the parser did it once); the received target stays in the head copy for the access log.
+        HttpStreamState.CopyHead(ref state.RequestHead, data[..facts.HeadLength], facts.ForwardedTargetRoom);
+        byte[] head = state.RequestHead;
+        Range target = facts.PlaceForwardedTarget(head);
         HttpRequestHead request = state.Exchange.Request;
         bool wantsClose = facts.ConnectionClose || (facts.Version == Http1Version.Http10 && !facts.ConnectionKeepAlive);
-        request.Reset(state.RequestHead, facts.Method, facts.Target, facts.Version,
+        request.Reset(head, facts.Method, target, facts.Version,
             facts.ContentLength >= 0 ? facts.ContentLength : null, facts.Chunked, facts.ExpectContinue,
             upgrade: facts.HasUpgradeHeader && facts.ConnectionUpgrade && facts.Version == Http1Version.Http11, wantsClose);
-        facts.CopyHeadersTo(request.Headers);
+        CopyHeaders(request, facts, head);
 
         state.Exchange.HasRequest = true;
-        Route(stream, state, facts);
+        Route(stream, state, facts, head.AsSpan(target.Start.Value, target.End.Value - target.Start.Value - facts.QueryLength));
         return AnalyzerVerdict.Continue;
+    }
+
+    /// <summary>
+    /// Gives the fields to the SDK view of the head. For an absolute-form target, Host becomes the target's authority
+    /// (RFC 9112 §3.2.2: a proxy generates Host from the target, whatever Host said), in its place, so routes, analyzers,
+    /// X-Forwarded-Host and the server all see that authority; an HTTP/1.0 request without Host gets one.
+    /// </summary>
+    private static void CopyHeaders(HttpRequestHead request, RequestFacts facts, byte[] head)
+    {
+        if (!facts.AbsoluteForm)
+        {
+            facts.CopyHeadersTo(request.Headers);
+            return;
+        }
+
+        facts.CopyHeadersTo(request.Headers, facts.HostIndex, facts.Authority);
+        if (facts.HostIndex < 0)
+        {
+            // Only HTTP/1.0 gets here (HTTP/1.1 without Host is refused): rare enough to make a string.
+            request.Headers.Add("Host", Encoding.ASCII.GetString(head.AsSpan(facts.Authority)));
+        }
     }
 
     private static AnalyzerVerdict Fail(HttpStreamState state, HttpParseError error)
@@ -72,33 +98,18 @@ public sealed class HttpLbReq : IFlowAnalyzer
         return AnalyzerVerdict.Stop(ErrorReplies.For(HttpParseErrors.RequestStatus(error)));
     }
 
-    private static void Route(ProxyStream stream, HttpStreamState state, RequestFacts facts)
+    /// <summary>Routes by the normalised <paramref name="path"/> and the host: an absolute-form target's authority, else Host.</summary>
+    private static void Route(ProxyStream stream, HttpStreamState state, RequestFacts facts, ReadOnlySpan<byte> path)
     {
         if (state.Routes is not { IsEmpty: false } routes)
         {
             return;
         }
 
-        HttpRequestHead request = state.Exchange.Request;
-        ReadOnlySpan<byte> target = request.RawTarget;
-        ReadOnlySpan<byte> host = facts.HostCount > 0 ? state.RequestHead.AsSpan(facts.Host) : [];
-        ReadOnlySpan<byte> path = target;
-        if (target.Length > 0 && target[0] != '/' && target.IndexOf("://"u8) is int scheme and > 0)
-        {
-            // Absolute form: its authority is the host, whatever the Host header says (RFC 9112 §3.2.2).
-            ReadOnlySpan<byte> rest = target[(scheme + 3)..];
-            int slash = rest.IndexOfAny((byte)'/', (byte)'?');
-            host = slash < 0 ? rest : rest[..slash];
-            path = slash < 0 ? "/"u8 : rest[slash..];
-        }
-
-        int query = path.IndexOf((byte)'?');
-        if (query >= 0)
-        {
-            path = path[..query];
-        }
-
-        string? backend = routes.Match(request, WithoutPort(host), path, stream.Session.Tls?.ServerName);
+        ReadOnlySpan<byte> host = facts.AbsoluteForm ? state.RequestHead.AsSpan(facts.Authority)
+            : facts.HostCount > 0 ? state.RequestHead.AsSpan(facts.Host)
+            : [];
+        string? backend = routes.Match(state.Exchange.Request, WithoutPort(host), path, stream.Session.Tls?.ServerName);
         if (backend is not null)
         {
             stream.Backend = stream.Session.Backends.Find(backend);

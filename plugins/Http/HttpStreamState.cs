@@ -58,17 +58,23 @@ internal sealed class HttpStreamState
         Exchange.HasResponse = false;
     }
 
-    /// <summary>Copies <paramref name="head"/> into <paramref name="buffer"/>, growing it from the pool as needed.</summary>
-    public static void CopyHead(ref byte[] buffer, ReadOnlySpan<byte> head)
+    /// <summary>The request-target as the client sent it (the access log shows this one).</summary>
+    public ReadOnlySpan<byte> ReceivedTarget => RequestHead.AsSpan(RequestFacts.Target);
+
+    /// <summary>
+    /// Copies <paramref name="head"/> into <paramref name="buffer"/>, growing it from the pool as needed, with at least
+    /// <paramref name="room"/> bytes free after it.
+    /// </summary>
+    public static void CopyHead(ref byte[] buffer, ReadOnlySpan<byte> head, int room = 0)
     {
-        if (buffer.Length < head.Length)
+        if (buffer.Length < head.Length + room)
         {
             if (buffer.Length > 0)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(head.Length, 1024));
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(head.Length + room, 1024));
         }
 
         head.CopyTo(buffer);

@@ -75,13 +75,23 @@ internal abstract class HeadFacts
         Headers[HeaderCount++] = new HeaderRange { NameStart = nameStart, NameLength = nameLength, ValueStart = valueStart, ValueLength = valueLength };
     }
 
-    /// <summary>Gives the received fields to the SDK view of the head (its source is a copy of the same bytes).</summary>
-    public void CopyHeadersTo(PluginProxy.Abstractions.Http.HttpHeaders headers)
+    /// <summary>
+    /// Gives the received fields to the SDK view of the head (its source is a copy of the same bytes). The value of field
+    /// <paramref name="replacedIndex"/>, if any, is taken from <paramref name="replacement"/> instead, a range of the same source.
+    /// </summary>
+    public void CopyHeadersTo(PluginProxy.Abstractions.Http.HttpHeaders headers, int replacedIndex = -1, Range replacement = default)
     {
         for (int i = 0; i < HeaderCount; i++)
         {
             HeaderRange h = Headers[i];
-            headers.AddReceived(h.NameStart, h.NameLength, h.ValueStart, h.ValueLength);
+            if (i == replacedIndex)
+            {
+                headers.AddReceived(h.NameStart, h.NameLength, replacement.Start.Value, replacement.End.Value - replacement.Start.Value);
+            }
+            else
+            {
+                headers.AddReceived(h.NameStart, h.NameLength, h.ValueStart, h.ValueLength);
+            }
         }
     }
 
@@ -108,6 +118,31 @@ internal sealed class RequestFacts : HeadFacts
     public int HostCount;
     public Range Host;
 
+    /// <summary>The index of the Host field among <see cref="HeadFacts.Headers"/>, or -1.</summary>
+    public int HostIndex = -1;
+
+    /// <summary>True for an absolute-form target (<c>http://authority/path</c>).</summary>
+    public bool AbsoluteForm;
+
+    /// <summary>The authority of an absolute-form target (empty otherwise).</summary>
+    public Range Authority;
+
+    /// <summary>Where the path of the target starts, as received; it ends where the query starts.</summary>
+    public int PathStart;
+
+    /// <summary>Where the query (with its '?') starts, or the end of the target when there is none. Never normalised.</summary>
+    public int QueryStart;
+
+    /// <summary>True when the normalised path differs from the received one: it is in <see cref="NormalizedPath"/>.</summary>
+    public bool PathRewritten;
+
+    /// <summary>Holds the normalised path when <see cref="PathRewritten"/>; reused from request to request.</summary>
+    public byte[] NormalizedPath = [];
+    public int NormalizedPathLength;
+
+    /// <summary>The query as received, with its '?'.</summary>
+    public int QueryLength => Target.End.Value - QueryStart;
+
     public override void Reset()
     {
         base.Reset();
@@ -117,7 +152,48 @@ internal sealed class RequestFacts : HeadFacts
         ExpectContinue = false;
         HostCount = 0;
         Host = default;
+        HostIndex = -1;
+        AbsoluteForm = false;
+        Authority = default;
+        PathStart = 0;
+        QueryStart = 0;
+        PathRewritten = false;
+        NormalizedPathLength = 0;
     }
+
+    /// <summary>Records a normalised path that differs from the received one.</summary>
+    public void SetNormalizedPath(ReadOnlySpan<byte> path)
+    {
+        if (NormalizedPath.Length < path.Length)
+        {
+            NormalizedPath = new byte[Math.Max(path.Length, 128)];
+        }
+
+        path.CopyTo(NormalizedPath);
+        NormalizedPathLength = path.Length;
+        PathRewritten = true;
+    }
+
+    /// <summary>
+    /// Places the target as it is forwarded, in origin form (the normalised path, then the query as received), in
+    /// <paramref name="head"/> (a copy of the received head with room for <see cref="ForwardedTargetRoom"/> bytes after it),
+    /// and says where it lies: in the received bytes when they already spell it, else just after the head.
+    /// </summary>
+    public Range PlaceForwardedTarget(byte[] head)
+    {
+        if (!PathRewritten)
+        {
+            return new Range(PathStart, Target.End);
+        }
+
+        Span<byte> room = head.AsSpan(HeadLength);
+        NormalizedPath.AsSpan(0, NormalizedPathLength).CopyTo(room);
+        head.AsSpan(QueryStart, QueryLength).CopyTo(room[NormalizedPathLength..]);
+        return new Range(HeadLength, HeadLength + NormalizedPathLength + QueryLength);
+    }
+
+    /// <summary>The bytes <see cref="PlaceForwardedTarget"/> needs after the head.</summary>
+    public int ForwardedTargetRoom => PathRewritten ? NormalizedPathLength + QueryLength : 0;
 }
 
 /// <summary>What parsing a response head found.</summary>

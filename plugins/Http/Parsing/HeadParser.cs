@@ -202,22 +202,10 @@ internal static class HeadParser
             return HttpParseError.MethodNotSupported;
         }
 
-        bool valid = target[0] == '/'
-            || (target.Length == 1 && target[0] == '*' && method.SequenceEqual("OPTIONS"u8))
-            || IsAbsoluteHttpUrl(target);
-        if (!valid)
-        {
-            return HttpParseError.TargetInvalid;
-        }
-
         facts.Method = new Range(start, start + sp1);
         facts.Target = new Range(start + sp1 + 1, start + sp1 + 1 + sp2);
-        return HttpParseError.None;
+        return TargetParser.Parse(head, facts.Target.Start.Value, facts.Target.End.Value, asteriskAllowed: method.SequenceEqual("OPTIONS"u8), facts);
     }
-
-    private static bool IsAbsoluteHttpUrl(ReadOnlySpan<byte> target) =>
-        (target.Length > 7 && Ascii.EqualsIgnoreCase(target[..7], "http://"u8)) ||
-        (target.Length > 8 && Ascii.EqualsIgnoreCase(target[..8], "https://"u8));
 
     private static HttpParseError ParseStatusLine(ReadOnlySpan<byte> line, ResponseFacts facts)
     {
@@ -346,6 +334,7 @@ internal static class HeadParser
             case 4 when isRequest && Ascii.EqualsIgnoreCase(name, "Host"u8):
                 var request = (RequestFacts)facts;
                 request.HostCount++;
+                request.HostIndex = facts.HeaderCount - 1;
                 request.Host = new Range(valueStart, valueStart + valueLength);
                 return value.IndexOfAnyExcept(Authority) >= 0 ? HttpParseError.HostInvalid : HttpParseError.None;
             case 6 when isRequest && Ascii.EqualsIgnoreCase(name, "Expect"u8):

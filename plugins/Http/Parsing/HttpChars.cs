@@ -32,6 +32,15 @@ internal static class HttpChars
 
     public static bool IsOws(byte b) => b is SP or HTAB;
 
+    /// <summary>The value of a hexadecimal digit (either case), or -1.</summary>
+    public static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
+
     public static ReadOnlySpan<byte> TrimOws(ReadOnlySpan<byte> value)
     {
         int start = 0;

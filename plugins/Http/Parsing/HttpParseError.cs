@@ -21,6 +21,36 @@ internal enum HttpParseError
     /// <summary>The request-target holds a byte outside visible ASCII, or is not an origin, absolute or asterisk form.</summary>
     TargetInvalid,
 
+    /// <summary>The request-target holds <c>#</c>: a fragment is never sent (RFC 9112 §3.2), and servers disagree on where the path ends.</summary>
+    TargetFragment,
+
+    /// <summary>An absolute-form target whose scheme is not http or https.</summary>
+    TargetSchemeUnsupported,
+
+    /// <summary>An absolute-form target with userinfo (<c>user@host</c>), which RFC 9110 §4.2.4 asks recipients to treat as an error.</summary>
+    TargetUserinfo,
+
+    /// <summary>An absolute-form target whose authority is empty or holds a byte not allowed in an authority.</summary>
+    TargetAuthorityInvalid,
+
+    /// <summary>A <c>%</c> in the path not followed by two hexadecimal digits.</summary>
+    PathPercentInvalid,
+
+    /// <summary><c>%00</c> in the path.</summary>
+    PathEncodedNul,
+
+    /// <summary><c>%2F</c> or <c>%5C</c> in the path: servers disagree on whether an encoded slash separates segments.</summary>
+    PathEncodedSeparator,
+
+    /// <summary>A backslash in the path, which some servers read as a slash.</summary>
+    PathBackslash,
+
+    /// <summary>A <c>..</c> segment with nothing left to remove: the path climbs above the root.</summary>
+    PathAboveRoot,
+
+    /// <summary>A <c>.</c> or <c>..</c> segment with parameters (<c>..;x</c>), which some servers read as a dot-segment.</summary>
+    PathDotSegmentParameters,
+
     /// <summary>The version is not HTTP/1.0 or HTTP/1.1.</summary>
     VersionInvalid,
 
@@ -142,6 +172,16 @@ internal static class HttpParseErrors
         HttpParseError.RequestLineMalformed => "malformed request line",
         HttpParseError.MethodInvalid => "invalid method",
         HttpParseError.TargetInvalid => "invalid request target",
+        HttpParseError.TargetFragment => "fragment in request target",
+        HttpParseError.TargetSchemeUnsupported => "request target scheme is not http or https",
+        HttpParseError.TargetUserinfo => "userinfo in request target",
+        HttpParseError.TargetAuthorityInvalid => "invalid authority in request target",
+        HttpParseError.PathPercentInvalid => "malformed percent-encoding in path",
+        HttpParseError.PathEncodedNul => "encoded NUL in path",
+        HttpParseError.PathEncodedSeparator => "encoded slash or backslash in path",
+        HttpParseError.PathBackslash => "backslash in path",
+        HttpParseError.PathAboveRoot => "path climbs above the root",
+        HttpParseError.PathDotSegmentParameters => "dot-segment with parameters in path",
         HttpParseError.VersionInvalid => "invalid HTTP version",
         HttpParseError.VersionNotSupported => "HTTP version not supported",
         HttpParseError.ObsFold => "obsolete line folding",

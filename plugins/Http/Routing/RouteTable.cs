@@ -45,8 +45,8 @@ internal sealed class RouteTable
 
     /// <summary>The backend name of the first matching route, or null.</summary>
     /// <param name="request">The parsed request.</param>
-    /// <param name="host">The request's host without port, as received.</param>
-    /// <param name="path">The request's path (without query), as received.</param>
+    /// <param name="host">The request's host without port: an absolute-form target's authority, else the Host field.</param>
+    /// <param name="path">The request's normalised path, without the query (docs/http.md, "Paths and request-targets").</param>
     /// <param name="serverName">The server name of the client's TLS handshake, or null.</param>
     public string? Match(HttpRequestHead request, ReadOnlySpan<byte> host, ReadOnlySpan<byte> path, string? serverName)
     {

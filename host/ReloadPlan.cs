@@ -45,7 +45,7 @@ internal sealed class ReloadPlan
         }
 
         _removed = running.Where(l => _steps.All(s => s.Running != l)).ToList();
-        _handover = new SocketHandover(Leaving, pipelines.Select(p => p.Config));
+        _handover = new SocketHandover(running, Leaving, pipelines.Select(p => p.Config));
         _runningAdmin = admin.Server;
         _adminChanged = !Equals(admin.Address, next.Admin);
         _next = next;

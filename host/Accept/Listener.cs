@@ -96,7 +96,8 @@ internal sealed class Listener : IAsyncDisposable
             catch (SocketException ex)
             {
                 socket.Dispose();
-                throw new ListenerBindException($"{bind.Spot}: listener \"{Name}\" cannot bind {EndPoints.Format(bind.EndPoint)}: {ListenerBindException.Describe(ex)}", ex);
+                string why = (ex.SocketErrorCode == SocketError.AddressAlreadyInUse ? handover?.WhyInUse(bind.EndPoint) : null) ?? ListenerBindException.Describe(ex);
+                throw new ListenerBindException($"{bind.Spot}: listener \"{Name}\" cannot bind {EndPoints.Format(bind.EndPoint)}: {why}", ex);
             }
             catch
             {

@@ -18,10 +18,14 @@ internal sealed class SocketHandover
     // ephemeral-port entry ("127.0.0.1:0") that happens to be written the same way as the one it was made for.
     private readonly HashSet<IPEndPoint> _named;
 
+    private readonly IReadOnlyList<Listener> _running;
+
+    /// <param name="running">Every running listener.</param>
     /// <param name="leaving">The running listeners that stop accepting when the reload is applied.</param>
     /// <param name="next">Every listener of the next configuration.</param>
-    public SocketHandover(IEnumerable<Listener> leaving, IEnumerable<ListenerConfig> next)
+    public SocketHandover(IReadOnlyList<Listener> running, IEnumerable<Listener> leaving, IEnumerable<ListenerConfig> next)
     {
+        _running = running;
         foreach (Listener listener in leaving)
         {
             IReadOnlyList<Socket> sockets = listener.ListeningSockets;
@@ -57,6 +61,29 @@ internal sealed class SocketHandover
         offer.TakenBy = taker;
         return (offer.Socket, offer.From.BoundConfig);
     }
+
+    /// <summary>
+    /// Why <paramref name="wanted"/> is in use when a running listener holds an overlapping address (the same port on
+    /// the wildcard address, or the wildcard while a specific address is held), or null when none does.
+    /// </summary>
+    public string? WhyInUse(IPEndPoint wanted)
+    {
+        foreach (Listener listener in _running)
+        {
+            foreach (IPEndPoint bound in listener.BoundEndPoints)
+            {
+                if (bound.Port == wanted.Port && (IsWildcard(bound.Address) || IsWildcard(wanted.Address) || bound.Address.Equals(wanted.Address)))
+                {
+                    return $"it overlaps {EndPoints.Format(bound)}, which the running listener \"{listener.Name}\" holds; a reload cannot move " +
+                           "between overlapping addresses without a moment where neither accepts: restart the proxy, or move in two reloads through another port";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsWildcard(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 
     /// <summary>Tells each running listener which of its sockets it must leave open when it stops.</summary>
     public void Commit()

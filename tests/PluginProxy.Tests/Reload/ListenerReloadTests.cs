@@ -137,4 +137,36 @@ public class ListenerReloadTests
         Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(after[0]));
         Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(after[1]));
     }
+
+    [Fact]
+    public async Task Reload_ThatTogglesReusePortOnAnAddressItKeeps_IsRefusedWithTheReason()
+    {
+        await using var origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin.Address, "\"127.0.0.1:0\""));
+        Listener running = proxy.Host.FindListener("web")!;
+        IPEndPoint address = proxy.EndPoint("web");
+
+        // SO_REUSEPORT only takes effect at bind: the kept socket cannot take it, and closing it first would leave a gap.
+        IReadOnlyList<string> problems = proxy.ReloadWith(Config(origin.Address, $"\"{address}\"", listenerExtra: "accept = [\"reuseport\"]"));
+
+        Assert.Equal($"{ReloadTestKit.SpotOf(proxy, $"\"{address}\"")}: listener \"web\" cannot take over {address} from the running listener \"web\": " +
+                     "the accept flag \"reuseport\" changed, and it only applies when the address is bound; restart the proxy to change it, or bind another address",
+            Assert.Single(problems));
+        Assert.Same(running, proxy.Host.FindListener("web"));
+        Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(address));
+    }
+
+    [Fact]
+    public async Task Reload_ThatMovesAListenerFromTheWildcardToOneAddressOfTheSamePort_IsRefusedWithTheReason()
+    {
+        await using var origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin.Address, "\"0.0.0.0:0\""));
+        int port = proxy.Host.FindListener("web")!.BoundEndPoints[0].Port;
+
+        IReadOnlyList<string> problems = proxy.ReloadWith(Config(origin.Address, $"\"127.0.0.1:{port}\""));
+
+        Assert.StartsWith($"{ReloadTestKit.SpotOf(proxy, $"\"127.0.0.1:{port}\"")}: listener \"web\" cannot bind 127.0.0.1:{port}: it overlaps 0.0.0.0:{port}, which the running listener \"web\" holds",
+            Assert.Single(problems));
+        Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(new IPEndPoint(IPAddress.Loopback, port)));
+    }
 }

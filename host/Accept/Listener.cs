@@ -298,11 +298,12 @@ internal sealed class Listener : IAsyncDisposable
     }
 
     /// <summary>The generic accept's second half: configure the socket, learn what the flags ask for, hand the session to the supervisor.</summary>
-    private async Task RunSessionAsync(Socket socket, ListenerPipeline acquired)
+    /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
+    /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
+    private async Task RunSessionAsync(Socket socket, ListenerPipeline? pipeline)
     {
         Interlocked.Increment(ref _totalSessions);
         Interlocked.Increment(ref _activeSessions);
-        ListenerPipeline? pipeline = acquired;
         Session? session = null;
         AcceptedConnection? connection = null;
         try
@@ -332,7 +333,7 @@ internal sealed class Listener : IAsyncDisposable
             }
 
             connection = new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, proxyHeader);
-            session = new Session(_sessions.NextId(), connection, this, pipeline, _sessions.Stopping, _sessions.Aborted);
+            session = new Session(_sessions.NextId(), connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted);
             pipeline = null; // the session owns that reference now
             _sessions.Add(session);
             await session.Supervisor.RunAsync(session).ConfigureAwait(false);

@@ -140,11 +140,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             try
             {
-                _admin = new AdminServer(this, adminAddress, _loggers.CreateLogger("PluginProxy.Admin"));
+                _admin = CreateAdmin(adminAddress);
             }
             catch (System.Net.Sockets.SocketException ex)
             {
-                problems.Add($"{Config.FilePath}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ex.SocketErrorCode}");
+                problems.Add($"{Config.Global.AdminSpot}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ListenerBindException.Describe(ex)}");
             }
         }
 
@@ -185,9 +185,11 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>
     /// Loads the configuration file again and applies it while traffic flows: plugin folders are looked at again (a
-    /// plugin dropped in becomes usable), new scripts are compiled, backends are rebuilt, listeners whose sockets are
-    /// unchanged get a new pipeline (running streams finish on the old one), others are rebound, removed ones stop
-    /// accepting and drain. A configuration with any error is refused as a whole and the running one stays.
+    /// plugin dropped in becomes usable), new scripts are compiled, backends are rebuilt (servers present in both
+    /// configurations keep their state), listeners whose sockets are unchanged get a new pipeline (running streams
+    /// finish on the old one), others are replaced, removed ones stop accepting and drain. Every new socket is bound
+    /// before any old one stops. A configuration with any error, or with an address that cannot be bound, is refused
+    /// as a whole and the running one stays untouched.
     /// </summary>
     /// <returns>The problems found; empty when the new configuration is running.</returns>
     public IReadOnlyList<string> ReloadConfiguration()
@@ -204,26 +206,16 @@ internal sealed class ProxyHost : IAsyncDisposable
                 return Refuse(ex.Errors.Select(e => e.ToString()).ToList());
             }
 
-            var problems = new List<string>();
-            if (next.Global.ScriptsDirectory != Config.Global.ScriptsDirectory || next.Global.PluginsDirectory != Config.Global.PluginsDirectory)
+            if (ChangesNeedingRestart(next) is { Count: > 0 } restart)
             {
-                problems.Add($"{Config.FilePath}: changing `plugins` or `scripts` in [global] needs a restart");
-            }
-
-            if (next.Global.HotReload != Config.Global.HotReload)
-            {
-                problems.Add($"{Config.FilePath}: changing `hot_reload` needs a restart");
-            }
-
-            if (problems.Count > 0)
-            {
-                return Refuse(problems);
+                return Refuse(restart);
             }
 
             _plugins.Rescan();
             var errors = new List<ConfigError>();
             Scripts.LoadAll(next.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
-            var backends = new BackendCatalog(next.Backends);
+            var servers = new ServerCarryOver(Backends);
+            var backends = new BackendCatalog(next.Backends, servers);
             var pipelines = new List<ListenerPipeline>();
             foreach (ListenerConfig listenerConfig in next.Listeners)
             {
@@ -239,68 +231,17 @@ internal sealed class ProxyHost : IAsyncDisposable
                 return Refuse(errors.Select(e => e.ToString()).ToList());
             }
 
-            // Apply: keep, rebind, add, and retire listeners.
-            var kept = new List<Listener>();
-            foreach (ListenerPipeline pipeline in pipelines)
+            var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
+                (_admin, Config.Global.Admin), next.Global, CreateAdmin, _log);
+            if (plan.Bind() is { Count: > 0 } unbound)
             {
-                Listener? existing = FindListener(pipeline.Config.Name);
-                if (existing is not null && existing.CanKeepSockets(pipeline.Config))
-                {
-                    existing.SwapPipeline(pipeline).Retire();
-                    kept.Add(existing);
-                    continue;
-                }
-
-                if (existing is not null)
-                {
-                    // Its sockets change: stop accepting there first (the addresses may be the same), sessions drain.
-                    existing.StopAcceptingAsync().GetAwaiter().GetResult();
-                    existing.Pipeline.Retire();
-                }
-
-                var listener = new Listener(pipeline.Config, pipeline, _sessions, _loggers);
-                try
-                {
-                    listener.Bind();
-                    listener.StartAccepting();
-                    kept.Add(listener);
-                }
-                catch (ListenerBindException ex)
-                {
-                    problems.Add(ex.Message);
-                    pipeline.Retire();
-                }
+                plan.Abandon();
+                return Refuse(unbound);
             }
 
-            foreach (Listener removed in _listeners.Where(l => !kept.Contains(l) && pipelines.All(p => p.Config.Name != l.Name)))
-            {
-                removed.StopAcceptingAsync().GetAwaiter().GetResult();
-                removed.Pipeline.Retire();
-                _log.LogInformation("Listener {Listener} removed: no longer accepting; its sessions finish", removed.Name);
-            }
-
-            _listeners = kept;
-            Backends = backends;
-            _health?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
-            if (!Equals(next.Global.Admin, Config.Global.Admin))
-            {
-                _admin?.Dispose();
-                _admin = null;
-                if (next.Global.Admin is { } adminAddress)
-                {
-                    try
-                    {
-                        _admin = new AdminServer(this, adminAddress, _loggers.CreateLogger("PluginProxy.Admin"));
-                        _admin.Start();
-                    }
-                    catch (System.Net.Sockets.SocketException ex)
-                    {
-                        problems.Add($"{next.FilePath}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ex.SocketErrorCode}");
-                    }
-                }
-            }
-
+            // Nothing can fail from here on.
+            SwapBackends(backends, servers);
+            (_listeners, _admin) = plan.Apply();
             ProxyConfig previous = Config;
             Config = next;
             if (Config.Global.HotReload)
@@ -310,15 +251,48 @@ internal sealed class ProxyHost : IAsyncDisposable
 
             // Sessions accepted before keep the certificates they hold; only the watching stops.
             StopWatchingCertificates(previous);
-            foreach (string problem in problems)
-            {
-                _log.LogError("Configuration reload: {Problem}", problem);
-            }
-
-            _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s), {Backends} backend(s)", next.FilePath, _listeners.Count, Backends.Backends.Count);
-            return problems;
+            _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s) ({Plan}), {Backends} backend(s), {Kept} server(s) kept with their state",
+                next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
+            return [];
         }
     }
+
+    private List<string> ChangesNeedingRestart(ProxyConfig next)
+    {
+        var problems = new List<string>();
+        if (next.Global.ScriptsDirectory != Config.Global.ScriptsDirectory || next.Global.PluginsDirectory != Config.Global.PluginsDirectory)
+        {
+            problems.Add($"{Config.FilePath}: changing `plugins` or `scripts` in [global] needs a restart");
+        }
+
+        if (next.Global.HotReload != Config.Global.HotReload)
+        {
+            problems.Add($"{Config.FilePath}: changing `hot_reload` needs a restart");
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Puts the new backends in place. The health checks of the old ones stop first, so that no check result of the old
+    /// configuration lands afterwards; the new checks carry on where each kept server's checks stood.
+    /// </summary>
+    private void SwapBackends(BackendCatalog next, ServerCarryOver servers)
+    {
+        IReadOnlyDictionary<Server, CheckProgress>? progress = null;
+        if (_health is not null)
+        {
+            _health.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            progress = _health.Progress;
+        }
+
+        servers.Commit();
+        Backends = next;
+        _health = new HealthChecker(next, _loggers.CreateLogger("PluginProxy.Health"), progress);
+    }
+
+    /// <summary>Binds the admin endpoint (it accepts once started).</summary>
+    private AdminServer CreateAdmin(System.Net.IPEndPoint address) => new(this, address, _loggers.CreateLogger("PluginProxy.Admin"));
 
     /// <summary>With hot reload, a changed certificate or key file is loaded again (and refused with a log line if broken).</summary>
     private void WatchCertificates(ProxyConfig config)

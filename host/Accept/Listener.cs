@@ -22,6 +22,12 @@ internal sealed class Listener : IAsyncDisposable
     private readonly List<Socket> _sockets = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly CancellationTokenSource _stopAccepting = new();
+
+    // Sockets taken over from a listener of the previous configuration, with the configuration they were made with.
+    private readonly Dictionary<Socket, ListenerConfig> _adopted = [];
+
+    // Sockets handed over to a listener of the next configuration: they stay open when this one stops.
+    private readonly HashSet<Socket> _handedOver = [];
     private ListenerPipeline _pipeline;
     private long _totalSessions;
     private int _activeSessions;
@@ -64,12 +70,22 @@ internal sealed class Listener : IAsyncDisposable
 
     public long TotalSessions => Interlocked.Read(ref _totalSessions);
 
-    /// <summary>Creates, configures and binds every listening socket; nothing is accepted yet.</summary>
-    /// <exception cref="ListenerBindException">An address cannot be bound or an accept flag cannot be applied.</exception>
-    public void Bind()
+    /// <summary>
+    /// Creates, configures and binds every listening socket, or takes it over already bound from a listener of the
+    /// previous configuration (<paramref name="handover"/>, during a reload); nothing is accepted yet.
+    /// </summary>
+    /// <exception cref="ListenerBindException">An address cannot be bound or taken over, or an accept flag cannot be applied.</exception>
+    public void Bind(SocketHandover? handover = null)
     {
         foreach (BindAddress bind in _config.Binds)
         {
+            if (handover?.TryTake(this, bind) is { } taken)
+            {
+                _sockets.Add(taken.Socket);
+                _adopted[taken.Socket] = taken.BoundWith;
+                continue;
+            }
+
             var socket = new Socket(bind.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
@@ -80,13 +96,7 @@ internal sealed class Listener : IAsyncDisposable
             catch (SocketException ex)
             {
                 socket.Dispose();
-                string why = ex.SocketErrorCode switch
-                {
-                    SocketError.AddressAlreadyInUse => "the address is already in use (another process listens there)",
-                    SocketError.AddressNotAvailable => "the address is not assigned to any local interface",
-                    SocketError.AccessDenied => "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)",
-                    _ => ex.Message,
-                };
+                string why = (ex.SocketErrorCode == SocketError.AddressAlreadyInUse ? handover?.WhyInUse(bind.EndPoint) : null) ?? ListenerBindException.Describe(ex);
                 throw new ListenerBindException($"{bind.Spot}: listener \"{Name}\" cannot bind {EndPoints.Format(bind.EndPoint)}: {why}", ex);
             }
             catch
@@ -98,6 +108,44 @@ internal sealed class Listener : IAsyncDisposable
             _sockets.Add(socket);
         }
     }
+
+    /// <summary>
+    /// Why a listening socket made for <paramref name="boundWith"/> cannot serve a listener configured as
+    /// <paramref name="next"/>, or null when it can (what differs is applied by <see cref="StartAccepting"/>).
+    /// </summary>
+    public static string? WhyCannotTakeOver(ListenerConfig boundWith, ListenerConfig next)
+    {
+        const string Remedy = "restart the proxy to change it, or bind another address";
+        AcceptFlags changed = boundWith.Accept ^ next.Accept;
+        if ((changed & (AcceptFlags.ReusePort | AcceptFlags.Transparent)) != 0)
+        {
+            string flag = (changed & AcceptFlags.ReusePort) != 0 ? "reuseport" : "transparent";
+            return $"the accept flag \"{flag}\" changed, and it only applies when the address is bound; {Remedy}";
+        }
+
+        if ((boundWith.ReceiveBufferSize is not null && next.ReceiveBufferSize is null) || (boundWith.SendBufferSize is not null && next.SendBufferSize is null))
+        {
+            return $"`rcvbuf` or `sndbuf` was removed, and a bound socket cannot go back to the system's automatic sizing; {Remedy}";
+        }
+
+        return null;
+    }
+
+    /// <summary>Closes the sockets this listener bound and leaves those it was to take over to their listener (it never accepted).</summary>
+    public void Abandon()
+    {
+        foreach (Socket socket in _sockets.Where(s => !_adopted.ContainsKey(s)))
+        {
+            socket.Dispose();
+        }
+
+        _sockets.Clear();
+        _adopted.Clear();
+        _stopAccepting.Dispose();
+    }
+
+    /// <summary>Leaves <paramref name="socket"/> open when this listener stops: a listener of the new configuration accepts on it.</summary>
+    public void HandOver(Socket socket) => _handedOver.Add(socket);
 
     private void ConfigureListeningSocket(Socket socket, BindAddress bind)
     {
@@ -123,8 +171,7 @@ internal sealed class Listener : IAsyncDisposable
 
         if ((flags & AcceptFlags.DeferAccept) != 0)
         {
-            // The kernel wants seconds; the accept handshake timeout is the natural bound for a client that sends nothing.
-            LinuxSocketOptions.SetDeferAccept(socket, Math.Max(1, (int)Math.Ceiling(_config.Settings.Timeouts.ClientHandshake.TotalSeconds)));
+            LinuxSocketOptions.SetDeferAccept(socket, DeferAcceptSeconds(_config));
         }
 
         // Set before listen(): accepted sockets inherit them, and the receive buffer decides the window scale offered in the SYN-ACK.
@@ -139,8 +186,52 @@ internal sealed class Listener : IAsyncDisposable
         }
     }
 
+    // The kernel wants seconds; the accept handshake timeout is the natural bound for a client that sends nothing.
+    private static int DeferAcceptSeconds(ListenerConfig config) =>
+        (config.Accept & AcceptFlags.DeferAccept) == 0 ? 0 : Math.Max(1, (int)Math.Ceiling(config.Settings.Timeouts.ClientHandshake.TotalSeconds));
+
+    /// <summary>
+    /// Applies to a socket taken over what this configuration changes and a listening socket takes at any time. Done when
+    /// accepting starts, not at bind, so that a reload refused after binding leaves the running sockets as they were.
+    /// </summary>
+    private void ApplyChangedOptions(Socket socket, ListenerConfig boundWith)
+    {
+        try
+        {
+            if (boundWith.Backlog != _config.Backlog)
+            {
+                socket.Listen(_config.Backlog); // listen() on a listening socket only sets the queue length
+            }
+
+            if (DeferAcceptSeconds(boundWith) != DeferAcceptSeconds(_config))
+            {
+                LinuxSocketOptions.SetDeferAccept(socket, DeferAcceptSeconds(_config));
+            }
+
+            if (_config.ReceiveBufferSize is { } receive && receive != boundWith.ReceiveBufferSize)
+            {
+                socket.ReceiveBufferSize = receive;
+            }
+
+            if (_config.SendBufferSize is { } send && send != boundWith.SendBufferSize)
+            {
+                socket.SendBufferSize = send;
+            }
+        }
+        catch (SocketException ex)
+        {
+            // The address keeps accepting with its previous options: better than refusing a reload already applied.
+            _log.LogWarning("Listener {Listener}: could not apply the new socket options to {Address}: {Error}", Name, EndPoints.Format((IPEndPoint)socket.LocalEndPoint!), ex.SocketErrorCode);
+        }
+    }
+
     public void StartAccepting()
     {
+        foreach ((Socket socket, ListenerConfig boundWith) in _adopted)
+        {
+            ApplyChangedOptions(socket, boundWith);
+        }
+
         foreach (Socket socket in _sockets)
         {
             _acceptLoops.Add(AcceptLoopAsync(socket));
@@ -200,16 +291,19 @@ internal sealed class Listener : IAsyncDisposable
                 continue;
             }
 
-            _ = RunSessionAsync(client);
+            // The pipeline is taken here, not after the PROXY header: once the accept loops ended, every accepted
+            // session holds its pipeline, so a reload may retire the pipeline of a listener that stopped.
+            _ = RunSessionAsync(client, AcquirePipeline());
         }
     }
 
     /// <summary>The generic accept's second half: configure the socket, learn what the flags ask for, hand the session to the supervisor.</summary>
-    private async Task RunSessionAsync(Socket socket)
+    /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
+    /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
+    private async Task RunSessionAsync(Socket socket, ListenerPipeline? pipeline)
     {
         Interlocked.Increment(ref _totalSessions);
         Interlocked.Increment(ref _activeSessions);
-        ListenerPipeline? pipeline = null;
         Session? session = null;
         AcceptedConnection? connection = null;
         try
@@ -239,8 +333,7 @@ internal sealed class Listener : IAsyncDisposable
             }
 
             connection = new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, proxyHeader);
-            pipeline = AcquirePipeline();
-            session = new Session(_sessions.NextId(), connection, this, pipeline, _sessions.Stopping, _sessions.Aborted);
+            session = new Session(_sessions.NextId(), connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted);
             pipeline = null; // the session owns that reference now
             _sessions.Add(session);
             await session.Supervisor.RunAsync(session).ConfigureAwait(false);
@@ -322,13 +415,13 @@ internal sealed class Listener : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the listening sockets; running sessions go on.</summary>
+    /// <summary>Closes the listening sockets (except those handed over); running sessions go on.</summary>
     public async Task StopAcceptingAsync()
     {
         if (!_stopAccepting.IsCancellationRequested)
         {
             _stopAccepting.Cancel();
-            foreach (Socket socket in _sockets)
+            foreach (Socket socket in _sockets.Where(s => !_handedOver.Contains(s)))
             {
                 socket.Dispose();
             }

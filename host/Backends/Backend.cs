@@ -14,15 +14,17 @@ internal sealed class Backend : IBackend
     private readonly int[] _roundRobin;
     private int _cursor = -1;
 
-    public Backend(BackendConfig config)
+    /// <param name="carryOver">During a reload, the running servers this backend may keep (see <see cref="ServerCarryOver"/>).</param>
+    public Backend(BackendConfig config, ServerCarryOver? carryOver = null)
     {
         Name = config.Name;
         Balance = config.Balance;
         Timeouts = config.Timeouts;
         Retries = config.Retries;
         Check = config.Check;
-        _servers = config.Servers.Select(s => new Server(s, this)).ToArray();
-        _roundRobin = SmoothWeightedSequence(_servers.Select(s => s.Weight).ToArray());
+        _servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
+        // The configured weights: a kept server takes its new weight only when the reload commits.
+        _roundRobin = SmoothWeightedSequence(config.Servers.Select(s => s.Weight).ToArray());
     }
 
     public string Name { get; }

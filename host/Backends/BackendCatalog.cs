@@ -9,9 +9,10 @@ internal sealed class BackendCatalog : IBackendCatalog
     private readonly Dictionary<string, Backend> _byName;
     private readonly List<Backend> _all;
 
-    public BackendCatalog(IEnumerable<BackendConfig> configs)
+    /// <param name="carryOver">During a reload, the running servers the new backends may keep.</param>
+    public BackendCatalog(IEnumerable<BackendConfig> configs, ServerCarryOver? carryOver = null)
     {
-        _all = configs.Select(c => new Backend(c)).ToList();
+        _all = configs.Select(c => new Backend(c, carryOver)).ToList();
         _byName = _all.ToDictionary(b => b.Name, StringComparer.Ordinal);
     }
 

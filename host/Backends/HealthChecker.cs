@@ -9,68 +9,98 @@ namespace PluginProxy.Host.Backends;
 /// <summary>
 /// Runs the health checks of the backends that have a <c>check</c>: every <c>interval</c>, a TCP connect or an HTTP GET
 /// per server; <c>fall</c> consecutive failures take a server down, <c>rise</c> consecutive successes bring it back.
+/// A configuration reload stops these checks and starts those of the new configuration, which carry on from where
+/// each kept server stood (<see cref="Progress"/>); a server of a backend without checks is always up.
 /// </summary>
 internal sealed class HealthChecker : IAsyncDisposable
 {
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
+    private readonly Dictionary<Server, CheckProgress> _progress = [];
 
-    public HealthChecker(BackendCatalog backends, ILogger log)
+    /// <param name="carried">The progress of the checks of the previous configuration (stopped), by server.</param>
+    public HealthChecker(BackendCatalog backends, ILogger log, IReadOnlyDictionary<Server, CheckProgress>? carried = null)
     {
         _log = log;
         foreach (Backend backend in backends.Backends)
         {
             if (backend.Check is not { } check)
             {
+                BringUpUnchecked(backend);
                 continue;
             }
 
             foreach (Server server in backend.ServerStates)
             {
-                _loops.Add(Task.Run(() => RunAsync(server, check, _stop.Token)));
+                CheckProgress progress = carried?.GetValueOrDefault(server) ?? new CheckProgress();
+                _progress[server] = progress;
+                _loops.Add(Task.Run(() => RunAsync(server, check, progress, _stop.Token)));
             }
         }
     }
 
-    private async Task RunAsync(Server server, HealthCheckConfig check, CancellationToken stop)
+    /// <summary>Where each checked server's checks stand; complete once this checker is disposed.</summary>
+    public IReadOnlyDictionary<Server, CheckProgress> Progress => _progress;
+
+    /// <summary>A kept server that checks took down, in a backend that has no check any more: nothing else would bring it back.</summary>
+    private void BringUpUnchecked(Backend backend)
     {
-        int successes = 0;
-        int failures = 0;
+        foreach (Server server in backend.ServerStates.Where(s => !s.IsUp))
+        {
+            server.SetUp(true);
+            server.LastCheckFailure = null;
+            _log.LogWarning("Server {Server} is UP: its backend has no health check any more", server);
+        }
+    }
+
+    private async Task RunAsync(Server server, HealthCheckConfig check, CheckProgress progress, CancellationToken stop)
+    {
         try
         {
+            // After a reload, keep the interval since the check the previous configuration made last.
+            if (progress.DueIn(check.Interval) is { } wait && wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, stop).ConfigureAwait(false);
+            }
+
             while (!stop.IsCancellationRequested)
             {
                 string? failure = await CheckOnceAsync(server, check, stop).ConfigureAwait(false);
-                if (failure is null)
-                {
-                    failures = 0;
-                    successes++;
-                    if (!server.IsUp && successes >= check.Rise)
-                    {
-                        server.SetUp(true);
-                        server.LastCheckFailure = null;
-                        _log.LogWarning("Server {Server} is UP ({Count} checks passed)", server, successes);
-                    }
-                }
-                else
-                {
-                    successes = 0;
-                    failures++;
-                    server.LastCheckFailure = failure;
-                    if (server.IsUp && failures >= check.Fall)
-                    {
-                        server.SetUp(false);
-                        _log.LogWarning("Server {Server} is DOWN ({Count} checks failed, last: {Reason})", server, failures, failure);
-                    }
-                }
-
+                progress.LastCheckedAt = Environment.TickCount64;
+                Count(server, check, progress, failure);
                 await Task.Delay(check.Interval, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // Stopping: the checks end with the configuration that started them.
+        }
+    }
+
+    private void Count(Server server, HealthCheckConfig check, CheckProgress progress, string? failure)
+    {
+        if (failure is null)
+        {
+            progress.Failures = 0;
+            progress.Successes++;
+            if (!server.IsUp && progress.Successes >= check.Rise)
+            {
+                server.SetUp(true);
+                server.LastCheckFailure = null;
+                _log.LogWarning("Server {Server} is UP ({Count} checks passed)", server, progress.Successes);
+            }
+        }
+        else
+        {
+            progress.Successes = 0;
+            progress.Failures++;
+            server.LastCheckFailure = failure;
+            if (server.IsUp && progress.Failures >= check.Fall)
+            {
+                server.SetUp(false);
+                _log.LogWarning("Server {Server} is DOWN ({Count} checks failed, last: {Reason})", server, progress.Failures, failure);
+            }
         }
     }
 

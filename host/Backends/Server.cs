@@ -8,6 +8,8 @@ namespace PluginProxy.Host.Backends;
 internal sealed class Server : IServer
 {
     private volatile bool _isUp = true;
+    private volatile Backend _backend;
+    private volatile int _weight;
     private int _activeConnections;
     private int _activeStreams;
     private long _totalConnections;
@@ -17,18 +19,19 @@ internal sealed class Server : IServer
     {
         Name = config.Name;
         Address = config.EndPoint;
-        Weight = config.Weight;
+        _weight = config.Weight;
         Tls = config.Tls;
-        Backend = backend;
+        _backend = backend;
     }
 
     public string Name { get; }
 
-    public IBackend Backend { get; }
+    /// <summary>The backend of the running configuration this server belongs to (a reload that keeps the server moves it).</summary>
+    public IBackend Backend => _backend;
 
     public IPEndPoint Address { get; }
 
-    public int Weight { get; }
+    public int Weight => _weight;
 
     /// <summary>TLS to this server, or null for plain TCP.</summary>
     public Tls.ServerTls? Tls { get; }
@@ -81,6 +84,16 @@ internal sealed class Server : IServer
     }
 
     public void ConnectionFailed() => Interlocked.Increment(ref _failedConnections);
+
+    /// <summary>
+    /// A configuration reload kept this server (same backend name, server name, address and TLS): it joins the new
+    /// configuration's backend with the weight written there, and keeps its health, counters and pooled connections.
+    /// </summary>
+    public void MoveTo(Backend backend, int weight)
+    {
+        _backend = backend;
+        _weight = weight;
+    }
 
     public override string ToString() => $"{Backend.Name}/{Name}";
 }

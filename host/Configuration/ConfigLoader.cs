@@ -194,8 +194,10 @@ internal static class ConfigLoader
         string? scriptCache = table.String("script_cache", what: "a folder path");
         bool hotReload = table.Bool("hot_reload") ?? false;
         IPEndPoint? admin = null;
+        SourceSpot? adminSpot = null;
         if (table.SpottedString("admin", what: "an address such as \"127.0.0.1:8404\"") is { } adminText)
         {
+            adminSpot = adminText.Spot;
             if (EndPoints.TryParse(adminText.Value, forBind: true, out admin, out string? problem) is false)
             {
                 table.Error(adminText.Spot, $"`admin`: {problem}");
@@ -212,6 +214,7 @@ internal static class ConfigLoader
             ScriptCacheDirectory = scriptCache is null ? Scripting.ScriptCache.DefaultDirectory() : Path.GetFullPath(scriptCache, baseDirectory),
             HotReload = hotReload,
             Admin = admin,
+            AdminSpot = adminSpot,
             Grace = grace,
         };
     }

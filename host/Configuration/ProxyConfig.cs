@@ -39,6 +39,9 @@ internal sealed class GlobalConfig
     /// <summary>Where the stats page, metrics and runtime API listen, or null for none.</summary>
     public IPEndPoint? Admin { get; init; }
 
+    /// <summary>Where <c>admin</c> is written (for bind errors), or null when it is not.</summary>
+    public SourceSpot? AdminSpot { get; init; }
+
     /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
 }

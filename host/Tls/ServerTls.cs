@@ -14,11 +14,15 @@ internal sealed class ServerTls
 {
     private readonly SslClientAuthenticationOptions _options;
 
-    private ServerTls(string targetHost, string verify, SslClientAuthenticationOptions options)
+    // The thumbprints of the CA file's certificates, so that a reload can tell an edited CA file from the same one.
+    private readonly string _authorities;
+
+    private ServerTls(string targetHost, string verify, SslClientAuthenticationOptions options, string authorities)
     {
         TargetHost = targetHost;
         Verify = verify;
         _options = options;
+        _authorities = authorities;
     }
 
     /// <summary>The name asked for (SNI, unless it is an IP address) and expected in the certificate.</summary>
@@ -53,8 +57,15 @@ internal sealed class ServerTls
             options.CertificateChainPolicy = policy;
         }
 
-        return new ServerTls(targetHost, verify, options);
+        string thumbprints = authorities is null ? "" : string.Join(",", authorities.Select(c => c.Thumbprint));
+        return new ServerTls(targetHost, verify, options, thumbprints);
     }
+
+    /// <summary>True when <paramref name="other"/> connects the same way: same name, same verification, same CA certificates.</summary>
+    public static bool SameSettings(ServerTls? one, ServerTls? other) =>
+        one is null || other is null
+            ? one is null && other is null
+            : one.TargetHost == other.TargetHost && one.Verify == other.Verify && one._authorities == other._authorities;
 
     /// <summary>Runs the client side of the handshake over a connected socket.</summary>
     /// <exception cref="AuthenticationException">The handshake or the verification failed.</exception>

@@ -1,0 +1,54 @@
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Tls;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>
+/// The servers of the running configuration, offered to the backends of the next one during a reload. A server with
+/// the same backend name, server name, address and TLS settings is the same server: the next configuration uses the
+/// same <see cref="Server"/> object, so its health (and the progress of its checks), its counters and the connections
+/// pooled for it by supervisors carry over. A server whose address or TLS changed is a new server and starts fresh.
+/// Nothing about a running server changes until <see cref="Commit"/>: a reload refused later leaves them as they were.
+/// </summary>
+internal sealed class ServerCarryOver
+{
+    private readonly Dictionary<(string Backend, string Server), Server> _running = [];
+    private readonly List<(Server Server, Backend Backend, int Weight)> _kept = [];
+
+    public ServerCarryOver(BackendCatalog running)
+    {
+        foreach (Backend backend in running.Backends)
+        {
+            foreach (Server server in backend.ServerStates)
+            {
+                _running[(backend.Name, server.Name)] = server;
+            }
+        }
+    }
+
+    /// <summary>How many servers the next configuration keeps.</summary>
+    public int Kept => _kept.Count;
+
+    /// <summary>The running server that <paramref name="config"/> in <paramref name="backend"/> describes, or null for a new one.</summary>
+    public Server? Take(Backend backend, ServerConfig config)
+    {
+        if (!_running.Remove((backend.Name, config.Name), out Server? server)
+            || !server.Address.Equals(config.EndPoint)
+            || !ServerTls.SameSettings(server.Tls, config.Tls))
+        {
+            return null;
+        }
+
+        _kept.Add((server, backend, config.Weight));
+        return server;
+    }
+
+    /// <summary>Moves every kept server into its new backend, with the weight the new configuration gives it.</summary>
+    public void Commit()
+    {
+        foreach ((Server server, Backend backend, int weight) in _kept)
+        {
+            server.MoveTo(backend, weight);
+        }
+    }
+}

@@ -28,8 +28,9 @@ public class TcpHealthCheckTests
         Assert.True(state.IsUp);
         Assert.True(await EchoesThroughAsync(proxy));
 
-        await server.StopAsync();
+        // Each clock starts before the change it times, so a pause of this test can only lengthen what it measures.
         var stopped = Stopwatch.StartNew();
+        await server.StopAsync();
         await Wait.UntilAsync(() => !state.IsUp, "the stopped server to be marked down");
         long downAfter = stopped.ElapsedMilliseconds;
 
@@ -37,8 +38,8 @@ public class TcpHealthCheckTests
         Assert.False(await EchoesThroughAsync(proxy));
         await proxy.Logs.WaitForSessionAsync(l => l.Contains(" no_server "), "a session refused for want of a server");
 
-        server.Start();
         var started = Stopwatch.StartNew();
+        server.Start();
         await Wait.UntilAsync(() => state.IsUp, "the started server to be marked up");
         long upAfter = started.ElapsedMilliseconds;
         Assert.True(await EchoesThroughAsync(proxy));

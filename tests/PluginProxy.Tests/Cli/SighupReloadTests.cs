@@ -6,21 +6,6 @@ namespace PluginProxy.Tests.Cli;
 /// <summary>SIGHUP to the real executable: the configuration file is read again and applied, or refused as a whole.</summary>
 public class SighupReloadTests
 {
-    private static string Config(string originAddress, string serverExtra = "") => $$"""
-        [global]
-        plugins = "{{RepoPaths.PluginsBin}}"
-
-        [[listener]]
-        name = "web"
-        bind = ["127.0.0.1:0"]
-        supervisor = "http"
-        backend = "app"
-
-        [[backend]]
-        name = "app"
-        servers = [{ name = "origin", address = "{{originAddress}}"{{serverExtra}} }]
-        """;
-
     private static async Task<string> GetAsync(int port)
     {
         using RawHttp client = await RawHttp.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
@@ -35,20 +20,20 @@ public class SighupReloadTests
         await using HttpOrigin first = HttpOrigin.Named("first");
         await using HttpOrigin second = HttpOrigin.Named("second");
         using var directory = new TempDirectory();
-        string path = directory.Write("proxy.toml", Config(first.Address));
+        string path = directory.Write("proxy.toml", HttpConfig.For(first.Address));
         using ProxyProcess proxy = ProxyProcess.Start(["run", "--config", path]);
         int port = await proxy.WaitForListenerPortAsync("web");
         Assert.Equal("200 first", await GetAsync(port));
 
         // The listener keeps its socket (same bind): the same port serves the new backend.
-        File.WriteAllText(path, Config(second.Address));
+        File.WriteAllText(path, HttpConfig.For(second.Address));
         proxy.Signal(ProxyProcess.SigHup);
         await proxy.WaitForLineAsync(l => l.Contains("SIGHUP received"), "the signal to be handled");
         await Wait.ForAsync(async () => await GetAsync(port) == "200 second", "the reloaded configuration to serve");
 
         // A file with an unknown key: refused as a whole, with where and what; the running configuration goes on.
         int firstServed = first.Requests.Count;
-        string broken = Config(first.Address, ", wieght = 2");
+        string broken = HttpConfig.For(first.Address).Replace("name = \"origin\",", "name = \"origin\", wieght = 2,");
         File.WriteAllText(path, broken);
         proxy.Signal(ProxyProcess.SigHup);
         string refused = await proxy.WaitForLineAsync(l => l.Contains("reload refused"), "the broken configuration to be refused");

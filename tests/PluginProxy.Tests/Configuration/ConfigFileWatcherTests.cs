@@ -5,18 +5,7 @@ namespace PluginProxy.Tests.Configuration;
 /// <summary>With <c>hot_reload = true</c> the proxy watches its own proxy.toml: a saved change is applied as SIGHUP would.</summary>
 public class ConfigFileWatcherTests
 {
-    private static string Config(string originAddress) => $$"""
-        {{RunningProxy.GlobalSection(extra: "hot_reload = true")}}
-        [[listener]]
-        name = "web"
-        bind = ["127.0.0.1:0"]
-        supervisor = "http"
-        backend = "app"
-
-        [[backend]]
-        name = "app"
-        servers = [{ name = "origin", address = "{{originAddress}}" }]
-        """;
+    private static string Config(string originAddress) => HttpConfig.For(originAddress).Replace("[global]\n", "[global]\nhot_reload = true\n");
 
     private static async Task<string> GetAsync(RunningProxy proxy)
     {

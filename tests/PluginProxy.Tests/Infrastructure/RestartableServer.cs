@@ -39,17 +39,6 @@ internal sealed class RestartableServer : IAsyncDisposable
     /// <summary>Connections accepted since the server was created, over every start.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
 
-    public bool IsRunning
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _listener is not null;
-            }
-        }
-    }
-
     /// <summary>Listens on the address again; connections are accepted from now on.</summary>
     public void Start()
     {

@@ -15,10 +15,12 @@ public sealed class TimingSensitive
 }
 
 /// <summary>
-/// Tests that force garbage collections, directly (<c>GC.Collect</c> to prove a load context is collected) or through
-/// the host's proof that an unloaded plugin or script version is collected (a replaced or removed version). One
-/// collection, so they run one at a time among themselves; they run in parallel with ordinary tests, never with
-/// <see cref="TimingSensitive"/> ones.
+/// Tests that force garbage collections over and over: <c>GC.Collect</c> in a loop until a load context is collected,
+/// or the host's own proof of collection run on purpose (a plugin version replaced, removed, or leaked so that the
+/// proof keeps collecting until its deadline). One collection, so they run one at a time among themselves; they run in
+/// parallel with ordinary tests, never with <see cref="TimingSensitive"/> ones. (Every host that stops retires its
+/// plugins, and the host then collects a time or two to prove them gone: that much every end-to-end test does, and
+/// is not a reason to be here.)
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ForcesGarbageCollection

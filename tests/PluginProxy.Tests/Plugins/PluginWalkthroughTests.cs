@@ -10,8 +10,6 @@ namespace PluginProxy.Tests.Plugins;
 /// Follows the walkthrough of docs/plugins.md as a reader would: runs its shell steps (pack the SDK, dotnet new classlib,
 /// reference the package, build, copy into the plugins folder of a live proxy), then applies its proxy.toml lines.
 /// </summary>
-// Its build replaces the loaded RateLimit: the host then proves the old version is collected.
-[Collection(ForcesGarbageCollection.Name)]
 public partial class PluginWalkthroughTests
 {
     private static readonly string Doc = Path.Combine(RepoPaths.Root, "docs", "plugins.md");

@@ -12,7 +12,7 @@ namespace PluginProxy.Tests.Accept;
 /// </summary>
 public class GenericAcceptTests
 {
-    private static string ProbeConfig(string accept, string extra = "", string bind = "\"127.0.0.1:0\"") => $"""
+    internal static string ProbeConfig(string accept, string extra = "", string bind = "\"127.0.0.1:0\"") => $"""
         {RunningProxy.GlobalSection(plugins: RepoPaths.TestPluginsBin)}
         [[listener]]
         name = "probe-in"
@@ -23,7 +23,7 @@ public class GenericAcceptTests
         {extra}
         """;
 
-    private static async Task<string> ProbeAsync(RunningProxy proxy, byte[]? send = null, IPEndPoint? endPoint = null)
+    internal static async Task<string> ProbeAsync(RunningProxy proxy, byte[]? send = null, IPEndPoint? endPoint = null)
     {
         using Socket client = await SocketExtensions.ConnectAsync(endPoint ?? proxy.EndPoint());
         if (send is not null)
@@ -76,46 +76,6 @@ public class GenericAcceptTests
         Assert.Contains($"destination=127.0.0.1:{proxy.EndPoint().Port}", probe);
     }
 
-    [Fact]
-    public async Task ProxyV1Header_BecomesTheClientAndDestination()
-    {
-        await using RunningProxy proxy = await RunningProxy.StartAsync(ProbeConfig("\"proxy_protocol\""));
-
-        string probe = await ProbeAsync(proxy, Encoding.ASCII.GetBytes("PROXY TCP4 192.0.2.10 198.51.100.1 56324 443\r\n"));
-
-        Assert.Contains("client=192.0.2.10:56324 peer=127.0.0.1:", probe);
-        Assert.Contains("destination=198.51.100.1:443", probe);
-        Assert.Contains("proxy=1", probe);
-    }
-
-    [Fact]
-    public async Task ProxyV2Header_BecomesTheClient()
-    {
-        await using RunningProxy proxy = await RunningProxy.StartAsync(ProbeConfig("\"proxy_protocol\""));
-        byte[] header = ProxyProtocolParserTests.V2Inet(IPAddress.Parse("2001:db8::7"), 4242, IPAddress.Parse("2001:db8::1"), 443);
-
-        string probe = await ProbeAsync(proxy, header);
-
-        Assert.Contains("client=[2001:db8::7]:4242", probe);
-        Assert.Contains("proxy=2", probe);
-    }
-
-    [Fact]
-    public async Task ProxyHeaderSentInPieces_IsStillReadExactly()
-    {
-        await using RunningProxy proxy = await RunningProxy.StartAsync(ProbeConfig("\"proxy_protocol\""));
-        using Socket client = await proxy.ConnectAsync();
-        byte[] header = Encoding.ASCII.GetBytes("PROXY TCP4 192.0.2.10 198.51.100.1 56324 443\r\n");
-
-        foreach (byte b in header)
-        {
-            await client.SendAllAsync(new[] { b });
-        }
-
-        string probe = Encoding.ASCII.GetString(await client.ReadToEndAsync());
-        Assert.Contains("client=192.0.2.10:56324", probe);
-    }
-
     [Theory]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "does not start with a PROXY protocol header")]
     [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 99999 443\r\n", "ports")]
@@ -131,17 +91,6 @@ public class GenericAcceptTests
         string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains("handshake_failed"), "the handshake failure");
         Assert.Contains(logged, line);
         Assert.DoesNotContain(proxy.Logs.SessionLines, l => l.Contains(" probe/"));
-    }
-
-    [Fact]
-    public async Task MissingProxyHeader_IsClosedAfterTheHandshakeTimeout()
-    {
-        await using RunningProxy proxy = await RunningProxy.StartAsync(ProbeConfig("\"proxy_protocol\""));
-        using Socket client = await proxy.ConnectAsync();
-
-        Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)), "a silent client must be closed");
-        string line = await proxy.Logs.WaitForSessionAsync(l => l.Contains("handshake_failed"), "the handshake timeout");
-        Assert.Contains("no complete PROXY header within 500ms", line);
     }
 
     [Fact]
@@ -223,26 +172,35 @@ public class GenericAcceptTests
     [Fact]
     public async Task RequestAnalyzer_HoldsTheChannel_UntilItReleasesIt()
     {
-        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = new StubServer(async socket => received.SetResult(Encoding.ASCII.GetString(await socket.ReadToEndAsync())));
-        string config = TcpConfig.For([server.Address], listenerExtra: "request_analyzers = [\"hold_until_newline\"]")
+        // An origin that accepts only when the test asks: a connection the proxy makes waits in its accept queue, where
+        // the test sees it (Poll), so "no connection yet" is a fact of the kernel, not of timing.
+        using var origin = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        origin.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        origin.Listen(8);
+        string config = TcpConfig.For([$"127.0.0.1:{((IPEndPoint)origin.LocalEndPoint!).Port}"], listenerExtra: "request_analyzers = [\"hold_until_newline\"]")
             .WithTestPlugins();
         await using RunningProxy proxy = await RunningProxy.StartAsync(config);
         using Socket client = await proxy.ConnectAsync();
 
         await client.SendAllAsync(Encoding.ASCII.GetBytes("first part, "));
-        for (int i = 0; i < 3; i++)
-        {
-            // Nothing reaches a server while the analyzer holds the channel.
-            await Task.Yield();
-            Assert.Equal(0, server.Accepted);
-        }
+        await WaitForHoldAsync(proxy, 12);
+        // The proxy reads again only after acting on the analyzer's first answer: had it released the channel, the
+        // analyzer would never see these bytes (they would be relayed), and a server connection would already exist.
+        await client.SendAllAsync(Encoding.ASCII.GetBytes("second part, "));
+        await WaitForHoldAsync(proxy, 25);
+
+        Assert.False(origin.Poll(0, SelectMode.SelectRead), "the proxy connected to the server while the analyzer held the request");
 
         await client.SendAllAsync(Encoding.ASCII.GetBytes("end of line\nand the rest"));
         client.Shutdown(SocketShutdown.Send);
 
-        Assert.Equal("first part, end of line\nand the rest", await received.Task.WithDeadline("the held bytes, then the rest"));
+        using Socket server = await origin.AcceptAsync().WithDeadline("the proxy to connect once the analyzer released the request");
+        Assert.Equal("first part, second part, end of line\nand the rest", Encoding.ASCII.GetString(await server.ReadToEndAsync()));
     }
+
+    private static Task WaitForHoldAsync(RunningProxy proxy, int length) =>
+        proxy.Logs.WaitForAsync("PluginProxy.Tests.Probe.HoldUntilNewline", l => l == $"hold_until_newline: {length} bytes held, no newline yet, holding",
+            $"the analyzer to hold {length} bytes");
 
     [Fact]
     public async Task RequestAnalyzer_ThatStops_AnswersAndClosesWithoutContactingAServer()

@@ -9,6 +9,8 @@ using PluginProxy.Tests.Infrastructure;
 namespace PluginProxy.Tests.Https;
 
 /// <summary>What a TLS port does with clients that do not complete a handshake, and with bad [listener.tls] tables.</summary>
+// Handshakes (bystanders included) must complete within timeout_client_hs = 500 ms, closes within a bound.
+[Collection(TimingSensitive.Name)]
 public class HttpsBadInputTests
 {
     private static async Task<RunningProxy> StartAsync(HttpsTests.Certificates certificates, HttpOrigin origin) =>

@@ -108,18 +108,32 @@ public class ServerTlsTests
     }
 
     [Fact]
-    public async Task HealthCheck_OfATlsServer_DoesTheHandshake()
+    public async Task HealthCheck_OfATlsServer_DoesTheHandshake_AServerThatDoesNotVerifyGoesDown_AVerifiedOneStaysUp()
     {
         using var folder = new TempDirectory();
         using var pki = new TestPki(folder.Path);
         using var other = new TestPki(Path.Combine(folder.Path, "other"), "Some Other CA");
         await using var origin = new TlsOrigin(pki.Issue("origin", "origin.test"));
-        string check = "check = { kind = \"http\", path = \"/health\", interval = \"100ms\", rise = 1, fall = 1 }";
+        // fall = 1: a single failed check would take the server down.
+        string check = "check = { kind = \"http\", path = \"/health\", interval = \"100ms\", timeout = \"5s\", rise = 1, fall = 1 }";
         await using RunningProxy good = await RunningProxy.StartAsync(Config(origin, $"sni = \"origin.test\", verify = \"{pki.AuthorityPath}\"", check));
         await using RunningProxy bad = await RunningProxy.StartAsync(Config(origin, $"sni = \"origin.test\", verify = \"{other.AuthorityPath}\"", check));
+        var goodServer = (PluginProxy.Host.Backends.Server)good.Host.Backends.Find("secure")!.Servers[0];
+        var badServer = (PluginProxy.Host.Backends.Server)bad.Host.Backends.Find("secure")!.Servers[0];
 
-        await Wait.UntilAsync(() => origin.RequestLines.Contains("GET /health HTTP/1.1"), "a health check over TLS");
-        await bad.Logs.WaitForAsync("PluginProxy.Health", l => l.Contains("TLS:"), "the failed check to say TLS");
+        // The certificate does not verify against the CA the proxy was given: the check fails on the handshake, the
+        // server goes down, and clients get 503 instead of a request sent to it.
+        await Wait.UntilAsync(() => !badServer.IsUp, "the server whose certificate does not verify to be marked down");
+        Assert.StartsWith("TLS: ", badServer.LastCheckFailure);
+        await bad.Logs.WaitForAsync("PluginProxy.Health", l => l.Contains("secure/origin is DOWN") && l.Contains("TLS:"), "the server going down, saying TLS");
+        Assert.Equal(503, (await GetAsync(bad)).Status);
+
+        // Every request that reached the origin came from the proxy that verified it. Two of them mean the first check's
+        // result was acted on (a check starts only after the previous one was counted): it passed, the server is up.
+        await Wait.UntilAsync(() => origin.RequestLines.Count(l => l == "GET /health HTTP/1.1") >= 2, "two health checks over TLS");
+        Assert.True(goodServer.IsUp, $"the verified server is down: {goodServer.LastCheckFailure}");
+        Assert.Null(goodServer.LastCheckFailure);
+        Assert.Equal(200, (await GetAsync(good)).Status);
     }
 
     [Fact]

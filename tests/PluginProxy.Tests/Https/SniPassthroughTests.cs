@@ -8,6 +8,8 @@ namespace PluginProxy.Tests.Https;
 /// SNI routing without termination: a tcp listener reads the server name from the ClientHello, picks the backend of the
 /// route whose <c>sni</c> matches, and forwards the TLS bytes untouched; the client's handshake is with the server.
 /// </summary>
+// A ClientHello must be read within timeout_client_hs = 500 ms in every test here.
+[Collection(TimingSensitive.Name)]
 public class SniPassthroughTests
 {
     private static string Config(string api, string web, string fallback, string extra = "") => $$"""

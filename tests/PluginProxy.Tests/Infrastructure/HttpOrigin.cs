@@ -50,6 +50,16 @@ internal sealed class HttpOrigin : IAsyncDisposable
         return true;
     });
 
+    /// <summary>
+    /// An origin that answers every request with 200 and <paramref name="name"/> as the body, then closes the connection
+    /// (<c>Connection: close</c>): each request makes a new server connection and says which server it reached.
+    /// </summary>
+    public static HttpOrigin Named(string name) => new(async (_, socket) =>
+    {
+        await socket.SendAllAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {name.Length}\r\nConnection: close\r\n\r\n{name}"));
+        return false;
+    });
+
     public string Address => _server.Address;
 
     public int Connections => Volatile.Read(ref _connections);

@@ -86,6 +86,22 @@ internal sealed partial class ProxyProcess : IDisposable
         return found ?? throw new InvalidOperationException($"pluginproxy exited before {what}; output:\n{string.Join("\n", _output)}");
     }
 
+    /// <summary>Waits for the <paramref name="n"/>th line that matches (1 = the first), for a message that repeats (a reload's).</summary>
+    public async Task<string> WaitForNthLineAsync(int n, Func<string, bool> match, string what)
+    {
+        string? found = null;
+        try
+        {
+            await Wait.UntilAsync(() => (found = _output.Where(match).Skip(n - 1).FirstOrDefault()) is not null || _process.HasExited, what, TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; output:\n{string.Join("\n", _output)}");
+        }
+
+        return found ?? throw new InvalidOperationException($"pluginproxy exited before {what}; output:\n{string.Join("\n", _output)}");
+    }
+
     /// <summary>Waits for the "accepting on" line of <paramref name="listener"/> and returns the port it bound.</summary>
     public async Task<int> WaitForListenerPortAsync(string listener)
     {
@@ -108,6 +124,7 @@ internal sealed partial class ProxyProcess : IDisposable
     private static partial int Kill(int pid, int signal);
 
     public const int SigTerm = 15;
+    public const int SigHup = 1;
     public const int SigInt = 2;
 
     public void Dispose()

@@ -33,6 +33,9 @@ internal sealed class RawHttp : IDisposable
 
     public static async Task<RawHttp> ConnectAsync(RunningProxy proxy) => new(await proxy.ConnectAsync());
 
+    /// <summary>Connects to <paramref name="endPoint"/> (a proxy running as a process, for one).</summary>
+    public static async Task<RawHttp> ConnectAsync(System.Net.IPEndPoint endPoint) => new(await SocketExtensions.ConnectAsync(endPoint));
+
     /// <summary>Connects from the loopback address <paramref name="source"/> (127.0.0.x), to appear as another client.</summary>
     public static async Task<RawHttp> ConnectFromAsync(RunningProxy proxy, System.Net.IPAddress source)
     {
@@ -140,6 +143,27 @@ internal sealed class RawHttp : IDisposable
         byte[] rest = _pending.ToArray();
         _pending.Clear();
         return response with { Body = rest };
+    }
+
+    /// <summary>
+    /// Reads the exact bytes up to and including the first <paramref name="end"/>, for asserting byte for byte what the
+    /// proxy sent (framing, chunk extensions, trailers), which <see cref="ReadResponseAsync"/> decodes away.
+    /// </summary>
+    public async Task<string> ReadRawUntilAsync(string end)
+    {
+        byte[] marker = Encoding.Latin1.GetBytes(end);
+        int at;
+        while ((at = Find(marker)) < 0)
+        {
+            if (!await FillAsync())
+            {
+                throw new EndOfStreamException($"connection closed before {end}; received: {Encoding.Latin1.GetString(_pending.ToArray())}");
+            }
+        }
+
+        string raw = Encoding.Latin1.GetString(_pending.GetRange(0, at + marker.Length).ToArray());
+        _pending.RemoveRange(0, at + marker.Length);
+        return raw;
     }
 
     /// <summary>True when the proxy closed the connection (end of stream or reset) with nothing more to read.</summary>

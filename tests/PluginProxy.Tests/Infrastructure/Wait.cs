@@ -19,6 +19,21 @@ internal static class Wait
         }
     }
 
+    /// <summary>Waits until an asynchronous <paramref name="condition"/> (a request through the proxy, say) holds, with a deadline.</summary>
+    public static async Task ForAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
+    {
+        DateTime end = DateTime.UtcNow + (deadline ?? DefaultDeadline);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > end)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Awaits <paramref name="task"/>, failing the test if it takes longer than the deadline.</summary>
     public static async Task<T> WithDeadline<T>(this Task<T> task, string what, TimeSpan? deadline = null)
     {

@@ -9,6 +9,7 @@ using PluginProxy.Tests.Infrastructure;
 
 namespace PluginProxy.Tests.Plugins;
 
+[Collection(ForcesGarbageCollection.Name)]
 public class PluginLoadingTests
 {
     private static PluginCatalog NewCatalog() =>

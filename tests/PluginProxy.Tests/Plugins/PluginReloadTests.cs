@@ -11,6 +11,7 @@ namespace PluginProxy.Tests.Plugins;
 /// Plugins dropped into, replaced in and removed from the plugins folder of a running proxy with hot reload on:
 /// plugins are built from source at test time (<see cref="PluginFactory"/>) and sessions are real sockets.
 /// </summary>
+[Collection(ForcesGarbageCollection.Name)]
 public class PluginReloadTests
 {
     private const string PluginLog = "PluginProxy.Plugins";

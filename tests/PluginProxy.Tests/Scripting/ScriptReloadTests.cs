@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace PluginProxy.Tests.Scripting;
 
 /// <summary>Scripts changed while traffic flows: recompiled in the background, swapped in cleanly, old versions collected.</summary>
+[Collection(ForcesGarbageCollection.Name)]
 public class ScriptReloadTests(ITestOutputHelper output)
 {
     private static string VersionRule(string version) => $"Response.Headers.Set(\"X-Version\", \"{version}\");\n";

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 
 namespace PluginProxy.Tests.Probe;
@@ -37,10 +38,15 @@ public sealed class ProbeSupervisor : IProtocolSupervisor
     }
 }
 
-public sealed class HoldUntilNewline : IFlowAnalyzer
+/// <summary>Holds the channel until a newline arrives; logs each decision so a test can tell the hold is in force.</summary>
+public sealed class HoldUntilNewline(ILogger<HoldUntilNewline> log) : IFlowAnalyzer
 {
-    public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(channel.Data.Span.IndexOf((byte)'\n') >= 0 ? AnalyzerVerdict.Continue : AnalyzerVerdict.NeedMoreData);
+    public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)
+    {
+        bool release = channel.Data.Span.IndexOf((byte)'\n') >= 0;
+        log.LogDebug("hold_until_newline: {Length} bytes held, {Decision}", channel.Length, release ? "releasing" : "no newline yet, holding");
+        return ValueTask.FromResult(release ? AnalyzerVerdict.Continue : AnalyzerVerdict.NeedMoreData);
+    }
 }
 
 public sealed class DenyAll : IFlowAnalyzer

@@ -39,9 +39,7 @@ public class SeveralServersTests
         return answers;
     }
 
-    [Theory(Skip = "Product defect, issue 9 item 1 (the lead's): the http supervisor picks a server to look for a pooled " +
-                   "connection, then the connector picks again, so each request takes two round-robin turns: with two " +
-                   "servers of equal weight every request goes to the same one, and with weights 3 and 1 the second never serves.")]
+    [Theory]
     [InlineData(new[] { 1, 1 })]
     [InlineData(new[] { 3, 1 })]
     [InlineData(new[] { 2, 1, 1 })]

@@ -76,30 +76,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
-        var folders = new List<string>();
-        if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
-        {
-            folders.Add(builtIn);
-        }
-
-        if (Directory.Exists(config.Global.PluginsDirectory))
-        {
-            folders.Add(config.Global.PluginsDirectory);
-        }
-        else
-        {
-            problems.Add(new ConfigError(config.Global.PluginsSpot,
-                $"the plugins folder {config.Global.PluginsDirectory} does not exist; build the plugins (dotnet build) or fix `plugins` in [global]").ToString());
-        }
-
-        foreach (PluginLoadException error in plugins.LoadFolders(folders))
-        {
-            problems.Add(error.Message);
-        }
+        var errors = new List<ConfigError>();
+        LoadPlugins(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors);
 
         var backends = new BackendCatalog(config.Backends);
         var host = new ProxyHost(config, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
-        var errors = new List<ConfigError>();
         scripts.LoadAll(config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
@@ -117,6 +98,45 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         return host;
+    }
+
+    /// <summary>
+    /// Loads the built-in plugins (only those: the folder they come from may hold samples) and those of the `plugins`
+    /// folder. A folder the configuration names must exist; the default one may be absent (a configuration kept outside
+    /// the clone needs no plugin of its own).
+    /// </summary>
+    private static void LoadPlugins(ProxyConfig config, PluginCatalog plugins, ILogger log, List<string> problems, List<ConfigError> errors)
+    {
+        var folders = new List<string>();
+        var only = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+        string userFolder = config.Global.PluginsDirectory;
+        if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
+        {
+            folders.Add(builtIn);
+            if (builtIn != userFolder)
+            {
+                only[builtIn] = BuiltInPlugins.Names;
+            }
+        }
+
+        if (Directory.Exists(userFolder))
+        {
+            folders.Add(userFolder);
+        }
+        else if (config.Global.PluginsNamed)
+        {
+            errors.Add(new ConfigError(config.Global.PluginsSpot,
+                $"the plugins folder {userFolder} does not exist; create it, fix `plugins` in [global], or remove the key to use only the built-in plugins"));
+        }
+        else
+        {
+            log.LogInformation("No plugins folder at {Folder} (the default of `plugins` in [global]): only the built-in plugins are loaded", userFolder);
+        }
+
+        foreach (PluginLoadException error in plugins.LoadFolders(folders, only))
+        {
+            problems.Add(error.Message);
+        }
     }
 
     /// <summary>Binds every listener and the admin endpoint, then starts accepting and checking.</summary>

@@ -208,6 +208,7 @@ internal static class ConfigLoader
         {
             PluginsDirectory = Path.GetFullPath(plugins, baseDirectory),
             PluginsSpot = pluginsSpot,
+            PluginsNamed = table.Has("plugins"),
             ScriptsDirectory = Path.GetFullPath(scripts, baseDirectory),
             ScriptCacheDirectory = scriptCache is null ? Scripting.ScriptCache.DefaultDirectory() : Path.GetFullPath(scriptCache, baseDirectory),
             HotReload = hotReload,

@@ -28,6 +28,9 @@ internal sealed class GlobalConfig
 
     public required SourceSpot PluginsSpot { get; init; }
 
+    /// <summary>True when <c>plugins</c> is written in the file: then a missing folder is an error, not the default's absence.</summary>
+    public bool PluginsNamed { get; init; }
+
     /// <summary>Absolute path of the base folder for relative .csx paths.</summary>
     public required string ScriptsDirectory { get; init; }
 

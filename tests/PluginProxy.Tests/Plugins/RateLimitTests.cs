@@ -13,11 +13,12 @@ namespace PluginProxy.Tests.Plugins;
 /// <summary>The sample third-party plugin (plugins/RateLimit), loaded from plugins/bin like any other.</summary>
 public class RateLimitTests
 {
+    // The sample is not built in: it loads from the plugins folder the configuration names (the clone's plugins/bin).
     private static string Config(string origin, string options) =>
         HttpConfig.For(origin, $$"""
             request_analyzers = ["rate_limit"]
             options = { rate_limit = {{options}} }
-            """);
+            """).Replace($"plugins = \"{RepoPaths.TestPluginsBin}\"", $"plugins = \"{RepoPaths.PluginsBin}\"");
 
     private static async Task<int> StatusAsync(RawHttp client, string path)
     {

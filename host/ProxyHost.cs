@@ -61,8 +61,10 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// Loads the plugins and resolves everything the configuration names. Nothing is bound yet, so <c>check</c> uses
     /// this too. Every problem is reported at once.
     /// </summary>
+    /// <param name="configErrors">Errors already found in the file (<see cref="ConfigLoader.Read"/>): the plugins and
+    /// scripts are still resolved, so that one pass reports everything, and then the build fails with all of them.</param>
     /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
-    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null)
+    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
     {
         var connector = new ServerConnector(loggers.CreateLogger("PluginProxy.Backends"));
         ConsoleAccessLog? ownedLog = null;
@@ -76,7 +78,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
-        var errors = new List<ConfigError>();
+        var errors = new List<ConfigError>(configErrors ?? []);
         LoadPlugins(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors);
 
         var backends = new BackendCatalog(config.Backends);
@@ -90,7 +92,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
         }
 
-        problems.AddRange(errors.Select(e => e.ToString()));
+        problems.AddRange(ConfigLoader.InFileOrder(errors, config.FilePath).Select(e => e.ToString()));
         if (problems.Count > 0)
         {
             host.ReleaseEverything();

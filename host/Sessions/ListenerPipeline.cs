@@ -149,7 +149,8 @@ internal sealed class ListenerPipeline : RefCounted
         }
 
         bool terminatesTls = levels.Any(l => l.Supervisor.TerminatesTls);
-        if (terminatesTls && config.Settings.Tls is null)
+        // A [listener.tls] that is written but could not be loaded was reported where it is written.
+        if (terminatesTls && config.Settings.Tls is null && config.TlsSpot is null)
         {
             errors.Add(new ConfigError(config.Supervisor.Spot, $"supervisor \"{config.Supervisor.Name}\" terminates TLS: give the listener a [listener.tls] table with its certificates"));
             return null;

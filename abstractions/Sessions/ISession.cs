@@ -47,6 +47,13 @@ public interface ISession
     /// <summary>The response-side flow analyzers of the listener, in run order.</summary>
     IReadOnlyList<IFlowAnalyzer> ResponseAnalyzers { get; }
 
+    /// <summary>
+    /// Names <paramref name="analyzer"/> for a log line, as the operator knows it: its name in proxy.toml and the plugin
+    /// (with its version) or script it comes from, for example <c>rate_limit (plugin RateLimit version 3)</c>. Supervisors
+    /// use it when an analyzer throws. The default, for hosts that do not know, is the analyzer's own description.
+    /// </summary>
+    string DescribeAnalyzer(IFlowAnalyzer analyzer) => analyzer.ToString() ?? analyzer.GetType().Name;
+
     /// <summary>The record the host turns into the session's log line.</summary>
     SessionLog Log { get; }
 

@@ -278,6 +278,34 @@ internal sealed class ListenerPipeline : RefCounted
         return $"{what} \"{name}\" is not provided by any loaded plugin; {hint}";
     }
 
+    /// <summary>
+    /// Names an analyzer of this pipeline for logs: its name and the plugin version or script it comes from (also for one
+    /// a supervisor runs without the listener listing it, such as http_lb_req, found among its plugin's analyzers).
+    /// </summary>
+    public string Describe(IFlowAnalyzer analyzer)
+    {
+        foreach (RefCounted version in _held)
+        {
+            if (version is LoadedScript script && ReferenceEquals(script.Analyzer, analyzer))
+            {
+                return script.ToString();
+            }
+
+            if (version is LoadedPlugin plugin)
+            {
+                foreach ((string name, IFlowAnalyzer provided) in plugin.Analyzers)
+                {
+                    if (ReferenceEquals(provided, analyzer))
+                    {
+                        return $"{name} (plugin {plugin.Name} version {plugin.Generation})";
+                    }
+                }
+            }
+        }
+
+        return analyzer.ToString() ?? analyzer.GetType().Name;
+    }
+
     protected override void OnReleased()
     {
         foreach (RefCounted version in _held)

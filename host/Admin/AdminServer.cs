@@ -2,14 +2,17 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
 
 namespace PluginProxy.Host.Admin;
 
 /// <summary>
 /// The admin endpoint (<c>admin</c> in [global]): the stats page at <c>/</c>, Prometheus metrics at <c>/metrics</c>,
-/// the runtime API under <c>/api/</c>, and <c>/echo</c>, which answers with the request as it arrived (the default
-/// configuration proxies to it, so the proxy's rewriting is visible with nothing else running). A deliberately small
-/// HTTP/1.1 responder with keep-alive, for GET and HEAD (and bodies up to 64 KiB on /echo).
+/// JSON stats at <c>/api/stats</c>, <c>/health</c>, and the runtime API under <c>/api/</c>. Reading is open; a request
+/// that may change state (any method but GET and HEAD: <c>POST /api/reload</c>) needs the admin credential
+/// (<see cref="AdminAccess"/>). A deliberately small HTTP/1.1 responder with keep-alive; bodies up to 64 KiB with a
+/// Content-Length. The default configuration never proxies to it.
 /// </summary>
 internal sealed class AdminServer : IDisposable
 {
@@ -39,6 +42,11 @@ internal sealed class AdminServer : IDisposable
         }
 
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        if (!IPAddress.IsLoopback(endPoint.Address))
+        {
+            _log.LogWarning("The admin endpoint listens on {Address}, not on loopback: its read-only pages (statistics, listeners, servers, the configuration's path) are open to every host that reaches it",
+                EndPoints.Format(EndPoint));
+        }
     }
 
     public IPEndPoint EndPoint { get; }
@@ -129,14 +137,7 @@ internal sealed class AdminServer : IDisposable
                     }
 
                     bool close = parts[2] == "HTTP/1.0" || string.Equals(Header(lines, "Connection"), "close", StringComparison.OrdinalIgnoreCase);
-                    AdminResponse response = parts[0] switch
-                    {
-                        "POST" when parts[1] == "/api/reload" => await ReloadAsync().ConfigureAwait(false),
-                        "GET" or "HEAD" or "POST" or "PUT" when parts[1].StartsWith("/echo", StringComparison.Ordinal) =>
-                            AdminPages.Echo(head, buffer.AsSpan(headEnd + 4, bodyLength), client.RemoteEndPoint),
-                        "GET" or "HEAD" => AdminPages.Render(_host, parts[1]),
-                        _ => AdminResponse.Text(405, "Only GET and HEAD are allowed here (and POST or PUT on /echo, POST on /api/reload)\n"),
-                    };
+                    AdminResponse response = await AnswerAsync(parts[0], parts[1], lines, client.RemoteEndPoint).ConfigureAwait(false);
                     await SendAsync(client, response, parts[0] == "HEAD", close, timeout.Token).ConfigureAwait(false);
                     if (close)
                     {
@@ -154,6 +155,33 @@ internal sealed class AdminServer : IDisposable
         }
     }
 
+    /// <summary>Reads are answered by <see cref="AdminPages"/>; anything else is an action, allowed only with the admin credential.</summary>
+    private async Task<AdminResponse> AnswerAsync(string method, string target, string[] lines, EndPoint? peer)
+    {
+        if (AdminAccess.IsReadOnly(method))
+        {
+            return AdminPages.Render(_host, target);
+        }
+
+        string path = target.Split('?', 2)[0];
+        if (AdminAccess.Refusal(method, path, Header(lines, "Authorization"), _host.Config.Global.AdminToken) is { } refused)
+        {
+            _log.LogWarning("Admin endpoint: {Method} {Path} from {Peer} refused with {Status}", method, path, LogNames.Format(peer), refused.Status);
+            return refused;
+        }
+
+        switch (method, path)
+        {
+            case ("POST", "/api/reload"):
+                _log.LogInformation("Admin endpoint: configuration reload asked by {Peer}", LogNames.Format(peer));
+                return await ReloadAsync().ConfigureAwait(false);
+            case (_, "/api/reload"):
+                return AdminResponse.Text(405, "Use POST /api/reload\n") with { Headers = [new("Allow", "POST")] };
+            default:
+                return AdminResponse.Text(404, $"No action at {method} {path}; the actions are: POST /api/reload\n");
+        }
+    }
+
     /// <summary>POST /api/reload: the configuration is loaded again (off the socket threads: it may compile scripts).</summary>
     private async Task<AdminResponse> ReloadAsync()
     {
@@ -168,8 +196,9 @@ internal sealed class AdminServer : IDisposable
 
     private static async Task SendAsync(Socket client, AdminResponse response, bool headOnly, bool close, CancellationToken cancellationToken)
     {
+        string extra = string.Concat(response.Headers.Select(h => $"{h.Key}: {h.Value}\r\n"));
         string head = $"HTTP/1.1 {response.Status} {AdminResponse.Reason(response.Status)}\r\n" +
-                      $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n" +
+                      $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n{extra}" +
                       $"Cache-Control: no-cache\r\nServer: PluginProxy-admin\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
         byte[] bytes = [.. Encoding.ASCII.GetBytes(head), .. (headOnly ? [] : response.Body)];
         await client.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);

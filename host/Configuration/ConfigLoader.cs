@@ -223,6 +223,20 @@ internal static class ConfigLoader
             }
         }
 
+        string? adminToken = null;
+        if (table.SpottedString("admin_token_file", what: "a file holding the admin token, such as \"admin.token\"") is { } tokenFile)
+        {
+            adminToken = Admin.AdminToken.Read(Path.GetFullPath(tokenFile.Value, baseDirectory), out string? problem);
+            if (problem is not null)
+            {
+                table.Error(tokenFile.Spot, $"`admin_token_file`: {problem}");
+            }
+            else if (!table.Has("admin"))
+            {
+                table.Error(tokenFile.Spot, "`admin_token_file` has no use without `admin`: set `admin` (for example \"127.0.0.1:8404\") or remove it");
+            }
+        }
+
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         table.RejectUnknownKeys(ConfigKeys.Global);
         return new GlobalConfig
@@ -234,6 +248,7 @@ internal static class ConfigLoader
             ScriptCacheDirectory = scriptCache is null ? Scripting.ScriptCache.DefaultDirectory() : Path.GetFullPath(scriptCache, baseDirectory),
             HotReload = hotReload,
             Admin = admin,
+            AdminToken = adminToken,
             Grace = grace,
         };
     }

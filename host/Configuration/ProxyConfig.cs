@@ -42,6 +42,12 @@ internal sealed class GlobalConfig
     /// <summary>Where the stats page, metrics and runtime API listen, or null for none.</summary>
     public IPEndPoint? Admin { get; init; }
 
+    /// <summary>
+    /// The admin credential read from <c>admin_token_file</c> (a bearer token), or null: then the admin endpoint refuses
+    /// every request that would change state. Read again on each reload, so a new token takes effect with it.
+    /// </summary>
+    public string? AdminToken { get; init; }
+
     /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
 }

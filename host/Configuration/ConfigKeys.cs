@@ -20,7 +20,7 @@ internal static class ConfigKeys
 
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
-         "request_analyzers", "response_analyzers", "forwardfor", "options", "tls", "route", "no_route_status", "access_log", "use_backends",
+         "request_analyzers", "response_analyzers", "after_response_analyzers", "forwardfor", "options", "tls", "route", "no_route_status", "access_log", "use_backends",
          .. ListenerTimeouts, .. ListenerSizes];
 
     public static readonly string[] Tls = ["certificates", "alpn", "strict_sni", "min_version"];

@@ -397,6 +397,12 @@ internal static class ConfigLoader
         }
         List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
         List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
+        List<Named> afterResponse = ReadNames(table, "after_response_analyzers");
+        foreach (Named twice in afterResponse.Where(a => responseAnalyzers.Exists(r => r.Name == a.Name)))
+        {
+            table.Error(twice.Spot, $"\"{twice.Name}\" is in response_analyzers too: it would run twice on a server's response; list it in one of them");
+        }
+
         bool forwardFor = table.Bool("forwardfor") ?? false;
         List<RouteRule> routes = BindRoutes(table, name, backendReferences, out List<Dictionary<string, SourceSpot>> routeSpots);
         int noRouteStatus = (int)(table.Integer("no_route_status", 404, 503) ?? 503);
@@ -444,7 +450,8 @@ internal static class ConfigLoader
             SendBufferSize = sendBuffer,
             Backend = backend is { } b ? new Named(b.Value, b.Spot) : null,
             RequestAnalyzers = requestAnalyzers,
-            ResponseAnalyzers = responseAnalyzers,
+            ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
+            AfterResponseCount = afterResponse.Count,
             RouteConditionSpots = routeSpots,
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,

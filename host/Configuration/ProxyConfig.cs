@@ -79,7 +79,11 @@ internal sealed class ListenerConfig
 
     public required IReadOnlyList<Named> RequestAnalyzers { get; init; }
 
+    /// <summary><c>response_analyzers</c>, then <c>after_response_analyzers</c> (the last <see cref="AfterResponseCount"/>).</summary>
     public required IReadOnlyList<Named> ResponseAnalyzers { get; init; }
+
+    /// <summary>How many of <see cref="ResponseAnalyzers"/>, at its end, come from <c>after_response_analyzers</c>.</summary>
+    public int AfterResponseCount { get; init; }
 
     /// <summary>For each route of <see cref="ListenerSettings.Routes"/>, where each of its conditions is written.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, SourceSpot>> RouteConditionSpots { get; init; } = [];

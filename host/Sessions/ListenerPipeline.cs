@@ -22,6 +22,7 @@ internal sealed class ListenerPipeline : RefCounted
         Supervisors = supervisors;
         RequestAnalyzers = requestAnalyzers;
         ResponseAnalyzers = responseAnalyzers;
+        AfterResponseAnalyzers = responseAnalyzers[^config.AfterResponseCount..];
         Backends = backends;
         _held = held;
     }
@@ -40,7 +41,11 @@ internal sealed class ListenerPipeline : RefCounted
 
     public IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 
+    /// <summary>The response analyzers, then the after-response ones.</summary>
     public IReadOnlyList<IFlowAnalyzer> ResponseAnalyzers { get; }
+
+    /// <summary>The last analyzers of <see cref="ResponseAnalyzers"/>: those of <c>after_response_analyzers</c>, also run on the proxy's own replies.</summary>
+    public IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers { get; }
 
     public BackendCatalog Backends { get; }
 

@@ -158,15 +158,15 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
         }
 
-        if (Config.Global.Admin is { } adminAddress)
+        if (AdminServer.IsConfigured(Config.Global))
         {
             try
             {
-                _admin = new AdminServer(this, adminAddress, _loggers.CreateLogger("PluginProxy.Admin"));
+                _admin = new AdminServer(this, Config, _loggers.CreateLogger("PluginProxy.Admin"));
             }
-            catch (System.Net.Sockets.SocketException ex)
+            catch (AdminBindException ex)
             {
-                problems.Add($"{Config.FilePath}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ex.SocketErrorCode}");
+                problems.Add(ex.Message);
             }
         }
 
@@ -200,7 +200,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
             _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count,
-            _admin is null ? "" : $", admin on http://{EndPoints.Format(_admin.EndPoint)}/");
+            _admin is null ? "" : $", admin on {_admin.Addresses}");
     }
 
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
@@ -305,20 +305,20 @@ internal sealed class ProxyHost : IAsyncDisposable
             Backends = backends;
             _health?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
-            if (!Equals(next.Global.Admin, Config.Global.Admin))
+            if (!AdminServer.SameSockets(Config.Global, next.Global))
             {
                 _admin?.Dispose();
                 _admin = null;
-                if (next.Global.Admin is { } adminAddress)
+                if (AdminServer.IsConfigured(next.Global))
                 {
                     try
                     {
-                        _admin = new AdminServer(this, adminAddress, _loggers.CreateLogger("PluginProxy.Admin"));
+                        _admin = new AdminServer(this, next, _loggers.CreateLogger("PluginProxy.Admin"));
                         _admin.Start();
                     }
-                    catch (System.Net.Sockets.SocketException ex)
+                    catch (AdminBindException ex)
                     {
-                        problems.Add($"{next.FilePath}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ex.SocketErrorCode}");
+                        problems.Add(ex.Message);
                     }
                 }
             }

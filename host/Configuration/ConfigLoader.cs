@@ -223,6 +223,20 @@ internal static class ConfigLoader
             }
         }
 
+        string? adminSocket = null;
+        if (table.SpottedString("admin_socket", what: "a Unix socket path such as \"/run/pluginproxy/admin.sock\"") is { } socketPath)
+        {
+            adminSocket = Path.GetFullPath(socketPath.Value, baseDirectory);
+            if (System.Text.Encoding.UTF8.GetByteCount(adminSocket) > MaxSocketPath)
+            {
+                table.Error(socketPath.Spot, $"`admin_socket`: {adminSocket} is longer than a Unix socket path may be ({MaxSocketPath} bytes); choose a shorter one, such as /run/pluginproxy/admin.sock");
+            }
+            else if (!Directory.Exists(Path.GetDirectoryName(adminSocket)))
+            {
+                table.Error(socketPath.Spot, $"`admin_socket`: the folder {Path.GetDirectoryName(adminSocket)} does not exist; create it (writable by the proxy's user) or choose another path");
+            }
+        }
+
         string? adminToken = null;
         if (table.SpottedString("admin_token_file", what: "a file holding the admin token, such as \"admin.token\"") is { } tokenFile)
         {
@@ -248,10 +262,15 @@ internal static class ConfigLoader
             ScriptCacheDirectory = scriptCache is null ? Scripting.ScriptCache.DefaultDirectory() : Path.GetFullPath(scriptCache, baseDirectory),
             HotReload = hotReload,
             Admin = admin,
+            AdminSocket = adminSocket,
             AdminToken = adminToken,
             Grace = grace,
         };
     }
+
+    /// <summary>The longest <c>admin_socket</c> path: sun_path holds 108 bytes with its NUL, and the socket is first bound
+    /// under the path plus a temporary suffix.</summary>
+    private const int MaxSocketPath = 107 - 20;
 
     /// <summary>The values of [defaults], before listeners and backends override them.</summary>
     private sealed class Defaults

@@ -43,6 +43,12 @@ internal sealed class GlobalConfig
     public IPEndPoint? Admin { get; init; }
 
     /// <summary>
+    /// <c>admin_socket</c>: the absolute path of the admin endpoint's Unix socket (mode 0600; a client that can connect
+    /// may act without a token), or null for none.
+    /// </summary>
+    public string? AdminSocket { get; init; }
+
+    /// <summary>
     /// The admin credential read from <c>admin_token_file</c> (a bearer token), or null: then the admin endpoint refuses
     /// every request that would change state. Read again on each reload, so a new token takes effect with it.
     /// </summary>

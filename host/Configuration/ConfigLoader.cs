@@ -223,34 +223,8 @@ internal static class ConfigLoader
             }
         }
 
-        string? adminSocket = null;
-        if (table.SpottedString("admin_socket", what: "a Unix socket path such as \"/run/pluginproxy/admin.sock\"") is { } socketPath)
-        {
-            adminSocket = Path.GetFullPath(socketPath.Value, baseDirectory);
-            if (System.Text.Encoding.UTF8.GetByteCount(adminSocket) > MaxSocketPath)
-            {
-                table.Error(socketPath.Spot, $"`admin_socket`: {adminSocket} is longer than a Unix socket path may be ({MaxSocketPath} bytes); choose a shorter one, such as /run/pluginproxy/admin.sock");
-            }
-            else if (!Directory.Exists(Path.GetDirectoryName(adminSocket)))
-            {
-                table.Error(socketPath.Spot, $"`admin_socket`: the folder {Path.GetDirectoryName(adminSocket)} does not exist; create it (writable by the proxy's user) or choose another path");
-            }
-        }
-
-        string? adminToken = null;
-        if (table.SpottedString("admin_token_file", what: "a file holding the admin token, such as \"admin.token\"") is { } tokenFile)
-        {
-            adminToken = Admin.AdminToken.Read(Path.GetFullPath(tokenFile.Value, baseDirectory), out string? problem);
-            if (problem is not null)
-            {
-                table.Error(tokenFile.Spot, $"`admin_token_file`: {problem}");
-            }
-            else if (!table.Has("admin"))
-            {
-                table.Error(tokenFile.Spot, "`admin_token_file` has no use without `admin`: set `admin` (for example \"127.0.0.1:8404\") or remove it");
-            }
-        }
-
+        string? adminSocket = AdminKeys.ReadSocket(table, baseDirectory);
+        string? adminToken = AdminKeys.ReadToken(table, baseDirectory);
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         table.RejectUnknownKeys(ConfigKeys.Global);
         return new GlobalConfig
@@ -267,10 +241,6 @@ internal static class ConfigLoader
             Grace = grace,
         };
     }
-
-    /// <summary>The longest <c>admin_socket</c> path: sun_path holds 108 bytes with its NUL, and the socket is first bound
-    /// under the path plus a temporary suffix.</summary>
-    private const int MaxSocketPath = 107 - 20;
 
     /// <summary>The values of [defaults], before listeners and backends override them.</summary>
     private sealed class Defaults

@@ -1,13 +1,19 @@
 namespace PluginProxy.Host;
 
 /// <summary>
-/// Finds the folder of the plugins that ship with PluginProxy (tcp, and later http, https), so that listeners can name
-/// them whatever `plugins` folder the configuration points at.
+/// Finds the folder of the plugins that ship with PluginProxy (tcp, http, https), so that listeners can name them
+/// whatever `plugins` folder the configuration points at.
 /// </summary>
 internal static class BuiltInPlugins
 {
     /// <summary>Set to a folder to override where built-in plugins are looked for.</summary>
     public const string EnvironmentVariable = "PLUGINPROXY_BUILTIN_PLUGINS";
+
+    /// <summary>
+    /// The plugin folders that are built in. Only these load from the built-in folder: a clone's plugins/bin also holds
+    /// the sample plugins (RateLimit), which load only from a `plugins` folder the configuration names.
+    /// </summary>
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal) { "PluginProxy.Tcp", "PluginProxy.Http", "PluginProxy.Https" };
 
     public static string? FindFolder()
     {

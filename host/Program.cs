@@ -118,8 +118,15 @@ internal static class Commands
     {
         try
         {
-            ProxyConfig config = ConfigLoader.Load(configPath);
-            ProxyHost host = ProxyHost.Build(config, loggers);
+            // Errors in the file do not stop here: the plugins and scripts it names are resolved too, so that every
+            // problem is printed in one pass. A configuration with any error is never started.
+            var errors = new List<ConfigError>();
+            if (ConfigLoader.Read(configPath, errors) is not { } config)
+            {
+                throw new ConfigException(errors);
+            }
+
+            ProxyHost host = ProxyHost.Build(config, loggers, configErrors: errors);
             if (start)
             {
                 host.Start();

@@ -61,8 +61,10 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// Loads the plugins and resolves everything the configuration names. Nothing is bound yet, so <c>check</c> uses
     /// this too. Every problem is reported at once.
     /// </summary>
+    /// <param name="configErrors">Errors already found in the file (<see cref="ConfigLoader.Read"/>): the plugins and
+    /// scripts are still resolved, so that one pass reports everything, and then the build fails with all of them.</param>
     /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
-    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null)
+    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
     {
         var connector = new ServerConnector(loggers.CreateLogger("PluginProxy.Backends"));
         ConsoleAccessLog? ownedLog = null;
@@ -76,30 +78,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
-        var folders = new List<string>();
-        if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
-        {
-            folders.Add(builtIn);
-        }
-
-        if (Directory.Exists(config.Global.PluginsDirectory))
-        {
-            folders.Add(config.Global.PluginsDirectory);
-        }
-        else
-        {
-            problems.Add(new ConfigError(config.Global.PluginsSpot,
-                $"the plugins folder {config.Global.PluginsDirectory} does not exist; build the plugins (dotnet build) or fix `plugins` in [global]").ToString());
-        }
-
-        foreach (PluginLoadException error in plugins.LoadFolders(folders))
-        {
-            problems.Add(error.Message);
-        }
+        var errors = new List<ConfigError>(configErrors ?? []);
+        LoadPlugins(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors);
 
         var backends = new BackendCatalog(config.Backends);
         var host = new ProxyHost(config, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
-        var errors = new List<ConfigError>();
         scripts.LoadAll(config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
@@ -109,7 +92,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
         }
 
-        problems.AddRange(errors.Select(e => e.ToString()));
+        problems.AddRange(ConfigLoader.InFileOrder(errors, config.FilePath).Select(e => e.ToString()));
         if (problems.Count > 0)
         {
             host.ReleaseEverything();
@@ -117,6 +100,45 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         return host;
+    }
+
+    /// <summary>
+    /// Loads the built-in plugins (only those: the folder they come from may hold samples) and those of the `plugins`
+    /// folder. A folder the configuration names must exist; the default one may be absent (a configuration kept outside
+    /// the clone needs no plugin of its own).
+    /// </summary>
+    private static void LoadPlugins(ProxyConfig config, PluginCatalog plugins, ILogger log, List<string> problems, List<ConfigError> errors)
+    {
+        var folders = new List<string>();
+        var only = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+        string userFolder = config.Global.PluginsDirectory;
+        if (BuiltInPlugins.FindFolder() is { } builtIn && Directory.Exists(builtIn))
+        {
+            folders.Add(builtIn);
+            if (builtIn != userFolder)
+            {
+                only[builtIn] = BuiltInPlugins.Names;
+            }
+        }
+
+        if (Directory.Exists(userFolder))
+        {
+            folders.Add(userFolder);
+        }
+        else if (config.Global.PluginsNamed)
+        {
+            errors.Add(new ConfigError(config.Global.PluginsSpot,
+                $"the plugins folder {userFolder} does not exist; create it, fix `plugins` in [global], or remove the key to use only the built-in plugins"));
+        }
+        else
+        {
+            log.LogInformation("No plugins folder at {Folder} (the default of `plugins` in [global]): only the built-in plugins are loaded", userFolder);
+        }
+
+        foreach (PluginLoadException error in plugins.LoadFolders(folders, only))
+        {
+            problems.Add(error.Message);
+        }
     }
 
     /// <summary>Binds every listener and the admin endpoint, then starts accepting and checking.</summary>
@@ -136,15 +158,15 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
         }
 
-        if (Config.Global.Admin is { } adminAddress)
+        if (AdminServer.IsConfigured(Config.Global))
         {
             try
             {
-                _admin = CreateAdmin(adminAddress);
+                _admin = CreateAdmin(Config);
             }
-            catch (System.Net.Sockets.SocketException ex)
+            catch (AdminBindException ex)
             {
-                problems.Add($"{Config.Global.AdminSpot}: the admin endpoint cannot bind {EndPoints.Format(adminAddress)}: {ListenerBindException.Describe(ex)}");
+                problems.Add(ex.Message);
             }
         }
 
@@ -178,7 +200,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
             _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count,
-            _admin is null ? "" : $", admin on http://{EndPoints.Format(_admin.EndPoint)}/");
+            _admin is null ? "" : $", admin on {_admin.Addresses}");
     }
 
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
@@ -232,7 +254,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
 
             var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
-                (_admin, Config.Global.Admin), next.Global, CreateAdmin, _log);
+                (_admin, Config.Global), next, CreateAdmin, _log);
             if (plan.Bind() is { Count: > 0 } unbound)
             {
                 plan.Abandon();
@@ -292,7 +314,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     }
 
     /// <summary>Binds the admin endpoint (it accepts once started).</summary>
-    private AdminServer CreateAdmin(System.Net.IPEndPoint address) => new(this, address, _loggers.CreateLogger("PluginProxy.Admin"));
+    private AdminServer CreateAdmin(ProxyConfig config) => new(this, config, _loggers.CreateLogger("PluginProxy.Admin"));
 
     /// <summary>With hot reload, a changed certificate or key file is loaded again (and refused with a log line if broken).</summary>
     private void WatchCertificates(ProxyConfig config)

@@ -23,19 +23,19 @@ internal sealed class ReloadPlan
     private readonly SocketHandover _handover;
     private readonly AdminServer? _runningAdmin;
     private readonly bool _adminChanged;
-    private readonly GlobalConfig _next;
-    private readonly Func<IPEndPoint, AdminServer> _createAdmin;
+    private readonly ProxyConfig _next;
+    private readonly Func<ProxyConfig, AdminServer> _createAdmin;
     private readonly ILogger _log;
     private AdminServer? _newAdmin;
 
     /// <param name="running">The listeners accepting now.</param>
     /// <param name="pipelines">One pipeline per listener of the new configuration, in its order.</param>
     /// <param name="createListener">Makes the (unbound) listener for a pipeline that cannot go to a running listener.</param>
-    /// <param name="admin">The running admin endpoint and the address it was configured with.</param>
-    /// <param name="next">The new configuration's [global], for its admin address.</param>
-    /// <param name="createAdmin">Binds an admin endpoint (not yet accepting).</param>
+    /// <param name="admin">The running admin endpoint and the [global] it was configured with.</param>
+    /// <param name="next">The new configuration, for its admin sockets.</param>
+    /// <param name="createAdmin">Binds an admin endpoint for a configuration (not yet accepting).</param>
     public ReloadPlan(IReadOnlyList<Listener> running, IReadOnlyList<ListenerPipeline> pipelines, Func<ListenerPipeline, Listener> createListener,
-        (AdminServer? Server, IPEndPoint? Address) admin, GlobalConfig next, Func<IPEndPoint, AdminServer> createAdmin, ILogger log)
+        (AdminServer? Server, GlobalConfig Global) admin, ProxyConfig next, Func<ProxyConfig, AdminServer> createAdmin, ILogger log)
     {
         foreach (ListenerPipeline pipeline in pipelines)
         {
@@ -47,7 +47,7 @@ internal sealed class ReloadPlan
         _removed = running.Where(l => _steps.All(s => s.Running != l)).ToList();
         _handover = new SocketHandover(running, Leaving, pipelines.Select(p => p.Config));
         _runningAdmin = admin.Server;
-        _adminChanged = !Equals(admin.Address, next.Admin);
+        _adminChanged = !AdminServer.SameSockets(admin.Global, next.Global);
         _next = next;
         _createAdmin = createAdmin;
         _log = log;
@@ -76,15 +76,15 @@ internal sealed class ReloadPlan
             }
         }
 
-        if (_adminChanged && _next.Admin is { } address)
+        if (_adminChanged && AdminServer.IsConfigured(_next.Global))
         {
             try
             {
-                _newAdmin = _createAdmin(address);
+                _newAdmin = _createAdmin(_next);
             }
-            catch (System.Net.Sockets.SocketException ex)
+            catch (AdminBindException ex)
             {
-                problems.Add($"{_next.AdminSpot}: the admin endpoint cannot bind {EndPoints.Format(address)}: {ListenerBindException.Describe(ex)}");
+                problems.Add(ex.Message);
             }
         }
 

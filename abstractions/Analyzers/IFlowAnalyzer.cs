@@ -18,6 +18,14 @@ public interface IFlowAnalyzer
     /// </summary>
     TimeSpan? Timeout => null;
 
+    /// <summary>
+    /// The channel this analyzer is made for: <see cref="ChannelDirection.Request"/> (it may only be listed in
+    /// <c>request_analyzers</c>), <see cref="ChannelDirection.Response"/> (only in <c>response_analyzers</c>), or null when it
+    /// works on either (the default, which analyzers built against SDK 1.5 get). The host refuses an analyzer listed for
+    /// the other channel, at its place in proxy.toml, instead of letting every stream fail.
+    /// </summary>
+    ChannelDirection? Direction => null;
+
     /// <summary>Looks at the held data of <paramref name="channel"/> and says what happens next.</summary>
     /// <param name="stream">The stream being analyzed: its session, both channels, its chosen backend and variables.</param>
     /// <param name="channel">The held channel with new data (<see cref="ProxyStream.Request"/> or <see cref="ProxyStream.Response"/>).</param>

@@ -24,11 +24,14 @@ public abstract class Rule
     /// <exception cref="InvalidOperationException">The listener is not HTTP.</exception>
     public HttpRequestHead Request => Http.Request;
 
-    /// <summary>The response: status, reason, headers (changeable). Only in response rules.</summary>
+    /// <summary>
+    /// The response: status, reason, headers (changeable). Only in response rules, including after-response ones, which
+    /// also see the proxy's own replies (there, an error page may answer a request that could not be parsed).
+    /// </summary>
     /// <exception cref="InvalidOperationException">This is a request rule: there is no response yet.</exception>
     public HttpResponseHead Response => _responseSide
-        ? Http.Response
-        : throw new InvalidOperationException("Response is only available to response rules (listed in response_analyzers)");
+        ? Stream.Http is { HasResponse: true } answered ? answered.Response : Http.Response
+        : throw new InvalidOperationException("Response is only available to response rules (listed in response_analyzers or after_response_analyzers)");
 
     /// <summary>True in a response rule.</summary>
     public bool IsResponse => _responseSide;

@@ -44,8 +44,23 @@ public interface ISession
     /// <summary>The request-side flow analyzers of the listener, in run order.</summary>
     IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 
-    /// <summary>The response-side flow analyzers of the listener, in run order.</summary>
+    /// <summary>The response-side flow analyzers of the listener, in run order (its <c>after_response_analyzers</c> last).</summary>
     IReadOnlyList<IFlowAnalyzer> ResponseAnalyzers { get; }
+
+    /// <summary>
+    /// The listener's <c>after_response_analyzers</c>, as HAProxy's <c>http-after-response</c>: they run on every response
+    /// the client gets. On a server's response they are the last of <see cref="ResponseAnalyzers"/>; on a reply the proxy
+    /// makes itself (an analyzer's <see cref="AnalyzerAction.Stop"/> reply, an error page), which skips the response
+    /// analyzers, an HTTP supervisor runs these alone. Empty by default.
+    /// </summary>
+    IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers => [];
+
+    /// <summary>
+    /// Names <paramref name="analyzer"/> for a log line, as the operator knows it: its name in proxy.toml and the plugin
+    /// (with its version) or script it comes from, for example <c>rate_limit (plugin RateLimit version 3)</c>. Supervisors
+    /// use it when an analyzer throws. The default, for hosts that do not know, is the analyzer's own description.
+    /// </summary>
+    string DescribeAnalyzer(IFlowAnalyzer analyzer) => analyzer.ToString() ?? analyzer.GetType().Name;
 
     /// <summary>The record the host turns into the session's log line.</summary>
     SessionLog Log { get; }

@@ -10,7 +10,7 @@ using PluginProxy.Host.Plugins;
 
 namespace PluginProxy.Host.Admin;
 
-/// <summary>Renders the admin endpoint's pages from the host's live state.</summary>
+/// <summary>Renders the admin endpoint's read-only pages from the host's live state.</summary>
 internal static class AdminPages
 {
     public static AdminResponse Render(ProxyHost host, string target)
@@ -22,23 +22,9 @@ internal static class AdminPages
             "/metrics" => AdminResponse.Text(200, Metrics(host), "text/plain; version=0.0.4; charset=utf-8"),
             "/api/stats" => AdminResponse.Text(200, StatsJson(host), "application/json"),
             "/health" => AdminResponse.Text(200, "ok\n"),
-            _ => AdminResponse.Text(404, $"Not found: {path}\nTry /, /metrics, /api/stats, /health or /echo\n"),
+            "/api/reload" => AdminResponse.Text(405, "Use POST /api/reload (with the admin token)\n") with { Headers = [new("Allow", "POST")] },
+            _ => AdminResponse.Text(404, $"Not found: {path}\nTry /, /metrics, /api/stats or /health\n"),
         };
-    }
-
-    /// <summary>The request as it arrived: its head, verbatim, and its body length (a demo service for the default configuration).</summary>
-    public static AdminResponse Echo(string head, ReadOnlySpan<byte> body, EndPoint? peer)
-    {
-        var text = new StringBuilder();
-        text.Append("PluginProxy echo: this is the request as the server received it, from ").Append(LogNames.Format(peer)).Append(".\n\n");
-        text.Append(head).Append("\r\n\r\n");
-        if (!body.IsEmpty)
-        {
-            text.Append(Encoding.UTF8.GetString(body)).Append('\n');
-        }
-
-        text.Append("\n(").Append(body.Length).Append(" body bytes)\n");
-        return AdminResponse.Text(200, text.ToString());
     }
 
     private static string StatsHtml(ProxyHost host)

@@ -5,6 +5,9 @@ namespace PluginProxy.Host.Admin;
 /// <summary>One answer of the admin endpoint.</summary>
 internal sealed record AdminResponse(int Status, string ContentType, byte[] Body)
 {
+    /// <summary>Extra header fields (Content-Type, Content-Length and Connection are written by the server).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     public static AdminResponse Text(int status, string text, string contentType = "text/plain; charset=utf-8") =>
         new(status, contentType, Encoding.UTF8.GetBytes(text));
 
@@ -12,6 +15,8 @@ internal sealed record AdminResponse(int Status, string ContentType, byte[] Body
     {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         409 => "Conflict",

@@ -2,14 +2,18 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
 
 namespace PluginProxy.Host.Admin;
 
 /// <summary>
-/// The admin endpoint (<c>admin</c> in [global]): the stats page at <c>/</c>, Prometheus metrics at <c>/metrics</c>,
-/// the runtime API under <c>/api/</c>, and <c>/echo</c>, which answers with the request as it arrived (the default
-/// configuration proxies to it, so the proxy's rewriting is visible with nothing else running). A deliberately small
-/// HTTP/1.1 responder with keep-alive, for GET and HEAD (and bodies up to 64 KiB on /echo).
+/// The admin endpoint (<c>admin</c> and <c>admin_socket</c> in [global]): the stats page at <c>/</c>, Prometheus metrics at
+/// <c>/metrics</c>, JSON stats at <c>/api/stats</c>, <c>/health</c>, and the runtime API under <c>/api/</c>. Reading is
+/// open; a request that may change state (any method but GET and HEAD: <c>POST /api/reload</c>) needs the admin
+/// credential (<see cref="AdminAccess"/>), except on the Unix socket, whose file permissions are the credential. A
+/// deliberately small HTTP/1.1 responder with keep-alive; bodies up to 64 KiB with a Content-Length. The default
+/// configuration never proxies to it.
 /// </summary>
 internal sealed class AdminServer : IDisposable
 {
@@ -19,40 +23,77 @@ internal sealed class AdminServer : IDisposable
 
     private readonly ProxyHost _host;
     private readonly ILogger _log;
-    private readonly Socket _socket;
+    private readonly Socket? _tcp;
+    private readonly Socket? _unix;
+    private readonly string? _socketPath;
     private readonly CancellationTokenSource _stop = new();
 
-    public AdminServer(ProxyHost host, IPEndPoint endPoint, ILogger log)
+    /// <summary>Binds what <paramref name="config"/>'s [global] asks for; nothing is accepted before <see cref="Start"/>.</summary>
+    /// <exception cref="AdminBindException">An address or the socket path cannot be bound (nothing is left bound).</exception>
+    public AdminServer(ProxyHost host, ProxyConfig config, ILogger log)
     {
         _host = host;
         _log = log;
-        _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        if (config.Global.Admin is { } address)
         {
-            _socket.Bind(endPoint);
-            _socket.Listen(64);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
+            _tcp = AdminSockets.BindTcp(address, config.Global.AdminSpot?.ToString() ?? config.FilePath);
+            EndPoint = (IPEndPoint)_tcp.LocalEndPoint!;
+            if (!IPAddress.IsLoopback(address.Address))
+            {
+                _log.LogWarning("The admin endpoint listens on {Address}, not on loopback: its read-only pages (statistics, listeners, servers, the configuration's path) are open to every host that reaches it",
+                    EndPoints.Format(EndPoint));
+            }
         }
 
-        EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        if (config.Global.AdminSocket is { } path)
+        {
+            try
+            {
+                _unix = AdminSockets.BindUnix(path, config.FilePath);
+                _socketPath = path;
+            }
+            catch
+            {
+                _tcp?.Dispose();
+                throw;
+            }
+        }
     }
 
-    public IPEndPoint EndPoint { get; }
+    /// <summary>True when [global] asks for an admin endpoint.</summary>
+    public static bool IsConfigured(GlobalConfig global) => global.Admin is not null || global.AdminSocket is not null;
 
-    public void Start() => _ = AcceptLoopAsync();
+    /// <summary>True when <paramref name="next"/> asks for the same sockets as <paramref name="current"/> (a reload keeps them).</summary>
+    public static bool SameSockets(GlobalConfig current, GlobalConfig next) => Equals(current.Admin, next.Admin) && current.AdminSocket == next.AdminSocket;
 
-    private async Task AcceptLoopAsync()
+    /// <summary>The TCP address bound (with the real port when the configuration said 0), or null for a socket only.</summary>
+    public IPEndPoint? EndPoint { get; }
+
+    /// <summary>Where it listens, for the log: <c>http://127.0.0.1:8404/</c>, the socket path, or both.</summary>
+    public string Addresses => string.Join(" and ", new[] { EndPoint is { } tcp ? $"http://{EndPoints.Format(tcp)}/" : null, _socketPath }.OfType<string>());
+
+    public void Start()
+    {
+        if (_tcp is not null)
+        {
+            _ = AcceptLoopAsync(_tcp, trusted: false);
+        }
+
+        if (_unix is not null)
+        {
+            _ = AcceptLoopAsync(_unix, trusted: true);
+        }
+    }
+
+    /// <param name="trusted">True on the Unix socket: a client that could connect passed its file permissions.</param>
+    private async Task AcceptLoopAsync(Socket listening, bool trusted)
     {
         while (!_stop.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                client = await listening.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
@@ -64,12 +105,12 @@ internal sealed class AdminServer : IDisposable
                 continue;
             }
 
-            _ = ServeAsync(client);
+            _ = ServeAsync(client, trusted);
         }
     }
 
     /// <summary>Serves requests on one connection (keep-alive) until the client closes, asks to close, or idles 5 s.</summary>
-    private async Task ServeAsync(Socket client)
+    private async Task ServeAsync(Socket client, bool trusted)
     {
         using (client)
         {
@@ -129,14 +170,7 @@ internal sealed class AdminServer : IDisposable
                     }
 
                     bool close = parts[2] == "HTTP/1.0" || string.Equals(Header(lines, "Connection"), "close", StringComparison.OrdinalIgnoreCase);
-                    AdminResponse response = parts[0] switch
-                    {
-                        "POST" when parts[1] == "/api/reload" => await ReloadAsync().ConfigureAwait(false),
-                        "GET" or "HEAD" or "POST" or "PUT" when parts[1].StartsWith("/echo", StringComparison.Ordinal) =>
-                            AdminPages.Echo(head, buffer.AsSpan(headEnd + 4, bodyLength), client.RemoteEndPoint),
-                        "GET" or "HEAD" => AdminPages.Render(_host, parts[1]),
-                        _ => AdminResponse.Text(405, "Only GET and HEAD are allowed here (and POST or PUT on /echo, POST on /api/reload)\n"),
-                    };
+                    AdminResponse response = await AnswerAsync(parts[0], parts[1], lines, trusted ? "the admin socket" : LogNames.Format(client.RemoteEndPoint), trusted).ConfigureAwait(false);
                     await SendAsync(client, response, parts[0] == "HEAD", close, timeout.Token).ConfigureAwait(false);
                     if (close)
                     {
@@ -154,6 +188,33 @@ internal sealed class AdminServer : IDisposable
         }
     }
 
+    /// <summary>Reads are answered by <see cref="AdminPages"/>; anything else is an action, allowed only with the admin credential.</summary>
+    private async Task<AdminResponse> AnswerAsync(string method, string target, string[] lines, string peer, bool trusted)
+    {
+        if (AdminAccess.IsReadOnly(method))
+        {
+            return AdminPages.Render(_host, target);
+        }
+
+        string path = target.Split('?', 2)[0];
+        if (!trusted && AdminAccess.Refusal(method, path, Header(lines, "Authorization"), _host.Config.Global.AdminToken) is { } refused)
+        {
+            _log.LogWarning("Admin endpoint: {Method} {Path} from {Peer} refused with {Status}", method, path, peer, refused.Status);
+            return refused;
+        }
+
+        switch (method, path)
+        {
+            case ("POST", "/api/reload"):
+                _log.LogInformation("Admin endpoint: configuration reload asked by {Peer}", peer);
+                return await ReloadAsync().ConfigureAwait(false);
+            case (_, "/api/reload"):
+                return AdminResponse.Text(405, "Use POST /api/reload\n") with { Headers = [new("Allow", "POST")] };
+            default:
+                return AdminResponse.Text(404, $"No action at {method} {path}; the actions are: POST /api/reload\n");
+        }
+    }
+
     /// <summary>POST /api/reload: the configuration is loaded again (off the socket threads: it may compile scripts).</summary>
     private async Task<AdminResponse> ReloadAsync()
     {
@@ -168,8 +229,9 @@ internal sealed class AdminServer : IDisposable
 
     private static async Task SendAsync(Socket client, AdminResponse response, bool headOnly, bool close, CancellationToken cancellationToken)
     {
+        string extra = string.Concat(response.Headers.Select(h => $"{h.Key}: {h.Value}\r\n"));
         string head = $"HTTP/1.1 {response.Status} {AdminResponse.Reason(response.Status)}\r\n" +
-                      $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n" +
+                      $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n{extra}" +
                       $"Cache-Control: no-cache\r\nServer: PluginProxy-admin\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
         byte[] bytes = [.. Encoding.ASCII.GetBytes(head), .. (headOnly ? [] : response.Body)];
         await client.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -182,7 +244,13 @@ internal sealed class AdminServer : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _socket.Dispose();
+        _tcp?.Dispose();
+        _unix?.Dispose();
+        if (_socketPath is not null)
+        {
+            AdminSockets.Remove(_socketPath);
+        }
+
         _stop.Dispose();
     }
 }

@@ -5,7 +5,7 @@ internal static class ConfigKeys
 {
     public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
 
-    public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "grace"];
+    public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "grace"];
 
     /// <summary>Timeouts that concern the client side: read from a listener, else from [defaults].</summary>
     public static readonly string[] ListenerTimeouts = ["timeout_client", "timeout_request", "timeout_keep_alive", "timeout_client_hs"];
@@ -20,7 +20,7 @@ internal static class ConfigKeys
 
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
-         "request_analyzers", "response_analyzers", "forwardfor", "options", "tls", "route", "no_route_status", "access_log", "use_backends",
+         "request_analyzers", "response_analyzers", "after_response_analyzers", "forwardfor", "options", "tls", "route", "no_route_status", "access_log", "use_backends",
          .. ListenerTimeouts, .. ListenerSizes];
 
     public static readonly string[] Tls = ["certificates", "alpn", "strict_sni", "min_version"];

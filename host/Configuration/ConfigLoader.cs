@@ -15,7 +15,28 @@ namespace PluginProxy.Host.Configuration;
 /// </summary>
 internal static class ConfigLoader
 {
+    /// <summary>Loads a configuration that has no error.</summary>
+    /// <exception cref="ConfigException">The file cannot be read or has errors (all of them, in file order).</exception>
     public static ProxyConfig Load(string path)
+    {
+        var errors = new List<ConfigError>();
+        ProxyConfig? config = Read(path, errors);
+        return errors.Count == 0 ? config! : throw new ConfigException(InFileOrder(errors));
+    }
+
+    public static ProxyConfig Parse(string text, string fileName, string baseDirectory)
+    {
+        var errors = new List<ConfigError>();
+        ProxyConfig? config = Parse(text, fileName, baseDirectory, errors);
+        return errors.Count == 0 ? config! : throw new ConfigException(InFileOrder(errors));
+    }
+
+    /// <summary>
+    /// Reads the file, adding every error to <paramref name="errors"/>, and returns what could be bound even when there
+    /// were errors (so that <c>check</c> can go on to resolve plugins and scripts and report their errors in the same
+    /// pass), or null when the file cannot be read or is not valid TOML. A configuration with errors is never run.
+    /// </summary>
+    public static ProxyConfig? Read(string path, List<ConfigError> errors)
     {
         string text;
         try
@@ -24,16 +45,17 @@ internal static class ConfigLoader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException([new ConfigError(new SourceSpot(path, 1, 1), $"cannot read the configuration: {ex.Message}")]);
+            errors.Add(new ConfigError(new SourceSpot(path, 1, 1), $"cannot read the configuration: {ex.Message}"));
+            return null;
         }
 
         string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        return Parse(text, path, baseDirectory);
+        return Parse(text, path, baseDirectory, errors);
     }
 
-    public static ProxyConfig Parse(string text, string fileName, string baseDirectory)
+    /// <summary>Like <see cref="Read"/>, from text.</summary>
+    public static ProxyConfig? Parse(string text, string fileName, string baseDirectory, List<ConfigError> errors)
     {
-        var errors = new List<ConfigError>();
         DocumentSyntax document = SyntaxParser.Parse(text, fileName, true);
         if (document.HasErrors)
         {
@@ -46,18 +68,17 @@ internal static class ConfigLoader
                 }
             }
 
-            throw new ConfigException(errors);
+            return null;
         }
 
         TomlTableNode tree = TomlTreeBuilder.Build(document, fileName);
-        ProxyConfig config = Bind(new TableReader(tree, "the top level", errors), fileName, baseDirectory);
-        if (errors.Count > 0)
-        {
-            throw new ConfigException(errors.OrderBy(e => e.Where.Line).ThenBy(e => e.Where.Column).ToList());
-        }
-
-        return config;
+        return Bind(new TableReader(tree, "the top level", errors), fileName, baseDirectory);
     }
+
+    /// <summary>Errors sorted as a reader meets them: the configuration file's by position, then other files' (scripts).</summary>
+    public static List<ConfigError> InFileOrder(IEnumerable<ConfigError> errors, string? configFile = null) =>
+        errors.OrderBy(e => configFile is null || e.Where.File == configFile ? 0 : 1).ThenBy(e => e.Where.File, StringComparer.Ordinal)
+            .ThenBy(e => e.Where.Line).ThenBy(e => e.Where.Column).ToList();
 
     private static ProxyConfig Bind(TableReader root, string fileName, string baseDirectory)
     {
@@ -92,7 +113,7 @@ internal static class ConfigLoader
         {
             if (BindListener(table, defaults, backendReferences, baseDirectory) is { } listener)
             {
-                if (listeners.Find(l => l.Name == listener.Name) is { } first)
+                if (listener.Name.Length > 0 && listeners.Find(l => l.Name == listener.Name) is { } first)
                 {
                     table.Error(table.SpotOf("name"), $"listener \"{listener.Name}\" is already defined at {first.Spot}; listener names must be unique");
                 }
@@ -204,17 +225,22 @@ internal static class ConfigLoader
             }
         }
 
+        string? adminSocket = AdminKeys.ReadSocket(table, baseDirectory);
+        string? adminToken = AdminKeys.ReadToken(table, baseDirectory);
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         table.RejectUnknownKeys(ConfigKeys.Global);
         return new GlobalConfig
         {
             PluginsDirectory = Path.GetFullPath(plugins, baseDirectory),
             PluginsSpot = pluginsSpot,
+            PluginsNamed = table.Has("plugins"),
             ScriptsDirectory = Path.GetFullPath(scripts, baseDirectory),
             ScriptCacheDirectory = scriptCache is null ? Scripting.ScriptCache.DefaultDirectory() : Path.GetFullPath(scriptCache, baseDirectory),
             HotReload = hotReload,
             Admin = admin,
             AdminSpot = adminSpot,
+            AdminSocket = adminSocket,
+            AdminToken = adminToken,
             Grace = grace,
         };
     }
@@ -363,6 +389,12 @@ internal static class ConfigLoader
         }
         List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
         List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
+        List<Named> afterResponse = ReadNames(table, "after_response_analyzers");
+        foreach (Named twice in afterResponse.Where(a => responseAnalyzers.Exists(r => r.Name == a.Name)))
+        {
+            table.Error(twice.Spot, $"\"{twice.Name}\" is in response_analyzers too: it would run twice on a server's response; list it in one of them");
+        }
+
         bool forwardFor = table.Bool("forwardfor") ?? false;
         List<RouteRule> routes = BindRoutes(table, name, backendReferences, out List<Dictionary<string, SourceSpot>> routeSpots);
         int noRouteStatus = (int)(table.Integer("no_route_status", 404, 503) ?? 503);
@@ -389,11 +421,14 @@ internal static class ConfigLoader
         RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
         table.RejectUnknownKeys(ConfigKeys.Listener);
 
-        if (name is null || supervisor is null || binds.Count == 0)
+        // A listener with errors of its own is still returned (unnamed, or with no address it can bind): `check` resolves
+        // its supervisor, analyzers and scripts too. Such a configuration is never run.
+        if (supervisor is null)
         {
             return null;
         }
 
+        name ??= "";
         return new ListenerConfig
         {
             Name = name,
@@ -407,7 +442,8 @@ internal static class ConfigLoader
             SendBufferSize = sendBuffer,
             Backend = backend is { } b ? new Named(b.Value, b.Spot) : null,
             RequestAnalyzers = requestAnalyzers,
-            ResponseAnalyzers = responseAnalyzers,
+            ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
+            AfterResponseCount = afterResponse.Count,
             RouteConditionSpots = routeSpots,
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,

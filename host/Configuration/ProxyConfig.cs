@@ -28,6 +28,9 @@ internal sealed class GlobalConfig
 
     public required SourceSpot PluginsSpot { get; init; }
 
+    /// <summary>True when <c>plugins</c> is written in the file: then a missing folder is an error, not the default's absence.</summary>
+    public bool PluginsNamed { get; init; }
+
     /// <summary>Absolute path of the base folder for relative .csx paths.</summary>
     public required string ScriptsDirectory { get; init; }
 
@@ -41,6 +44,18 @@ internal sealed class GlobalConfig
 
     /// <summary>Where <c>admin</c> is written (for bind errors), or null when it is not.</summary>
     public SourceSpot? AdminSpot { get; init; }
+
+    /// <summary>
+    /// <c>admin_socket</c>: the absolute path of the admin endpoint's Unix socket (mode 0600; a client that can connect
+    /// may act without a token), or null for none.
+    /// </summary>
+    public string? AdminSocket { get; init; }
+
+    /// <summary>
+    /// The admin credential read from <c>admin_token_file</c> (a bearer token), or null: then the admin endpoint refuses
+    /// every request that would change state. Read again on each reload, so a new token takes effect with it.
+    /// </summary>
+    public string? AdminToken { get; init; }
 
     /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
@@ -73,7 +88,11 @@ internal sealed class ListenerConfig
 
     public required IReadOnlyList<Named> RequestAnalyzers { get; init; }
 
+    /// <summary><c>response_analyzers</c>, then <c>after_response_analyzers</c> (the last <see cref="AfterResponseCount"/>).</summary>
     public required IReadOnlyList<Named> ResponseAnalyzers { get; init; }
+
+    /// <summary>How many of <see cref="ResponseAnalyzers"/>, at its end, come from <c>after_response_analyzers</c>.</summary>
+    public int AfterResponseCount { get; init; }
 
     /// <summary>For each route of <see cref="ListenerSettings.Routes"/>, where each of its conditions is written.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, SourceSpot>> RouteConditionSpots { get; init; } = [];

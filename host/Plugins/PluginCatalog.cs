@@ -26,6 +26,7 @@ internal sealed class PluginCatalog : IDisposable
     // What each plugin was loaded from, and what the last attempt saw there (so a broken build is not retried until it changes).
     private readonly Dictionary<string, (string Folder, string Fingerprint)> _sources = new(StringComparer.Ordinal);
     private List<string> _roots = [];
+    private IReadOnlyDictionary<string, IReadOnlySet<string>> _only = new Dictionary<string, IReadOnlySet<string>>();
     private CancellationTokenSource? _watching;
     private Task? _watchLoop;
     private int _generation;
@@ -58,9 +59,13 @@ internal sealed class PluginCatalog : IDisposable
     /// Loads every plugin folder found in <paramref name="roots"/> (a later root's plugin replaces an earlier one of the
     /// same name). Every problem is reported; plugins that loaded are kept.
     /// </summary>
-    public List<PluginLoadException> LoadFolders(IEnumerable<string> roots)
+    /// <param name="roots">The folders holding plugin folders.</param>
+    /// <param name="only">Roots from which only the named plugin folders are loaded (the built-in folder of a clone also
+    /// holds samples, which must not load as if built in).</param>
+    public List<PluginLoadException> LoadFolders(IEnumerable<string> roots, IReadOnlyDictionary<string, IReadOnlySet<string>>? only = null)
     {
         _roots = roots.Distinct().ToList();
+        _only = only ?? new Dictionary<string, IReadOnlySet<string>>();
         var errors = new List<PluginLoadException>();
         foreach (string root in _roots.Where(r => !Directory.Exists(r)))
         {
@@ -80,7 +85,7 @@ internal sealed class PluginCatalog : IDisposable
             foreach (string folder in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
             {
                 string name = Path.GetFileName(folder);
-                if (!name.StartsWith('.'))
+                if (!name.StartsWith('.') && (!_only.TryGetValue(root, out IReadOnlySet<string>? allowed) || allowed.Contains(name)))
                 {
                     found[name] = folder;
                 }

@@ -57,7 +57,7 @@ internal sealed class LoadedScript : RefCounted
             if (typeof(Rule).IsAssignableFrom(type))
             {
                 script.Kind = ScriptKind.Rule;
-                script.Analyzer = new ScriptRuleAnalyzer(type, path, files.ToHashSet(StringComparer.Ordinal), log);
+                script.Analyzer = new ScriptRuleAnalyzer(type, path, log);
                 return script;
             }
 

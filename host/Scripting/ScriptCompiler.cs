@@ -20,7 +20,7 @@ internal static class ScriptCompiler
 
     /// <summary>Identifies what compiled output depends on besides the sources: the SDK build and the compiler.</summary>
     public static readonly string Toolchain =
-        $"sdk={typeof(IPlugin).Assembly.ManifestModule.ModuleVersionId};roslyn={typeof(CSharpCompilation).Assembly.GetName().Version};gen=1";
+        $"sdk={typeof(IPlugin).Assembly.ManifestModule.ModuleVersionId};roslyn={typeof(CSharpCompilation).Assembly.GetName().Version};gen=2";
 
     public static byte[]? Compile(string assemblyName, string source, string mainPath, List<ConfigError> errors)
     {

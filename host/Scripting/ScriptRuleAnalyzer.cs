@@ -13,15 +13,19 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
 {
     private readonly Type _ruleType;
     private readonly string _display;
-    private readonly IReadOnlyCollection<string> _files;
+    private readonly System.Reflection.FieldInfo? _fileField;
+    private readonly System.Reflection.FieldInfo? _lineField;
+    private readonly System.Reflection.FieldInfo? _endLineField;
     private readonly Stack<Rule> _pool = new();
     private readonly Action<string> _log;
 
-    public ScriptRuleAnalyzer(Type ruleType, string display, IReadOnlyCollection<string> files, ILogger log)
+    public ScriptRuleAnalyzer(Type ruleType, string display, ILogger log)
     {
         _ruleType = ruleType;
         _display = display;
-        _files = files;
+        _fileField = ruleType.GetField(ScriptGenerator.FileField);
+        _lineField = ruleType.GetField(ScriptGenerator.LineField);
+        _endLineField = ruleType.GetField(ScriptGenerator.EndLineField);
         _log = message => log.LogInformation("{Script}: {Message}", _display, message);
     }
 
@@ -47,7 +51,7 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new ScriptException($"{Where(ex)}: {ex.GetType().Name}: {ex.Message}", ex);
+            throw new ScriptException($"{Where(ex, rule)}: {ex.GetType().Name}: {ex.Message}", ex);
         }
         finally
         {
@@ -55,18 +59,38 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
         }
     }
 
-    /// <summary>The script file and line the exception was thrown from (the deepest frame in one of the script's files).</summary>
-    private string Where(Exception ex)
+    /// <summary>
+    /// The script file and line the exception was thrown from: the deepest frame in the script. In the rule's body, the
+    /// runtime's line is used when it falls inside the top-level statement that was running (the generated code records
+    /// it), else that statement's first line: optimized code does not always map back to a line, or maps to another one.
+    /// </summary>
+    private string Where(Exception ex, Rule rule)
     {
+        string? file = _fileField?.GetValue(rule) as string;
+        int line = _lineField?.GetValue(rule) as int? ?? 0;
+        int endLine = _endLineField?.GetValue(rule) as int? ?? 0;
         foreach (StackFrame frame in new StackTrace(ex, fNeedFileInfo: true).GetFrames())
         {
-            if (frame.GetFileName() is { } file && _files.Contains(file))
+            if (frame.GetMethod() is not { } method || method.Module.Assembly != _ruleType.Assembly)
             {
-                return $"{file}:{frame.GetFileLineNumber()}";
+                continue;
+            }
+
+            string? frameFile = frame.GetFileName();
+            int frameLine = frame.GetFileLineNumber();
+            bool inBody = method.DeclaringType?.DeclaringType == _ruleType && method.DeclaringType.Name.StartsWith("<RunAsync>", StringComparison.Ordinal);
+            if (!inBody && frameFile is not null && frameLine > 0)
+            {
+                return $"{frameFile}:{frameLine}"; // A method, lambda or local function of the script.
+            }
+
+            if (inBody && file is not null)
+            {
+                return frameFile == file && frameLine >= line && frameLine <= endLine ? $"{file}:{frameLine}" : $"{file}:{line}";
             }
         }
 
-        return _display;
+        return file is not null ? $"{file}:{line}" : _display;
     }
 
     private Rule Rent()

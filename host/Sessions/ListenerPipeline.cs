@@ -22,6 +22,7 @@ internal sealed class ListenerPipeline : RefCounted
         Supervisors = supervisors;
         RequestAnalyzers = requestAnalyzers;
         ResponseAnalyzers = responseAnalyzers;
+        AfterResponseAnalyzers = responseAnalyzers[^config.AfterResponseCount..];
         Backends = backends;
         _held = held;
     }
@@ -40,7 +41,11 @@ internal sealed class ListenerPipeline : RefCounted
 
     public IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 
+    /// <summary>The response analyzers, then the after-response ones.</summary>
     public IReadOnlyList<IFlowAnalyzer> ResponseAnalyzers { get; }
+
+    /// <summary>The last analyzers of <see cref="ResponseAnalyzers"/>: those of <c>after_response_analyzers</c>, also run on the proxy's own replies.</summary>
+    public IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers { get; }
 
     public BackendCatalog Backends { get; }
 
@@ -53,6 +58,7 @@ internal sealed class ListenerPipeline : RefCounted
     /// </summary>
     public static ListenerPipeline? Build(ListenerConfig config, PluginCatalog plugins, ScriptCatalog scripts, BackendCatalog backends, List<ConfigError> errors)
     {
+        int before = errors.Count;
         var held = new List<RefCounted>();
         IProtocolSupervisor? supervisor = null;
         RefCounted? supervisorOwner = null;
@@ -79,9 +85,8 @@ internal sealed class ListenerPipeline : RefCounted
         }
 
         List<SupervisorLevel>? levels = supervisor is null ? null : Stack(config, new SupervisorLevel(config.Supervisor.Name, supervisor, supervisorOwner!), plugins, held, errors);
-        IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, plugins, scripts, held, errors);
-        IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, plugins, scripts, held, errors);
-        int before = errors.Count;
+        IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, ChannelDirection.Request, plugins, scripts, held, errors);
+        IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, ChannelDirection.Response, plugins, scripts, held, errors);
         if (supervisor is not null)
         {
             CheckOptions(config, config.Supervisor, supervisor, errors);
@@ -149,7 +154,8 @@ internal sealed class ListenerPipeline : RefCounted
         }
 
         bool terminatesTls = levels.Any(l => l.Supervisor.TerminatesTls);
-        if (terminatesTls && config.Settings.Tls is null)
+        // A [listener.tls] that is written but could not be loaded was reported where it is written.
+        if (terminatesTls && config.Settings.Tls is null && config.TlsSpot is null)
         {
             errors.Add(new ConfigError(config.Supervisor.Spot, $"supervisor \"{config.Supervisor.Name}\" terminates TLS: give the listener a [listener.tls] table with its certificates"));
             return null;
@@ -186,42 +192,76 @@ internal sealed class ListenerPipeline : RefCounted
         }
     }
 
-    private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)
+    /// <summary>
+    /// The analyzers <paramref name="names"/> stand for, from plugins and scripts. A name nothing provides, or an analyzer
+    /// made for the other channel (<see cref="IFlowAnalyzer.Direction"/>), is an error at its place.
+    /// </summary>
+    private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, ChannelDirection side, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)
     {
         var analyzers = new List<IFlowAnalyzer>(names.Count);
         foreach (Named name in names)
         {
-            if (ScriptCatalog.IsScript(name.Name))
+            if (ResolveAnalyzer(name, plugins, scripts, held, errors) is not { } analyzer)
             {
-                if (AcquireScript(name, scripts, held) is { } script)
-                {
-                    if (script.Analyzer is { } analyzer)
-                    {
-                        analyzers.Add(analyzer);
-                    }
-                    else
-                    {
-                        errors.Add(new ConfigError(name.Spot, $"{script.Path} is not an analyzer: it returns a supervisor"));
-                    }
-                }
-
                 continue;
             }
 
-            if (plugins.TryAcquireAnalyzer(name.Name, out LoadedPlugin? owner, out IFlowAnalyzer? provided))
+            analyzers.Add(analyzer);
+            if (WrongChannel(analyzer, side) is { } problem)
             {
-                held.Add(owner!);
-                analyzers.Add(provided!);
-            }
-            else
-            {
-                errors.Add(new ConfigError(name.Spot, NotProvided("analyzer", name.Name, plugins.AnalyzerNames)));
+                errors.Add(new ConfigError(name.Spot, $"analyzer \"{name.Name}\" {problem}"));
             }
         }
 
         return analyzers.ToArray();
     }
 
+    private static IFlowAnalyzer? ResolveAnalyzer(Named name, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)
+    {
+        if (ScriptCatalog.IsScript(name.Name))
+        {
+            if (AcquireScript(name, scripts, held) is not { } script)
+            {
+                return null;
+            }
+
+            if (script.Analyzer is null)
+            {
+                errors.Add(new ConfigError(name.Spot, $"{script.Path} is not an analyzer: it returns a supervisor"));
+            }
+
+            return script.Analyzer;
+        }
+
+        if (plugins.TryAcquireAnalyzer(name.Name, out LoadedPlugin? owner, out IFlowAnalyzer? provided))
+        {
+            held.Add(owner!);
+            return provided;
+        }
+
+        errors.Add(new ConfigError(name.Spot, NotProvided("analyzer", name.Name, plugins.AnalyzerNames)));
+        return null;
+    }
+
+    /// <summary>Why <paramref name="analyzer"/> cannot be listed for the <paramref name="side"/> channel, or null when it can.</summary>
+    private static string? WrongChannel(IFlowAnalyzer analyzer, ChannelDirection side)
+    {
+        ChannelDirection? made;
+        try
+        {
+            made = analyzer.Direction;
+        }
+        catch (Exception ex)
+        {
+            return $"failed to say which channel it works on: {ex.GetType().Name}: {ex.Message}";
+        }
+
+        return made is { } direction && direction != side
+            ? $"works on the {Lower(direction)} channel: list it in {Lower(direction)}_analyzers, not in {Lower(side)}_analyzers"
+            : null;
+
+        static string Lower(ChannelDirection direction) => direction == ChannelDirection.Request ? "request" : "response";
+    }
     /// <summary>The current version of a script, with a reference taken (the catalog loaded it and reported its errors).</summary>
     private static LoadedScript? AcquireScript(Named name, ScriptCatalog scripts, List<RefCounted> held)
     {
@@ -241,6 +281,34 @@ internal sealed class ListenerPipeline : RefCounted
             : suggestion is not null ? $"did you mean \"{suggestion}\"?"
             : $"plugins provide: {string.Join(", ", available.Select(a => $"\"{a}\""))}";
         return $"{what} \"{name}\" is not provided by any loaded plugin; {hint}";
+    }
+
+    /// <summary>
+    /// Names an analyzer of this pipeline for logs: its name and the plugin version or script it comes from (also for one
+    /// a supervisor runs without the listener listing it, such as http_lb_req, found among its plugin's analyzers).
+    /// </summary>
+    public string Describe(IFlowAnalyzer analyzer)
+    {
+        foreach (RefCounted version in _held)
+        {
+            if (version is LoadedScript script && ReferenceEquals(script.Analyzer, analyzer))
+            {
+                return script.ToString();
+            }
+
+            if (version is LoadedPlugin plugin)
+            {
+                foreach ((string name, IFlowAnalyzer provided) in plugin.Analyzers)
+                {
+                    if (ReferenceEquals(provided, analyzer))
+                    {
+                        return $"{name} (plugin {plugin.Name} version {plugin.Generation})";
+                    }
+                }
+            }
+        }
+
+        return analyzer.ToString() ?? analyzer.GetType().Name;
     }
 
     protected override void OnReleased()

@@ -76,6 +76,10 @@ internal sealed class Session : ISession
 
     public IReadOnlyList<IFlowAnalyzer> ResponseAnalyzers => _streamPipeline.ResponseAnalyzers;
 
+    public IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers => _streamPipeline.AfterResponseAnalyzers;
+
+    public string DescribeAnalyzer(IFlowAnalyzer analyzer) => _streamPipeline.Describe(analyzer);
+
     public SessionLog Log { get; } = new();
 
     public CancellationToken Stopping { get; }

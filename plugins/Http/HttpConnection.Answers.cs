@@ -15,6 +15,12 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<bool> SendErrorAsync(int status, bool close)
     {
+        if (_session.AfterResponseAnalyzers.Count > 0 && _state is not null)
+        {
+            // The listener's after-response analyzers run on every response the client gets: send the page as a reply.
+            return await SendReplyAsync(ErrorPages.Reply(status), close, headRequest: false).ConfigureAwait(false);
+        }
+
         _status = status;
         _responseStarted = true;
         byte[] page = ErrorPages.Get(status, close);
@@ -108,6 +114,8 @@ internal sealed partial class HttpConnection
     /// <summary>Sends a reply an analyzer or script built (deny, redirect, a page of its own).</summary>
     private async ValueTask<bool> SendReplyAsync(AnalyzerReply reply, bool close, bool headRequest)
     {
+        reply = await AfterProxyReplyAsync(reply).ConfigureAwait(false);
+        close |= reply.Close;
         _status = reply.Status;
         _responseStarted = true;
         _state!.ClientOut.Start(256 + reply.Body.Length);

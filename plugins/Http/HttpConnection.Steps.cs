@@ -167,11 +167,12 @@ internal sealed partial class HttpConnection
     /// <summary>An analyzer (a plugin or a script) threw: only this stream ends, with a 500.</summary>
     private AnalyzerVerdict AnalyzerFailed(IFlowAnalyzer analyzer, Exception ex, bool response)
     {
-        Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, response ? "response" : "request", analyzer.ToString());
+        string name = _session.DescribeAnalyzer(analyzer);
+        Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, response ? "response" : "request", name);
         _end = SessionTermination.InternalError;
         _detail = ex is { InnerException: not null } && ex.GetType().Name == "ScriptException"
             ? ex.Message
-            : $"{analyzer} threw {ex.GetType().Name}: {ex.Message}";
+            : $"{name} threw {ex.GetType().Name}: {ex.Message}";
         return AnalyzerVerdict.Stop(ErrorReplies.For(500));
     }
 

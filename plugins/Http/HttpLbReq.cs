@@ -13,6 +13,9 @@ namespace PluginProxy.Http;
 public sealed class HttpLbReq : IFlowAnalyzer
 {
     /// <inheritdoc/>
+    public ChannelDirection? Direction => ChannelDirection.Request;
+
+    /// <inheritdoc/>
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Analyze(stream, channel));
 

@@ -11,6 +11,9 @@ namespace PluginProxy.Http;
 public sealed class HttpLbResp : IFlowAnalyzer
 {
     /// <inheritdoc/>
+    public ChannelDirection? Direction => ChannelDirection.Response;
+
+    /// <inheritdoc/>
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Analyze(stream, channel));
 

@@ -18,6 +18,9 @@ public sealed class RateLimiter(ClientBuckets buckets, ILogger<RateLimiter> log)
 {
     private static readonly ReadOnlyMemory<byte> TooManyRequests = Encoding.ASCII.GetBytes("Too Many Requests\n");
 
+    // It limits requests: the host refuses it in response_analyzers, where it would never see one.
+    public ChannelDirection? Direction => ChannelDirection.Request;
+
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)
     {
         ListenerSettings listener = stream.Session.Listener;

@@ -58,8 +58,9 @@ internal static class RequestAnalysis
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{next + 1} threw {ex.GetType().Name}: {ex.Message}");
-                        log.LogError(ex, "Session {Session}: request analyzer #{Index} ({Type}) threw", session.Id, next + 1, analyzers[next].GetType().Name);
+                        string name = session.DescribeAnalyzer(analyzers[next]);
+                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{next + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
+                        log.LogError(ex, "Session {Session}: request analyzer #{Index}, {Analyzer}, threw", session.Id, next + 1, name);
                         return false;
                     }
 

@@ -1,5 +1,6 @@
 // Response rule: add the usual security headers to every response that does not set them itself.
-// Use it in response_analyzers: response_analyzers = ["rules/security-headers.csx"]
+// Use it in response_analyzers = ["rules/security-headers.csx"] for servers' responses, or in
+// after_response_analyzers to cover the proxy's own replies (denies, redirects, error pages) as well.
 
 SetDefault("X-Content-Type-Options", "nosniff");
 SetDefault("X-Frame-Options", "DENY");

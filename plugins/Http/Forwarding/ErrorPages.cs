@@ -1,4 +1,5 @@
 using System.Text;
+using PluginProxy.Abstractions;
 
 namespace PluginProxy.Http.Forwarding;
 
@@ -9,6 +10,9 @@ namespace PluginProxy.Http.Forwarding;
 internal static class ErrorPages
 {
     private static readonly Dictionary<int, (byte[] KeepAlive, byte[] Close)> Pages = Build();
+
+    private static readonly Dictionary<int, AnalyzerReply> Replies = Pages.Keys.ToDictionary(s => s, s => new AnalyzerReply(s,
+        Encoding.ASCII.GetBytes(Body(s)), [new("Content-Type", "text/html"), new("Cache-Control", "no-cache")]) { Close = false });
 
     public static string Reason(int status) => status switch
     {
@@ -67,12 +71,14 @@ internal static class ErrorPages
         var pages = new Dictionary<int, (byte[], byte[])>();
         foreach (int status in new[] { 400, 403, 404, 408, 413, 414, 417, 431, 500, 501, 502, 503, 504, 505 })
         {
-            string body = $"<html><body><h1>{status} {Reason(status)}</h1>\n{Explanation(status)}\n</body></html>\n";
+            string body = Body(status);
             pages[status] = (Render(status, body, close: false), Render(status, body, close: true));
         }
 
         return pages;
     }
+
+    private static string Body(int status) => $"<html><body><h1>{status} {Reason(status)}</h1>\n{Explanation(status)}\n</body></html>\n";
 
     private static byte[] Render(int status, string body, bool close) => Encoding.ASCII.GetBytes(
         $"HTTP/1.1 {status} {Reason(status)}\r\nContent-Type: text/html\r\nContent-Length: {body.Length}\r\n" +
@@ -84,6 +90,9 @@ internal static class ErrorPages
         (byte[] keepAlive, byte[] closing) = Pages.TryGetValue(status, out var page) ? page : Pages[status >= 500 ? 500 : 400];
         return close ? closing : keepAlive;
     }
+
+    /// <summary>The page for <paramref name="status"/> as a reply, for after_response_analyzers to change before it is sent.</summary>
+    public static AnalyzerReply Reply(int status) => Replies.TryGetValue(status, out AnalyzerReply? reply) ? reply : Replies[status >= 500 ? 500 : 400];
 
     /// <summary>The length of the body of the response for <paramref name="status"/>.</summary>
     public static int BodyLength(int status)

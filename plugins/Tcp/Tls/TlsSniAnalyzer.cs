@@ -19,6 +19,9 @@ public sealed class TlsSniAnalyzer : IFlowAnalyzer
     public const string ServerNameVariable = "tls.sni";
 
     /// <inheritdoc/>
+    public ChannelDirection? Direction => ChannelDirection.Request;
+
+    /// <inheritdoc/>
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)
     {
         ClientHelloStatus status = ClientHello.TryParse(channel.Data.Span, channel.ReadLimit, out ClientHelloInfo hello);

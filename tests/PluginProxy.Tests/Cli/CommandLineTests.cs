@@ -54,7 +54,8 @@ public class CommandLineTests
         Assert.Equal(1, code);
         Assert.Contains("proxy.toml:3:14: `hot_reload` must be true or false, not a string", output);
         Assert.Contains("proxy.toml:9:11: listener \"web\" names backend \"nowhere\", which is not defined", output);
-        Assert.Contains("2 error(s)", output);
+        Assert.Contains("proxy.toml:2:11: the plugins folder", output); // found in the same pass as the value errors
+        Assert.Contains("3 error(s)", output);
     }
 
     [Fact]

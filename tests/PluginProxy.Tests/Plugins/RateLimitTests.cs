@@ -14,11 +14,12 @@ namespace PluginProxy.Tests.Plugins;
 [Collection(ForcesGarbageCollection.Name)]
 public class RateLimitTests
 {
+    // The sample is not built in: it loads from the plugins folder the configuration names (the clone's plugins/bin).
     internal static string Config(string origin, string options) =>
         HttpConfig.For(origin, $$"""
             request_analyzers = ["rate_limit"]
             options = { rate_limit = {{options}} }
-            """);
+            """).Replace($"plugins = \"{RepoPaths.TestPluginsBin}\"", $"plugins = \"{RepoPaths.PluginsBin}\"");
 
     internal static async Task<int> StatusAsync(RawHttp client, string path)
     {

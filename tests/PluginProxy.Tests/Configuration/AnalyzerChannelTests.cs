@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginProxy.Host;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Tests.Infrastructure;
+
+namespace PluginProxy.Tests.Configuration;
+
+/// <summary>An analyzer made for one channel (<c>IFlowAnalyzer.Direction</c>) is refused on the other, at its place.</summary>
+public class AnalyzerChannelTests
+{
+    private static (string Path, IReadOnlyList<string> Problems) Build(string analyzers, string plugins)
+    {
+        using var directory = new TempDirectory();
+        string path = directory.Write("proxy.toml", $$"""
+            [global]
+            plugins = "{{plugins}}"
+
+            [[listener]]
+            name = "web"
+            bind = ["127.0.0.1:0"]
+            supervisor = "http"
+            backend = "app"
+            {{analyzers}}
+
+            [[backend]]
+            name = "app"
+            servers = [{ name = "a", address = "127.0.0.1:9" }]
+            """);
+        try
+        {
+            ProxyHost.Build(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog()).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return (path, []);
+        }
+        catch (StartupException ex)
+        {
+            return (path, ex.Problems);
+        }
+    }
+
+    [Theory]
+    [InlineData("request_analyzers = [\"http_lb_resp\"]", "9:22", "http_lb_resp", "response", "request")]
+    [InlineData("response_analyzers = [\"http_lb_req\"]", "9:23", "http_lb_req", "request", "response")]
+    [InlineData("response_analyzers = [\"http_lb_resp\", \"rate_limit\"]", "9:39", "rate_limit", "request", "response")]
+    public void AnalyzerOnTheWrongChannel_IsRefusedWhereItIsListed(string analyzers, string at, string name, string made, string listed)
+    {
+        (string path, IReadOnlyList<string> problems) = Build(analyzers, RepoPaths.PluginsBin);
+
+        Assert.Equal($"{path}:{at}: analyzer \"{name}\" works on the {made} channel: list it in {made}_analyzers, not in {listed}_analyzers", Assert.Single(problems));
+    }
+
+    [Fact]
+    public void AnalyzersOnTheirOwnChannel_AndOnesThatDoNotSay_AreAccepted()
+    {
+        (_, IReadOnlyList<string> problems) = Build(
+            "request_analyzers = [\"http_lb_req\", \"deny_all\"]\nresponse_analyzers = [\"http_lb_resp\", \"deny_all\"]", RepoPaths.TestPluginsBin);
+
+        Assert.Empty(problems);
+    }
+}

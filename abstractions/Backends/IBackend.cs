@@ -18,6 +18,9 @@ public interface IBackend
     /// <summary><c>retries</c>: how many more connection attempts follow a failed one, on other servers while there are any.</summary>
     int Retries { get; }
 
+    /// <summary><c>http_reuse</c>: which requests may go on an idle pooled connection to a server.</summary>
+    HttpReuse HttpReuse => HttpReuse.Safe;
+
     /// <summary>Picks a server that is up and not in <paramref name="exclude"/>, or null when there is none.</summary>
     /// <param name="selection">What the pick may depend on.</param>
     /// <param name="exclude">Servers already tried for this stream, or null.</param>

@@ -21,6 +21,7 @@ internal sealed class Backend : IBackend
         Balance = config.Balance;
         Timeouts = config.Timeouts;
         Retries = config.Retries;
+        HttpReuse = config.HttpReuse;
         Check = config.Check;
         _servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
         // The configured weights: a kept server takes its new weight only when the reload commits.
@@ -38,6 +39,8 @@ internal sealed class Backend : IBackend
     public ProxyTimeouts Timeouts { get; }
 
     public int Retries { get; }
+
+    public HttpReuse HttpReuse { get; }
 
     public HealthCheckConfig? Check { get; }
 

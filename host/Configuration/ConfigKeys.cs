@@ -16,7 +16,7 @@ internal static class ConfigKeys
     public static readonly string[] ListenerSizes = ["max_request_head", "max_request_body", "buffer_size"];
 
     public static readonly string[] Defaults =
-        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, "maxconn", "backlog", "retries", "balance"];
+        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, "maxconn", "backlog", "retries", "balance", "http_reuse"];
 
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
@@ -31,7 +31,7 @@ internal static class ConfigKeys
 
     public static readonly string[] RouteHeader = ["name", "value"];
 
-    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", .. BackendTimeouts];
+    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts];
 
     public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify"];
 
@@ -47,6 +47,13 @@ internal static class ConfigKeys
             ["original_dst"] = Abstractions.AcceptFlags.OriginalDestination,
             ["proxy_protocol"] = Abstractions.AcceptFlags.ProxyProtocol,
             ["transparent"] = Abstractions.AcceptFlags.Transparent,
+        };
+
+    public static readonly IReadOnlyDictionary<string, Abstractions.HttpReuse> HttpReuseNames =
+        new Dictionary<string, Abstractions.HttpReuse>(StringComparer.Ordinal)
+        {
+            ["safe"] = Abstractions.HttpReuse.Safe,
+            ["always"] = Abstractions.HttpReuse.Always,
         };
 
     public static readonly IReadOnlyDictionary<string, Abstractions.BalanceAlgorithm> BalanceNames =

@@ -256,6 +256,7 @@ internal static class ConfigLoader
         public int? Backlog { get; init; }
         public int Retries { get; init; } = 3;
         public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
+        public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
     }
 
     private static Defaults BindDefaults(TableReader? table)
@@ -278,9 +279,26 @@ internal static class ConfigLoader
             Backlog = (int?)table.Integer("backlog", 1, 65535),
             Retries = (int)(table.Integer("retries", 0, 100) ?? builtIn.Retries),
             Balance = ReadBalance(table) ?? builtIn.Balance,
+            HttpReuse = ReadHttpReuse(table) ?? builtIn.HttpReuse,
         };
         table.RejectUnknownKeys(ConfigKeys.Defaults);
         return defaults;
+    }
+
+    private static HttpReuse? ReadHttpReuse(TableReader table)
+    {
+        if (table.SpottedString("http_reuse", what: "safe or always") is not { } reuse)
+        {
+            return null;
+        }
+
+        if (ConfigKeys.HttpReuseNames.TryGetValue(reuse.Value, out HttpReuse value))
+        {
+            return value;
+        }
+
+        table.Error(reuse.Spot, $"`http_reuse` \"{reuse.Value}\" is unknown; use safe (only requests that can be sent again go on idle connections) or always");
+        return null;
     }
 
     private static BalanceAlgorithm? ReadBalance(TableReader table)
@@ -650,6 +668,7 @@ internal static class ConfigLoader
         table.DisplayName = name is null ? "[[backend]]" : $"backend \"{name}\"";
         BalanceAlgorithm balance = ReadBalance(table) ?? defaults.Balance;
         int retries = (int)(table.Integer("retries", 0, 100) ?? defaults.Retries);
+        HttpReuse reuse = ReadHttpReuse(table) ?? defaults.HttpReuse;
         ProxyTimeouts timeouts = ReadTimeouts(table, defaults.Timeouts, ConfigKeys.BackendTimeouts);
 
         bool hasServers = table.Has("servers");
@@ -695,6 +714,7 @@ internal static class ConfigLoader
             Check = check,
             Timeouts = timeouts,
             Retries = retries,
+            HttpReuse = reuse,
         };
     }
 

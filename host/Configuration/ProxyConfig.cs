@@ -125,6 +125,8 @@ internal sealed class BackendConfig
     public required ProxyTimeouts Timeouts { get; init; }
 
     public int Retries { get; init; }
+
+    public HttpReuse HttpReuse { get; init; }
 }
 
 internal sealed class ServerConfig

@@ -221,13 +221,15 @@ internal sealed partial class HttpConnection
     /// <summary>
     /// Picks the stream's server, once: the server whose idle connections are looked at is the one connected to when
     /// there is none, so a balancer's turn is never spent twice. Takes an idle connection to it if the request may go on
-    /// one: as HAProxy's <c>http-reuse safe</c>, only a request that can be sent again (<see cref="_replayable"/>) does,
-    /// because the server may be closing that connection at this very moment; any other request gets a new connection.
+    /// one: with <c>http_reuse = "safe"</c> (the default) only a request that can be sent again
+    /// (<see cref="_replayable"/>) does, because the server may be closing that connection at this very moment; any
+    /// other request gets a new connection.
     /// </summary>
     private bool TakePooledServer(HttpStreamState state)
     {
         _picked = _backend!.PickServer(Selection(state));
-        if (_picked is null || !_replayable || _owner.Pool.TryTake(_picked) is not { } pooled)
+        bool mayReuse = _replayable || _backend.HttpReuse == HttpReuse.Always;
+        if (_picked is null || !mayReuse || _owner.Pool.TryTake(_picked) is not { } pooled)
         {
             return false;
         }

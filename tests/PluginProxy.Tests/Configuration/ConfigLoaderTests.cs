@@ -72,6 +72,25 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void HttpReuse_IsSafeByDefault_SetInDefaultsOrPerBackend_AndAnUnknownValueIsAnError()
+    {
+        const string Listener = """
+            [[listener]]
+            name = "web"
+            bind = ["127.0.0.1:8080"]
+            supervisor = "http"
+            backend = "app"
+
+            """;
+        Assert.Equal(HttpReuse.Safe, Parse(Listener + Backend).Backends[0].HttpReuse);
+        Assert.Equal(HttpReuse.Always, Parse("[defaults]\nhttp_reuse = \"always\"\n" + Listener + Backend).Backends[0].HttpReuse);
+        Assert.Equal(HttpReuse.Always, Parse(Listener + Backend + "\nhttp_reuse = \"always\"").Backends[0].HttpReuse);
+
+        ConfigError error = Assert.Single(Errors(Listener + Backend + "\nhttp_reuse = \"never\""));
+        Assert.Equal("proxy.toml:10:14: `http_reuse` \"never\" is unknown; use safe (only requests that can be sent again go on idle connections) or always", error.ToString());
+    }
+
+    [Fact]
     public void SyntaxError_IsReportedAtItsLineAndColumn()
     {
         ConfigError error = Errors("""

@@ -143,4 +143,21 @@ public class ServerReuseTests
         // The GET may take any idle connection again.
         Assert.Contains(requests[2].Connection, new[] { requests[0].Connection, requests[1].Connection });
     }
+
+    [Fact]
+    public async Task HttpReuseAlways_LetsANonReplayableRequestTakeAnIdleConnection()
+    {
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address, backendExtra: "http_reuse = \"always\""));
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+
+        await client.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+        await client.ReadResponseAsync();
+        await client.SendAsync("POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+
+        OriginRequest[] requests = origin.Requests.ToArray();
+        Assert.Equal(requests[0].Connection, requests[1].Connection);
+        Assert.Equal(1, origin.Connections);
+    }
 }

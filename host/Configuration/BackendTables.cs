@@ -1,0 +1,169 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Tls;
+using Tomlyn.Syntax;
+
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>Reads one [[backend]] table: balancing, servers (with TLS), health check.</summary>
+internal static class BackendTables
+{
+    internal static BackendConfig? Bind(TableReader table, ConfigDefaults defaults, string baseDirectory)
+    {
+        string? name = table.String("name", required: true, what: "a name such as \"app\"");
+        table.DisplayName = name is null ? "[[backend]]" : $"backend \"{name}\"";
+        BalanceAlgorithm balance = CommonKeys.ReadBalance(table) ?? defaults.Balance;
+        int retries = (int)(table.Integer("retries", 0, 100) ?? defaults.Retries);
+        HttpReuse reuse = CommonKeys.ReadHttpReuse(table) ?? defaults.HttpReuse;
+        ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, defaults.Timeouts, ConfigKeys.BackendTimeouts);
+
+        bool hasServers = table.Has("servers");
+        var servers = new List<ServerConfig>();
+        foreach (TableReader serverTable in table.TableArray("servers", $"a server of {table.DisplayName}"))
+        {
+            if (BindServer(serverTable, baseDirectory) is { } server)
+            {
+                if (servers.Find(s => s.Name == server.Name) is { } first)
+                {
+                    serverTable.Error(serverTable.SpotOf("name"), $"server \"{server.Name}\" is already defined in {table.DisplayName} at {first.Spot}");
+                }
+                else
+                {
+                    servers.Add(server);
+                }
+            }
+        }
+
+        if (!hasServers)
+        {
+            table.Error(table.Spot, $"{table.DisplayName} needs `servers`, for example: servers = [{{ name = \"a\", address = \"127.0.0.1:9001\" }}]");
+        }
+        else if (servers.Count == 0 && table.Table.Find("servers")?.Value is TomlArrayNode { Items.Count: 0 })
+        {
+            table.Error(table.SpotOf("servers"), $"{table.DisplayName} has no server; add at least one {{ name = \"a\", address = \"127.0.0.1:9001\" }}");
+        }
+
+        HealthCheckConfig? check = table.SubTable("check", $"the check of {table.DisplayName}") is { } checkTable ? BindCheck(checkTable) : null;
+        CommonKeys.RejectMisplacedTimeouts(table, ConfigKeys.ListenerTimeouts, "the listener");
+        table.RejectUnknownKeys(ConfigKeys.Backend);
+        if (name is null)
+        {
+            return null;
+        }
+
+        return new BackendConfig
+        {
+            Name = name,
+            Spot = table.SpotOf("name"),
+            Balance = balance,
+            Servers = servers,
+            Check = check,
+            Timeouts = timeouts,
+            Retries = retries,
+            HttpReuse = reuse,
+        };
+    }
+
+    private static ServerConfig? BindServer(TableReader table, string baseDirectory)
+    {
+        SourceSpot spot = table.Spot;
+        string? name = table.String("name", required: true, what: "a name such as \"a\"");
+        (string Value, SourceSpot Spot)? address = table.SpottedString("address", required: true, what: "an address such as \"127.0.0.1:9001\"");
+        int weight = (int)(table.Integer("weight", 1, 256) ?? 1);
+        bool tls = table.Bool("tls") ?? false;
+        (string Value, SourceSpot Spot)? sni = table.SpottedString("sni", what: "the server name to ask for and to expect in its certificate");
+        (string Value, SourceSpot Spot)? verify = table.SpottedString("verify", what: "\"system\", \"none\", or a CA file such as \"certs/ca.pem\"");
+        foreach ((string key, SourceSpot where) in new[] { ("sni", sni?.Spot), ("verify", verify?.Spot) }.Where(k => k.Item2 is not null && !tls).Select(k => (k.Item1, k.Item2!.Value)))
+        {
+            table.Error(where, $"server `{key}` only applies to TLS: add tls = true");
+        }
+
+        if (sni is { } s && (s.Value.Length == 0 || s.Value.Any(c => c is ':' or '/' or ' ')))
+        {
+            table.Error(s.Spot, $"server `sni` \"{s.Value}\" is not a host name");
+        }
+
+        X509Certificate2Collection? authorities = null;
+        string verifyMode = verify?.Value ?? "system";
+        if (tls && verify is { } v && v.Value is not ("system" or "none"))
+        {
+            string caFile = Path.GetFullPath(v.Value, baseDirectory);
+            verifyMode = caFile;
+            try
+            {
+                authorities = new X509Certificate2Collection();
+                authorities.ImportFromPemFile(caFile);
+                if (authorities.Count == 0)
+                {
+                    table.Error(v.Spot, $"server `verify`: {caFile} holds no PEM certificate; give a CA file, \"system\" or \"none\"");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                table.Error(v.Spot, $"server `verify`: cannot read the CA file {caFile}: {ex.Message}");
+            }
+        }
+
+        table.RejectUnknownKeys(ConfigKeys.Server);
+        if (name is null || address is null)
+        {
+            return null;
+        }
+
+        if (!EndPoints.TryParse(address.Value.Value, forBind: false, out IPEndPoint? endPoint, out string? problem))
+        {
+            table.Error(address.Value.Spot, $"server \"{name}\" `address`: {problem}");
+            return null;
+        }
+
+        string host = address.Value.Value.StartsWith('[') ? address.Value.Value[1..address.Value.Value.IndexOf(']')] : address.Value.Value[..address.Value.Value.LastIndexOf(':')];
+        return new ServerConfig
+        {
+            Name = name,
+            Address = address.Value.Value,
+            EndPoint = endPoint!,
+            Weight = weight,
+            Spot = spot,
+            Tls = tls ? ServerTls.Create(sni?.Value ?? host, verifyMode, authorities) : null,
+        };
+    }
+
+    private static HealthCheckConfig BindCheck(TableReader table)
+    {
+        HealthCheckKind kind = HealthCheckKind.Tcp;
+        if (table.SpottedString("kind", what: "\"tcp\" or \"http\"") is { } kindText)
+        {
+            switch (kindText.Value)
+            {
+                case "tcp": kind = HealthCheckKind.Tcp; break;
+                case "http": kind = HealthCheckKind.Http; break;
+                default: table.Error(kindText.Spot, $"check `kind` \"{kindText.Value}\" is unknown; use \"tcp\" or \"http\""); break;
+            }
+        }
+
+        (string Value, SourceSpot Spot)? path = table.SpottedString("path", what: "a path such as \"/health\"");
+        if (path is { } p && !p.Value.StartsWith('/'))
+        {
+            table.Error(p.Spot, $"check `path` must start with '/', not \"{p.Value}\"");
+        }
+
+        if (path is not null && kind != HealthCheckKind.Http)
+        {
+            table.Error(path.Value.Spot, "check `path` needs kind = \"http\"");
+        }
+
+        var check = new HealthCheckConfig
+        {
+            Kind = kind,
+            Path = path?.Value ?? "/",
+            Host = table.String("host", what: "a Host header value"),
+            Interval = table.Duration("interval", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(2),
+            Timeout = table.Duration("timeout", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(2),
+            Rise = (int)(table.Integer("rise", 1, 100) ?? 2),
+            Fall = (int)(table.Integer("fall", 1, 100) ?? 3),
+        };
+        table.RejectUnknownKeys(ConfigKeys.Check);
+        return check;
+    }
+}

@@ -1,0 +1,44 @@
+using PluginProxy.Abstractions;
+
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>The values of [defaults], before listeners and backends override them.</summary>
+internal sealed class ConfigDefaults
+{
+    public ProxyTimeouts Timeouts { get; init; } = new();
+    public int MaxRequestHead { get; init; } = 16384;
+    public long? MaxRequestBody { get; init; }
+    public int BufferSize { get; init; } = 65536;
+    public int MaxConn { get; init; } = 10000;
+    public int? Backlog { get; init; }
+    public int Retries { get; init; } = 3;
+    public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
+    public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
+
+    /// <summary>Reads [defaults]: what listeners and backends inherit unless they set it themselves.</summary>
+    public static ConfigDefaults Bind(TableReader? table)
+    {
+        if (table is null)
+        {
+            return new ConfigDefaults();
+        }
+
+        var builtIn = new ConfigDefaults();
+        ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, builtIn.Timeouts, ConfigKeys.ListenerTimeouts);
+        timeouts = CommonKeys.ReadTimeouts(table, timeouts, ConfigKeys.BackendTimeouts);
+        var defaults = new ConfigDefaults
+        {
+            Timeouts = timeouts,
+            MaxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? builtIn.MaxRequestHead),
+            MaxRequestBody = table.Size("max_request_body", 0, long.MaxValue),
+            BufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? builtIn.BufferSize),
+            MaxConn = (int)(table.Integer("maxconn", 1, 1_000_000) ?? builtIn.MaxConn),
+            Backlog = (int?)table.Integer("backlog", 1, 65535),
+            Retries = (int)(table.Integer("retries", 0, 100) ?? builtIn.Retries),
+            Balance = CommonKeys.ReadBalance(table) ?? builtIn.Balance,
+            HttpReuse = CommonKeys.ReadHttpReuse(table) ?? builtIn.HttpReuse,
+        };
+        table.RejectUnknownKeys(ConfigKeys.Defaults);
+        return defaults;
+    }
+}

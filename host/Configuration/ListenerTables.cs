@@ -1,0 +1,318 @@
+using System.Net;
+using System.Security.Authentication;
+using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
+using PluginProxy.Host.Tls;
+using Tomlyn.Syntax;
+
+namespace PluginProxy.Host.Configuration;
+
+/// <summary>Reads one [[listener]] table: addresses, accept flags, supervisor, analyzers, routes, TLS.</summary>
+internal static class ListenerTables
+{
+    internal static ListenerConfig? Bind(TableReader table, ConfigDefaults defaults, List<(string Listener, Named Backend)> backendReferences, string baseDirectory)
+    {
+        string? name = table.String("name", required: true, what: "a name such as \"web\"");
+        table.DisplayName = name is null ? "[[listener]]" : $"listener \"{name}\"";
+
+        var binds = new List<BindAddress>();
+        List<(string Value, SourceSpot Spot)>? bindList = table.StringList("bind", required: true, what: "a list of addresses such as [\"127.0.0.1:8080\"]");
+        foreach ((string text, SourceSpot spot) in bindList ?? [])
+        {
+            if (EndPoints.TryParse(text, forBind: true, out IPEndPoint? endPoint, out string? problem))
+            {
+                binds.Add(new BindAddress(endPoint!, spot));
+            }
+            else
+            {
+                table.Error(spot, $"`bind`: {problem}");
+            }
+        }
+
+        if (bindList is { Count: 0 })
+        {
+            table.Error(table.SpotOf("bind"), "`bind` needs at least one address");
+        }
+
+        (string Value, SourceSpot Spot)? supervisor = table.SpottedString("supervisor", required: true, what: "tcp, http, https, a plugin's supervisor name, or a .csx path");
+
+        AcceptFlags accept = AcceptFlags.None;
+        foreach ((string flag, SourceSpot spot) in table.StringList("accept", what: "a list of accept flags") ?? [])
+        {
+            if (ConfigKeys.AcceptFlagNames.TryGetValue(flag, out AcceptFlags value))
+            {
+                accept |= value;
+            }
+            else
+            {
+                string? suggestion = TableReader.Suggest(flag, ConfigKeys.AcceptFlagNames.Keys);
+                table.Error(spot, $"`accept` flag \"{flag}\" is unknown; " + (suggestion is not null ? $"did you mean \"{suggestion}\"?" : $"use {string.Join(", ", ConfigKeys.AcceptFlagNames.Keys)}"));
+            }
+        }
+
+        int maxConn = (int)(table.Integer("maxconn", 1, 1_000_000) ?? defaults.MaxConn);
+        int backlog = (int)(table.Integer("backlog", 1, 65535) ?? defaults.Backlog ?? Math.Min(maxConn, 4096));
+        int? receiveBuffer = (int?)table.Size("rcvbuf", 1024, 64 << 20);
+        int? sendBuffer = (int?)table.Size("sndbuf", 1024, 64 << 20);
+        (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", what: "a backend name");
+        if (backend is { } reference)
+        {
+            backendReferences.Add((name ?? "?", new Named(reference.Value, reference.Spot)));
+        }
+        List<Named> requestAnalyzers = ReadNames(table, "request_analyzers");
+        List<Named> responseAnalyzers = ReadNames(table, "response_analyzers");
+        List<Named> afterResponse = ReadNames(table, "after_response_analyzers");
+        foreach (Named twice in afterResponse.Where(a => responseAnalyzers.Exists(r => r.Name == a.Name)))
+        {
+            table.Error(twice.Spot, $"\"{twice.Name}\" is in response_analyzers too: it would run twice on a server's response; list it in one of them");
+        }
+
+        bool forwardFor = table.Bool("forwardfor") ?? false;
+        List<RouteRule> routes = BindRoutes(table, name, backendReferences, out List<Dictionary<string, SourceSpot>> routeSpots);
+        int noRouteStatus = (int)(table.Integer("no_route_status", 404, 503) ?? 503);
+        if (noRouteStatus is not (404 or 503))
+        {
+            table.Error(table.SpotOf("no_route_status"), $"`no_route_status` must be 404 or 503, not {noRouteStatus}");
+        }
+
+        bool accessLog = table.Bool("access_log") ?? true;
+
+        // Backends only analyzers and scripts choose (Backend = "canary"): named so that they count as reachable.
+        foreach ((string used, SourceSpot spot) in table.StringList("use_backends", what: "a list of backend names that analyzers and scripts may choose") ?? [])
+        {
+            backendReferences.Add((name ?? "?", new Named(used, spot)));
+        }
+        ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, defaults.Timeouts, ConfigKeys.ListenerTimeouts);
+        int maxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? defaults.MaxRequestHead);
+        long? maxRequestBody = table.Size("max_request_body", 0, long.MaxValue) ?? defaults.MaxRequestBody;
+        int bufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? defaults.BufferSize);
+        TableReader? optionsTable = table.SubTable("options", $"{table.DisplayName} options");
+        Dictionary<string, object?> options = optionsTable?.TakeRest(_ => true) ?? new Dictionary<string, object?>();
+        TableReader? tlsTable = table.SubTable("tls", $"[listener.tls] of {table.DisplayName}");
+        TlsSettings? tls = tlsTable is null ? null : BindTls(tlsTable, name ?? "?", baseDirectory);
+        CommonKeys.RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
+        table.RejectUnknownKeys(ConfigKeys.Listener);
+
+        // A listener with errors of its own is still returned (unnamed, or with no address it can bind): `check` resolves
+        // its supervisor, analyzers and scripts too. Such a configuration is never run.
+        if (supervisor is null)
+        {
+            return null;
+        }
+
+        name ??= "";
+        return new ListenerConfig
+        {
+            Name = name,
+            Spot = table.Spot,
+            Binds = binds,
+            Supervisor = new Named(supervisor.Value.Value, supervisor.Value.Spot),
+            Accept = accept,
+            MaxConn = maxConn,
+            Backlog = backlog,
+            ReceiveBufferSize = receiveBuffer,
+            SendBufferSize = sendBuffer,
+            Backend = backend is { } b ? new Named(b.Value, b.Spot) : null,
+            RequestAnalyzers = requestAnalyzers,
+            ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
+            AfterResponseCount = afterResponse.Count,
+            RouteConditionSpots = routeSpots,
+            OptionsSpot = optionsTable?.Spot ?? table.Spot,
+            TlsSpot = tlsTable?.Spot,
+            OptionSpots = optionsTable?.ValueSpots() ?? [],
+            Settings = new ListenerSettings
+            {
+                Name = name,
+                Supervisor = supervisor.Value.Value,
+                DefaultBackend = backend?.Value,
+                Timeouts = timeouts,
+                MaxRequestHead = maxRequestHead,
+                MaxRequestBody = maxRequestBody,
+                BufferSize = bufferSize,
+                ForwardFor = forwardFor,
+                Routes = routes,
+                NoRouteStatus = noRouteStatus,
+                AccessLog = accessLog,
+                Options = options,
+                Tls = tls,
+            },
+        };
+    }
+
+    /// <summary>
+    /// <c>[listener.tls]</c>: certificates (loaded and checked now, each problem at its entry), ALPN, strict SNI and the
+    /// lowest TLS version. Relative file names start from the configuration file's folder.
+    /// </summary>
+    private static TlsSettings? BindTls(TableReader table, string listener, string baseDirectory)
+    {
+        var files = new List<CertificateFiles>();
+        List<TableReader> entries = table.TableArray("certificates", $"a certificate of {table.DisplayName}");
+        foreach (TableReader entry in entries)
+        {
+            (string Value, SourceSpot Spot)? cert = entry.SpottedString("cert", required: true, what: "a PEM certificate file (with its chain) such as \"certs/site.pem\"");
+            (string Value, SourceSpot Spot)? key = entry.SpottedString("key", required: true, what: "a PEM private key file such as \"certs/site.key\"");
+            entry.RejectUnknownKeys(ConfigKeys.TlsCertificate);
+            if (cert is { } c && key is { } k)
+            {
+                files.Add(new CertificateFiles(Path.GetFullPath(c.Value, baseDirectory), Path.GetFullPath(k.Value, baseDirectory), c.Spot));
+            }
+        }
+
+        if (!table.Has("certificates"))
+        {
+            table.Error(table.Spot, $"{table.DisplayName} needs `certificates`, for example: certificates = [{{ cert = \"certs/site.pem\", key = \"certs/site.key\" }}]");
+        }
+        else if (entries.Count == 0 && table.Table.Find("certificates")?.Value is TomlArrayNode { Items.Count: 0 })
+        {
+            table.Error(table.SpotOf("certificates"), $"{table.DisplayName} has no certificate; add {{ cert = \"certs/site.pem\", key = \"certs/site.key\" }}");
+        }
+
+        var alpn = new List<string>();
+        List<(string Value, SourceSpot Spot)>? alpnList = table.StringList("alpn", what: "a list of protocols such as [\"http/1.1\"]");
+        foreach ((string protocol, SourceSpot spot) in alpnList ?? [("http/1.1", table.Spot)])
+        {
+            switch (protocol)
+            {
+                case "http/1.1" or "http/1.0":
+                    alpn.Add(protocol);
+                    break;
+                case "h2" or "h3":
+                    table.Error(spot, $"`alpn` \"{protocol}\" is not supported yet; the https supervisor speaks HTTP/1.x: use [\"http/1.1\"]");
+                    break;
+                default:
+                    table.Error(spot, $"`alpn` \"{protocol}\" is not a protocol the https supervisor speaks; use [\"http/1.1\"]");
+                    break;
+            }
+        }
+
+        if (alpnList is { Count: 0 })
+        {
+            table.Error(table.SpotOf("alpn"), "`alpn` needs at least one protocol, such as [\"http/1.1\"]");
+        }
+
+        bool strictSni = table.Bool("strict_sni") ?? false;
+        SslProtocols protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+        if (table.SpottedString("min_version", what: "\"1.2\" or \"1.3\"") is { } minimum)
+        {
+            switch (minimum.Value)
+            {
+                case "1.2": break;
+                case "1.3": protocols = SslProtocols.Tls13; break;
+                default:
+                    table.Error(minimum.Spot, $"`min_version` \"{minimum.Value}\" is not offered; use \"1.2\" (TLS 1.2 and 1.3) or \"1.3\" (TLS 1.0 and 1.1 are never accepted)");
+                    break;
+            }
+        }
+
+        table.RejectUnknownKeys(ConfigKeys.Tls);
+        if (files.Count != entries.Count || files.Count == 0)
+        {
+            return null;
+        }
+
+        var problems = new List<ConfigError>();
+        ListenerCertificates? certificates = ListenerCertificates.Load(listener, files, alpn, protocols, strictSni, problems);
+        foreach (ConfigError problem in problems)
+        {
+            table.Error(problem.Where, problem.Message);
+        }
+
+        return certificates is null ? null : new TlsSettings
+        {
+            Certificates = certificates,
+            ApplicationProtocols = alpn,
+            StrictSni = strictSni,
+            Protocols = protocols,
+        };
+    }
+
+    private static List<RouteRule> BindRoutes(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences,
+        out List<Dictionary<string, SourceSpot>> conditionSpots)
+    {
+        var routes = new List<RouteRule>();
+        conditionSpots = [];
+        foreach (TableReader table in listener.TableArray("route", $"a route of {listener.DisplayName}"))
+        {
+            (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", required: true, what: "the backend matching streams go to");
+            if (backend is { } reference)
+            {
+                backendReferences.Add((listenerName ?? "?", new Named(reference.Value, reference.Spot)));
+            }
+
+            (string Value, SourceSpot Spot)? host = table.SpottedString("host", what: "a host name such as \"api.example.com\" or \"*.example.com\"");
+            (string Value, SourceSpot Spot)? sni = table.SpottedString("sni", what: "a TLS server name such as \"api.example.com\" or \"*.example.com\"");
+            foreach ((string key, (string Value, SourceSpot Spot)? given) in new[] { ("host", host), ("sni", sni) })
+            {
+                if (given is { } h && (h.Value.Length == 0 || h.Value.Contains(':') || h.Value.Contains('/') || h.Value.IndexOf('*', 1) >= 0 || (h.Value[0] == '*' && !h.Value.StartsWith("*.", StringComparison.Ordinal))))
+                {
+                    table.Error(h.Spot, $"route `{key}` \"{h.Value}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
+                }
+            }
+
+            (string Value, SourceSpot Spot)? path = table.SpottedString("path", what: "an exact path such as \"/health\"");
+            (string Value, SourceSpot Spot)? prefix = table.SpottedString("path_prefix", what: "a path prefix such as \"/v1/\"");
+            foreach ((string Value, SourceSpot Spot)? p in new[] { path, prefix })
+            {
+                if (p is { } given && !given.Value.StartsWith('/'))
+                {
+                    table.Error(given.Spot, $"a route path must start with '/', not \"{given.Value}\"");
+                }
+            }
+
+            List<(string Value, SourceSpot Spot)>? methods = table.StringList("method", what: "a method or a list of methods");
+            foreach ((string method, SourceSpot spot) in methods ?? [])
+            {
+                if (method.Length == 0 || !method.All(HttpSyntax.IsTokenChar))
+                {
+                    table.Error(spot, $"route `method` \"{method}\" is not a method name");
+                }
+            }
+
+            string? headerName = null;
+            string? headerValue = null;
+            if (table.SubTable("header", "a route's `header`") is { } header)
+            {
+                headerName = header.String("name", required: true, what: "a header name");
+                headerValue = header.String("value", what: "the exact value");
+                header.RejectUnknownKeys(ConfigKeys.RouteHeader);
+            }
+
+            table.RejectUnknownKeys(ConfigKeys.Route);
+            if (backend is not null)
+            {
+                conditionSpots.Add(ConfigKeys.Route.Where(k => k != "backend" && table.Has(k)).ToDictionary(k => k, k => table.Table.Find(k)!.KeySpot));
+                routes.Add(new RouteRule
+                {
+                    Backend = backend.Value.Value,
+                    Host = host?.Value,
+                    Sni = sni?.Value,
+                    Path = path?.Value,
+                    PathPrefix = prefix?.Value,
+                    Methods = methods?.Select(m => m.Value).ToList(),
+                    HeaderName = headerName,
+                    HeaderValue = headerValue,
+                });
+            }
+        }
+
+        return routes;
+    }
+
+    private static List<Named> ReadNames(TableReader table, string key)
+    {
+        var names = new List<Named>();
+        foreach ((string value, SourceSpot spot) in table.StringList(key, what: "a list of analyzer names or .csx paths") ?? [])
+        {
+            if (value.Length == 0)
+            {
+                table.Error(spot, $"`{key}` holds an empty name");
+            }
+            else
+            {
+                names.Add(new Named(value, spot));
+            }
+        }
+
+        return names;
+    }
+}

@@ -205,7 +205,15 @@ internal sealed class LoadedPlugin : RefCounted
         return (IPlugin)Activator.CreateInstance(entries[0])!;
     }
 
-    protected override void OnReleased()
+    /// <summary>
+    /// The last reference is often dropped on a socket thread (the last session on this version ending): stopping the
+    /// plugin runs its code, which may block or take seconds, so it runs on a thread of its own and the socket thread
+    /// goes back to its sessions at once.
+    /// </summary>
+    protected override void OnReleased() =>
+        new Thread(Unload) { IsBackground = true, Name = $"unload {Name} v{Generation}" }.Start();
+
+    private void Unload()
     {
         IPlugin? entry = Interlocked.Exchange(ref _entry, null);
         ServiceProvider? services = Interlocked.Exchange(ref _services, null);
@@ -223,6 +231,7 @@ internal sealed class LoadedPlugin : RefCounted
             _log.LogError(ex, "Plugin {Plugin} (version {Generation}) failed to stop", Name, Generation);
         }
 
+        entry = null;
         try
         {
             // Disposing the provider disposes every singleton the plugin built: its timers, threads and handlers stop.
@@ -235,31 +244,14 @@ internal sealed class LoadedPlugin : RefCounted
 
         loader?.Dispose();
         _log.LogInformation("Plugin {Plugin} version {Generation} unloaded", Name, Generation);
-        _ = WatchCollectionAsync();
-    }
-
-    /// <summary>
-    /// Proves the unloaded version goes away: collects a few times, and if it is still in memory after
-    /// <see cref="CollectionDeadline"/>, reports the leak by name (something still points into it).
-    /// </summary>
-    private async Task WatchCollectionAsync()
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (watch.Elapsed < CollectionDeadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            if (!LoadContext.IsAlive)
+        CollectionWatch.Shared.Add(LoadContext, CollectionDeadline,
+            () => _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation),
+            () =>
             {
-                _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation);
-                return;
-            }
-        }
-
-        Leaked = true;
-        _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
-                        "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+                Leaked = true;
+                _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
+                                "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+            });
     }
 
     /// <summary>True when the version was unloaded but not collected within the deadline.</summary>

@@ -19,10 +19,11 @@ internal sealed class LoadedScript : RefCounted
     private ScriptLoadContext? _context;
     private ServiceProvider? _services;
 
-    private LoadedScript(string path, int version, IReadOnlyList<string> files, ScriptLoadContext context)
+    private LoadedScript(string path, int version, string sourceKey, IReadOnlyList<string> files, ScriptLoadContext context)
     {
         Path = path;
         Version = version;
+        SourceKey = sourceKey;
         Files = files;
         _context = context;
         LoadContext = new WeakReference(context);
@@ -31,6 +32,9 @@ internal sealed class LoadedScript : RefCounted
     public string Path { get; }
 
     public int Version { get; }
+
+    /// <summary>Identifies the sources this version was compiled from (a hash of every file and the toolchain).</summary>
+    public string SourceKey { get; }
 
     /// <summary>The script and the files it loads (what a change of triggers a recompilation).</summary>
     public IReadOnlyList<string> Files { get; }
@@ -45,10 +49,10 @@ internal sealed class LoadedScript : RefCounted
 
     /// <summary>Loads a compiled image; a factory script's body runs now. Null (with an error) when it cannot be used.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static LoadedScript? Create(string path, int version, IReadOnlyList<string> files, byte[] image, PluginHostServices host, List<ConfigError> errors, SourceSpot namedAt)
+    public static LoadedScript? Create(string path, int version, string sourceKey, IReadOnlyList<string> files, byte[] image, PluginHostServices host, List<ConfigError> errors, SourceSpot namedAt)
     {
         var context = new ScriptLoadContext($"script:{System.IO.Path.GetFileName(path)}#{version}");
-        var script = new LoadedScript(path, version, files, context);
+        var script = new LoadedScript(path, version, sourceKey, files, context);
         try
         {
             Assembly assembly = context.LoadFromStream(new MemoryStream(image));
@@ -88,7 +92,14 @@ internal sealed class LoadedScript : RefCounted
         }
     }
 
-    protected override void OnReleased()
+    /// <summary>
+    /// The last reference may be dropped on a socket thread (a session ending, a keep-alive stream moving to a newer
+    /// pipeline): what a factory script built is disposed on a thread of its own, since its code may block.
+    /// </summary>
+    protected override void OnReleased() =>
+        new Thread(Unload) { IsBackground = true, Name = $"unload {System.IO.Path.GetFileName(Path)} v{Version}" }.Start();
+
+    private void Unload()
     {
         (Analyzer as ScriptRuleAnalyzer)?.Clear();
         if (Kind == ScriptKind.Factory)

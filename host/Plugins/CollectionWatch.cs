@@ -134,7 +134,14 @@ internal sealed class CollectionWatch
             _entries.Remove(entry);
         }
 
-        report();
+        try
+        {
+            report();
+        }
+        catch (Exception)
+        {
+            // A report that throws (its logger disposed with a stopped proxy) must not end the watch of the others.
+        }
     }
 
     private sealed class Entry(WeakReference target, long unloaded, TimeSpan deadline, Action collected, Action leaked)

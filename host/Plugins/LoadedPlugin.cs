@@ -13,7 +13,7 @@ namespace PluginProxy.Host.Plugins;
 /// already built. Listener pipelines hold references to it; once it is retired and the last reference is dropped,
 /// its services are disposed and its load context unloaded.
 /// </summary>
-internal sealed class LoadedPlugin : RefCounted
+internal sealed class LoadedPlugin : LoadedVersion
 {
     /// <summary>The types whose assemblies the host and every plugin share, so that both agree on interface identity.</summary>
     private static readonly Type[] SharedTypes =
@@ -24,9 +24,6 @@ internal sealed class LoadedPlugin : RefCounted
         typeof(ILogger),
         typeof(ILoggerFactory),
     ];
-
-    /// <summary>How long a plugin may take to start or stop.</summary>
-    private static readonly TimeSpan LifecycleTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>How long this version, once unloaded, may take to be collected before it is reported as a leak.</summary>
     public TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
@@ -205,15 +202,10 @@ internal sealed class LoadedPlugin : RefCounted
         return (IPlugin)Activator.CreateInstance(entries[0])!;
     }
 
-    /// <summary>
-    /// The last reference is often dropped on a socket thread (the last session on this version ending): stopping the
-    /// plugin runs its code, which may block or take seconds, so it runs on a thread of its own and the socket thread
-    /// goes back to its sessions at once.
-    /// </summary>
-    protected override void OnReleased() =>
-        new Thread(Unload) { IsBackground = true, Name = $"unload {Name} v{Generation}" }.Start();
+    protected override ILogger Log => _log;
 
-    private void Unload()
+    /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): <c>StopAsync</c> may block.</summary>
+    protected override void Unload()
     {
         IPlugin? entry = Interlocked.Exchange(ref _entry, null);
         ServiceProvider? services = Interlocked.Exchange(ref _services, null);
@@ -231,7 +223,6 @@ internal sealed class LoadedPlugin : RefCounted
             _log.LogError(ex, "Plugin {Plugin} (version {Generation}) failed to stop", Name, Generation);
         }
 
-        entry = null;
         try
         {
             // Disposing the provider disposes every singleton the plugin built: its timers, threads and handlers stop.

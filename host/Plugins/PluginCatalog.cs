@@ -287,14 +287,14 @@ internal sealed class PluginCatalog : IDisposable
     public void Dispose()
     {
         _watch?.Dispose();
+        List<LoadedPlugin> retired;
         lock (_gate)
         {
-            foreach (LoadedPlugin plugin in _plugins.Values)
-            {
-                plugin.Retire();
-            }
-
+            retired = [.. _plugins.Values];
             _plugins = new Dictionary<string, LoadedPlugin>(StringComparer.Ordinal);
         }
+
+        retired.ForEach(p => p.Retire());
+        LoadedVersion.WaitForUnloads(retired);
     }
 }

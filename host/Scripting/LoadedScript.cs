@@ -14,10 +14,11 @@ namespace PluginProxy.Host.Scripting;
 /// object a factory script returned. Pipelines hold references to it; once it is retired (a new version replaced it)
 /// and the last reference is gone, its context is unloaded and collected.
 /// </summary>
-internal sealed class LoadedScript : RefCounted
+internal sealed class LoadedScript : LoadedVersion
 {
     private ScriptLoadContext? _context;
     private ServiceProvider? _services;
+    private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     private LoadedScript(string path, int version, string sourceKey, IReadOnlyList<string> files, ScriptLoadContext context)
     {
@@ -58,6 +59,7 @@ internal sealed class LoadedScript : RefCounted
             Assembly assembly = context.LoadFromStream(new MemoryStream(image));
             Type type = assembly.GetTypes().First(t => t.Name == ScriptGenerator.ClassName);
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Scripts");
+            script._log = log;
             if (typeof(Rule).IsAssignableFrom(type))
             {
                 script.Kind = ScriptKind.Rule;
@@ -92,14 +94,10 @@ internal sealed class LoadedScript : RefCounted
         }
     }
 
-    /// <summary>
-    /// The last reference may be dropped on a socket thread (a session ending, a keep-alive stream moving to a newer
-    /// pipeline): what a factory script built is disposed on a thread of its own, since its code may block.
-    /// </summary>
-    protected override void OnReleased() =>
-        new Thread(Unload) { IsBackground = true, Name = $"unload {System.IO.Path.GetFileName(Path)} v{Version}" }.Start();
+    protected override ILogger Log => _log;
 
-    private void Unload()
+    /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): what a factory script built may block in <c>Dispose</c>.</summary>
+    protected override void Unload()
     {
         (Analyzer as ScriptRuleAnalyzer)?.Clear();
         if (Kind == ScriptKind.Factory)

@@ -186,17 +186,39 @@ internal sealed class ScriptCatalog : IDisposable
     /// <summary>Starts following every script file (and what the scripts load) through <paramref name="watching"/>.</summary>
     public void Watch(FileWatchService watching)
     {
+        List<string> files;
         lock (_loading)
         {
             _watch = watching.Watch("scripts", Quiet, OnChanged);
             Follow([]);
+            lock (_gate)
+            {
+                files = _current.Values.SelectMany(s => s.Files).Distinct().ToList();
+            }
         }
 
-        if (Scripts.Count > 0)
+        if (files.Count > 0)
         {
-            // Compile once now, off the traffic: the first compile of a process runs the compiler's code cold (seconds under
-            // load); with it done here, the first edit compiles as fast as the next ones.
-            new Thread(ScriptCompiler.WarmUp) { IsBackground = true, Name = "script compiler warm-up", Priority = ThreadPriority.BelowNormal }.Start();
+            new Thread(() => CatchUpAndWarmUp(files)) { IsBackground = true, Name = "scripts warm-up" }.Start();
+        }
+    }
+
+    /// <summary>
+    /// Off the start-up path: reloads what changed between loading and following (an edit during start-up), then
+    /// compiles once to warm the compiler up. The first compile of a process runs the compiler's code cold (seconds under
+    /// load); with it done here, the first edit compiles as fast as the next ones.
+    /// </summary>
+    private void CatchUpAndWarmUp(List<string> files)
+    {
+        try
+        {
+            OnChanged(files);
+            ScriptCompiler.WarmUp();
+        }
+        catch (Exception ex)
+        {
+            // Our own thread: nothing may escape it. A reload that failed here is retried by the next change.
+            _log.LogError(ex, "Warming up the script compiler failed");
         }
     }
 
@@ -297,14 +319,14 @@ internal sealed class ScriptCatalog : IDisposable
     public void Dispose()
     {
         _watch?.Dispose();
+        List<LoadedScript> retired;
         lock (_gate)
         {
-            foreach (LoadedScript script in _current.Values)
-            {
-                script.Retire();
-            }
-
+            retired = [.. _current.Values];
             _current.Clear();
         }
+
+        retired.ForEach(s => s.Retire());
+        LoadedVersion.WaitForUnloads(retired);
     }
 }

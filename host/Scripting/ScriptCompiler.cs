@@ -59,14 +59,19 @@ internal static class ScriptCompiler
     /// Compiles a small rule a few times and throws the result away: the compiler's code is then compiled (and tiered up)
     /// by the JIT, so the first script edit of a process compiles in tens of milliseconds instead of seconds.
     /// </summary>
-    public static void WarmUp()
+    /// <returns>The errors of the last compile (none: the warm-up rule compiles).</returns>
+    public static List<ConfigError> WarmUp()
     {
+        var errors = new List<ConfigError>();
         for (int i = 0; i < 3; i++)
         {
+            errors.Clear();
             string source = $"public sealed class {ScriptGenerator.ClassName} : PluginProxy.Abstractions.Scripting.Rule\n{{\n" +
                             $"protected override async System.Threading.Tasks.ValueTask RunAsync()\n{{\nResponse.Headers.Set(\"X-Warm-Up\", \"{i}\");\n}}\n}}\n";
-            Compile("pluginproxy_warm_up_" + i, source, "warm-up.csx", []);
+            Compile("pluginproxy_warm_up_" + i, source, "warm-up.csx", errors);
         }
+
+        return errors;
     }
 
     /// <summary><c>file.csx:line:column: error CSxxxx: message</c>, positions mapped back to the original file.</summary>

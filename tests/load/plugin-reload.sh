@@ -16,15 +16,11 @@ DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-50}
 ORIGIN_PORT=18190; PROXY_PORT=18191; ADMIN_PORT=18192
 
-command -v nginx >/dev/null && command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null; }
+source tests/load/lib.sh
+need_nginx_and_wrk
 # The builds are kept between runs (keyed by the plugin's sources): building them is most of a run's time.
 BUILDS=$ROOT/tests/load/out/plugin-reload-builds/$(cat tests/load/plugins/VersionStamp/*.cs tests/load/plugins/VersionStamp/*.csproj | sha1sum | cut -c1-12)
-rm -rf "$OUT"; mkdir -p "$OUT/www" "$OUT/nginx" "$OUT/plugins" "$BUILDS"
-printf 'hello world\n' > "$OUT/www/small"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.01; done; return 1; }
+rm -rf "$OUT"; mkdir -p "$OUT/plugins" "$BUILDS"
 
 dotnet build "$ROOT/host" -c Release -v q -nologo >/dev/null
 # Every build first, so that compiling does not compete with the load.
@@ -34,14 +30,7 @@ for n in $(seq 1 $((SWAPS + 1))); do
 done
 cp -r "$BUILDS/v1/VersionStamp" "$OUT/plugins/"
 
-cat > "$OUT/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $OUT/nginx/pid; error_log $OUT/nginx/error.log warn;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 10000000; keepalive_timeout 300s;
-  client_body_temp_path $OUT/nginx; proxy_temp_path $OUT/nginx; fastcgi_temp_path $OUT/nginx; uwsgi_temp_path $OUT/nginx; scgi_temp_path $OUT/nginx;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root $OUT/www; } }
-CONF
-nginx -c "$OUT/nginx.conf" & pids+=($!)
+start_origin "$OUT" $ORIGIN_PORT
 
 cat > "$OUT/proxy.toml" <<CONF
 [global]

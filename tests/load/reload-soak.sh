@@ -15,13 +15,9 @@ INTERVAL=${INTERVAL:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 ORIGIN_PORT=18210; PROXY_PORT=18211; ADMIN_PORT=18212
 
-command -v nginx >/dev/null && command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null; }
-rm -rf "$OUT"; mkdir -p "$OUT/www" "$OUT/nginx" "$OUT/scripts" "$OUT/plugins" "$OUT/builds"
-printf 'hello world\n' > "$OUT/www/small"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.01; done; return 1; }
+source tests/load/lib.sh
+need_nginx_and_wrk
+rm -rf "$OUT"; mkdir -p "$OUT/scripts" "$OUT/plugins" "$OUT/builds"
 
 dotnet build "$ROOT/host" -c Release -v q -nologo >/dev/null
 # Two builds of the http plugin, copied over the running one alternately (a copy gives the files new times: a new build).
@@ -29,15 +25,10 @@ for n in 1 2; do
   dotnet build "$ROOT/plugins/Http" -c Release -v q -nologo -p:Version="1.0.$n" -p:PluginsOutputRoot="$OUT/builds/v$n/" >/dev/null
 done
 cp -r "$OUT/builds/v1/PluginProxy.Http" "$OUT/plugins/"
+# The soak runs a copy of the host and of the built-in plugins: building in the clone meanwhile changes neither.
+cp -r "$ROOT/host/bin/Release/net10.0" "$OUT/host"; cp -r "$ROOT/plugins/bin" "$OUT/builtin"
 
-cat > "$OUT/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $OUT/nginx/pid; error_log $OUT/nginx/error.log warn;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 10000000; keepalive_timeout 300s;
-  client_body_temp_path $OUT/nginx; proxy_temp_path $OUT/nginx; fastcgi_temp_path $OUT/nginx; uwsgi_temp_path $OUT/nginx; scgi_temp_path $OUT/nginx;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root $OUT/www; } }
-CONF
-nginx -c "$OUT/nginx.conf" & pids+=($!)
+start_origin "$OUT" $ORIGIN_PORT
 
 printf 'Response.Headers.Set("X-Rule-Version", "0");\n' > "$OUT/scripts/stamp.csx"
 cat > "$OUT/proxy.toml" <<CONF
@@ -63,7 +54,7 @@ response_analyzers = ["stamp.csx"]
 name = "app"
 servers = [{ name = "origin", address = "127.0.0.1:$ORIGIN_PORT" }]
 CONF
-PLUGINPROXY_LOG_LEVEL=${PLUGINPROXY_LOG_LEVEL:-Information} dotnet "$ROOT/host/bin/Release/net10.0/pluginproxy.dll" run --config "$OUT/proxy.toml" >"$OUT/proxy.log" 2>&1 & proxy=$!; pids+=($proxy)
+PLUGINPROXY_BUILTIN_PLUGINS="$OUT/builtin" PLUGINPROXY_LOG_LEVEL=${PLUGINPROXY_LOG_LEVEL:-Information} dotnet "$OUT/host/pluginproxy.dll" run --config "$OUT/proxy.toml" >"$OUT/proxy.log" 2>&1 & proxy=$!; pids+=($proxy)
 wait_port $ORIGIN_PORT; wait_port $PROXY_PORT
 
 echo "reload soak: ${DURATION} s, a reload every ${INTERVAL} s (script edit, SIGHUP with a changed proxy.toml, new http plugin build, in turn);" \
@@ -72,8 +63,8 @@ wrk -t2 -c"$CONNECTIONS" -d"$((DURATION + 5))s" --latency "http://127.0.0.1:$PRO
 status=0
 python3 "$ROOT/tests/load/reload_soak.py" $PROXY_PORT $ADMIN_PORT $proxy "$OUT/scripts/stamp.csx" "$OUT/proxy.toml" "$OUT/plugins" "$OUT/builds" "$DURATION" "$INTERVAL" || status=$?
 kill -INT $load 2>/dev/null || true; wait $load 2>/dev/null || true
-echo "load: $(grep -E 'requests in' "$OUT/wrk.txt" | xargs), $(grep -E '^ +99%' "$OUT/wrk.txt" | xargs | sed 's/99%/p99/');" \
-     "errors: $(grep -E 'Socket errors|Non-2xx' "$OUT/wrk.txt" | xargs || echo none)"
+errors=$(grep -E 'Socket errors|Non-2xx' "$OUT/wrk.txt" | xargs || true)
+echo "load: $(grep -E 'requests in' "$OUT/wrk.txt" | xargs), latency p99 $(awk '/^ +99%/ { print $2 }' "$OUT/wrk.txt"); errors: ${errors:-none}"
 echo "proxy log: $(grep -c 'Script .* reloaded' "$OUT/proxy.log" || true) script reloads, $(grep -c 'Configuration reloaded' "$OUT/proxy.log" || true) configuration reloads," \
      "$(grep -c 'Plugin PluginProxy.Http version .* loaded' "$OUT/proxy.log" || true) http plugin versions loaded, $(grep -c 'Plugin PluginProxy.Http version .* collected' "$OUT/proxy.log" || true) collected," \
      "$(grep -c 'still in memory' "$OUT/proxy.log" || true) leaks reported, $(grep -c -E ' (error|warn) ' "$OUT/proxy.log" || true) warnings or errors"

@@ -82,6 +82,9 @@ public class ScriptWatchTests
         }, "the script no longer named to be collected");
     }
 
+    [Fact]
+    public void CompilerWarmUp_CompilesARuleCleanly() => Assert.Empty(ScriptCompiler.WarmUp());
+
     private static int VersionOf(ScriptCatalog catalog, string name) => catalog.Scripts.Single(s => Path.GetFileName(s.Path) == name).Version;
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -117,6 +117,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             throw new StartupException(problems);
         }
 
+        scripts.RetainOnly(config);
         return host;
     }
 

@@ -27,6 +27,10 @@ internal sealed class ScriptCatalog : IDisposable
     // different versions of one script: whichever runs last read the file last.
     private readonly object _loading = new();
     private readonly Dictionary<string, LoadedScript> _current = new(StringComparer.Ordinal);
+
+    // Scripts a configuration load installed a new version of that no applied configuration has used yet (the load may
+    // be refused): the next change reported for them rebuilds the pipelines even though the sources are those installed.
+    private readonly HashSet<string> _unapplied = new(StringComparer.Ordinal);
     private FileWatch? _watch;
     private int _versions;
 
@@ -81,6 +85,7 @@ internal sealed class ScriptCatalog : IDisposable
                 if (Load(path, name.Spot, errors, current) is { } script && script != current)
                 {
                     Install(path, script);
+                    _unapplied.Add(path);
                 }
             }
 
@@ -88,12 +93,16 @@ internal sealed class ScriptCatalog : IDisposable
         }
     }
 
-    /// <summary>Forgets the scripts <paramref name="config"/> (the configuration now applied) does not name: they are no longer followed, and unload once no pipeline uses them.</summary>
+    /// <summary>
+    /// Called once <paramref name="config"/> is applied (its pipelines use the current versions): forgets the scripts it
+    /// does not name; they are no longer followed, and unload once no pipeline uses them.
+    /// </summary>
     public void RetainOnly(ProxyConfig config)
     {
         var named = NamedBy(config).Select(n => Resolve(n.Name)).ToHashSet(StringComparer.Ordinal);
         lock (_loading)
         {
+            _unapplied.Clear();
             List<LoadedScript> dropped;
             lock (_gate)
             {
@@ -305,6 +314,8 @@ internal sealed class ScriptCatalog : IDisposable
             return false;
         }
 
+        // Installed by a configuration load that was then refused: the pipelines still run the previous version.
+        swapped = _unapplied.Remove(path);
         if (fresh != current)
         {
             swapped = true;

@@ -83,6 +83,24 @@ public class ScriptWatchTests
     }
 
     [Fact]
+    public async Task EditPickedUpByARefusedConfigurationReload_StillGoesLive()
+    {
+        using var scripts = new ScriptFolder();
+        string path = scripts.Write("rule.csx", VersionRule("1"));
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        string config = scripts.Config(origin.Address, "response_analyzers = [\"rule.csx\"]", hotReload: true);
+        await using RunningProxy proxy = await RunningProxy.StartAsync(config);
+        await WaitForVersionAsync(proxy, "1", "the first version to serve");
+
+        // The edit, and at once (within the watch's quiet period) a reload that loads it, then is refused.
+        await File.WriteAllTextAsync(path, VersionRule("2"));
+        await File.WriteAllTextAsync(Path.Combine(proxy.Directory, "proxy.toml"), config.Replace("[\"rule.csx\"]", "[\"rule.csx\", \"no_such_analyzer\"]"));
+        Assert.NotEmpty(proxy.Host.ReloadConfiguration());
+
+        await WaitForVersionAsync(proxy, "2", "the edit to go live though the reload that compiled it was refused");
+    }
+
+    [Fact]
     public void CompilerWarmUp_CompilesARuleCleanly() => Assert.Empty(ScriptCompiler.WarmUp());
 
     private static int VersionOf(ScriptCatalog catalog, string name) => catalog.Scripts.Single(s => Path.GetFileName(s.Path) == name).Version;

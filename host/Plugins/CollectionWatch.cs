@@ -33,9 +33,6 @@ internal sealed class CollectionWatch
     /// <summary>The process's watch: plugin versions of every catalog share its forced collections.</summary>
     public static CollectionWatch Shared { get; } = new();
 
-    /// <summary>Collections this watch forced (for tests and diagnostics).</summary>
-    public int Forced { get; private set; }
-
     /// <summary>
     /// Watches <paramref name="target"/> (a weak reference to an unloaded load context): <paramref name="collected"/> runs once
     /// it is gone, <paramref name="leaked"/> if it is still alive after <paramref name="deadline"/>. Both run on the watch's
@@ -124,7 +121,6 @@ internal sealed class CollectionWatch
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking, compacting: false);
         _lastForced = Stopwatch.GetTimestamp();
         _lastGen2Count = GC.CollectionCount(2);
-        Forced++;
     }
 
     private void Finish(Entry entry, Action report)

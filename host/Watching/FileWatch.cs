@@ -67,7 +67,7 @@ internal sealed class FileWatch : IDisposable
 
         foreach (string tree in Trees)
         {
-            if (path.StartsWith(tree, StringComparison.Ordinal) && (path.Length == tree.Length || path[tree.Length] == '/'))
+            if (path.StartsWith(tree, StringComparison.Ordinal) && (path.Length == tree.Length || path[tree.Length] == Path.DirectorySeparatorChar))
             {
                 return true;
             }

@@ -9,6 +9,7 @@ using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Scripting;
 using PluginProxy.Host.Sessions;
 using PluginProxy.Host.Tls;
+using PluginProxy.Host.Watching;
 
 namespace PluginProxy.Host;
 
@@ -99,6 +100,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             throw new StartupException(problems);
         }
 
+        scripts.RetainOnly(config);
         return host;
     }
 
@@ -192,9 +194,10 @@ internal sealed class ProxyHost : IAsyncDisposable
         _plugins.Changed += RebuildPipelines;
         if (Config.Global.HotReload)
         {
-            Scripts.Watch();
-            _plugins.Watch();
-            WatchConfigFile();
+            _watching = new FileWatchService(_loggers.CreateLogger("PluginProxy.Watch"));
+            Scripts.Watch(_watching);
+            _plugins.Watch(_watching);
+            WatchConfigFile(_watching);
             WatchCertificates(Config);
         }
 
@@ -266,6 +269,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             (_listeners, _admin) = plan.Apply();
             ProxyConfig previous = Config;
             Config = next;
+            Scripts.RetainOnly(next);
             if (Config.Global.HotReload)
             {
                 WatchCertificates(next);
@@ -319,10 +323,15 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>With hot reload, a changed certificate or key file is loaded again (and refused with a log line if broken).</summary>
     private void WatchCertificates(ProxyConfig config)
     {
+        if (_watching is null)
+        {
+            return;
+        }
+
         ILogger log = _loggers.CreateLogger("PluginProxy.Tls");
         foreach (ListenerConfig listener in config.Listeners)
         {
-            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Watch(log);
+            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Watch(_watching, log);
         }
     }
 
@@ -344,24 +353,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         return problems;
     }
 
-    private FileSystemWatcher? _configWatcher;
-    private Timer? _configDebounce;
+    /// <summary>Every file the proxy watches with hot reload (scripts, plugin folders, this configuration, certificates).</summary>
+    private FileWatchService? _watching;
 
-    /// <summary>With hot reload, a change to the configuration file reloads it (as SIGHUP does).</summary>
-    private void WatchConfigFile()
-    {
-        string file = Path.GetFullPath(Config.FilePath);
-        _configDebounce = new Timer(_ => ReloadConfiguration(), null, Timeout.Infinite, Timeout.Infinite);
-        _configWatcher = new FileSystemWatcher(Path.GetDirectoryName(file)!, Path.GetFileName(file))
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
-        };
-        FileSystemEventHandler changed = (_, _) => _configDebounce.Change(300, Timeout.Infinite);
-        _configWatcher.Changed += changed;
-        _configWatcher.Created += changed;
-        _configWatcher.Renamed += (_, _) => _configDebounce.Change(300, Timeout.Infinite);
-        _configWatcher.EnableRaisingEvents = true;
-    }
+    /// <summary>With hot reload, a change to the configuration file reloads it (as SIGHUP does), after 300 ms of quiet.</summary>
+    private void WatchConfigFile(FileWatchService watching) =>
+        watching.Watch("configuration", TimeSpan.FromMilliseconds(300), _ => ReloadConfiguration()).Follow([Config.FilePath]);
 
     /// <summary>
     /// Builds every listener's pipeline again from the current plugin and script versions and swaps it in: new streams
@@ -420,12 +417,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             await _health.DisposeAsync().ConfigureAwait(false);
         }
 
-        _configWatcher?.Dispose();
-        if (_configDebounce is not null)
-        {
-            await _configDebounce.DisposeAsync().ConfigureAwait(false);
-        }
-
+        _watching?.Dispose();
         _admin?.Dispose();
         StopWatchingCertificates(Config);
         ReleaseEverything();

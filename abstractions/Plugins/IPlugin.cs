@@ -24,7 +24,10 @@ public interface IPlugin
     /// <param name="cancellationToken">Signalled if starting takes too long.</param>
     ValueTask StartAsync(IServiceProvider services, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>Called before this version is unloaded, after its last session ended: stop what <see cref="StartAsync"/> started.</summary>
+    /// <summary>
+    /// Called before this version is unloaded, after its last session ended: stop what <see cref="StartAsync"/> started.
+    /// It runs on a thread of its own, never on a socket thread, and may take up to 10 s.
+    /// </summary>
     /// <param name="cancellationToken">Signalled if stopping takes too long.</param>
     ValueTask StopAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -13,7 +13,7 @@ namespace PluginProxy.Host.Plugins;
 /// already built. Listener pipelines hold references to it; once it is retired and the last reference is dropped,
 /// its services are disposed and its load context unloaded.
 /// </summary>
-internal sealed class LoadedPlugin : RefCounted
+internal sealed class LoadedPlugin : LoadedVersion
 {
     /// <summary>The types whose assemblies the host and every plugin share, so that both agree on interface identity.</summary>
     private static readonly Type[] SharedTypes =
@@ -24,9 +24,6 @@ internal sealed class LoadedPlugin : RefCounted
         typeof(ILogger),
         typeof(ILoggerFactory),
     ];
-
-    /// <summary>How long a plugin may take to start or stop.</summary>
-    private static readonly TimeSpan LifecycleTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>How long this version, once unloaded, may take to be collected before it is reported as a leak.</summary>
     public TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
@@ -205,7 +202,10 @@ internal sealed class LoadedPlugin : RefCounted
         return (IPlugin)Activator.CreateInstance(entries[0])!;
     }
 
-    protected override void OnReleased()
+    protected override ILogger Log => _log;
+
+    /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): <c>StopAsync</c> may block.</summary>
+    protected override void Unload()
     {
         IPlugin? entry = Interlocked.Exchange(ref _entry, null);
         ServiceProvider? services = Interlocked.Exchange(ref _services, null);
@@ -235,31 +235,14 @@ internal sealed class LoadedPlugin : RefCounted
 
         loader?.Dispose();
         _log.LogInformation("Plugin {Plugin} version {Generation} unloaded", Name, Generation);
-        _ = WatchCollectionAsync();
-    }
-
-    /// <summary>
-    /// Proves the unloaded version goes away: collects a few times, and if it is still in memory after
-    /// <see cref="CollectionDeadline"/>, reports the leak by name (something still points into it).
-    /// </summary>
-    private async Task WatchCollectionAsync()
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (watch.Elapsed < CollectionDeadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            if (!LoadContext.IsAlive)
+        CollectionWatch.Shared.Add(LoadContext, CollectionDeadline,
+            () => _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation),
+            () =>
             {
-                _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation);
-                return;
-            }
-        }
-
-        Leaked = true;
-        _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
-                        "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+                Leaked = true;
+                _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
+                                "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+            });
     }
 
     /// <summary>True when the version was unloaded but not collected within the deadline.</summary>

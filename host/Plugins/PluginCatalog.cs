@@ -1,8 +1,6 @@
-using System.Diagnostics;
-using System.Threading.Channels;
-using Channel = System.Threading.Channels.Channel;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Host.Watching;
 
 namespace PluginProxy.Host.Plugins;
 
@@ -14,23 +12,20 @@ namespace PluginProxy.Host.Plugins;
 /// </summary>
 internal sealed class PluginCatalog : IDisposable
 {
-    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+    /// <summary>A build or a copy writes many files: the folders must be quiet this long before they are looked at.</summary>
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
     private readonly PluginHostServices _host;
     private readonly ILogger _log;
     private readonly object _gate = new();
-    private readonly Channel<string> _changes = Channel.CreateUnbounded<string>();
-    private readonly List<FileSystemWatcher> _watchers = [];
     private Dictionary<string, LoadedPlugin> _plugins = new(StringComparer.Ordinal);
 
     // What each plugin was loaded from, and what the last attempt saw there (so a broken build is not retried until it changes).
     private readonly Dictionary<string, (string Folder, string Fingerprint)> _sources = new(StringComparer.Ordinal);
     private List<string> _roots = [];
     private IReadOnlyDictionary<string, IReadOnlySet<string>> _only = new Dictionary<string, IReadOnlySet<string>>();
-    private CancellationTokenSource? _watching;
-    private Task? _watchLoop;
+    private FileWatch? _watch;
     private int _generation;
-    private long _lastChange;
 
     public PluginCatalog(PluginHostServices host)
     {
@@ -217,66 +212,17 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     /// <summary>Starts watching the plugin folders: drop-ins, new builds and removals are picked up while running.</summary>
-    public void Watch()
+    public void Watch(FileWatchService watching)
     {
-        _watching = new CancellationTokenSource();
-        foreach (string root in _roots.Where(Directory.Exists))
+        _watch = watching.Watch("plugins", Quiet, changed =>
         {
-            var watcher = new FileSystemWatcher(root)
+            _log.LogDebug("Plugins folder changed: {Paths}", string.Join(", ", changed));
+            if (Rescan())
             {
-                IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.CreationTime,
-            };
-            watcher.Changed += (_, e) => OnChange(e.FullPath);
-            watcher.Created += (_, e) => OnChange(e.FullPath);
-            watcher.Deleted += (_, e) => OnChange(e.FullPath);
-            watcher.Renamed += (_, e) => OnChange(e.FullPath);
-            watcher.EnableRaisingEvents = true;
-            _watchers.Add(watcher);
-        }
-
-        _watchLoop = Task.Run(() => WatchLoopAsync(_watching.Token));
-    }
-
-    private void OnChange(string path)
-    {
-        Volatile.Write(ref _lastChange, Stopwatch.GetTimestamp());
-        _changes.Writer.TryWrite(path);
-    }
-
-    private async Task WatchLoopAsync(CancellationToken stop)
-    {
-        try
-        {
-            while (await _changes.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
-            {
-                // A build or a copy writes many files: wait until the folder has been quiet for Debounce, then look once.
-                while (true)
-                {
-                    while (_changes.Reader.TryRead(out string? path))
-                    {
-                        _log.LogDebug("Plugins folder changed: {Path}", path);
-                    }
-
-                    TimeSpan quiet = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastChange));
-                    if (quiet >= Debounce)
-                    {
-                        break;
-                    }
-
-                    await Task.Delay(Debounce - quiet, stop).ConfigureAwait(false);
-                }
-
-                if (Rescan())
-                {
-                    Changed?.Invoke();
-                }
+                Changed?.Invoke();
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Stopping.
-        }
+        });
+        _watch.Follow([], _roots.Where(Directory.Exists));
     }
 
     /// <summary>Looks at the plugin folders again now (also used by a configuration reload). True when anything changed.</summary>
@@ -345,32 +291,15 @@ internal sealed class PluginCatalog : IDisposable
     /// <summary>Stops watching and retires every plugin: each unloads once the last session using it ends.</summary>
     public void Dispose()
     {
-        _watching?.Cancel();
-        _changes.Writer.TryComplete();
-        try
-        {
-            _watchLoop?.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // Ended by the cancellation.
-        }
-
-        foreach (FileSystemWatcher watcher in _watchers)
-        {
-            watcher.Dispose();
-        }
-
+        _watch?.Dispose();
+        List<LoadedPlugin> retired;
         lock (_gate)
         {
-            foreach (LoadedPlugin plugin in _plugins.Values)
-            {
-                plugin.Retire();
-            }
-
+            retired = [.. _plugins.Values];
             _plugins = new Dictionary<string, LoadedPlugin>(StringComparer.Ordinal);
         }
 
-        _watching?.Dispose();
+        retired.ForEach(p => p.Retire());
+        LoadedVersion.WaitForUnloads(retired);
     }
 }

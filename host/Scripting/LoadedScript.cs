@@ -14,15 +14,17 @@ namespace PluginProxy.Host.Scripting;
 /// object a factory script returned. Pipelines hold references to it; once it is retired (a new version replaced it)
 /// and the last reference is gone, its context is unloaded and collected.
 /// </summary>
-internal sealed class LoadedScript : RefCounted
+internal sealed class LoadedScript : LoadedVersion
 {
     private ScriptLoadContext? _context;
     private ServiceProvider? _services;
+    private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    private LoadedScript(string path, int version, IReadOnlyList<string> files, ScriptLoadContext context)
+    private LoadedScript(string path, int version, string sourceKey, IReadOnlyList<string> files, ScriptLoadContext context)
     {
         Path = path;
         Version = version;
+        SourceKey = sourceKey;
         Files = files;
         _context = context;
         LoadContext = new WeakReference(context);
@@ -31,6 +33,9 @@ internal sealed class LoadedScript : RefCounted
     public string Path { get; }
 
     public int Version { get; }
+
+    /// <summary>Identifies the sources this version was compiled from (a hash of every file and the toolchain).</summary>
+    public string SourceKey { get; }
 
     /// <summary>The script and the files it loads (what a change of triggers a recompilation).</summary>
     public IReadOnlyList<string> Files { get; }
@@ -45,15 +50,16 @@ internal sealed class LoadedScript : RefCounted
 
     /// <summary>Loads a compiled image; a factory script's body runs now. Null (with an error) when it cannot be used.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static LoadedScript? Create(string path, int version, IReadOnlyList<string> files, byte[] image, PluginHostServices host, List<ConfigError> errors, SourceSpot namedAt)
+    public static LoadedScript? Create(string path, int version, string sourceKey, IReadOnlyList<string> files, byte[] image, PluginHostServices host, List<ConfigError> errors, SourceSpot namedAt)
     {
         var context = new ScriptLoadContext($"script:{System.IO.Path.GetFileName(path)}#{version}");
-        var script = new LoadedScript(path, version, files, context);
+        var script = new LoadedScript(path, version, sourceKey, files, context);
         try
         {
             Assembly assembly = context.LoadFromStream(new MemoryStream(image));
             Type type = assembly.GetTypes().First(t => t.Name == ScriptGenerator.ClassName);
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Scripts");
+            script._log = log;
             if (typeof(Rule).IsAssignableFrom(type))
             {
                 script.Kind = ScriptKind.Rule;
@@ -88,7 +94,10 @@ internal sealed class LoadedScript : RefCounted
         }
     }
 
-    protected override void OnReleased()
+    protected override ILogger Log => _log;
+
+    /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): what a factory script built may block in <c>Dispose</c>.</summary>
+    protected override void Unload()
     {
         (Analyzer as ScriptRuleAnalyzer)?.Clear();
         if (Kind == ScriptKind.Factory)

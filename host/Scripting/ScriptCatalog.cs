@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Watching;
 
 namespace PluginProxy.Host.Scripting;
 
@@ -10,22 +10,28 @@ namespace PluginProxy.Host.Scripting;
 /// The scripts the configuration names, each at its current compiled version. With hot reload, a change to a script or
 /// to a file it loads recompiles it in the background; a version that compiles cleanly replaces the current one (and
 /// <see cref="Reloaded"/> lets the host rebuild the listeners' pipelines), a broken one is logged with its positions and
-/// the current version keeps serving.
+/// the current version keeps serving. Every script a configuration names is followed, from the moment it is loaded.
 /// </summary>
 internal sealed class ScriptCatalog : IDisposable
 {
-    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long a script must be left alone after a change before it is compiled (editors write in several steps).</summary>
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
 
     private readonly string _scriptsDirectory;
     private readonly ScriptCache _cache;
     private readonly PluginHostServices _host;
     private readonly ILogger _log;
     private readonly object _gate = new();
+
+    // Loading (read, compile, swap) is serialized, so that a configuration reload and a file change never race to install
+    // different versions of one script: whichever runs last read the file last.
+    private readonly object _loading = new();
     private readonly Dictionary<string, LoadedScript> _current = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FileSystemWatcher> _watchers = new(StringComparer.Ordinal);
-    private readonly Channel<string> _changes = Channel.CreateUnbounded<string>();
-    private CancellationTokenSource? _watching;
-    private Task? _reloadLoop;
+
+    // Scripts a configuration load installed a new version of that no applied configuration has used yet (the load may
+    // be refused): the next change reported for them rebuilds the pipelines even though the sources are those installed.
+    private readonly HashSet<string> _unapplied = new(StringComparer.Ordinal);
+    private FileWatch? _watch;
     private int _versions;
 
     public ScriptCatalog(string scriptsDirectory, string cacheDirectory, PluginHostServices host)
@@ -44,6 +50,10 @@ internal sealed class ScriptCatalog : IDisposable
 
     public static bool IsScript(string name) => name.EndsWith(".csx", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Every name in <paramref name="config"/> that may be a script: supervisors and analyzers of every listener.</summary>
+    public static IEnumerable<Named> NamedBy(ProxyConfig config) =>
+        config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)).Where(n => IsScript(n.Name));
+
     public string Resolve(string name) => Path.GetFullPath(name, _scriptsDirectory);
 
     public IReadOnlyCollection<LoadedScript> Scripts
@@ -57,23 +67,79 @@ internal sealed class ScriptCatalog : IDisposable
         }
     }
 
-    /// <summary>Compiles (or takes from the cache) every script named; every problem is reported with its position.</summary>
+    /// <summary>
+    /// Compiles (or takes from the cache) every script named; every problem is reported with its position. A script
+    /// already loaded whose files did not change keeps its version. With hot reload, every script named is followed.
+    /// </summary>
     public void LoadAll(IEnumerable<Named> names, List<ConfigError> errors)
     {
-        foreach (Named name in names.Where(n => IsScript(n.Name)).DistinctBy(n => Resolve(n.Name)))
+        List<Named> scripts = names.Where(n => IsScript(n.Name)).DistinctBy(n => Resolve(n.Name)).ToList();
+        lock (_loading)
         {
-            string path = Resolve(name.Name);
-            if (Load(path, name.Spot, errors) is { } script)
+            // Follow first, then read: an edit made while a script compiles is then seen, and compiled next.
+            Follow(scripts.Select(n => Resolve(n.Name)));
+            foreach (Named name in scripts)
             {
-                lock (_gate)
+                string path = Resolve(name.Name);
+                LoadedScript? current = Current(path);
+                if (Load(path, name.Spot, errors, current) is { } script && script != current)
                 {
-                    _current[path] = script;
+                    Install(path, script);
+                    _unapplied.Add(path);
                 }
             }
+
+            Follow([]);
         }
     }
 
-    private LoadedScript? Load(string path, SourceSpot namedAt, List<ConfigError> errors)
+    /// <summary>
+    /// Called once <paramref name="config"/> is applied (its pipelines use the current versions): forgets the scripts it
+    /// does not name; they are no longer followed, and unload once no pipeline uses them.
+    /// </summary>
+    public void RetainOnly(ProxyConfig config)
+    {
+        var named = NamedBy(config).Select(n => Resolve(n.Name)).ToHashSet(StringComparer.Ordinal);
+        lock (_loading)
+        {
+            _unapplied.Clear();
+            List<LoadedScript> dropped;
+            lock (_gate)
+            {
+                dropped = _current.Values.Where(s => !named.Contains(s.Path)).ToList();
+                foreach (LoadedScript script in dropped)
+                {
+                    _current.Remove(script.Path);
+                }
+            }
+
+            dropped.ForEach(s => s.Retire());
+            Follow([]);
+        }
+    }
+
+    private LoadedScript? Current(string path)
+    {
+        lock (_gate)
+        {
+            return _current.GetValueOrDefault(path);
+        }
+    }
+
+    private void Install(string path, LoadedScript script)
+    {
+        LoadedScript? previous;
+        lock (_gate)
+        {
+            _current.TryGetValue(path, out previous);
+            _current[path] = script;
+        }
+
+        previous?.Retire();
+    }
+
+    /// <summary>Reads and compiles the script at <paramref name="path"/>: <paramref name="current"/> itself when its sources did not change, null (with errors) when it cannot be used.</summary>
+    private LoadedScript? Load(string path, SourceSpot namedAt, List<ConfigError> errors, LoadedScript? current)
     {
         if (!File.Exists(path))
         {
@@ -88,6 +154,11 @@ internal sealed class ScriptCatalog : IDisposable
         }
 
         string key = sources.CacheKey(ScriptCompiler.Toolchain);
+        if (current?.SourceKey == key)
+        {
+            return current;
+        }
+
         byte[]? image = _cache.TryRead(key);
         if (image is null)
         {
@@ -103,7 +174,7 @@ internal sealed class ScriptCatalog : IDisposable
             _log.LogInformation("Script {Script} compiled in {Milliseconds} ms", path, watch.ElapsedMilliseconds);
         }
 
-        return LoadedScript.Create(path, Interlocked.Increment(ref _versions), sources.Files.Select(f => f.FullPath).ToList(), image, _host, errors, namedAt);
+        return LoadedScript.Create(path, Interlocked.Increment(ref _versions), key, sources.Files.Select(f => f.FullPath).ToList(), image, _host, errors, namedAt);
     }
 
     /// <summary>The current version of the script at <paramref name="path"/>, with a reference taken on it.</summary>
@@ -121,82 +192,117 @@ internal sealed class ScriptCatalog : IDisposable
         return false;
     }
 
-    /// <summary>Starts watching every script file (and what the scripts load) for changes.</summary>
-    public void Watch()
+    /// <summary>Starts following every script file (and what the scripts load) through <paramref name="watching"/>.</summary>
+    public void Watch(FileWatchService watching)
     {
-        _watching = new CancellationTokenSource();
-        UpdateWatchers();
-        _reloadLoop = Task.Run(() => ReloadLoopAsync(_watching.Token));
-    }
-
-    private void UpdateWatchers()
-    {
-        lock (_gate)
+        List<string> files;
+        lock (_loading)
         {
-            foreach (string directory in _current.Values.SelectMany(s => s.Files).Select(f => Path.GetDirectoryName(f)!).Distinct())
+            _watch = watching.Watch("scripts", Quiet, OnChanged);
+            Follow([]);
+            lock (_gate)
             {
-                if (_watchers.ContainsKey(directory) || !Directory.Exists(directory))
-                {
-                    continue;
-                }
-
-                var watcher = new FileSystemWatcher(directory)
-                {
-                    NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
-                    IncludeSubdirectories = false,
-                };
-                watcher.Changed += (_, e) => _changes.Writer.TryWrite(e.FullPath);
-                watcher.Created += (_, e) => _changes.Writer.TryWrite(e.FullPath);
-                watcher.Renamed += (_, e) => _changes.Writer.TryWrite(e.FullPath);
-                watcher.EnableRaisingEvents = true;
-                _watchers[directory] = watcher;
+                files = _current.Values.SelectMany(s => s.Files).Distinct().ToList();
             }
+        }
+
+        if (files.Count > 0)
+        {
+            new Thread(() => CatchUpAndWarmUp(files)) { IsBackground = true, Name = "scripts warm-up" }.Start();
         }
     }
 
-    private async Task ReloadLoopAsync(CancellationToken stop)
+    /// <summary>
+    /// Off the start-up path: reloads what changed between loading and following (an edit during start-up), then
+    /// compiles once to warm the compiler up. The first compile of a process runs the compiler's code cold (seconds under
+    /// load); with it done here, the first edit compiles as fast as the next ones.
+    /// </summary>
+    private void CatchUpAndWarmUp(List<string> files)
     {
         try
         {
-            while (await _changes.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
-            {
-                // Editors write files in several steps: wait until the changes settle, then recompile once.
-                var changed = new HashSet<string>(StringComparer.Ordinal);
-                do
-                {
-                    while (_changes.Reader.TryRead(out string? path))
-                    {
-                        changed.Add(path);
-                    }
-
-                    await Task.Delay(Debounce, stop).ConfigureAwait(false);
-                }
-                while (_changes.Reader.TryPeek(out _));
-
-                List<string> affected;
-                lock (_gate)
-                {
-                    affected = _current.Values.Where(s => s.Files.Any(changed.Contains)).Select(s => s.Path).ToList();
-                }
-
-                foreach (string path in affected)
-                {
-                    Reload(path);
-                }
-            }
+            OnChanged(files);
+            ScriptCompiler.WarmUp();
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // Stopping.
+            // Our own thread: nothing may escape it. A reload that failed here is retried by the next change.
+            _log.LogError(ex, "Warming up the script compiler failed");
         }
     }
 
-    /// <summary>Compiles the script at <paramref name="path"/> again; swaps it in if it compiles and loads cleanly.</summary>
+    /// <summary>Follows the files of the current scripts and <paramref name="more"/> (scripts about to be read).</summary>
+    private void Follow(IEnumerable<string> more)
+    {
+        if (_watch is null)
+        {
+            return;
+        }
+
+        List<string> files;
+        lock (_gate)
+        {
+            files = _current.Values.SelectMany(s => s.Files).Concat(more).Distinct().ToList();
+        }
+
+        _watch.Follow(files);
+    }
+
+    /// <summary>A followed file changed: recompiles every script that uses it (on the watch's thread, never a socket thread).</summary>
+    private void OnChanged(IReadOnlyCollection<string> changed)
+    {
+        var reloaded = new List<string>();
+        lock (_loading)
+        {
+            List<string> affected;
+            lock (_gate)
+            {
+                affected = _current.Values.Where(s => s.Files.Any(changed.Contains)).Select(s => s.Path).ToList();
+            }
+
+            foreach (string path in affected)
+            {
+                if (TryReload(path, out bool swapped) && swapped)
+                {
+                    reloaded.Add(path);
+                }
+            }
+        }
+
+        // Outside the loading lock: the host rebuilds pipelines under its reload lock, which a configuration reload holds
+        // while it loads scripts.
+        reloaded.ForEach(p => Reloaded?.Invoke(p));
+    }
+
+    /// <summary>Compiles the script at <paramref name="path"/> again; swaps it in if it changed, compiles and loads cleanly.</summary>
+    /// <returns>True when the file's current content is what serves (a new version, or the same sources as before).</returns>
     public bool Reload(string path)
     {
+        bool swapped;
+        lock (_loading)
+        {
+            if (!TryReload(path, out swapped))
+            {
+                return false;
+            }
+        }
+
+        if (swapped)
+        {
+            Reloaded?.Invoke(path);
+        }
+
+        return true;
+    }
+
+    /// <summary>Under the loading lock: loads the file again and installs it if it changed. False when it is refused (logged).</summary>
+    private bool TryReload(string path, out bool swapped)
+    {
+        swapped = false;
         var errors = new List<ConfigError>();
         var watch = Stopwatch.StartNew();
-        LoadedScript? fresh = Load(path, new SourceSpot(path, 1, 1), errors);
+        LoadedScript? current = Current(path);
+        LoadedScript? fresh = Load(path, new SourceSpot(path, 1, 1), errors, current);
         if (fresh is null)
         {
             foreach (ConfigError error in errors)
@@ -208,53 +314,30 @@ internal sealed class ScriptCatalog : IDisposable
             return false;
         }
 
-        LoadedScript? previous;
-        lock (_gate)
+        // Installed by a configuration load that was then refused: the pipelines still run the previous version.
+        swapped = _unapplied.Remove(path);
+        if (fresh != current)
         {
-            _current.TryGetValue(path, out previous);
-            _current[path] = fresh;
+            swapped = true;
+            Install(path, fresh);
+            Follow([]);
+            _log.LogInformation("Script {Script} reloaded: version {Version} serves new streams ({Milliseconds} ms)", path, fresh.Version, watch.ElapsedMilliseconds);
         }
 
-        previous?.Retire();
-        if (_watching is not null)
-        {
-            UpdateWatchers();
-        }
-
-        _log.LogInformation("Script {Script} reloaded: version {Version} serves new streams ({Milliseconds} ms)", path, fresh.Version, watch.ElapsedMilliseconds);
-        Reloaded?.Invoke(path);
         return true;
     }
 
     public void Dispose()
     {
-        _watching?.Cancel();
-        _changes.Writer.TryComplete();
-        try
-        {
-            _reloadLoop?.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // The loop ended with the cancellation.
-        }
-
+        _watch?.Dispose();
+        List<LoadedScript> retired;
         lock (_gate)
         {
-            foreach (FileSystemWatcher watcher in _watchers.Values)
-            {
-                watcher.Dispose();
-            }
-
-            _watchers.Clear();
-            foreach (LoadedScript script in _current.Values)
-            {
-                script.Retire();
-            }
-
+            retired = [.. _current.Values];
             _current.Clear();
         }
 
-        _watching?.Dispose();
+        retired.ForEach(s => s.Retire());
+        LoadedVersion.WaitForUnloads(retired);
     }
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Watching;
 
 namespace PluginProxy.Host.Tls;
 
@@ -22,16 +23,16 @@ internal sealed class CertificateException(string message, Exception? inner = nu
 /// </summary>
 internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
 {
-    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+    /// <summary>A certificate and its key are often written one after the other: both must be in place before they are read.</summary>
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
     private readonly string _listener;
     private readonly IReadOnlyList<CertificateFiles> _files;
     private readonly List<SslApplicationProtocol> _alpn;
     private readonly SslProtocols _protocols;
     private readonly bool _strictSni;
-    private readonly List<FileSystemWatcher> _watchers = [];
     private volatile Snapshot _current;
-    private Timer? _debounce;
+    private FileWatch? _watch;
 
     private ListenerCertificates(string listener, IReadOnlyList<CertificateFiles> files, List<SslApplicationProtocol> alpn, SslProtocols protocols, bool strictSni, Snapshot first)
     {
@@ -125,45 +126,17 @@ internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
         return true;
     }
 
-    /// <summary>Watches the certificate and key files; a change reloads them after 300 ms of quiet.</summary>
-    public void Watch(ILogger log)
+    /// <summary>Follows the certificate and key files: a change (in place, a rename over them, a swapped link) reloads them after 300 ms of quiet.</summary>
+    public void Watch(FileWatchService watching, ILogger log)
     {
-        _debounce = new Timer(_ => Reload(log), null, Timeout.Infinite, Timeout.Infinite);
-        foreach (IGrouping<string, string> folder in _files.SelectMany(f => new[] { f.CertPath, f.KeyPath }).Distinct().GroupBy(p => Path.GetDirectoryName(p)!))
-        {
-            if (!Directory.Exists(folder.Key))
-            {
-                continue;
-            }
-
-            var names = folder.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
-            var watcher = new FileSystemWatcher(folder.Key) { NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime };
-            FileSystemEventHandler changed = (_, e) =>
-            {
-                if (names.Contains(e.Name ?? ""))
-                {
-                    _debounce?.Change(Debounce, Timeout.InfiniteTimeSpan);
-                }
-            };
-            watcher.Changed += changed;
-            watcher.Created += changed;
-            // An atomic replace (write elsewhere, then rename over the file) shows as a rename to the watched name.
-            watcher.Renamed += (_, e) => changed(watcher, e);
-            watcher.EnableRaisingEvents = true;
-            _watchers.Add(watcher);
-        }
+        _watch = watching.Watch($"certificates of {_listener}", Quiet, _ => Reload(log));
+        _watch.Follow(_files.SelectMany(f => new[] { f.CertPath, f.KeyPath }));
     }
 
     public void Dispose()
     {
-        foreach (FileSystemWatcher watcher in _watchers)
-        {
-            watcher.Dispose();
-        }
-
-        _watchers.Clear();
-        _debounce?.Dispose();
-        _debounce = null;
+        _watch?.Dispose();
+        _watch = null;
     }
 
     private static LoadedCertificate LoadOne(CertificateFiles files, List<SslApplicationProtocol> alpn, SslProtocols protocols)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Drives tests/load/plugin-reload.sh: keeps a bounded keep-alive load on the proxy while it replaces the plugin's
-files with the next build, N times, and measures the time from the end of each copy to the first response served by
-the new version (the X-Plugin-Version header). Prints requests sent, failed, and the swap latencies."""
+"""Drives tests/load/plugin-reload.sh: keeps probe keep-alive connections on the proxy (the load itself is wrk's) while it
+replaces the plugin's files with the next build, N times, spread evenly over DURATION seconds, and measures the time
+from the end of each copy to the first response served by the new version (the X-Plugin-Version header). Prints
+requests sent, failed, and the swap latencies."""
 import os
 import shutil
 import socket
@@ -9,7 +10,7 @@ import sys
 import threading
 import time
 
-port, plugins, builds, swaps, connections = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+port, plugins, builds, swaps, connections, duration = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 REQUEST = b"GET /small HTTP/1.1\r\nHost: bench\r\n\r\n"
 lock = threading.Lock()
 first_seen = {}
@@ -86,10 +87,11 @@ for thread in threads:
 if wait_for("1.0.1") is None:
     print("the first version never served", file=sys.stderr)
     sys.exit(1)
-time.sleep(1)
+interval = duration / (swaps + 1)
 latencies = []
 target = os.path.join(plugins, "VersionStamp")
 for n in range(2, swaps + 2):
+    time.sleep(max(0.0, began + (n - 1) * interval - time.monotonic()))
     source = os.path.join(builds, f"v{n}", "VersionStamp")
     for name in sorted(os.listdir(source)):
         # A plain copy over the running plugin's files (new times, as a deploy makes them).
@@ -102,13 +104,13 @@ for n in range(2, swaps + 2):
         sys.exit(1)
     latencies.append((seen - changed) * 1000)
     print(f"  swap {n - 1:2}: 1.0.{n - 1} -> 1.0.{n}, new version serving {latencies[-1]:6.0f} ms after the files changed", flush=True)
-    time.sleep(1)
+time.sleep(max(0.0, began + duration - time.monotonic()))
 stop.set()
 for thread in threads:
     thread.join(15)
 latencies.sort()
 elapsed = time.monotonic() - began
-print(f"requests sent: {counts['sent']} in {elapsed:.1f} s ({counts['sent'] / elapsed:.0f}/s), ok: {counts['ok']}, failed: {counts['failed']}")
+print(f"probe requests sent: {counts['sent']} in {elapsed:.1f} s ({counts['sent'] / elapsed:.0f}/s), ok: {counts['ok']}, failed: {counts['failed']}")
 print(f"file change to new version serving: min {latencies[0]:.0f} ms, median {latencies[len(latencies) // 2]:.0f} ms, max {latencies[-1]:.0f} ms")
 if failures:
     print("first failures: " + "; ".join(failures[:5]))

@@ -229,7 +229,8 @@ internal sealed partial class HttpConnection
     {
         _picked = _backend!.PickServer(Selection(state));
         bool mayReuse = _replayable || _backend.HttpReuse == HttpReuse.Always;
-        if (_picked is null || !mayReuse || _owner.Pool.TryTake(_picked) is not { } pooled)
+        // A request that could not be sent again (http_reuse = "always") is worth a poll of the connection first.
+        if (_picked is null || !mayReuse || _owner.Pool.TryTake(_picked, check: !_replayable) is not { } pooled)
         {
             return false;
         }

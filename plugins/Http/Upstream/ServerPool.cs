@@ -6,10 +6,10 @@ namespace PluginProxy.Http.Upstream;
 
 /// <summary>
 /// Idle keep-alive connections to servers, per server, newest first. A connection is only pooled after a complete
-/// exchange. While idle it is watched (<see cref="PooledConnection"/>), so one the server closes leaves the pool at once;
-/// idle ones are closed after <see cref="IdleTimeout"/>. Even so a server may close a connection just as a request is
-/// sent on it: the supervisor puts only replayable requests on pooled connections (HAProxy's <c>http-reuse safe</c>),
-/// and replays them on a new connection when that happens.
+/// exchange. While anything is idle, every tick of the supervisor's timeout scanner sweeps the idle connections
+/// (<see cref="IdleSweep"/>): one the server closed leaves the pool within a tick; one idle for <see cref="IdleTimeout"/>
+/// is closed. Even so a server may close a connection just as a request is sent on it: the supervisor puts only
+/// replayable requests on pooled connections (<c>http_reuse = "safe"</c>) and replays them on a new connection then.
 /// </summary>
 internal sealed class ServerPool : IExpiring, IDisposable
 {
@@ -20,14 +20,20 @@ internal sealed class ServerPool : IExpiring, IDisposable
     internal const int MaxIdlePerServer = 512;
 
     private readonly ConcurrentDictionary<IServer, IdleConnections> _idle = new(ReferenceEqualityComparer.Instance);
-    private long _oldest = long.MaxValue;
+    private readonly IdleSweep _sweep = new();
+    private readonly List<PooledConnection> _closing = [];
+    private readonly Action<PooledConnection, int> _onClosed;
+    private volatile bool _anyIdle;
     private volatile bool _disposed;
 
-    /// <summary>The idle connections to <paramref name="server"/> right now (for tests and statistics).</summary>
-    public int IdleCount(IServer server) => _idle.TryGetValue(server, out var list) ? list.Count : 0;
+    public ServerPool() => _onClosed = Closed;
 
-    /// <summary>The newest idle connection to <paramref name="server"/> that is still open, taken out of the pool; or null.</summary>
-    public PooledConnection? TryTake(IServer server)
+    /// <summary>
+    /// The newest idle connection to <paramref name="server"/>, taken out of the pool; or null. With
+    /// <paramref name="check"/>, one that no longer looks usable is closed and the next is tried (one poll each): for a
+    /// request that could not be sent again.
+    /// </summary>
+    public PooledConnection? TryTake(IServer server, bool check = false)
     {
         if (!_idle.TryGetValue(server, out var list))
         {
@@ -43,7 +49,7 @@ internal sealed class ServerPool : IExpiring, IDisposable
                 taken?.OnTaken();
             }
 
-            if (taken is null || !taken.Unwatched || taken.LooksUsable())
+            if (taken is null || !check || taken.LooksUsable())
             {
                 return taken;
             }
@@ -59,20 +65,17 @@ internal sealed class ServerPool : IExpiring, IDisposable
     public void Return(ServerConnection connection, PooledConnection? pooled)
     {
         var list = _idle.GetOrAdd(connection.Server, static _ => new IdleConnections());
-        pooled ??= new PooledConnection(connection, list);
-        long now = Environment.TickCount64;
+        pooled ??= new PooledConnection(connection);
         PooledConnection? evicted = null;
-        bool watch;
         lock (list.Gate)
         {
             if (_disposed)
             {
                 evicted = pooled;
-                watch = false;
             }
             else
             {
-                watch = pooled.OnIdle(now);
+                pooled.OnIdle(Environment.TickCount64);
                 list.PushNewest(pooled);
                 if (list.Count > MaxIdlePerServer)
                 {
@@ -82,26 +85,24 @@ internal sealed class ServerPool : IExpiring, IDisposable
             }
         }
 
-        if (now < Volatile.Read(ref _oldest))
+        if (!_anyIdle)
         {
-            Volatile.Write(ref _oldest, now);
+            _anyIdle = true;
         }
 
         evicted?.Close();
-        if (watch)
-        {
-            pooled.StartWatch();
-        }
     }
 
-    public bool IsExpired(long now) => now - Volatile.Read(ref _oldest) >= (long)IdleTimeout.TotalMilliseconds;
+    /// <summary>True while any connection is idle: then every tick sweeps.</summary>
+    public bool IsExpired(long now) => _anyIdle;
 
-    /// <summary>Closes the connections idle for longer than <see cref="IdleTimeout"/>.</summary>
+    /// <summary>Closes the idle connections the server closed, and those idle for longer than <see cref="IdleTimeout"/>.</summary>
     public void Expire(long now)
     {
+        // Called by the timeout scanner only, one tick at a time: the sweep's buffers are reused.
         long limit = (long)IdleTimeout.TotalMilliseconds;
-        long oldest = long.MaxValue;
-        List<PooledConnection>? stale = null;
+        bool anyIdle = false;
+        _sweep.Clear();
         foreach (IdleConnections list in _idle.Values)
         {
             lock (list.Gate)
@@ -109,18 +110,45 @@ internal sealed class ServerPool : IExpiring, IDisposable
                 while (list.Oldest is { } candidate && now - candidate.Since >= limit)
                 {
                     list.Unlink(candidate);
-                    (stale ??= []).Add(candidate);
+                    _closing.Add(candidate);
                 }
 
-                if (list.Oldest is { } kept)
+                for (PooledConnection? c = list.Oldest; c is not null; c = c.Newer)
                 {
-                    oldest = Math.Min(oldest, kept.Since);
+                    _sweep.Add(c);
+                    anyIdle = true;
                 }
             }
         }
 
-        Volatile.Write(ref _oldest, oldest);
-        stale?.ForEach(static c => c.Close());
+        // A connection returned meanwhile sets the flag again.
+        _anyIdle = anyIdle;
+        _sweep.Run(_onClosed);
+        foreach (PooledConnection connection in _closing)
+        {
+            connection.Close();
+        }
+
+        _closing.Clear();
+        _sweep.Clear();
+    }
+
+    private void Closed(PooledConnection connection, int uses)
+    {
+        if (!_idle.TryGetValue(connection.Connection.Server, out var list))
+        {
+            return;
+        }
+
+        lock (list.Gate)
+        {
+            // Still idle since the sweep looked at it: nobody took it meanwhile.
+            if (connection.InList && connection.Uses == uses)
+            {
+                list.Unlink(connection);
+                _closing.Add(connection);
+            }
+        }
     }
 
     /// <summary>Closes every idle connection (this plugin version is being unloaded).</summary>

@@ -17,6 +17,9 @@ internal sealed class IdleSweep
     private const short PollHup = 0x10;
     private const short PollRdHup = 0x2000;
 
+    // Cleared for good if this platform's C library cannot be called: the per-connection check is used instead.
+    private static bool s_poll = OperatingSystem.IsLinux();
+
     private PollFd[] _fds = new PollFd[64];
     private PooledConnection[] _connections = new PooledConnection[64];
     private int[] _uses = new int[64];
@@ -63,7 +66,7 @@ internal sealed class IdleSweep
             return;
         }
 
-        if (!OperatingSystem.IsLinux())
+        if (!s_poll || !TryPoll())
         {
             for (int i = 0; i < _count; i++)
             {
@@ -76,11 +79,6 @@ internal sealed class IdleSweep
             return;
         }
 
-        if (poll(_fds, (nuint)_count, 0) <= 0)
-        {
-            return;
-        }
-
         for (int i = 0; i < _count; i++)
         {
             short events = _fds[i].Revents;
@@ -88,6 +86,21 @@ internal sealed class IdleSweep
             {
                 closed(_connections[i], _uses[i]);
             }
+        }
+    }
+
+    /// <summary>One poll(2) over every descriptor added; false when the C library cannot be called here.</summary>
+    private bool TryPoll()
+    {
+        try
+        {
+            _ = poll(_fds, (nuint)_count, 0);
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_poll = false;
+            return false;
         }
     }
 

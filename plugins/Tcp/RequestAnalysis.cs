@@ -16,9 +16,10 @@ internal static class RequestAnalysis
     {
         ISession session = stream.Session;
         Channel channel = stream.Request;
-        channel.Flags |= ChannelFlags.Hold;
-        int next = 0;
-        TimeSpan? deadline = HoldTimeout(analyzers, session.Listener.Timeouts);
+        var chain = new AnalyzerChain();
+        chain.BeginStream(analyzers, stream);
+        chain.Begin(channel);
+        TimeSpan? deadline = chain.HoldTimeout(session.Listener.Timeouts.Request, a => a is Tls.TlsSniAnalyzer ? session.Listener.Timeouts.ClientHandshake : null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted);
         if (deadline is { } limit)
         {
@@ -48,41 +49,21 @@ internal static class RequestAnalysis
                     channel.Advance(n);
                 }
 
-                // Analyzers that are done are not called again: resume with the one that asked for more data.
-                while (next < analyzers.Count)
+                switch (await chain.RunAsync(timeout.Token).ConfigureAwait(false))
                 {
-                    AnalyzerVerdict verdict;
-                    try
-                    {
-                        verdict = await analyzers[next].AnalyzeAsync(stream, channel, timeout.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        string name = session.DescribeAnalyzer(analyzers[next]);
-                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{next + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
-                        log.LogError(ex, "Session {Session}: request analyzer #{Index}, {Analyzer}, threw", session.Id, next + 1, name);
+                    case ChainStep.Released:
+                        return true;
+                    case ChainStep.Failed:
+                        string name = session.DescribeAnalyzer(chain.Current!);
+                        Exception ex = chain.Failure!;
+                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{chain.CurrentIndex + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
+                        log.LogError(ex, "Session {Session}: request analyzer #{Index}, {Analyzer}, threw", session.Id, chain.CurrentIndex + 1, name);
                         return false;
-                    }
-
-                    if (verdict.Action == AnalyzerAction.NeedMoreData)
-                    {
-                        break;
-                    }
-
-                    if (verdict.Action == AnalyzerAction.Stop)
-                    {
-                        await SendReplyAsync(client, verdict.Reply!).ConfigureAwait(false);
-                        session.Log.TrySetTermination(SessionTermination.AnalyzerStopped, $"analyzer #{next + 1} stopped the stream ({verdict.Reply!.Status})");
+                    case ChainStep.Stopped:
+                        AnalyzerReply reply = chain.Verdict.Reply!;
+                        await SendReplyAsync(client, reply).ConfigureAwait(false);
+                        session.Log.TrySetTermination(SessionTermination.AnalyzerStopped, $"analyzer #{chain.CurrentIndex + 1} stopped the stream ({reply.Status})");
                         return false;
-                    }
-
-                    next++;
-                }
-
-                if (next == analyzers.Count)
-                {
-                    channel.Flags &= ~ChannelFlags.Hold;
-                    return true;
                 }
 
                 if (channel.InputEnded)
@@ -94,7 +75,7 @@ internal static class RequestAnalysis
         }
         catch (OperationCanceledException) when (!session.Aborted.IsCancellationRequested)
         {
-            if (next < analyzers.Count && analyzers[next] is Tls.TlsSniAnalyzer)
+            if (chain.Current is Tls.TlsSniAnalyzer)
             {
                 session.Log.TrySetTermination(SessionTermination.HandshakeFailed, $"no complete TLS ClientHello within {deadline?.TotalMilliseconds:0}ms");
             }
@@ -110,25 +91,6 @@ internal static class RequestAnalysis
             session.Log.TrySetTermination(SessionTermination.ClientAborted, TcpRelay.Describe(ex));
             return false;
         }
-    }
-
-    /// <summary>
-    /// The shortest timeout among the analyzers, each defaulting to the listener's request timeout (for tls_sni, waiting
-    /// for a ClientHello, the handshake timeout).
-    /// </summary>
-    private static TimeSpan? HoldTimeout(IReadOnlyList<IFlowAnalyzer> analyzers, ProxyTimeouts timeouts)
-    {
-        TimeSpan? shortest = null;
-        foreach (IFlowAnalyzer analyzer in analyzers)
-        {
-            TimeSpan? own = analyzer is Tls.TlsSniAnalyzer ? timeouts.ClientHandshake : analyzer.Timeout ?? timeouts.Request;
-            if (own is { } t && (shortest is null || t < shortest))
-            {
-                shortest = t;
-            }
-        }
-
-        return shortest;
     }
 
     private static async ValueTask SendReplyAsync(Transport client, AnalyzerReply reply)

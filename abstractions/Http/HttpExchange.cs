@@ -21,6 +21,6 @@ public sealed class HttpExchange
     /// <summary>True when the client connection is TLS (an https listener).</summary>
     public bool IsTls { get; set; }
 
-    /// <summary>"https" or "http".</summary>
+    /// <summary>"https" or "http" (the request's <see cref="HttpRequestHead.Scheme"/>).</summary>
     public string Scheme => IsTls ? "https" : "http";
 }

@@ -26,7 +26,7 @@ public sealed class HttpRequestHead
     public HttpHeaders Headers { get; } = new();
 
     /// <summary>The HTTP version the client spoke.</summary>
-    public Http1Version Version { get; private set; }
+    public HttpProtocol Version { get; private set; }
 
     /// <summary>The method as received: GET, POST, ...</summary>
     public string Method => _methodText ??= KnownHeaderNames.Method(_source.AsSpan(_method));
@@ -96,6 +96,18 @@ public sealed class HttpRequestHead
         }
     }
 
+    /// <summary>
+    /// The scheme of the request, <c>"https"</c> or <c>"http"</c>: how the client reached the proxy (HTTP/1.1 carries it in
+    /// the connection, HTTP/2 in <c>:scheme</c>).
+    /// </summary>
+    public string Scheme { get; private set; } = "http";
+
+    /// <summary>
+    /// The authority the request is for (host and optional port), whatever the version: the target's authority in
+    /// absolute form, else the Host field in HTTP/1, <c>:authority</c> in HTTP/2; null when absent. Same as <see cref="Host"/>.
+    /// </summary>
+    public string? Authority => Host;
+
     /// <summary>The host the request is for: the authority of an absolute-form target (which the http supervisor also puts in Host), else the Host header; null when absent.</summary>
     public string? Host
     {
@@ -130,9 +142,10 @@ public sealed class HttpRequestHead
     public bool WantsClose { get; private set; }
 
     /// <summary>For supervisors: loads a newly parsed head. <paramref name="source"/> holds the head bytes for as long as the stream lasts.</summary>
-    public void Reset(byte[] source, Range method, Range target, Http1Version version, long? contentLength, bool chunked,
-        bool expectsContinue, bool upgrade, bool wantsClose)
+    public void Reset(byte[] source, Range method, Range target, HttpProtocol version, long? contentLength, bool chunked,
+        bool expectsContinue, bool upgrade, bool wantsClose, bool tls = false)
     {
+        Scheme = tls ? "https" : "http";
         _source = source;
         _method = method;
         _target = target;

@@ -14,7 +14,7 @@ public sealed class HttpResponseHead
     public HttpHeaders Headers { get; } = new();
 
     /// <summary>The HTTP version the server spoke.</summary>
-    public Http1Version Version { get; private set; }
+    public HttpProtocol Version { get; private set; }
 
     /// <summary>The status code. Analyzers may change it (a 1xx, 204 or 304 status cannot be set on a response with a body).</summary>
     public int Status
@@ -68,7 +68,7 @@ public sealed class HttpResponseHead
     public bool WantsClose { get; private set; }
 
     /// <summary>For supervisors: loads a newly parsed head.</summary>
-    public void Reset(byte[] source, int status, Range reason, Http1Version version, long? contentLength, bool chunked, bool wantsClose)
+    public void Reset(byte[] source, int status, Range reason, HttpProtocol version, long? contentLength, bool chunked, bool wantsClose)
     {
         _source = source;
         _status = status;

@@ -28,7 +28,7 @@ internal sealed partial class HttpConnection
 
         HttpResponseHead response = _state.Exchange.Response;
         byte[] reason = System.Text.Encoding.ASCII.GetBytes(Forwarding.ErrorPages.Reason(reply.Status));
-        response.Reset(reason, reply.Status, 0..reason.Length, Http1Version.Http11, reply.Body.Length, chunked: false, wantsClose: reply.Close);
+        response.Reset(reason, reply.Status, 0..reason.Length, HttpProtocol.Http11, reply.Body.Length, chunked: false, wantsClose: reply.Close);
         foreach (KeyValuePair<string, string> header in reply.Headers)
         {
             response.Headers.Add(header.Key, header.Value);

@@ -86,7 +86,7 @@ internal sealed partial class HttpConnection
             line.AppendEscaped(request.RawMethod);
             line.Append(' ');
             line.AppendEscaped(state.ReceivedTarget, 1024);
-            line.Append(request.Version == Http1Version.Http11 ? " HTTP/1.1\"" : " HTTP/1.0\"");
+            line.Append(request.Version == HttpProtocol.Http11 ? " HTTP/1.1\"" : " HTTP/1.0\"");
         }
         else
         {

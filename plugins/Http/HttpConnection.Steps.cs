@@ -289,7 +289,7 @@ internal sealed partial class HttpConnection
             : response.IsChunked ? BodyKind.Chunked
             : response.ContentLength is not null ? BodyKind.Length
             : BodyKind.UntilClose;
-        bool dechunk = kind == BodyKind.Chunked && request.Version == Http1Version.Http10;
+        bool dechunk = kind == BodyKind.Chunked && request.Version == HttpProtocol.Http10;
         _closeClient |= kind == BodyKind.UntilClose || dechunk || Stopping;
         state.ResponseBody.Start(kind, response.ContentLength ?? 0, dechunk);
         _response.Consume(state.ResponseFacts.HeadLength);
@@ -297,7 +297,7 @@ internal sealed partial class HttpConnection
 
         OutputBuffer output = state.ClientOut;
         output.Start(state.ResponseFacts.HeadLength + 256 + Math.Min(_response.Length, _bodyLimit));
-        var options = new HeadWriter.ResponseOptions(_closeClient, request.Version == Http1Version.Http10, dechunk, Switching: false);
+        var options = new HeadWriter.ResponseOptions(_closeClient, request.Version == HttpProtocol.Http10, dechunk, Switching: false);
         HeadWriter.WriteResponse(output, response, state.ResponseFacts, state.ResponseHead, options);
         HttpParseError error = AppendBody(output, _response, ref state.ResponseBody, _bodyLimit);
         if (error == HttpParseError.None)

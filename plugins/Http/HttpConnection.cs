@@ -340,7 +340,7 @@ internal sealed partial class HttpConnection : IExpiring
                             goto StreamDone;
                         }
 
-                        if (request.Version == Http1Version.Http11)
+                        if (request.Version == HttpProtocol.Http11)
                         {
                             // 100 Continue, 103 Early Hints: passed on to HTTP/1.1 clients (HTTP/1.0 ones do not know them).
                             PrepareInterim(state);

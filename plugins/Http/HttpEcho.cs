@@ -31,7 +31,7 @@ public sealed class HttpEcho : IFlowAnalyzer
         var text = new StringBuilder(512);
         text.Append("PluginProxy http_echo on listener \"").Append(stream.Session.Listener.Name).Append("\": the request as it arrived from ")
             .Append(LogNames.Format(stream.Session.Connection.ClientEndPoint)).Append(".\n\n");
-        text.Append(request.Method).Append(' ').Append(request.Target).Append(request.Version == Http1Version.Http10 ? " HTTP/1.0\n" : " HTTP/1.1\n");
+        text.Append(request.Method).Append(' ').Append(request.Target).Append(request.Version == HttpProtocol.Http10 ? " HTTP/1.0\n" : " HTTP/1.1\n");
         foreach (KeyValuePair<string, string> header in request.Headers)
         {
             text.Append(header.Key).Append(": ").Append(header.Value).Append('\n');

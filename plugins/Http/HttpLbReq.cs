@@ -63,10 +63,10 @@ public sealed class HttpLbReq : IFlowAnalyzer
         byte[] head = state.RequestHead;
         Range target = facts.PlaceForwardedTarget(head);
         HttpRequestHead request = state.Exchange.Request;
-        bool wantsClose = facts.ConnectionClose || (facts.Version == Http1Version.Http10 && !facts.ConnectionKeepAlive);
+        bool wantsClose = facts.ConnectionClose || (facts.Version == HttpProtocol.Http10 && !facts.ConnectionKeepAlive);
         request.Reset(head, facts.Method, target, facts.Version,
             facts.ContentLength >= 0 ? facts.ContentLength : null, facts.Chunked, facts.ExpectContinue,
-            upgrade: facts.HasUpgradeHeader && facts.ConnectionUpgrade && facts.Version == Http1Version.Http11, wantsClose);
+            upgrade: facts.HasUpgradeHeader && facts.ConnectionUpgrade && facts.Version == HttpProtocol.Http11, wantsClose, state.Exchange.IsTls);
         CopyHeaders(request, facts, head);
 
         state.Exchange.HasRequest = true;

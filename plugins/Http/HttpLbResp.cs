@@ -46,7 +46,7 @@ public sealed class HttpLbResp : IFlowAnalyzer
 
         HttpStreamState.CopyHead(ref state.ResponseHead, data[..facts.HeadLength]);
         HttpResponseHead response = state.Exchange.Response;
-        bool wantsClose = facts.ConnectionClose || (facts.Version == Http1Version.Http10 && !facts.ConnectionKeepAlive);
+        bool wantsClose = facts.ConnectionClose || (facts.Version == HttpProtocol.Http10 && !facts.ConnectionKeepAlive);
         response.Reset(state.ResponseHead, facts.Status, facts.Reason, facts.Version,
             facts.ContentLength >= 0 ? facts.ContentLength : null, facts.Chunked, wantsClose);
         facts.CopyHeadersTo(response.Headers);

@@ -28,7 +28,7 @@ internal static class HeadWriter
             output.Write(request.RawTarget);
         }
 
-        output.Write(request.Version == Http1Version.Http11 ? " HTTP/1.1\r\n"u8 : " HTTP/1.0\r\n"u8);
+        output.Write(request.Version == HttpProtocol.Http11 ? " HTTP/1.1\r\n"u8 : " HTTP/1.0\r\n"u8);
         HttpHeaders headers = request.Headers;
         bool anyForwardedFor = false;
         for (int i = 0; i < headers.EntryCount; i++)

@@ -31,7 +31,7 @@ internal abstract class HeadFacts
     /// <summary>True once the first line (request line or status line) has been received whole.</summary>
     public bool FirstLineComplete;
 
-    public Http1Version Version;
+    public HttpProtocol Version;
     public long ContentLength;
     public bool HasTransferEncoding;
     public bool Chunked;
@@ -52,7 +52,7 @@ internal abstract class HeadFacts
         HeadLength = 0;
         ScanPosition = 0;
         FirstLineComplete = false;
-        Version = Http1Version.Http11;
+        Version = HttpProtocol.Http11;
         ContentLength = -1;
         HasTransferEncoding = false;
         Chunked = false;

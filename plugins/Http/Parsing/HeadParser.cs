@@ -180,11 +180,11 @@ internal static class HeadParser
         ReadOnlySpan<byte> version = rest[(sp2 + 1)..];
         if (version.SequenceEqual("HTTP/1.1"u8))
         {
-            facts.Version = Http1Version.Http11;
+            facts.Version = HttpProtocol.Http11;
         }
         else if (version.SequenceEqual("HTTP/1.0"u8))
         {
-            facts.Version = Http1Version.Http10;
+            facts.Version = HttpProtocol.Http10;
         }
         else if (version.Length == 8 && version.StartsWith("HTTP/"u8) && version[5] is >= (byte)'2' and <= (byte)'9' && version[6] == '.' && char.IsAsciiDigit((char)version[7]))
         {
@@ -227,7 +227,7 @@ internal static class HeadParser
             return reason[bad] == CR ? HttpParseError.BareCr : HttpParseError.StatusLineMalformed;
         }
 
-        facts.Version = line[7] == '1' ? Http1Version.Http11 : Http1Version.Http10;
+        facts.Version = line[7] == '1' ? HttpProtocol.Http11 : HttpProtocol.Http10;
         facts.Status = status;
         facts.Reason = line.Length > 12 ? new Range(13, line.Length) : new Range(12, 12);
         return HttpParseError.None;
@@ -512,7 +512,7 @@ internal static class HeadParser
             return HttpParseError.HostDuplicate;
         }
 
-        if (facts.HostCount == 0 && facts.Version == Http1Version.Http11)
+        if (facts.HostCount == 0 && facts.Version == HttpProtocol.Http11)
         {
             return HttpParseError.HostMissing;
         }
@@ -532,7 +532,7 @@ internal static class HeadParser
             return HttpParseError.ContentLengthWithTransferEncoding;
         }
 
-        if (facts.Version == Http1Version.Http10)
+        if (facts.Version == HttpProtocol.Http10)
         {
             return HttpParseError.TransferEncodingOnHttp10;
         }

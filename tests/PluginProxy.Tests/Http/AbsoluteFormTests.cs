@@ -45,11 +45,11 @@ public class AbsoluteFormTests
     }
 
     [Fact]
-    public async Task Scripts_SeeTheAuthorityAsHost_AndTheOriginFormTarget()
+    public async Task Scripts_SeeTheSchemeAndAuthority_AsHost_AndTheOriginFormTarget()
     {
         using var scripts = new ScriptFolder();
         scripts.Write("seen.csx", """
-            Request.Headers["X-Seen"] = $"{Request.Host}|{Request.Headers["Host"]}|{Request.Path}|{Request.Query}|{Request.Target}";
+            Request.Headers["X-Seen"] = $"{Request.Scheme}|{Request.Authority}|{Request.Host}|{Request.Headers["Host"]}|{Request.Path}|{Request.Query}|{Request.Target}";
             """);
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(scripts.Config(origin.Address, "request_analyzers = [\"seen.csx\"]"));
@@ -59,7 +59,7 @@ public class AbsoluteFormTests
 
         await client.ReadResponseAsync();
         OriginRequest received = await origin.WaitForRequestAsync();
-        Assert.Equal("a.example|a.example|/admin|?q=%2e|/admin?q=%2e", received.Header("X-Seen"));
+        Assert.Equal("http|a.example|a.example|a.example|/admin|?q=%2e|/admin?q=%2e", received.Header("X-Seen"));
         Assert.Equal("/admin?q=%2e", received.Target);
     }
 

@@ -43,7 +43,7 @@ public class RequestParserTests
 
         Assert.Equal("GET", Encoding.ASCII.GetString(bytes[facts.Method]));
         Assert.Equal("/a/b?c=d", Encoding.ASCII.GetString(bytes[facts.Target]));
-        Assert.Equal(Http1Version.Http11, facts.Version);
+        Assert.Equal(HttpProtocol.Http11, facts.Version);
         Assert.Equal(2, facts.HeaderCount);
         Assert.Equal(bytes.Length, facts.HeadLength);
         Assert.Equal("example.com", Encoding.ASCII.GetString(bytes[facts.Host]));
@@ -185,7 +185,7 @@ public class RequestParserTests
 
     [Fact]
     public void Http10WithoutHost_IsAccepted() =>
-        Assert.Equal(Http1Version.Http10, AssertAccepted("GET / HTTP/1.0\r\n\r\n").Version);
+        Assert.Equal(HttpProtocol.Http10, AssertAccepted("GET / HTTP/1.0\r\n\r\n").Version);
 
     [Theory]
     [InlineData("GET  / HTTP/1.1", nameof(HttpParseError.RequestLineMalformed))]

@@ -36,7 +36,7 @@ public class ResponseParserTests
     {
         var (_, _, facts) = Parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
         Assert.True(facts.Chunked);
-        Assert.Equal(Http1Version.Http11, facts.Version);
+        Assert.Equal(HttpProtocol.Http11, facts.Version);
     }
 
     [Theory]

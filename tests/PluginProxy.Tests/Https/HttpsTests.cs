@@ -210,6 +210,7 @@ public class HttpsTests
         scripts.Write("tls.csx", """
             Request.Headers.Set("X-Sni", Sni ?? "-");
             Request.Headers.Set("X-Tls", $"{IsTls} {Tls?.Version} {Tls?.ApplicationProtocol ?? "-"}");
+            Request.Headers.Set("X-Scheme", Request.Scheme);
             """);
         await using HttpOrigin origin = HttpOrigin.Echo();
         string config = certificates.Config(origin.Address, listenerExtra: "request_analyzers = [\"tls.csx\"]",
@@ -221,6 +222,7 @@ public class HttpsTests
 
         OriginRequest seen = await origin.WaitForRequestAsync();
         Assert.Equal("api.test", seen.Header("X-Sni"), ignoreCase: true);
+        Assert.Equal("https", seen.Header("X-Scheme"));
         Assert.Equal($"True {(client.Stream.SslProtocol == SslProtocols.Tls13 ? "TLSv1.3" : "TLSv1.2")} http/1.1", seen.Header("X-Tls"));
     }
 }

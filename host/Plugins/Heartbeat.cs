@@ -28,8 +28,17 @@ internal sealed partial class Heartbeat
     /// <summary>The process's heartbeat, shared by every plugin catalog.</summary>
     public static Heartbeat Shared { get; } = new();
 
-    /// <summary>How many beats ran (for tests that wait for the next beat).</summary>
-    internal long Beats { get; private set; }
+    /// <summary>True while the timer runs: while some registrations are open.</summary>
+    internal bool IsRunning
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timer is not null;
+            }
+        }
+    }
 
     /// <summary>A new set of registrations, checked from now until it is disposed. <paramref name="log"/> reports targets that throw.</summary>
     public Registrations Open(ILogger log)
@@ -85,8 +94,6 @@ internal sealed partial class Heartbeat
 
                 _due.Clear();
             }
-
-            Beats++;
         }
         finally
         {

@@ -19,5 +19,7 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(Connector);
         services.AddSingleton(AccessLog);
+        // Each version gets its own registrations with the process's one heartbeat; the provider disposes them at unload.
+        services.AddSingleton<IHeartbeat>(_ => Heartbeat.Shared.Open(LoggerFactory.CreateLogger("PluginProxy.Heartbeat")));
     }
 }

@@ -3,7 +3,6 @@ using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Forwarding;
 using PluginProxy.Http.Parsing;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Http;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Forwarding;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Http;
 
@@ -102,15 +101,7 @@ internal sealed partial class HttpConnection
         }
 
         var relay = new TcpRelay(_session, _client, _server!.Transport, _backend!.Timeouts, _settings.BufferSize);
-        _owner.Timeouts.Add(relay);
-        try
-        {
-            await relay.RunAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _owner.Timeouts.Remove(relay);
-        }
+        await relay.RunAsync(_owner.Timeouts).ConfigureAwait(false);
 
         _bytesOut += _session.Log.BytesFromServer;
         _end = _session.Log.Termination;

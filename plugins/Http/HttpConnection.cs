@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Forwarding;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Http;
 
@@ -40,7 +39,7 @@ internal sealed partial class HttpConnection : IExpiring
     private Phase _phase;
     private bool _closeClient;
 
-    // Deadlines as Environment.TickCount64 values, checked by the supervisor's TimeoutScanner.
+    // Deadlines as Environment.TickCount64 values, checked by the host's heartbeat.
     private long _clientDeadline = long.MaxValue;
     private long _serverDeadline = long.MaxValue;
     private int _expired;
@@ -114,7 +113,7 @@ internal sealed partial class HttpConnection : IExpiring
                 if (_request.Length == 0)
                 {
                     // Between requests: wait for the first byte of the next one without holding a buffer, so an idle
-                    // keep-alive connection costs no memory for data. The timeout scanner closes the socket if it idles
+                    // keep-alive connection costs no memory for data. The host's heartbeat closes the socket if it idles
                     // too long or the proxy stops; that ends this wait.
                     if (!first && Stopping)
                     {

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Http.Routing;
 using PluginProxy.Http.Upstream;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Http;
 
@@ -23,8 +22,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
     private readonly Stack<HttpStreamState> _states = new();
 
     /// <summary>Created by the host with its services.</summary>
-    public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp)
+    public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp, IHeartbeat heartbeat)
     {
+        Timeouts = heartbeat;
         Connector = connector;
         AccessLog = accessLog;
         Logger = logger;
@@ -39,7 +39,8 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
 
     internal ILogger Logger { get; }
 
-    internal TimeoutScanner Timeouts { get; } = new();
+    /// <summary>The host's heartbeat: checks the deadlines of every connection and sweeps the idle server pool.</summary>
+    internal IHeartbeat Timeouts { get; }
 
     internal ServerPool Pool { get; } = new();
 
@@ -85,10 +86,10 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
         state.ReleaseBuffers();
     }
 
-    /// <summary>Stops the timer and closes idle server connections when this plugin version is unloaded.</summary>
+    /// <summary>Closes idle server connections when this plugin version is unloaded (the host drops its heartbeat registrations).</summary>
     public void Dispose()
     {
-        Timeouts.Dispose();
+        Timeouts.Remove(Pool);
         Pool.Dispose();
         lock (_states)
         {

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using PluginProxy.Abstractions;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Https;
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Tcp;
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
-using PluginProxy.Plugins.Shared;
 using PluginProxy.Tcp.Tls;
 
 namespace PluginProxy.Tcp;
@@ -11,16 +10,17 @@ namespace PluginProxy.Tcp;
 /// channel is held until they release it; then a server is picked and connected, and both directions are joined in
 /// autonomous mode, waking the supervisor only for an error, a timeout or a close. The whole session is one stream.
 /// </summary>
-public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
+public sealed class TcpSupervisor : IProtocolSupervisor
 {
     private readonly IServerConnector _connector;
     private readonly ILogger<TcpSupervisor> _log;
-    private readonly TimeoutScanner _timeouts = new();
+    private readonly IHeartbeat _heartbeat;
     private readonly TlsSniAnalyzer _sni;
 
     /// <summary>Created by the host with its services.</summary>
-    public TcpSupervisor(IServerConnector connector, ILogger<TcpSupervisor> log, TlsSniAnalyzer sni)
+    public TcpSupervisor(IServerConnector connector, ILogger<TcpSupervisor> log, TlsSniAnalyzer sni, IHeartbeat heartbeat)
     {
+        _heartbeat = heartbeat;
         _connector = connector;
         _log = log;
         _sni = sni;
@@ -28,9 +28,6 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
 
     /// <summary>A tcp session sees no HTTP request: only the TLS server name (read by tls_sni) can route it.</summary>
     public IReadOnlyCollection<string> RouteConditions { get; } = ["sni"];
-
-    /// <summary>Stops the timeout timer when this plugin version is unloaded.</summary>
-    public void Dispose() => _timeouts.Dispose();
 
     /// <summary>The listener's request analyzers, with <c>tls_sni</c> first when routes ask for a server name and it is not listed.</summary>
     private IReadOnlyList<IFlowAnalyzer> AnalyzersFor(ISession session)
@@ -107,15 +104,7 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IDisposable
                 held?.Release();
                 held = null;
                 var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize);
-                _timeouts.Add(relay);
-                try
-                {
-                    await relay.RunAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    _timeouts.Remove(relay);
-                }
+                await relay.RunAsync(_heartbeat).ConfigureAwait(false);
             }
         }
         finally

@@ -5,8 +5,8 @@ namespace PluginProxy.Http.Upstream;
 
 /// <summary>
 /// Finds, among idle pooled connections, those the server closed (or spoke on unasked), with one <c>poll(2)</c> for all
-/// of them on Linux. Run on every tick of the supervisor's timeout scanner while anything is idle, so a connection the
-/// server closed leaves the pool within a tick, while a request on a pooled connection costs nothing extra: no read is
+/// of them on Linux. Run on every beat of the host's heartbeat while anything is idle, so a connection the
+/// server closed leaves the pool within a beat, while a request on a pooled connection costs nothing extra: no read is
 /// kept pending on an idle connection (a pending read would queue the stream's own reads behind it, measured at a
 /// third of the request rate).
 /// </summary>
@@ -25,7 +25,7 @@ internal sealed class IdleSweep
     private int[] _uses = new int[64];
     private int _count;
 
-    /// <summary>Starts a new sweep; called by one thread at a time (the timeout scanner's).</summary>
+    /// <summary>Starts a new sweep; called by one thread at a time (the heartbeat's).</summary>
     public void Clear()
     {
         Array.Clear(_connections, 0, _count);

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using PluginProxy.Abstractions;
-using PluginProxy.Plugins.Shared;
 
 namespace PluginProxy.Http.Upstream;
 
 /// <summary>
 /// Idle keep-alive connections to servers, per server, newest first. A connection is only pooled after a complete
-/// exchange. While anything is idle, every tick of the supervisor's timeout scanner sweeps the idle connections
-/// (<see cref="IdleSweep"/>): one the server closed leaves the pool within a tick; one idle for <see cref="IdleTimeout"/>
+/// exchange. While anything is idle, every beat of the host's heartbeat sweeps the idle connections
+/// (<see cref="IdleSweep"/>): one the server closed leaves the pool within a beat; one idle for <see cref="IdleTimeout"/>
 /// is closed. Even so a server may close a connection just as a request is sent on it: the supervisor puts only
 /// replayable requests on pooled connections (<c>http_reuse = "safe"</c>) and replays them on a new connection then.
 /// </summary>
@@ -93,13 +92,13 @@ internal sealed class ServerPool : IExpiring, IDisposable
         evicted?.Close();
     }
 
-    /// <summary>True while any connection is idle: then every tick sweeps.</summary>
+    /// <summary>True while any connection is idle: then every beat sweeps.</summary>
     public bool IsExpired(long now) => _anyIdle;
 
     /// <summary>Closes the idle connections the server closed, and those idle for longer than <see cref="IdleTimeout"/>.</summary>
     public void Expire(long now)
     {
-        // Called by the timeout scanner only, one tick at a time: the sweep's buffers are reused.
+        // Called by the heartbeat only, one beat at a time: the sweep's buffers are reused.
         long limit = (long)IdleTimeout.TotalMilliseconds;
         bool anyIdle = false;
         _sweep.Clear();

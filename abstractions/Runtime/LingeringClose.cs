@@ -1,19 +1,23 @@
 using System.Buffers;
 using System.Net.Sockets;
-using PluginProxy.Abstractions;
 
-namespace PluginProxy.Plugins.Shared;
+namespace PluginProxy.Abstractions;
 
 /// <summary>
 /// Closes a client connection after a final reply without destroying the reply: closing a socket that still has unread
 /// input makes the kernel send a reset, which can reach the client before it read the reply. So the sending half is
 /// shut down first, and what the client still sends is read and dropped for a short while (bounded in time and bytes).
+/// Use it after a final reply sent on a connection that is not kept (an error answer, a refused request).
 /// </summary>
-internal static class LingeringClose
+public static class LingeringClose
 {
     private static readonly TimeSpan MaxLinger = TimeSpan.FromSeconds(1);
     private const int MaxDrained = 256 * 1024;
 
+    /// <summary>
+    /// Shuts down the sending half of <paramref name="client"/> (after TLS's close_notify), then reads and drops what the
+    /// client still sends, for up to 1 s and 256 KiB, or until it closes. Never throws; the caller disposes the transport.
+    /// </summary>
     public static async ValueTask DrainAsync(Transport client)
     {
         Socket socket = client.Socket;

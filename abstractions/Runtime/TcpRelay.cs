@@ -1,22 +1,24 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
-using PluginProxy.Abstractions;
 
-namespace PluginProxy.Plugins.Shared;
+namespace PluginProxy.Abstractions;
 
 /// <summary>
-/// Joins the client and server transports (plain or TLS) in autonomous mode: two pumps copy bytes each way without waking the supervisor;
-/// the supervisor's await completes only when both pumps ended (a close, or an error or timeout that closed both).
-/// A FIN read on one side is passed on as a shutdown of the other side's sending half, and the opposite direction keeps
-/// flowing until it ends too.
+/// Joins the client and server transports (plain or TLS) in autonomous mode: two pumps copy bytes each way without waking
+/// the supervisor; the supervisor's await completes only when both pumps ended (a close, or an error or timeout that
+/// closed both). A FIN read on one side is passed on as a shutdown of the other side's sending half, and the opposite
+/// direction keeps flowing until it ends too. The tcp supervisor joins every session with it, the http supervisor a
+/// protocol upgrade (a tunnel); any supervisor may use it the same way. One relay serves one join.
 /// </summary>
 /// <remarks>
 /// A pump holds a pooled buffer only while data flows: after a read that did not fill the buffer it gives the buffer
 /// back and waits for the next data with a zero-byte read, so an idle session holds no buffer at all. Timeouts are
-/// checked by the shared <see cref="TimeoutScanner"/> against the last activity of each side.
+/// checked by the host's <see cref="IHeartbeat"/> against the last activity of each side: the listener's
+/// <c>timeout_client</c>, the backend's <c>timeout_server</c>, or its <c>timeout_tunnel</c> alone when set. Bytes moved are
+/// counted in the session's log; how the session ended (a timeout, the side that aborted) is set there too.
 /// </remarks>
-internal sealed class TcpRelay : IValueTaskSource, IExpiring
+public sealed class TcpRelay : IValueTaskSource, IExpiring
 {
     private readonly ISession _session;
     private readonly Transport _client;
@@ -27,11 +29,18 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
     private readonly long _tunnelTimeout;
     private ManualResetValueTaskSourceCore<bool> _completion;
     private int _runningPumps = 2;
+    private IHeartbeat? _heartbeat;
 
     // Environment.TickCount64 of the last byte read from or written to each side.
     private long _clientActivity;
     private long _serverActivity;
 
+    /// <summary>Prepares the join of <paramref name="client"/> and <paramref name="server"/>; nothing moves before <see cref="RunAsync"/>.</summary>
+    /// <param name="session">The session whose log counts the bytes and records how it ended; its listener gives <c>timeout_client</c>.</param>
+    /// <param name="client">The client's transport.</param>
+    /// <param name="server">The server's transport.</param>
+    /// <param name="serverTimeouts">The backend's timeouts (<c>timeout_server</c>, <c>timeout_tunnel</c>).</param>
+    /// <param name="bufferSize">The size of the buffer each pump rents while data flows.</param>
     public TcpRelay(ISession session, Transport client, Transport server, ProxyTimeouts serverTimeouts, int bufferSize)
     {
         _session = session;
@@ -47,16 +56,21 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
 
     private static long Milliseconds(TimeSpan? timeout) => timeout is { } t ? (long)t.TotalMilliseconds : long.MaxValue;
 
-    /// <summary>Starts both pumps; the returned task completes when both ended.</summary>
-    public ValueTask RunAsync()
+    /// <summary>
+    /// Starts both pumps, registered with <paramref name="heartbeat"/> for their timeouts until both ended; the returned
+    /// task completes then (it never faults: how the join ended is in the session's log). Call it once.
+    /// </summary>
+    public ValueTask RunAsync(IHeartbeat heartbeat)
     {
+        _heartbeat = heartbeat;
+        heartbeat.Add(this);
         _ = PumpAsync(_client, _server, fromClient: true);
         _ = PumpAsync(_server, _client, fromClient: false);
         return new ValueTask(this, _completion.Version);
     }
 
     /// <summary>True when a timeout is due at <paramref name="now"/>.</summary>
-    public bool IsExpired(long now) => ExpiredReason(now) is not null;
+    bool IExpiring.IsExpired(long now) => ExpiredReason(now) is not null;
 
     private SessionTermination? ExpiredReason(long now)
     {
@@ -74,7 +88,7 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
     }
 
     /// <summary>Ends the session for the timeout that is due.</summary>
-    public void Expire(long now)
+    void IExpiring.Expire(long now)
     {
         if (ExpiredReason(now) is { } reason)
         {
@@ -145,6 +159,7 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
 
             if (Interlocked.Decrement(ref _runningPumps) == 0)
             {
+                _heartbeat?.Remove(this);
                 _completion.SetResult(true);
             }
         }
@@ -162,8 +177,8 @@ internal sealed class TcpRelay : IValueTaskSource, IExpiring
         }
     }
 
-    /// <summary>A short reason for a failed read or write: the socket error, else what TLS said.</summary>
-    internal static string Describe(Exception ex) => ex switch
+    /// <summary>A short reason for a failed read or write, for the session log: the socket error, else what TLS said.</summary>
+    public static string Describe(Exception ex) => ex switch
     {
         SocketException se => se.SocketErrorCode.ToString(),
         IOException { InnerException: SocketException se } => se.SocketErrorCode.ToString(),

@@ -41,9 +41,29 @@ internal static class ConfigMaterializer
         throw new ConfigException(ConfigLoader.InFileOrder(errors));
     }
 
-    /// <summary>Parses then materialises <paramref name="path"/>: both steps, as <c>check</c> and startup run them.</summary>
-    /// <exception cref="ConfigException">The file, or a file it names, has errors.</exception>
-    public static MaterializedConfig Load(string path) => Materialize(ConfigLoader.Load(path));
+    /// <summary>
+    /// Parses then materialises <paramref name="path"/>, reporting the errors of both steps together (a file named by a
+    /// key that has errors of its own is still loaded, when it can be).
+    /// </summary>
+    /// <exception cref="ConfigException">The file, or a file it names, has errors (all of them, in file order).</exception>
+    public static MaterializedConfig Load(string path)
+    {
+        var errors = new List<ConfigError>();
+        ProxyConfig? parsed = ConfigLoader.Read(path, errors);
+        if (parsed is null)
+        {
+            throw new ConfigException(ConfigLoader.InFileOrder(errors));
+        }
+
+        MaterializedConfig materialized = Materialize(parsed, errors);
+        if (errors.Count == 0)
+        {
+            return materialized;
+        }
+
+        materialized.Dispose();
+        throw new ConfigException(ConfigLoader.InFileOrder(errors));
+    }
 
     private static ListenerConfig WithCertificates(ListenerConfig listener, List<ListenerCertificates> loaded, List<ConfigError> errors)
     {

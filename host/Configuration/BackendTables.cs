@@ -60,6 +60,7 @@ internal static class BackendTables
             Timeouts = timeouts,
             Retries = retries,
             HttpReuse = reuse,
+            ValueSpots = table.ValueSpots(),
         };
     }
 

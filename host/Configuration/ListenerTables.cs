@@ -121,6 +121,7 @@ internal static class ListenerTables
             TlsSpot = tlsTable?.Spot,
             TlsFiles = tls,
             OptionSpots = optionsTable?.ValueSpots() ?? [],
+            ValueSpots = table.ValueSpots(),
             Settings = new ListenerSettings
             {
                 Name = name,

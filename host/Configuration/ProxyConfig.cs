@@ -122,6 +122,12 @@ internal sealed record ListenerConfig
     /// <summary>Where each value under <c>options</c> is written, by dotted key path.</summary>
     public required IReadOnlyDictionary<string, SourceSpot> OptionSpots { get; init; }
 
+    /// <summary>
+    /// Where each value of the <c>[[listener]]</c> table is written, by dotted key path (<c>maxconn</c>,
+    /// <c>tls.alpn</c>, <c>options.rate_limit.per</c>): for errors found after parsing, at the value they are about.
+    /// </summary>
+    public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
+
     /// <summary>The settings handed to the supervisor with each session (<see cref="ListenerSettings.Tls"/> is set once materialised).</summary>
     public required ListenerSettings Settings { get; init; }
 }
@@ -143,6 +149,9 @@ internal sealed record BackendConfig
     public int Retries { get; init; }
 
     public HttpReuse HttpReuse { get; init; }
+
+    /// <summary>Where each value of the <c>[[backend]]</c> table is written, by dotted key path.</summary>
+    public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
 }
 
 internal sealed record ServerConfig

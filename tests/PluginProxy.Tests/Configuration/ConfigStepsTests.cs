@@ -53,6 +53,8 @@ public class ConfigStepsTests
         Assert.Null(server.Tls);
         Assert.Equal(Path.Combine(directory.Path, "missing-ca.pem"), server.TlsFiles!.Verify);
         Assert.Null(parsed.Global.AdminToken);
+        Assert.Equal(SpotOf(path, "[{ cert"), listener.ValueSpots["tls.certificates"].ToString());
+        Assert.Equal(SpotOf(path, "[{ name"), Assert.Single(parsed.Backends).ValueSpots["servers"].ToString());
 
         // Step 2: every file that cannot be loaded, at the key that named it.
         var errors = new List<ConfigError>();

@@ -31,9 +31,13 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     private readonly object _reloadGate = new();
 
-    private ProxyHost(ProxyConfig config, ILoggerFactory loggers, PluginCatalog plugins, ScriptCatalog scripts, BackendCatalog backends)
+    /// <summary>The files the running configuration loaded (certificates, CA files): retired when a reload replaces it.</summary>
+    private MaterializedConfig _materialized;
+
+    private ProxyHost(MaterializedConfig materialized, ILoggerFactory loggers, PluginCatalog plugins, ScriptCatalog scripts, BackendCatalog backends)
     {
-        Config = config;
+        _materialized = materialized;
+        Config = materialized.Config;
         _loggers = loggers;
         _log = loggers.CreateLogger("PluginProxy.Host");
         _plugins = plugins;
@@ -58,8 +62,12 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>Where the admin endpoint listens, once started.</summary>
     public System.Net.IPEndPoint? AdminEndPoint => _admin?.EndPoint;
 
+    /// <summary>For tests: raised with what a reload materialised, before anything else of the reload can fail.</summary>
+    internal event Action<MaterializedConfig>? ReloadMaterialized;
+
     /// <summary>
-    /// Loads the plugins and resolves everything the configuration names. Nothing is bound yet, so <c>check</c> uses
+    /// Materialises the parsed configuration (certificates, CA files, admin token: <see cref="ConfigMaterializer"/>),
+    /// loads the plugins and resolves everything the configuration names. Nothing is bound yet, so <c>check</c> uses
     /// this too. Every problem is reported at once.
     /// </summary>
     /// <param name="configErrors">Errors already found in the file (<see cref="ConfigLoader.Read"/>): the plugins and
@@ -80,10 +88,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
         var errors = new List<ConfigError>(configErrors ?? []);
+        MaterializedConfig materialized = ConfigMaterializer.Materialize(config, errors);
+        config = materialized.Config;
         LoadPlugins(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors);
 
         var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(config, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
+        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
         scripts.LoadAll(config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
@@ -97,6 +107,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         if (problems.Count > 0)
         {
             host.ReleaseEverything();
+            materialized.Dispose();
             throw new StartupException(problems);
         }
 
@@ -198,7 +209,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             Scripts.Watch(_watching);
             _plugins.Watch(_watching);
             WatchConfigFile(_watching);
-            WatchCertificates(Config);
+            WatchCertificates(_materialized);
         }
 
         _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
@@ -236,8 +247,11 @@ internal sealed class ProxyHost : IAsyncDisposable
                 return Refuse(restart);
             }
 
-            _plugins.Rescan();
             var errors = new List<ConfigError>();
+            MaterializedConfig materialized = ConfigMaterializer.Materialize(next, errors);
+            next = materialized.Config;
+            ReloadMaterialized?.Invoke(materialized);
+            _plugins.Rescan();
             Scripts.LoadAll(next.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
             var servers = new ServerCarryOver(Backends);
             var backends = new BackendCatalog(next.Backends, servers);
@@ -253,6 +267,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             if (errors.Count > 0)
             {
                 pipelines.ForEach(p => p.Retire());
+                materialized.Dispose();
                 return Refuse(errors.Select(e => e.ToString()).ToList());
             }
 
@@ -261,22 +276,23 @@ internal sealed class ProxyHost : IAsyncDisposable
             if (plan.Bind() is { Count: > 0 } unbound)
             {
                 plan.Abandon();
+                materialized.Dispose();
                 return Refuse(unbound);
             }
 
             // Nothing can fail from here on.
             SwapBackends(backends, servers);
             (_listeners, _admin) = plan.Apply();
-            ProxyConfig previous = Config;
             Config = next;
             Scripts.RetainOnly(next);
             if (Config.Global.HotReload)
             {
-                WatchCertificates(next);
+                WatchCertificates(materialized);
             }
 
-            // Sessions accepted before keep the certificates they hold; only the watching stops.
-            StopWatchingCertificates(previous);
+            // Sessions accepted before keep the certificates they hold (released when the last of them ends); only the watching stops.
+            (_materialized, MaterializedConfig previous) = (materialized, _materialized);
+            previous.Retire();
             _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s) ({Plan}), {Backends} backend(s), {Kept} server(s) kept with their state",
                 next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
             return [];
@@ -321,25 +337,11 @@ internal sealed class ProxyHost : IAsyncDisposable
     private AdminServer CreateAdmin(ProxyConfig config) => new(this, config, _loggers.CreateLogger("PluginProxy.Admin"));
 
     /// <summary>With hot reload, a changed certificate or key file is loaded again (and refused with a log line if broken).</summary>
-    private void WatchCertificates(ProxyConfig config)
+    private void WatchCertificates(MaterializedConfig materialized)
     {
-        if (_watching is null)
+        if (_watching is not null)
         {
-            return;
-        }
-
-        ILogger log = _loggers.CreateLogger("PluginProxy.Tls");
-        foreach (ListenerConfig listener in config.Listeners)
-        {
-            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Watch(_watching, log);
-        }
-    }
-
-    private static void StopWatchingCertificates(ProxyConfig config)
-    {
-        foreach (ListenerConfig listener in config.Listeners)
-        {
-            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Dispose();
+            materialized.WatchCertificates(_watching, _loggers.CreateLogger("PluginProxy.Tls"));
         }
     }
 
@@ -419,8 +421,8 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         _watching?.Dispose();
         _admin?.Dispose();
-        StopWatchingCertificates(Config);
         ReleaseEverything();
+        _materialized.Retire();
         _log.LogInformation("PluginProxy stopped");
     }
 

@@ -2,7 +2,7 @@ namespace PluginProxy.Host.Configuration;
 
 /// <summary>
 /// The admin endpoint's credentials in [global], each checked at its key: <c>admin_socket</c> (a Unix socket path) and
-/// <c>admin_token_file</c> (the file holding the bearer token, read now: a reload reads it again).
+/// <c>admin_token_file</c> (the file holding the bearer token, read when the configuration is materialised: a reload reads it again).
 /// </summary>
 internal static class AdminKeys
 {
@@ -35,23 +35,33 @@ internal static class AdminKeys
         return path;
     }
 
-    /// <summary>The token of <c>admin_token_file</c>, or null when the key is absent or the file unusable (the error is recorded).</summary>
-    public static string? ReadToken(TableReader table, string baseDirectory)
+    /// <summary>
+    /// The absolute path of <c>admin_token_file</c> and where it is written, or null when the key is absent or of no use
+    /// (the error is recorded). The file is read when the configuration is materialised (<see cref="ReadToken"/>).
+    /// </summary>
+    public static (string Path, SourceSpot Spot)? ReadTokenFile(TableReader table, string baseDirectory)
     {
         if (table.SpottedString("admin_token_file", what: "a file holding the admin token, such as \"admin.token\"") is not { } written)
         {
             return null;
         }
 
-        string? token = Admin.AdminToken.Read(Path.GetFullPath(written.Value, baseDirectory), out string? problem);
-        if (problem is not null)
-        {
-            table.Error(written.Spot, $"`admin_token_file`: {problem}");
-        }
-        else if (!table.Has("admin"))
+        if (!table.Has("admin"))
         {
             table.Error(written.Spot, "`admin_token_file` has no use without `admin`: set `admin` (for example \"127.0.0.1:8404\") or remove it");
             return null;
+        }
+
+        return (Path.GetFullPath(written.Value, baseDirectory), written.Spot);
+    }
+
+    /// <summary>Reads the token of <c>admin_token_file</c>; a file that cannot be used is reported at the key.</summary>
+    public static string? ReadToken((string Path, SourceSpot Spot) file, List<ConfigError> errors)
+    {
+        string? token = Admin.AdminToken.Read(file.Path, out string? problem);
+        if (problem is not null)
+        {
+            errors.Add(new ConfigError(file.Spot, $"`admin_token_file`: {problem}"));
         }
 
         return token;

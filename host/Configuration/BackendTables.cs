@@ -1,7 +1,5 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using PluginProxy.Abstractions;
-using PluginProxy.Host.Tls;
 using Tomlyn.Syntax;
 
 namespace PluginProxy.Host.Configuration;
@@ -62,6 +60,7 @@ internal static class BackendTables
             Timeouts = timeouts,
             Retries = retries,
             HttpReuse = reuse,
+            ValueSpots = table.ValueSpots(),
         };
     }
 
@@ -84,25 +83,10 @@ internal static class BackendTables
             table.Error(s.Spot, $"server `sni` \"{s.Value}\" is not a host name");
         }
 
-        X509Certificate2Collection? authorities = null;
         string verifyMode = verify?.Value ?? "system";
         if (tls && verify is { } v && v.Value is not ("system" or "none"))
         {
-            string caFile = Path.GetFullPath(v.Value, baseDirectory);
-            verifyMode = caFile;
-            try
-            {
-                authorities = new X509Certificate2Collection();
-                authorities.ImportFromPemFile(caFile);
-                if (authorities.Count == 0)
-                {
-                    table.Error(v.Spot, $"server `verify`: {caFile} holds no PEM certificate; give a CA file, \"system\" or \"none\"");
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-            {
-                table.Error(v.Spot, $"server `verify`: cannot read the CA file {caFile}: {ex.Message}");
-            }
+            verifyMode = Path.GetFullPath(v.Value, baseDirectory);
         }
 
         table.RejectUnknownKeys(ConfigKeys.Server);
@@ -125,7 +109,7 @@ internal static class BackendTables
             EndPoint = endPoint!,
             Weight = weight,
             Spot = spot,
-            Tls = tls ? ServerTls.Create(sni?.Value ?? host, verifyMode, authorities) : null,
+            TlsFiles = tls ? new ServerTlsFiles(sni?.Value ?? host, verifyMode, verify?.Spot) : null,
         };
     }
 

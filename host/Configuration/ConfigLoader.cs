@@ -6,12 +6,14 @@ using Tomlyn.Syntax;
 namespace PluginProxy.Host.Configuration;
 
 /// <summary>
-/// Turns proxy.toml into a <see cref="ProxyConfig"/>, collecting every error with its <c>file:line:column</c>
-/// rather than stopping at the first. References to plugins are checked later, once plugins are loaded.
+/// Step 1 of loading a configuration: turns proxy.toml into a checked <see cref="ProxyConfig"/>, collecting every error
+/// with its <c>file:line:column</c> rather than stopping at the first. Pure: nothing but proxy.toml is read — the
+/// certificates, CA files and admin token it names are loaded by step 2, <see cref="ConfigMaterializer"/>. References to
+/// plugins are checked later, once plugins are loaded.
 /// </summary>
 internal static class ConfigLoader
 {
-    /// <summary>Loads a configuration that has no error.</summary>
+    /// <summary>Parses a configuration that has no error (its files are not loaded: see <see cref="ConfigMaterializer"/>).</summary>
     /// <exception cref="ConfigException">The file cannot be read or has errors (all of them, in file order).</exception>
     public static ProxyConfig Load(string path)
     {
@@ -222,7 +224,7 @@ internal static class ConfigLoader
         }
 
         string? adminSocket = AdminKeys.ReadSocket(table, baseDirectory);
-        string? adminToken = AdminKeys.ReadToken(table, baseDirectory);
+        (string Path, SourceSpot Spot)? adminTokenFile = AdminKeys.ReadTokenFile(table, baseDirectory);
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         table.RejectUnknownKeys(ConfigKeys.Global);
         return new GlobalConfig
@@ -236,7 +238,7 @@ internal static class ConfigLoader
             Admin = admin,
             AdminSpot = adminSpot,
             AdminSocket = adminSocket,
-            AdminToken = adminToken,
+            AdminTokenFile = adminTokenFile,
             Grace = grace,
         };
     }

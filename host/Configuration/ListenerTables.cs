@@ -89,7 +89,7 @@ internal static class ListenerTables
         TableReader? optionsTable = table.SubTable("options", $"{table.DisplayName} options");
         Dictionary<string, object?> options = optionsTable?.TakeRest(_ => true) ?? new Dictionary<string, object?>();
         TableReader? tlsTable = table.SubTable("tls", $"[listener.tls] of {table.DisplayName}");
-        TlsSettings? tls = tlsTable is null ? null : BindTls(tlsTable, name ?? "?", baseDirectory);
+        ListenerTlsFiles? tls = tlsTable is null ? null : BindTls(tlsTable, baseDirectory);
         CommonKeys.RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
         table.RejectUnknownKeys(ConfigKeys.Listener);
 
@@ -119,7 +119,9 @@ internal static class ListenerTables
             RouteConditionSpots = routeSpots,
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,
+            TlsFiles = tls,
             OptionSpots = optionsTable?.ValueSpots() ?? [],
+            ValueSpots = table.ValueSpots(),
             Settings = new ListenerSettings
             {
                 Name = name,
@@ -134,16 +136,15 @@ internal static class ListenerTables
                 NoRouteStatus = noRouteStatus,
                 AccessLog = accessLog,
                 Options = options,
-                Tls = tls,
             },
         };
     }
 
     /// <summary>
-    /// <c>[listener.tls]</c>: certificates (loaded and checked now, each problem at its entry), ALPN, strict SNI and the
-    /// lowest TLS version. Relative file names start from the configuration file's folder.
+    /// <c>[listener.tls]</c>: certificate files (named only: <see cref="ConfigMaterializer"/> loads them), ALPN, strict
+    /// SNI and the lowest TLS version. Relative file names start from the configuration file's folder.
     /// </summary>
-    private static TlsSettings? BindTls(TableReader table, string listener, string baseDirectory)
+    private static ListenerTlsFiles? BindTls(TableReader table, string baseDirectory)
     {
         var files = new List<CertificateFiles>();
         List<TableReader> entries = table.TableArray("certificates", $"a certificate of {table.DisplayName}");
@@ -210,20 +211,7 @@ internal static class ListenerTables
             return null;
         }
 
-        var problems = new List<ConfigError>();
-        ListenerCertificates? certificates = ListenerCertificates.Load(listener, files, alpn, protocols, strictSni, problems);
-        foreach (ConfigError problem in problems)
-        {
-            table.Error(problem.Where, problem.Message);
-        }
-
-        return certificates is null ? null : new TlsSettings
-        {
-            Certificates = certificates,
-            ApplicationProtocols = alpn,
-            StrictSni = strictSni,
-            Protocols = protocols,
-        };
+        return new ListenerTlsFiles(files, alpn, protocols, strictSni);
     }
 
     private static List<RouteRule> BindRoutes(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences,

@@ -6,8 +6,14 @@ namespace PluginProxy.Host.Configuration;
 /// <summary>A name written in the configuration, with where it was written (for cross-reference errors).</summary>
 internal readonly record struct Named(string Name, SourceSpot Spot);
 
-/// <summary>One validated proxy.toml, bound to typed settings. Immutable once loaded.</summary>
-internal sealed class ProxyConfig
+/// <summary>
+/// One checked proxy.toml, bound to typed settings with where each was written. Immutable. Parsing
+/// (<see cref="ConfigLoader"/>) reads nothing but the file itself: the files it names (certificates, CA files, the admin
+/// token) are only described here (<see cref="ListenerConfig.TlsFiles"/>, <see cref="ServerConfig.TlsFiles"/>,
+/// <see cref="GlobalConfig.AdminTokenFile"/>); <see cref="ConfigMaterializer"/> loads them into a copy that carries
+/// them (<see cref="ListenerSettings.Tls"/>, <see cref="ServerConfig.Tls"/>, <see cref="GlobalConfig.AdminToken"/>).
+/// </summary>
+internal sealed record ProxyConfig
 {
     public required string FilePath { get; init; }
 
@@ -21,7 +27,7 @@ internal sealed class ProxyConfig
     public required IReadOnlyList<BackendConfig> Backends { get; init; }
 }
 
-internal sealed class GlobalConfig
+internal sealed record GlobalConfig
 {
     /// <summary>Absolute path of the plugins folder.</summary>
     public required string PluginsDirectory { get; init; }
@@ -51,9 +57,13 @@ internal sealed class GlobalConfig
     /// </summary>
     public string? AdminSocket { get; init; }
 
+    /// <summary><c>admin_token_file</c>: the absolute path of the file holding the admin token and where it is written, or null.</summary>
+    public (string Path, SourceSpot Spot)? AdminTokenFile { get; init; }
+
     /// <summary>
-    /// The admin credential read from <c>admin_token_file</c> (a bearer token), or null: then the admin endpoint refuses
-    /// every request that would change state. Read again on each reload, so a new token takes effect with it.
+    /// The admin credential read from <see cref="AdminTokenFile"/> (a bearer token) when the configuration is
+    /// materialised, or null: then the admin endpoint refuses every request that would change state. Read again on each
+    /// reload, so a new token takes effect with it.
     /// </summary>
     public string? AdminToken { get; init; }
 
@@ -63,7 +73,7 @@ internal sealed class GlobalConfig
 
 internal sealed record BindAddress(IPEndPoint EndPoint, SourceSpot Spot);
 
-internal sealed class ListenerConfig
+internal sealed record ListenerConfig
 {
     public required string Name { get; init; }
 
@@ -100,17 +110,29 @@ internal sealed class ListenerConfig
     /// <summary>Where <c>[listener.tls]</c> is written, or null when the listener has none.</summary>
     public SourceSpot? TlsSpot { get; init; }
 
+    /// <summary>
+    /// <c>[listener.tls]</c> as written (certificate files not read yet), or null when the listener has none or it has
+    /// errors. Once materialised, <see cref="ListenerSettings.Tls"/> holds the loaded certificates.
+    /// </summary>
+    public ListenerTlsFiles? TlsFiles { get; init; }
+
     /// <summary>Where the <c>options</c> table is written (the listener itself when it has none).</summary>
     public required SourceSpot OptionsSpot { get; init; }
 
     /// <summary>Where each value under <c>options</c> is written, by dotted key path.</summary>
     public required IReadOnlyDictionary<string, SourceSpot> OptionSpots { get; init; }
 
-    /// <summary>The settings handed to the supervisor with each session.</summary>
+    /// <summary>
+    /// Where each value of the <c>[[listener]]</c> table is written, by dotted key path (<c>maxconn</c>,
+    /// <c>tls.alpn</c>, <c>options.rate_limit.per</c>): for errors found after parsing, at the value they are about.
+    /// </summary>
+    public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
+
+    /// <summary>The settings handed to the supervisor with each session (<see cref="ListenerSettings.Tls"/> is set once materialised).</summary>
     public required ListenerSettings Settings { get; init; }
 }
 
-internal sealed class BackendConfig
+internal sealed record BackendConfig
 {
     public required string Name { get; init; }
 
@@ -127,9 +149,12 @@ internal sealed class BackendConfig
     public int Retries { get; init; }
 
     public HttpReuse HttpReuse { get; init; }
+
+    /// <summary>Where each value of the <c>[[backend]]</c> table is written, by dotted key path.</summary>
+    public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
 }
 
-internal sealed class ServerConfig
+internal sealed record ServerConfig
 {
     public required string Name { get; init; }
 
@@ -141,7 +166,10 @@ internal sealed class ServerConfig
 
     public int Weight { get; init; } = 1;
 
-    /// <summary>TLS to this server (<c>tls = true</c>), or null for plain TCP.</summary>
+    /// <summary><c>tls = true</c> and how, as written (the CA file not read yet), or null for plain TCP.</summary>
+    public ServerTlsFiles? TlsFiles { get; init; }
+
+    /// <summary>TLS to this server, built from <see cref="TlsFiles"/> when the configuration is materialised; null for plain TCP.</summary>
     public Tls.ServerTls? Tls { get; init; }
 
     public required SourceSpot Spot { get; init; }
@@ -173,4 +201,21 @@ internal sealed class HealthCheckConfig
 
     /// <summary>Consecutive failures that take an up server down.</summary>
     public int Fall { get; init; } = 3;
+}
+
+/// <summary>
+/// <c>[listener.tls]</c> as written: the certificate and key files (absolute, each with where its entry is written),
+/// the ALPN list, the TLS versions and <c>strict_sni</c>.
+/// </summary>
+internal sealed record ListenerTlsFiles(IReadOnlyList<Tls.CertificateFiles> Certificates, IReadOnlyList<string> ApplicationProtocols,
+    System.Security.Authentication.SslProtocols Protocols, bool StrictSni);
+
+/// <summary>
+/// TLS to a server as written: the name to ask for and expect, and how to verify — "system", "none", or the absolute
+/// path of a CA file (then <see cref="VerifySpot"/> is where <c>verify</c> is written, for errors reading it).
+/// </summary>
+internal sealed record ServerTlsFiles(string TargetHost, string Verify, SourceSpot? VerifySpot)
+{
+    /// <summary>True when <see cref="Verify"/> names a CA file.</summary>
+    public bool HasCaFile => Verify is not ("system" or "none");
 }

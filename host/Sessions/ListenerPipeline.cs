@@ -49,7 +49,7 @@ internal sealed class ListenerPipeline : RefCounted
 
     public BackendCatalog Backends { get; }
 
-    /// <summary>The plugin and script versions this pipeline keeps loaded.</summary>
+    /// <summary>The plugin and script versions (and the listener's certificates) this pipeline keeps loaded.</summary>
     public IReadOnlyList<RefCounted> Versions => _held;
 
     /// <summary>
@@ -97,6 +97,7 @@ internal sealed class ListenerPipeline : RefCounted
             CheckOptions(config, name, analyzer, errors);
         }
 
+        AcquireCertificates(config, held, errors);
         if (levels is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count || errors.Count > before)
         {
             foreach (RefCounted version in held)
@@ -108,6 +109,24 @@ internal sealed class ListenerPipeline : RefCounted
         }
 
         return new ListenerPipeline(config, levels.ToArray(), request, response, backends, held.ToArray());
+    }
+
+    /// <summary>The listener's certificates stay loaded while a session of this pipeline may hand them to a handshake.</summary>
+    private static void AcquireCertificates(ListenerConfig config, List<RefCounted> held, List<ConfigError> errors)
+    {
+        if (config.Settings.Tls?.Certificates is not RefCounted certificates)
+        {
+            return;
+        }
+
+        if (certificates.TryAcquire())
+        {
+            held.Add(certificates);
+        }
+        else
+        {
+            errors.Add(new ConfigError(config.TlsSpot ?? config.Spot, "the certificates of this listener were released: a newer configuration replaced them"));
+        }
     }
 
     /// <summary>
@@ -161,7 +180,7 @@ internal sealed class ListenerPipeline : RefCounted
             return null;
         }
 
-        if (!terminatesTls && config.Settings.Tls is not null)
+        if (!terminatesTls && (config.Settings.Tls is not null || config.TlsFiles is not null))
         {
             errors.Add(new ConfigError(config.TlsSpot ?? config.Spot, $"[listener.tls] is only used by a supervisor that terminates TLS (\"https\"); supervisor \"{config.Supervisor.Name}\" does not"));
             return null;

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Watching;
 
 namespace PluginProxy.Host.Tls;
@@ -19,9 +20,11 @@ internal sealed class CertificateException(string message, Exception? inner = nu
 /// The certificates of one TLS listener, loaded from PEM files and chosen by SNI: exact names first, then wildcards
 /// (<c>*.example.com</c> covers one label), else the first certificate unless <c>strict_sni</c>. With hot reload the
 /// files are watched: a changed certificate or key serves the next handshakes once it loads cleanly; a broken one is
-/// refused with a logged error and the previous certificates stay.
+/// refused with a logged error and the previous certificates stay. Reference-counted: the configuration that loaded them
+/// holds one reference (<see cref="RefCounted.Retire"/> when it is refused or replaced) and each pipeline built on them
+/// another, so the certificates are disposed once nothing can hand them to a handshake any more.
 /// </summary>
-internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
+internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
 {
     /// <summary>A certificate and its key are often written one after the other: both must be in place before they are read.</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
@@ -44,7 +47,7 @@ internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
         _current = first;
     }
 
-    /// <summary>Loads every certificate; each one that cannot be used is reported at its entry.</summary>
+    /// <summary>Loads every certificate; each one that cannot be used is reported at its entry (then none is kept).</summary>
     public static ListenerCertificates? Load(string listener, IReadOnlyList<CertificateFiles> files, IReadOnlyList<string> alpn, SslProtocols protocols, bool strictSni, List<ConfigError> errors)
     {
         List<SslApplicationProtocol> protocolsOffered = alpn.Select(p => new SslApplicationProtocol(p)).ToList();
@@ -61,9 +64,13 @@ internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
             }
         }
 
-        return loaded.Count == files.Count && files.Count > 0
-            ? new ListenerCertificates(listener, files, protocolsOffered, protocols, strictSni, new Snapshot(loaded))
-            : null;
+        if (loaded.Count == files.Count && files.Count > 0)
+        {
+            return new ListenerCertificates(listener, files, protocolsOffered, protocols, strictSni, new Snapshot(loaded));
+        }
+
+        loaded.ForEach(c => c.Dispose());
+        return null;
     }
 
     /// <summary>What is loaded now: each certificate's subject names and expiry, for logs and the stats page.</summary>
@@ -133,10 +140,23 @@ internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
         _watch.Follow(_files.SelectMany(f => new[] { f.CertPath, f.KeyPath }));
     }
 
-    public void Dispose()
+    /// <summary>Stops following the files (the certificates stay usable until released).</summary>
+    public void StopWatching()
     {
-        _watch?.Dispose();
-        _watch = null;
+        Interlocked.Exchange(ref _watch, null)?.Dispose();
+    }
+
+    /// <summary>True once the last reference is released and the certificates are disposed.</summary>
+    public bool IsReleased => References == 0;
+
+    /// <summary>Disposes the certificates loaded last; those a hot reload replaced are left to the collector, as a handshake may still use them.</summary>
+    protected override void OnReleased()
+    {
+        StopWatching();
+        foreach (LoadedCertificate certificate in _current.Certificates)
+        {
+            certificate.Dispose();
+        }
     }
 
     private static LoadedCertificate LoadOne(CertificateFiles files, List<SslApplicationProtocol> alpn, SslProtocols protocols)
@@ -197,10 +217,20 @@ internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
         };
-        return new LoadedCertificate(files, names, leaf.NotAfter.ToUniversalTime(), leaf.Thumbprint, options);
+        return new LoadedCertificate(files, names, leaf.NotAfter.ToUniversalTime(), leaf.Thumbprint, options, [leaf, .. chain]);
     }
 
-    private sealed record LoadedCertificate(CertificateFiles Files, IReadOnlyList<string> Names, DateTime NotAfter, string Thumbprint, SslServerAuthenticationOptions Options);
+    private sealed record LoadedCertificate(CertificateFiles Files, IReadOnlyList<string> Names, DateTime NotAfter, string Thumbprint,
+        SslServerAuthenticationOptions Options, X509Certificate2[] Handles)
+    {
+        public void Dispose()
+        {
+            foreach (X509Certificate2 handle in Handles)
+            {
+                handle.Dispose();
+            }
+        }
+    }
 
     /// <summary>One consistent set of certificates and the name indexes built from it.</summary>
     private sealed class Snapshot

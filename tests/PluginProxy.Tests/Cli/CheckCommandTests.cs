@@ -94,4 +94,57 @@ public class CheckCommandTests
         Assert.DoesNotContain("give the listener a [listener.tls]", output);
         Assert.Contains("2 error(s)", output);
     }
+
+    [Fact]
+    public async Task Check_ReportsBadKeys_ABadCertificate_AndAMissingCaFile_AllInOnePass()
+    {
+        using var directory = new TempDirectory();
+        using var pki = new TestPki(Path.Combine(directory.Path, "certs"));
+        IssuedCertificate site = pki.Issue("site", "site.test");
+        IssuedCertificate api = pki.Issue("api", "api.test");
+        string path = directory.Write("proxy.toml", $$"""
+            [global]
+            plugins = "{{RepoPaths.PluginsBin}}"
+
+            [[listener]]
+            name = "secure"
+            bind = ["127.0.0.1:0"]
+            supervisor = "https"
+            backend = "app"
+            maxconns = 5
+
+            [listener.tls]
+            certificates = [{ cert = "{{site.CertPath}}", key = "{{api.KeyPath}}" }]
+            min_version = "1.1"
+
+            [[backend]]
+            name = "app"
+            servers = [{ name = "a", address = "127.0.0.1:9", weight = 0, tls = true, verify = "missing-ca.pem" }]
+            """);
+
+        var (code, output) = await ProxyProcess.RunAsync("check", "--config", path);
+
+        Assert.Equal(1, code);
+        string[] lines = File.ReadAllLines(path);
+        string At(string text)
+        {
+            int line = Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal));
+            return $"{path}:{line + 1}:{lines[line].IndexOf(text, StringComparison.Ordinal) + 1}: ";
+        }
+
+        string[] expected =
+        [
+            $"{At("maxconns")}unknown key `maxconns`",
+            $"{At($"\"{site.CertPath}\"")}certificate {site.CertPath} with key {api.KeyPath} cannot be used",
+            $"{At("\"1.1\"")}`min_version` \"1.1\" is not offered",
+            $"{At("0, tls")}`weight` must be from 1 to 256, not 0",
+            $"{At("\"missing-ca.pem\"")}server `verify`: cannot read the CA file",
+            "5 error(s)",
+        ];
+        string[] printed = output.Split('\n');
+        foreach (string line in expected)
+        {
+            Assert.True(printed.Any(l => l.StartsWith(line, StringComparison.Ordinal)), $"missing \"{line}\" in:\n{output}");
+        }
+    }
 }

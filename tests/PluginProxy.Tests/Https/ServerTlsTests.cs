@@ -147,7 +147,7 @@ public class ServerTlsTests
             servers = [{ name = "a", address = "127.0.0.1:9", sni = "x.test" }, { name = "c", address = "127.0.0.1:9", tls = true, verify = "missing-ca.pem" }]
             """);
 
-        var error = Assert.Throws<PluginProxy.Host.Configuration.ConfigException>(() => PluginProxy.Host.Configuration.ConfigLoader.Load(path));
+        var error = Assert.Throws<PluginProxy.Host.Configuration.ConfigException>(() => PluginProxy.Host.Configuration.ConfigMaterializer.Load(path));
 
         string[] lines = File.ReadAllLines(path);
         int line = Array.FindIndex(lines, l => l.Contains("x.test")) + 1;

@@ -51,7 +51,7 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new ScriptException($"{Where(ex, rule)}: {ex.GetType().Name}: {ex.Message}", ex);
+            throw new AnalyzerException(_display, $"{Where(ex, rule)}: {ex.GetType().Name}: {ex.Message}", ex);
         }
         finally
         {

@@ -29,7 +29,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     private bool _stopped;
     private ConsoleAccessLog? _ownedAccessLog;
 
-    private readonly object _reloadGate = new();
+    /// <summary>One reload at a time (a configuration reload, or pipelines rebuilt after a plugin or script changed); others wait their turn.</summary>
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
 
     private ProxyHost(ProxyConfig config, ILoggerFactory loggers, PluginCatalog plugins, ScriptCatalog scripts, BackendCatalog backends)
     {
@@ -65,7 +66,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <param name="configErrors">Errors already found in the file (<see cref="ConfigLoader.Read"/>): the plugins and
     /// scripts are still resolved, so that one pass reports everything, and then the build fails with all of them.</param>
     /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
-    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
+    public static async Task<ProxyHost> BuildAsync(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
     {
         var connector = new ServerConnector(loggers.CreateLogger("PluginProxy.Backends"));
         ConsoleAccessLog? ownedLog = null;
@@ -80,11 +81,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
         var errors = new List<ConfigError>(configErrors ?? []);
-        LoadPlugins(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors);
+        await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
         var backends = new BackendCatalog(config.Backends);
         var host = new ProxyHost(config, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
-        scripts.LoadAll(config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
+        await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
             if (ListenerPipeline.Build(listenerConfig, plugins, scripts, backends, errors) is { } pipeline)
@@ -96,11 +97,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         problems.AddRange(ConfigLoader.InFileOrder(errors, config.FilePath).Select(e => e.ToString()));
         if (problems.Count > 0)
         {
-            host.ReleaseEverything();
+            await host.ReleaseEverythingAsync().ConfigureAwait(false);
             throw new StartupException(problems);
         }
 
-        scripts.RetainOnly(config);
+        await scripts.RetainOnlyAsync(config).ConfigureAwait(false);
         return host;
     }
 
@@ -109,7 +110,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// folder. A folder the configuration names must exist; the default one may be absent (a configuration kept outside
     /// the clone needs no plugin of its own).
     /// </summary>
-    private static void LoadPlugins(ProxyConfig config, PluginCatalog plugins, ILogger log, List<string> problems, List<ConfigError> errors)
+    private static async Task LoadPluginsAsync(ProxyConfig config, PluginCatalog plugins, ILogger log, List<string> problems, List<ConfigError> errors)
     {
         var folders = new List<string>();
         var only = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
@@ -137,7 +138,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             log.LogInformation("No plugins folder at {Folder} (the default of `plugins` in [global]): only the built-in plugins are loaded", userFolder);
         }
 
-        foreach (PluginLoadException error in plugins.LoadFolders(folders, only))
+        foreach (PluginLoadException error in await plugins.LoadFoldersAsync(folders, only).ConfigureAwait(false))
         {
             problems.Add(error.Message);
         }
@@ -145,7 +146,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>Binds every listener and the admin endpoint, then starts accepting and checking.</summary>
     /// <exception cref="StartupException">Some address cannot be bound; nothing is left listening.</exception>
-    public void Start()
+    public async Task StartAsync()
     {
         var problems = new List<string>();
         foreach (Listener listener in _listeners)
@@ -176,7 +177,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             foreach (Listener listener in _listeners)
             {
-                listener.StopAcceptingAsync().GetAwaiter().GetResult();
+                await listener.StopAcceptingAsync().ConfigureAwait(false);
             }
 
             _admin?.Dispose();
@@ -190,12 +191,12 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         _admin?.Start();
         _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
-        Scripts.Reloaded += _ => RebuildPipelines();
-        _plugins.Changed += RebuildPipelines;
+        Scripts.Reloaded = _ => RebuildPipelinesAsync();
+        _plugins.Changed = RebuildPipelinesAsync;
         if (Config.Global.HotReload)
         {
             _watching = new FileWatchService(_loggers.CreateLogger("PluginProxy.Watch"));
-            Scripts.Watch(_watching);
+            await Scripts.WatchAsync(_watching).ConfigureAwait(false);
             _plugins.Watch(_watching);
             WatchConfigFile(_watching);
             WatchCertificates(Config);
@@ -217,9 +218,10 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// as a whole and the running one stays untouched.
     /// </summary>
     /// <returns>The problems found; empty when the new configuration is running.</returns>
-    public IReadOnlyList<string> ReloadConfiguration()
+    public async Task<IReadOnlyList<string>> ReloadConfigurationAsync()
     {
-        lock (_reloadGate)
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
         {
             ProxyConfig next;
             try
@@ -236,9 +238,9 @@ internal sealed class ProxyHost : IAsyncDisposable
                 return Refuse(restart);
             }
 
-            _plugins.Rescan();
+            await _plugins.RescanAsync().ConfigureAwait(false);
             var errors = new List<ConfigError>();
-            Scripts.LoadAll(next.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
+            await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
             var servers = new ServerCarryOver(Backends);
             var backends = new BackendCatalog(next.Backends, servers);
             var pipelines = new List<ListenerPipeline>();
@@ -265,21 +267,25 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
 
             // Nothing can fail from here on.
-            SwapBackends(backends, servers);
-            (_listeners, _admin) = plan.Apply();
+            await SwapBackendsAsync(backends, servers).ConfigureAwait(false);
+            (_listeners, _admin) = await plan.ApplyAsync().ConfigureAwait(false);
             ProxyConfig previous = Config;
             Config = next;
-            Scripts.RetainOnly(next);
+            await Scripts.RetainOnlyAsync(next).ConfigureAwait(false);
             if (Config.Global.HotReload)
             {
                 WatchCertificates(next);
             }
 
             // Sessions accepted before keep the certificates they hold; only the watching stops.
-            StopWatchingCertificates(previous);
+            await StopWatchingCertificatesAsync(previous).ConfigureAwait(false);
             _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s) ({Plan}), {Backends} backend(s), {Kept} server(s) kept with their state",
                 next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
             return [];
+        }
+        finally
+        {
+            _reloadGate.Release();
         }
     }
 
@@ -303,12 +309,12 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// Puts the new backends in place. The health checks of the old ones stop first, so that no check result of the old
     /// configuration lands afterwards; the new checks carry on where each kept server's checks stood.
     /// </summary>
-    private void SwapBackends(BackendCatalog next, ServerCarryOver servers)
+    private async Task SwapBackendsAsync(BackendCatalog next, ServerCarryOver servers)
     {
         IReadOnlyDictionary<Server, CheckProgress>? progress = null;
         if (_health is not null)
         {
-            _health.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            await _health.DisposeAsync().ConfigureAwait(false);
             progress = _health.Progress;
         }
 
@@ -335,11 +341,14 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    private static void StopWatchingCertificates(ProxyConfig config)
+    private static async Task StopWatchingCertificatesAsync(ProxyConfig config)
     {
         foreach (ListenerConfig listener in config.Listeners)
         {
-            (listener.Settings.Tls?.Certificates as ListenerCertificates)?.Dispose();
+            if (listener.Settings.Tls?.Certificates is ListenerCertificates certificates)
+            {
+                await certificates.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -358,15 +367,16 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>With hot reload, a change to the configuration file reloads it (as SIGHUP does), after 300 ms of quiet.</summary>
     private void WatchConfigFile(FileWatchService watching) =>
-        watching.Watch("configuration", TimeSpan.FromMilliseconds(300), _ => ReloadConfiguration()).Follow([Config.FilePath]);
+        watching.Watch("configuration", TimeSpan.FromMilliseconds(300), _ => ReloadConfigurationAsync()).Follow([Config.FilePath]);
 
     /// <summary>
     /// Builds every listener's pipeline again from the current plugin and script versions and swaps it in: new streams
     /// use it, streams in progress finish on the previous one, which is released when the last of them ends.
     /// </summary>
-    public void RebuildPipelines()
+    public async Task RebuildPipelinesAsync()
     {
-        lock (_reloadGate)
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
         {
             foreach (Listener listener in _listeners)
             {
@@ -380,6 +390,10 @@ internal sealed class ProxyHost : IAsyncDisposable
                     _log.LogError("Listener {Listener} keeps its current pipeline: {Errors}", listener.Name, string.Join("; ", errors));
                 }
             }
+        }
+        finally
+        {
+            _reloadGate.Release();
         }
     }
 
@@ -417,22 +431,26 @@ internal sealed class ProxyHost : IAsyncDisposable
             await _health.DisposeAsync().ConfigureAwait(false);
         }
 
-        _watching?.Dispose();
+        if (_watching is not null)
+        {
+            await _watching.DisposeAsync().ConfigureAwait(false);
+        }
+
         _admin?.Dispose();
-        StopWatchingCertificates(Config);
-        ReleaseEverything();
+        await StopWatchingCertificatesAsync(Config).ConfigureAwait(false);
+        await ReleaseEverythingAsync().ConfigureAwait(false);
         _log.LogInformation("PluginProxy stopped");
     }
 
-    private void ReleaseEverything()
+    private async Task ReleaseEverythingAsync()
     {
         foreach (Listener listener in _listeners)
         {
             listener.Pipeline.Retire();
         }
 
-        Scripts.Dispose();
-        _plugins.Dispose();
+        await Scripts.DisposeAsync().ConfigureAwait(false);
+        await _plugins.DisposeAsync().ConfigureAwait(false);
         _ownedAccessLog?.Dispose();
     }
 

@@ -218,7 +218,7 @@ internal sealed class AdminServer : IDisposable
     /// <summary>POST /api/reload: the configuration is loaded again (off the socket threads: it may compile scripts).</summary>
     private async Task<AdminResponse> ReloadAsync()
     {
-        IReadOnlyList<string> problems = await Task.Run(_host.ReloadConfiguration).ConfigureAwait(false);
+        IReadOnlyList<string> problems = await Task.Run(_host.ReloadConfigurationAsync).ConfigureAwait(false);
         return problems.Count == 0
             ? AdminResponse.Text(200, "configuration reloaded\n")
             : AdminResponse.Text(409, string.Join("\n", problems) + "\n");

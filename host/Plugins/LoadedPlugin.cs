@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,8 +68,7 @@ internal sealed class LoadedPlugin : LoadedVersion
 
     /// <summary>Loads the plugin in <paramref name="folder"/> (<c>&lt;Name&gt;/&lt;Name&gt;.dll</c>) and builds what it provides.</summary>
     /// <exception cref="PluginLoadException">The folder holds no usable plugin; the message says why.</exception>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static LoadedPlugin Load(string folder, int generation, PluginHostServices host)
+    public static async Task<LoadedPlugin> LoadAsync(string folder, int generation, PluginHostServices host)
     {
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
         string assemblyPath = Path.Combine(folder, name + ".dll");
@@ -143,7 +141,7 @@ internal sealed class LoadedPlugin : LoadedVersion
 
             using (var timeout = new CancellationTokenSource(LifecycleTimeout))
             {
-                entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).GetAwaiter().GetResult();
+                await entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(false);
             }
 
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
@@ -204,8 +202,8 @@ internal sealed class LoadedPlugin : LoadedVersion
 
     protected override ILogger Log => _log;
 
-    /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): <c>StopAsync</c> may block.</summary>
-    protected override void Unload()
+    /// <summary>Starts on a thread of its own (see <see cref="LoadedVersion"/>): <c>StopAsync</c> may block before it returns.</summary>
+    protected override async Task UnloadAsync()
     {
         IPlugin? entry = Interlocked.Exchange(ref _entry, null);
         ServiceProvider? services = Interlocked.Exchange(ref _services, null);
@@ -215,7 +213,10 @@ internal sealed class LoadedPlugin : LoadedVersion
         try
         {
             using var timeout = new CancellationTokenSource(LifecycleTimeout);
-            entry?.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).GetAwaiter().GetResult();
+            if (entry is not null)
+            {
+                await entry.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {

@@ -21,7 +21,7 @@ internal sealed class CertificateException(string message, Exception? inner = nu
 /// files are watched: a changed certificate or key serves the next handshakes once it loads cleanly; a broken one is
 /// refused with a logged error and the previous certificates stay.
 /// </summary>
-internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
+internal sealed class ListenerCertificates : ITlsCertificates, IAsyncDisposable
 {
     /// <summary>A certificate and its key are often written one after the other: both must be in place before they are read.</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
@@ -133,10 +133,13 @@ internal sealed class ListenerCertificates : ITlsCertificates, IDisposable
         _watch.Follow(_files.SelectMany(f => new[] { f.CertPath, f.KeyPath }));
     }
 
-    public void Dispose()
+    /// <summary>Stops watching the files (the certificates loaded stay usable by sessions that hold them).</summary>
+    public async ValueTask DisposeAsync()
     {
-        _watch?.Dispose();
-        _watch = null;
+        if (Interlocked.Exchange(ref _watch, null) is { } watch)
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static LoadedCertificate LoadOne(CertificateFiles files, List<SslApplicationProtocol> alpn, SslProtocols protocols)

@@ -95,13 +95,13 @@ internal static class Commands
         using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            log.LogInformation("SIGHUP received: reloading {Path}", configPath);
+            HostLog.SighupReceived(log, configPath);
             // Off the signal thread: a reload compiles scripts and loads plugins.
             _ = Task.Run(host.ReloadConfigurationAsync);
         });
 
         string signal = await stop.Task;
-        log.LogInformation("{Signal} received: no longer accepting; letting sessions finish", signal);
+        HostLog.StopSignalReceived(log, signal);
         await host.StopAsync(host.Config.Global.Grace);
         await host.DisposeAsync();
         return ExitCodes.Ok;

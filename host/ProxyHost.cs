@@ -135,7 +135,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
         else
         {
-            log.LogInformation("No plugins folder at {Folder} (the default of `plugins` in [global]): only the built-in plugins are loaded", userFolder);
+            PluginLog.NoPluginsFolder(log, userFolder);
         }
 
         foreach (PluginLoadException error in await plugins.LoadFoldersAsync(folders, only).ConfigureAwait(false))
@@ -202,9 +202,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             WatchCertificates(Config);
         }
 
-        _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
-            _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count,
-            _admin is null ? "" : $", admin on {_admin.Addresses}");
+        HostLog.Started(_log, _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count, _admin is null ? "" : $", admin on {_admin.Addresses}");
     }
 
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
@@ -279,8 +277,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
             // Sessions accepted before keep the certificates they hold; only the watching stops.
             await StopWatchingCertificatesAsync(previous).ConfigureAwait(false);
-            _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s) ({Plan}), {Backends} backend(s), {Kept} server(s) kept with their state",
-                next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
+            HostLog.Reloaded(_log, next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
             return [];
         }
         finally
@@ -356,7 +353,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         foreach (string problem in problems)
         {
-            _log.LogError("Configuration reload refused, the running configuration stays: {Problem}", problem);
+            HostLog.ReloadRefused(_log, problem);
         }
 
         return problems;
@@ -387,7 +384,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                 }
                 else
                 {
-                    _log.LogError("Listener {Listener} keeps its current pipeline: {Errors}", listener.Name, string.Join("; ", errors));
+                    HostLog.PipelineKept(_log, listener.Name, string.Join("; ", errors));
                 }
             }
         }
@@ -417,13 +414,13 @@ internal sealed class ProxyHost : IAsyncDisposable
         int running = _sessions.Count;
         if (running > 0)
         {
-            _log.LogInformation("Stopping: waiting up to {Grace} for {Count} session(s) to finish", Units.Format(grace), running);
+            HostLog.StoppingWaiting(_log, Units.Format(grace), running);
         }
 
         int closed = await _sessions.DrainAsync(grace).ConfigureAwait(false);
         if (closed > 0)
         {
-            _log.LogWarning("Stopping: grace time over, closed {Count} session(s)", closed);
+            HostLog.GraceOver(_log, closed);
         }
 
         if (_health is not null)
@@ -439,7 +436,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         _admin?.Dispose();
         await StopWatchingCertificatesAsync(Config).ConfigureAwait(false);
         await ReleaseEverythingAsync().ConfigureAwait(false);
-        _log.LogInformation("PluginProxy stopped");
+        HostLog.Stopped(_log);
     }
 
     private async Task ReleaseEverythingAsync()

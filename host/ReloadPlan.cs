@@ -131,9 +131,14 @@ internal sealed class ReloadPlan
         {
             await old.StopAcceptingAsync().ConfigureAwait(false);
             old.Pipeline.Retire();
-            _log.LogInformation(_removed.Contains(old)
-                ? "Listener {Listener} removed: no longer accepting; its sessions finish"
-                : "Listener {Listener} replaced: its sessions finish on the previous settings", old.Name);
+            if (_removed.Contains(old))
+            {
+                HostLog.ListenerRemoved(_log, old.Name);
+            }
+            else
+            {
+                HostLog.ListenerReplaced(_log, old.Name);
+            }
         }
 
         if (!_adminChanged)

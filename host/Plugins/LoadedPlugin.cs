@@ -221,7 +221,7 @@ internal sealed class LoadedPlugin : LoadedVersion
         catch (Exception ex)
         {
             // A plugin that fails to stop must not stop the unload of the others.
-            _log.LogError(ex, "Plugin {Plugin} (version {Generation}) failed to stop", Name, Generation);
+            PluginLog.StopFailed(_log, ex, Name, Generation);
         }
 
         try
@@ -231,18 +231,17 @@ internal sealed class LoadedPlugin : LoadedVersion
         }
         catch (Exception ex)
         {
-            _log.LogError(ex, "Plugin {Plugin} (version {Generation}) threw while being disposed", Name, Generation);
+            PluginLog.DisposeFailed(_log, ex, Name, Generation);
         }
 
         loader?.Dispose();
-        _log.LogInformation("Plugin {Plugin} version {Generation} unloaded", Name, Generation);
+        PluginLog.Unloaded(_log, Name, Generation);
         CollectionWatch.Shared.Add(LoadContext, CollectionDeadline,
-            () => _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation),
+            () => PluginLog.Collected(_log, Name, Generation),
             () =>
             {
                 Leaked = true;
-                _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
-                                "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+                PluginLog.Leaked(_log, Name, Generation, CollectionDeadline.TotalSeconds);
             });
     }
 

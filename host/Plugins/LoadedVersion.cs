@@ -36,7 +36,7 @@ internal abstract class LoadedVersion : RefCounted
         catch (Exception ex)
         {
             // Nothing may escape an unload nobody awaits; what failed is logged.
-            Log.LogError(ex, "{Version} failed while unloading", this);
+            PluginLog.UnloadFailed(Log, ex, this);
         }
         finally
         {

@@ -147,7 +147,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
                 _plugins = next;
             }
 
-            _log.LogWarning("Plugin {Plugin} was removed: it unloads once no listener or session uses it", name);
+            PluginLog.Removed(_log, name);
             removed.Retire();
             changed = true;
         }
@@ -185,8 +185,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         }
 
         previous?.Retire();
-        _log.LogInformation("Plugin {Plugin} version {Generation} loaded from {Path} (SDK {Sdk}): supervisors [{Supervisors}], analyzers [{Analyzers}]",
-            name, fresh.Generation, fresh.AssemblyPath, fresh.SdkVersion?.ToString(2), string.Join(", ", fresh.Supervisors.Keys), string.Join(", ", fresh.Analyzers.Keys));
+        PluginLog.Loaded(_log, name, fresh.Generation, fresh.AssemblyPath, fresh.SdkVersion?.ToString(2), string.Join(", ", fresh.Supervisors.Keys), string.Join(", ", fresh.Analyzers.Keys));
         return true;
     }
 
@@ -216,7 +215,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
     {
         _watch = watching.Watch("plugins", Quiet, async changed =>
         {
-            _log.LogDebug("Plugins folder changed: {Paths}", string.Join(", ", changed));
+            PluginLog.FolderChanged(_log, string.Join(", ", changed));
             if (await RescanAsync().ConfigureAwait(false) && Changed is { } handler)
             {
                 await handler().ConfigureAwait(false);
@@ -232,7 +231,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         bool changed = await SynchronizeAsync(errors).ConfigureAwait(false);
         foreach (PluginLoadException error in errors)
         {
-            _log.LogError("Plugin refused, the current version (if any) keeps serving: {Error}", error.Message);
+            PluginLog.Refused(_log, error.Message);
         }
 
         return changed;

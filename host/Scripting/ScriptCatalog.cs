@@ -181,7 +181,7 @@ internal sealed class ScriptCatalog : IAsyncDisposable
             }
 
             _cache.Write(key, image);
-            _log.LogInformation("Script {Script} compiled in {Milliseconds} ms", path, watch.ElapsedMilliseconds);
+            ScriptLog.Compiled(_log, path, watch.ElapsedMilliseconds);
         }
 
         return await LoadedScript.CreateAsync(path, Interlocked.Increment(ref _versions), key, sources.Files.Select(f => f.FullPath).ToList(), image, _host, errors, namedAt).ConfigureAwait(false);
@@ -243,7 +243,7 @@ internal sealed class ScriptCatalog : IAsyncDisposable
         catch (Exception ex)
         {
             // Nobody awaits this: nothing may escape it. A reload that failed here is retried by the next change.
-            _log.LogError(ex, "Warming up the script compiler failed");
+            ScriptLog.WarmUpFailed(_log, ex);
         }
     }
 
@@ -335,7 +335,7 @@ internal sealed class ScriptCatalog : IAsyncDisposable
         {
             foreach (ConfigError error in errors)
             {
-                _log.LogError("Script reload refused, the previous version keeps serving: {Error}", error.ToString());
+                ScriptLog.ReloadRefused(_log, error.ToString());
             }
 
             ReloadFailed?.Invoke(path, errors);
@@ -349,7 +349,7 @@ internal sealed class ScriptCatalog : IAsyncDisposable
             swapped = true;
             Install(path, fresh);
             Follow([]);
-            _log.LogInformation("Script {Script} reloaded: version {Version} serves new streams ({Milliseconds} ms)", path, fresh.Version, watch.ElapsedMilliseconds);
+            ScriptLog.Reloaded(_log, path, fresh.Version, watch.ElapsedMilliseconds);
         }
 
         return (true, swapped);

@@ -26,7 +26,7 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
         _fileField = ruleType.GetField(ScriptGenerator.FileField);
         _lineField = ruleType.GetField(ScriptGenerator.LineField);
         _endLineField = ruleType.GetField(ScriptGenerator.EndLineField);
-        _log = message => log.LogInformation("{Script}: {Message}", _display, message);
+        _log = message => ScriptLog.ScriptSaid(log, _display, message);
     }
 
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)

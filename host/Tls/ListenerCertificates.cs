@@ -106,7 +106,7 @@ internal sealed class ListenerCertificates : ITlsCertificates, IAsyncDisposable
         }
         catch (CertificateException ex)
         {
-            log.LogError("Listener {Listener}: certificate refused, the current certificates stay in use: {Error}", _listener, ex.Message);
+            TlsLog.CertificateRefused(log, _listener, ex.Message);
             return false;
         }
 
@@ -119,8 +119,7 @@ internal sealed class ListenerCertificates : ITlsCertificates, IAsyncDisposable
         _current = new Snapshot(loaded);
         foreach (LoadedCertificate certificate in loaded.Where(c => previous.Certificates.All(p => p.Thumbprint != c.Thumbprint)))
         {
-            log.LogInformation("Listener {Listener}: certificate for {Names} reloaded from {Path} (valid until {NotAfter:u}); new handshakes use it",
-                _listener, string.Join(", ", certificate.Names), certificate.Files.CertPath, certificate.NotAfter);
+            TlsLog.CertificateReloaded(log, _listener, string.Join(", ", certificate.Names), certificate.Files.CertPath, certificate.NotAfter);
         }
 
         return true;

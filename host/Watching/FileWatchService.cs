@@ -144,7 +144,7 @@ internal sealed class FileWatchService : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _log.LogWarning("File watch {Watch}: its reload still runs {Seconds:0} s after the watch was stopped", watch.Name, CallbackGrace.TotalSeconds);
+            WatchLog.ReloadStillRuns(_log, watch.Name, CallbackGrace.TotalSeconds);
         }
     }
 
@@ -158,7 +158,7 @@ internal sealed class FileWatchService : IAsyncDisposable
 
         if (!Directory.Exists(key.Directory))
         {
-            _log.LogDebug("File watch: {Directory} does not exist, not watched", key.Directory);
+            WatchLog.FolderMissing(_log, key.Directory);
             return false;
         }
 
@@ -181,7 +181,7 @@ internal sealed class FileWatchService : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             // Out of inotify watches or instances, or the folder went away: say so; the rest keeps working.
-            _log.LogError("File watch: cannot watch {Directory}: {Error}; changes there are not picked up until a restart", key.Directory, ex.Message);
+            WatchLog.CannotWatch(_log, key.Directory, ex.Message);
             return false;
         }
     }
@@ -227,7 +227,7 @@ internal sealed class FileWatchService : IAsyncDisposable
     /// <summary>Events were lost (the kernel's queue overflowed): every watch of that folder looks at everything again.</summary>
     private void OnError((string Directory, bool Recursive) key, Exception error)
     {
-        _log.LogWarning("File watch: events under {Directory} may have been lost ({Error}); looking at its files again", key.Directory, error.Message);
+        WatchLog.EventsLost(_log, key.Directory, error.Message);
         lock (_gate)
         {
             foreach (FileWatch watch in _watches.Where(w => w.Directories.Contains(key)))
@@ -341,7 +341,7 @@ internal sealed class FileWatchService : IAsyncDisposable
         catch (Exception ex)
         {
             // A reload that throws must not end the watching; it is logged and the next change tries again.
-            _log.LogError(ex, "File watch {Watch}: reloading after a change to {Paths} failed", watch.Name, string.Join(", ", changed));
+            WatchLog.CallbackFailed(_log, ex, watch.Name, string.Join(", ", changed));
         }
         finally
         {

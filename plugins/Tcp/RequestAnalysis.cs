@@ -59,8 +59,10 @@ internal static class RequestAnalysis
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         string name = session.DescribeAnalyzer(analyzers[next]);
-                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{next + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
-                        log.LogError(ex, "Session {Session}: request analyzer #{Index}, {Analyzer}, threw", session.Id, next + 1, name);
+                        // An AnalyzerException (a script that threw) already says where and what.
+                        session.Log.TrySetTermination(SessionTermination.InternalError,
+                            ex is AnalyzerException ? ex.Message : $"analyzer #{next + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
+                        TcpLog.AnalyzerThrew(log, ex, session.Id, next + 1, name);
                         return false;
                     }
 

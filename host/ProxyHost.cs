@@ -29,6 +29,10 @@ internal sealed class ProxyHost : IAsyncDisposable
     private bool _stopped;
     private ConsoleAccessLog? _ownedAccessLog;
 
+    // Tasks that sockets complete (accept loops, sessions, health checks, a plugin's StartAsync) are awaited with
+    // ForceYielding: with inline socket completions, the rest of a reload or a stop would otherwise run on the socket
+    // thread that completed them, and socket threads must never block.
+
     /// <summary>One reload at a time (a configuration reload, or pipelines rebuilt after a plugin or script changed); others wait their turn.</summary>
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
 
@@ -177,7 +181,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             foreach (Listener listener in _listeners)
             {
-                await listener.StopAcceptingAsync().ConfigureAwait(false);
+                await listener.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
 
             _admin?.Dispose();
@@ -311,7 +315,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         IReadOnlyDictionary<Server, CheckProgress>? progress = null;
         if (_health is not null)
         {
-            await _health.DisposeAsync().ConfigureAwait(false);
+            await _health.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             progress = _health.Progress;
         }
 
@@ -408,7 +412,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         _stopped = true;
         foreach (Listener listener in _listeners)
         {
-            await listener.StopAcceptingAsync().ConfigureAwait(false);
+            await listener.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
 
         int running = _sessions.Count;
@@ -417,7 +421,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             HostLog.StoppingWaiting(_log, Units.Format(grace), running);
         }
 
-        int closed = await _sessions.DrainAsync(grace).ConfigureAwait(false);
+        int closed = await _sessions.DrainAsync(grace).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         if (closed > 0)
         {
             HostLog.GraceOver(_log, closed);
@@ -425,7 +429,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         if (_health is not null)
         {
-            await _health.DisposeAsync().ConfigureAwait(false);
+            await _health.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
 
         if (_watching is not null)

@@ -129,7 +129,8 @@ internal sealed class ReloadPlan
         _handover.Commit();
         foreach (Listener old in Leaving)
         {
-            await old.StopAcceptingAsync().ConfigureAwait(false);
+            // Off the socket thread that ends the last accept loop (inline completions): the reload goes on afterwards.
+            await old.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             old.Pipeline.Retire();
             if (_removed.Contains(old))
             {

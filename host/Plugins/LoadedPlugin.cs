@@ -141,7 +141,8 @@ internal sealed class LoadedPlugin : LoadedVersion
 
             using (var timeout = new CancellationTokenSource(LifecycleTimeout))
             {
-                await entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(false);
+                // Yielding: what completes the plugin's start may be a socket thread, and loading goes on afterwards.
+                await entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
 
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
@@ -215,7 +216,7 @@ internal sealed class LoadedPlugin : LoadedVersion
             using var timeout = new CancellationTokenSource(LifecycleTimeout);
             if (entry is not null)
             {
-                await entry.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(false);
+                await entry.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
         }
         catch (Exception ex)

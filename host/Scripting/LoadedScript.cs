@@ -70,7 +70,8 @@ internal sealed class LoadedScript : LoadedVersion
             host.AddTo(collection);
             script._services = collection.BuildServiceProvider();
             var factory = (ScriptFactory)Activator.CreateInstance(type)!;
-            object? built = await factory.BuildAsync(script._services).ConfigureAwait(false);
+            // Yielding: what completes the factory may be a socket thread, and loading goes on afterwards.
+            object? built = await factory.BuildAsync(script._services).AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             script.Analyzer = built as IFlowAnalyzer;
             script.Supervisor = built as IProtocolSupervisor;
             if (script.Analyzer is null && script.Supervisor is null)

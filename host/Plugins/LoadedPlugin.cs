@@ -182,6 +182,7 @@ internal sealed class LoadedPlugin : LoadedVersion
         List<Type> entries = types.Where(t => typeof(IPlugin).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false }).ToList();
         if (entries.Count == 0)
         {
+            // By name on purpose: this finds an IPlugin from another copy of the SDK, which is by definition not our type.
             bool seesOtherSdk = types.Any(t => t.GetInterfaces().Any(i => i.FullName == typeof(IPlugin).FullName));
             throw new PluginLoadException(assemblyPath, seesOtherSdk
                 ? $"implements {typeof(IPlugin).FullName} from its own copy of {SdkCompatibility.HostSdk.Name}; remove that copy from the plugin folder (reference the SDK with Private=false, ExcludeAssets=runtime)"

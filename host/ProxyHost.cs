@@ -225,69 +225,80 @@ internal sealed class ProxyHost : IAsyncDisposable
         await _reloadGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            ProxyConfig next;
-            try
-            {
-                next = ConfigLoader.Load(Config.FilePath);
-            }
-            catch (ConfigException ex)
-            {
-                return Refuse(ex.Errors.Select(e => e.ToString()).ToList());
-            }
-
-            if (ChangesNeedingRestart(next) is { Count: > 0 } restart)
-            {
-                return Refuse(restart);
-            }
-
-            await _plugins.RescanAsync().ConfigureAwait(false);
-            var errors = new List<ConfigError>();
-            await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
-            var servers = new ServerCarryOver(Backends);
-            var backends = new BackendCatalog(next.Backends, servers);
-            var pipelines = new List<ListenerPipeline>();
-            foreach (ListenerConfig listenerConfig in next.Listeners)
-            {
-                if (ListenerPipeline.Build(listenerConfig, _plugins, Scripts, backends, errors) is { } pipeline)
-                {
-                    pipelines.Add(pipeline);
-                }
-            }
-
-            if (errors.Count > 0)
-            {
-                pipelines.ForEach(p => p.Retire());
-                return Refuse(errors.Select(e => e.ToString()).ToList());
-            }
-
-            var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
-                (_admin, Config.Global), next, CreateAdmin, _log);
-            if (plan.Bind() is { Count: > 0 } unbound)
-            {
-                plan.Abandon();
-                return Refuse(unbound);
-            }
-
-            // Nothing can fail from here on.
-            await SwapBackendsAsync(backends, servers).ConfigureAwait(false);
-            (_listeners, _admin) = await plan.ApplyAsync().ConfigureAwait(false);
-            ProxyConfig previous = Config;
-            Config = next;
-            await Scripts.RetainOnlyAsync(next).ConfigureAwait(false);
-            if (Config.Global.HotReload)
-            {
-                WatchCertificates(next);
-            }
-
-            // Sessions accepted before keep the certificates they hold; only the watching stops.
-            await StopWatchingCertificatesAsync(previous).ConfigureAwait(false);
-            HostLog.Reloaded(_log, next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
-            return [];
+            return await ReloadUnderGateAsync().ConfigureAwait(false);
         }
         finally
         {
             _reloadGate.Release();
         }
+    }
+
+    /// <summary>Builds everything the configuration file names now, binds its new sockets, and applies it if all of that worked.</summary>
+    private async Task<IReadOnlyList<string>> ReloadUnderGateAsync()
+    {
+        ProxyConfig next;
+        try
+        {
+            next = ConfigLoader.Load(Config.FilePath);
+        }
+        catch (ConfigException ex)
+        {
+            return Refuse(ex.Errors.Select(e => e.ToString()).ToList());
+        }
+
+        if (ChangesNeedingRestart(next) is { Count: > 0 } restart)
+        {
+            return Refuse(restart);
+        }
+
+        await _plugins.RescanAsync().ConfigureAwait(false);
+        var errors = new List<ConfigError>();
+        await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
+        var servers = new ServerCarryOver(Backends);
+        var backends = new BackendCatalog(next.Backends, servers);
+        var pipelines = new List<ListenerPipeline>();
+        foreach (ListenerConfig listenerConfig in next.Listeners)
+        {
+            if (ListenerPipeline.Build(listenerConfig, _plugins, Scripts, backends, errors) is { } pipeline)
+            {
+                pipelines.Add(pipeline);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            pipelines.ForEach(p => p.Retire());
+            return Refuse(errors.Select(e => e.ToString()).ToList());
+        }
+
+        var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
+            (_admin, Config.Global), next, CreateAdmin, _log);
+        if (plan.Bind() is { Count: > 0 } unbound)
+        {
+            plan.Abandon();
+            return Refuse(unbound);
+        }
+
+        await ApplyAsync(next, plan, backends, servers).ConfigureAwait(false);
+        return [];
+    }
+
+    /// <summary>Puts a configuration whose pipelines are built and sockets bound in place; nothing can fail any more.</summary>
+    private async Task ApplyAsync(ProxyConfig next, ReloadPlan plan, BackendCatalog backends, ServerCarryOver servers)
+    {
+        await SwapBackendsAsync(backends, servers).ConfigureAwait(false);
+        (_listeners, _admin) = await plan.ApplyAsync().ConfigureAwait(false);
+        ProxyConfig previous = Config;
+        Config = next;
+        await Scripts.RetainOnlyAsync(next).ConfigureAwait(false);
+        if (Config.Global.HotReload)
+        {
+            WatchCertificates(next);
+        }
+
+        // Sessions accepted before keep the certificates they hold; only the watching stops.
+        await StopWatchingCertificatesAsync(previous).ConfigureAwait(false);
+        HostLog.Reloaded(_log, next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
     }
 
     private List<string> ChangesNeedingRestart(ProxyConfig next)

@@ -44,7 +44,7 @@ if (command is null)
 
 string configPath = parsed.GetValue(configOption)!;
 return command == "check"
-    ? Commands.Check(configPath)
+    ? await Commands.CheckAsync(configPath)
     : await Commands.RunAsync(configPath);
 
 static void SetDefaultEnvironment(string name, string value)
@@ -66,16 +66,16 @@ internal static class ExitCodes
 /// <summary>The two commands: check and run.</summary>
 internal static class Commands
 {
-    public static int Check(string configPath)
+    public static async Task<int> CheckAsync(string configPath)
     {
         using ILoggerFactory loggers = ProxyLogging.Create(LogLevel.Warning);
-        if (Load(configPath, loggers, start: false) is not { } host)
+        if (await LoadAsync(configPath, loggers, start: false) is not { } host)
         {
             return ExitCodes.ConfigInvalid;
         }
 
         int plugins = host.Plugins.Plugins.Count;
-        host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        await host.DisposeAsync();
         Console.WriteLine($"{configPath}: configuration is valid ({host.Config.Listeners.Count} listener(s), {host.Config.Backends.Count} backend(s), {plugins} plugin(s))");
         return ExitCodes.Ok;
     }
@@ -84,7 +84,7 @@ internal static class Commands
     {
         using ILoggerFactory loggers = ProxyLogging.Create();
         ILogger log = loggers.CreateLogger("PluginProxy.Host");
-        if (Load(configPath, loggers, start: true) is not { } host)
+        if (await LoadAsync(configPath, loggers, start: true) is not { } host)
         {
             return ExitCodes.ConfigInvalid;
         }
@@ -95,12 +95,13 @@ internal static class Commands
         using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            log.LogInformation("SIGHUP received: reloading {Path}", configPath);
-            _ = Task.Run(host.ReloadConfiguration);
+            HostLog.SighupReceived(log, configPath);
+            // Off the signal thread: a reload compiles scripts and loads plugins.
+            _ = Task.Run(host.ReloadConfigurationAsync);
         });
 
         string signal = await stop.Task;
-        log.LogInformation("{Signal} received: no longer accepting; letting sessions finish", signal);
+        HostLog.StopSignalReceived(log, signal);
         await host.StopAsync(host.Config.Global.Grace);
         await host.DisposeAsync();
         return ExitCodes.Ok;
@@ -114,7 +115,7 @@ internal static class Commands
     }
 
     /// <summary>Loads the configuration and its plugins (and binds, when starting); prints every problem and returns null when any.</summary>
-    private static ProxyHost? Load(string configPath, ILoggerFactory loggers, bool start)
+    private static async Task<ProxyHost?> LoadAsync(string configPath, ILoggerFactory loggers, bool start)
     {
         try
         {
@@ -126,10 +127,10 @@ internal static class Commands
                 throw new ConfigException(errors);
             }
 
-            ProxyHost host = ProxyHost.Build(config, loggers, configErrors: errors);
+            ProxyHost host = await ProxyHost.BuildAsync(config, loggers, configErrors: errors);
             if (start)
             {
-                host.Start();
+                await host.StartAsync();
             }
 
             return host;

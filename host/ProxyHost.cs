@@ -29,7 +29,12 @@ internal sealed class ProxyHost : IAsyncDisposable
     private bool _stopped;
     private ConsoleAccessLog? _ownedAccessLog;
 
-    private readonly object _reloadGate = new();
+    // Tasks that sockets complete (accept loops, sessions, health checks, a plugin's StartAsync) are awaited with
+    // ForceYielding: with inline socket completions, the rest of a reload or a stop would otherwise run on the socket
+    // thread that completed them, and socket threads must never block.
+
+    /// <summary>One reload at a time (a configuration reload, or pipelines rebuilt after a plugin or script changed); others wait their turn.</summary>
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
 
     /// <summary>The files the running configuration loaded (certificates, CA files): retired when a reload replaces it.</summary>
     private MaterializedConfig _materialized;
@@ -73,7 +78,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <param name="configErrors">Errors already found in the file (<see cref="ConfigLoader.Read"/>): the plugins and
     /// scripts are still resolved, so that one pass reports everything, and then the build fails with all of them.</param>
     /// <exception cref="StartupException">Plugins failed to load or the configuration names what no plugin provides.</exception>
-    public static ProxyHost Build(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
+    public static async Task<ProxyHost> BuildAsync(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
     {
         var connector = new ServerConnector(loggers.CreateLogger("PluginProxy.Backends"));
         ConsoleAccessLog? ownedLog = null;
@@ -90,11 +95,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         var errors = new List<ConfigError>(configErrors ?? []);
         MaterializedConfig materialized = ConfigMaterializer.Materialize(config, errors);
         config = materialized.Config;
-        LoadPlugins(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors);
+        await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
         var backends = new BackendCatalog(config.Backends);
         var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
-        scripts.LoadAll(config.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
+        await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
             if (ListenerPipeline.Build(listenerConfig, plugins, scripts, backends, errors) is { } pipeline)
@@ -106,12 +111,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         problems.AddRange(ConfigLoader.InFileOrder(errors, config.FilePath).Select(e => e.ToString()));
         if (problems.Count > 0)
         {
-            host.ReleaseEverything();
+            await host.ReleaseEverythingAsync().ConfigureAwait(false);
             materialized.Dispose();
             throw new StartupException(problems);
         }
 
-        scripts.RetainOnly(config);
+        await scripts.RetainOnlyAsync(config).ConfigureAwait(false);
         return host;
     }
 
@@ -120,7 +125,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// folder. A folder the configuration names must exist; the default one may be absent (a configuration kept outside
     /// the clone needs no plugin of its own).
     /// </summary>
-    private static void LoadPlugins(ProxyConfig config, PluginCatalog plugins, ILogger log, List<string> problems, List<ConfigError> errors)
+    private static async Task LoadPluginsAsync(ProxyConfig config, PluginCatalog plugins, ILogger log, List<string> problems, List<ConfigError> errors)
     {
         var folders = new List<string>();
         var only = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
@@ -145,10 +150,10 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
         else
         {
-            log.LogInformation("No plugins folder at {Folder} (the default of `plugins` in [global]): only the built-in plugins are loaded", userFolder);
+            PluginLog.NoPluginsFolder(log, userFolder);
         }
 
-        foreach (PluginLoadException error in plugins.LoadFolders(folders, only))
+        foreach (PluginLoadException error in await plugins.LoadFoldersAsync(folders, only).ConfigureAwait(false))
         {
             problems.Add(error.Message);
         }
@@ -156,7 +161,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>Binds every listener and the admin endpoint, then starts accepting and checking.</summary>
     /// <exception cref="StartupException">Some address cannot be bound; nothing is left listening.</exception>
-    public void Start()
+    public async Task StartAsync()
     {
         var problems = new List<string>();
         foreach (Listener listener in _listeners)
@@ -187,7 +192,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             foreach (Listener listener in _listeners)
             {
-                listener.StopAcceptingAsync().GetAwaiter().GetResult();
+                await listener.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
 
             _admin?.Dispose();
@@ -201,20 +206,18 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         _admin?.Start();
         _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
-        Scripts.Reloaded += _ => RebuildPipelines();
-        _plugins.Changed += RebuildPipelines;
+        Scripts.Reloaded = _ => RebuildPipelinesAsync();
+        _plugins.Changed = RebuildPipelinesAsync;
         if (Config.Global.HotReload)
         {
             _watching = new FileWatchService(_loggers.CreateLogger("PluginProxy.Watch"));
-            Scripts.Watch(_watching);
+            await Scripts.WatchAsync(_watching).ConfigureAwait(false);
             _plugins.Watch(_watching);
             WatchConfigFile(_watching);
             WatchCertificates(_materialized);
         }
 
-        _log.LogInformation("PluginProxy started: {Listeners} listener(s), {Backends} backend(s), {Plugins} plugin(s){Admin}",
-            _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count,
-            _admin is null ? "" : $", admin on {_admin.Addresses}");
+        HostLog.Started(_log, _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count, _admin is null ? "" : $", admin on {_admin.Addresses}");
     }
 
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
@@ -228,75 +231,91 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// as a whole and the running one stays untouched.
     /// </summary>
     /// <returns>The problems found; empty when the new configuration is running.</returns>
-    public IReadOnlyList<string> ReloadConfiguration()
+    public async Task<IReadOnlyList<string>> ReloadConfigurationAsync()
     {
-        lock (_reloadGate)
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            ProxyConfig next;
-            try
-            {
-                next = ConfigLoader.Load(Config.FilePath);
-            }
-            catch (ConfigException ex)
-            {
-                return Refuse(ex.Errors.Select(e => e.ToString()).ToList());
-            }
-
-            if (ChangesNeedingRestart(next) is { Count: > 0 } restart)
-            {
-                return Refuse(restart);
-            }
-
-            var errors = new List<ConfigError>();
-            MaterializedConfig materialized = ConfigMaterializer.Materialize(next, errors);
-            next = materialized.Config;
-            ReloadMaterialized?.Invoke(materialized);
-            _plugins.Rescan();
-            Scripts.LoadAll(next.Listeners.SelectMany(l => l.RequestAnalyzers.Concat(l.ResponseAnalyzers).Append(l.Supervisor)), errors);
-            var servers = new ServerCarryOver(Backends);
-            var backends = new BackendCatalog(next.Backends, servers);
-            var pipelines = new List<ListenerPipeline>();
-            foreach (ListenerConfig listenerConfig in next.Listeners)
-            {
-                if (ListenerPipeline.Build(listenerConfig, _plugins, Scripts, backends, errors) is { } pipeline)
-                {
-                    pipelines.Add(pipeline);
-                }
-            }
-
-            if (errors.Count > 0)
-            {
-                pipelines.ForEach(p => p.Retire());
-                materialized.Dispose();
-                return Refuse(errors.Select(e => e.ToString()).ToList());
-            }
-
-            var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
-                (_admin, Config.Global), next, CreateAdmin, _log);
-            if (plan.Bind() is { Count: > 0 } unbound)
-            {
-                plan.Abandon();
-                materialized.Dispose();
-                return Refuse(unbound);
-            }
-
-            // Nothing can fail from here on.
-            SwapBackends(backends, servers);
-            (_listeners, _admin) = plan.Apply();
-            Config = next;
-            Scripts.RetainOnly(next);
-            if (Config.Global.HotReload)
-            {
-                WatchCertificates(materialized);
-            }
-
-            // Sessions accepted before keep the certificates they hold (released when the last of them ends); only the watching stops.
-            (_materialized, MaterializedConfig previous) = (materialized, _materialized);
-            previous.Retire();
-            _log.LogInformation("Configuration reloaded from {Path}: {Listeners} listener(s) ({Plan}), {Backends} backend(s), {Kept} server(s) kept with their state",
-                next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
-            return [];
+            return await ReloadUnderGateAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    /// <summary>Builds everything the configuration file names now, binds its new sockets, and applies it if all of that worked.</summary>
+    private async Task<IReadOnlyList<string>> ReloadUnderGateAsync()
+    {
+        ProxyConfig next;
+        try
+        {
+            next = ConfigLoader.Load(Config.FilePath);
+        }
+        catch (ConfigException ex)
+        {
+            return Refuse(ex.Errors.Select(e => e.ToString()).ToList());
+        }
+
+        if (ChangesNeedingRestart(next) is { Count: > 0 } restart)
+        {
+            return Refuse(restart);
+        }
+
+        var errors = new List<ConfigError>();
+        MaterializedConfig materialized = ConfigMaterializer.Materialize(next, errors);
+        next = materialized.Config;
+        ReloadMaterialized?.Invoke(materialized);
+        await _plugins.RescanAsync().ConfigureAwait(false);
+        await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
+        var servers = new ServerCarryOver(Backends);
+        var backends = new BackendCatalog(next.Backends, servers);
+        var pipelines = new List<ListenerPipeline>();
+        foreach (ListenerConfig listenerConfig in next.Listeners)
+        {
+            if (ListenerPipeline.Build(listenerConfig, _plugins, Scripts, backends, errors) is { } pipeline)
+            {
+                pipelines.Add(pipeline);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            pipelines.ForEach(p => p.Retire());
+            materialized.Dispose();
+            return Refuse(errors.Select(e => e.ToString()).ToList());
+        }
+
+        var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
+            (_admin, Config.Global), next, CreateAdmin, _log);
+        if (plan.Bind() is { Count: > 0 } unbound)
+        {
+            plan.Abandon();
+            materialized.Dispose();
+            return Refuse(unbound);
+        }
+
+        await ApplyAsync(materialized, plan, backends, servers).ConfigureAwait(false);
+        return [];
+    }
+
+    /// <summary>Puts a configuration whose pipelines are built and sockets bound in place; nothing can fail any more.</summary>
+    private async Task ApplyAsync(MaterializedConfig materialized, ReloadPlan plan, BackendCatalog backends, ServerCarryOver servers)
+    {
+        ProxyConfig next = materialized.Config;
+        await SwapBackendsAsync(backends, servers).ConfigureAwait(false);
+        (_listeners, _admin) = await plan.ApplyAsync().ConfigureAwait(false);
+        Config = next;
+        await Scripts.RetainOnlyAsync(next).ConfigureAwait(false);
+        if (Config.Global.HotReload)
+        {
+            WatchCertificates(materialized);
+        }
+
+        // Sessions accepted before keep the certificates they hold (released when the last of them ends); only the watching stops.
+        (_materialized, MaterializedConfig previous) = (materialized, _materialized);
+        await previous.RetireAsync().ConfigureAwait(false);
+        HostLog.Reloaded(_log, next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
     }
 
     private List<string> ChangesNeedingRestart(ProxyConfig next)
@@ -319,12 +338,12 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// Puts the new backends in place. The health checks of the old ones stop first, so that no check result of the old
     /// configuration lands afterwards; the new checks carry on where each kept server's checks stood.
     /// </summary>
-    private void SwapBackends(BackendCatalog next, ServerCarryOver servers)
+    private async Task SwapBackendsAsync(BackendCatalog next, ServerCarryOver servers)
     {
         IReadOnlyDictionary<Server, CheckProgress>? progress = null;
         if (_health is not null)
         {
-            _health.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            await _health.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             progress = _health.Progress;
         }
 
@@ -349,7 +368,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         foreach (string problem in problems)
         {
-            _log.LogError("Configuration reload refused, the running configuration stays: {Problem}", problem);
+            HostLog.ReloadRefused(_log, problem);
         }
 
         return problems;
@@ -360,15 +379,16 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>With hot reload, a change to the configuration file reloads it (as SIGHUP does), after 300 ms of quiet.</summary>
     private void WatchConfigFile(FileWatchService watching) =>
-        watching.Watch("configuration", TimeSpan.FromMilliseconds(300), _ => ReloadConfiguration()).Follow([Config.FilePath]);
+        watching.Watch("configuration", TimeSpan.FromMilliseconds(300), _ => ReloadConfigurationAsync()).Follow([Config.FilePath]);
 
     /// <summary>
     /// Builds every listener's pipeline again from the current plugin and script versions and swaps it in: new streams
     /// use it, streams in progress finish on the previous one, which is released when the last of them ends.
     /// </summary>
-    public void RebuildPipelines()
+    public async Task RebuildPipelinesAsync()
     {
-        lock (_reloadGate)
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
         {
             foreach (Listener listener in _listeners)
             {
@@ -379,9 +399,13 @@ internal sealed class ProxyHost : IAsyncDisposable
                 }
                 else
                 {
-                    _log.LogError("Listener {Listener} keeps its current pipeline: {Errors}", listener.Name, string.Join("; ", errors));
+                    HostLog.PipelineKept(_log, listener.Name, string.Join("; ", errors));
                 }
             }
+        }
+        finally
+        {
+            _reloadGate.Release();
         }
     }
 
@@ -399,42 +423,46 @@ internal sealed class ProxyHost : IAsyncDisposable
         _stopped = true;
         foreach (Listener listener in _listeners)
         {
-            await listener.StopAcceptingAsync().ConfigureAwait(false);
+            await listener.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
 
         int running = _sessions.Count;
         if (running > 0)
         {
-            _log.LogInformation("Stopping: waiting up to {Grace} for {Count} session(s) to finish", Units.Format(grace), running);
+            HostLog.StoppingWaiting(_log, Units.Format(grace), running);
         }
 
-        int closed = await _sessions.DrainAsync(grace).ConfigureAwait(false);
+        int closed = await _sessions.DrainAsync(grace).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         if (closed > 0)
         {
-            _log.LogWarning("Stopping: grace time over, closed {Count} session(s)", closed);
+            HostLog.GraceOver(_log, closed);
         }
 
         if (_health is not null)
         {
-            await _health.DisposeAsync().ConfigureAwait(false);
+            await _health.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
 
-        _watching?.Dispose();
+        if (_watching is not null)
+        {
+            await _watching.DisposeAsync().ConfigureAwait(false);
+        }
+
         _admin?.Dispose();
-        ReleaseEverything();
-        _materialized.Retire();
-        _log.LogInformation("PluginProxy stopped");
+        await ReleaseEverythingAsync().ConfigureAwait(false);
+        await _materialized.RetireAsync().ConfigureAwait(false);
+        HostLog.Stopped(_log);
     }
 
-    private void ReleaseEverything()
+    private async Task ReleaseEverythingAsync()
     {
         foreach (Listener listener in _listeners)
         {
             listener.Pipeline.Retire();
         }
 
-        Scripts.Dispose();
-        _plugins.Dispose();
+        await Scripts.DisposeAsync().ConfigureAwait(false);
+        await _plugins.DisposeAsync().ConfigureAwait(false);
         _ownedAccessLog?.Dispose();
     }
 

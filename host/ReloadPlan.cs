@@ -13,7 +13,7 @@ namespace PluginProxy.Host;
 /// new pipeline), <em>replaced</em> (they differ: a new listener takes over the addresses it still lists, already bound,
 /// and binds the others) or <em>added</em>; a running listener the new configuration does not name is <em>removed</em>.
 /// <see cref="Bind"/> binds every new socket while everything running goes on accepting; if anything fails,
-/// <see cref="Abandon"/> leaves the running listeners and admin endpoint exactly as they were. <see cref="Apply"/>
+/// <see cref="Abandon"/> leaves the running listeners and admin endpoint exactly as they were. <see cref="ApplyAsync"/>
 /// starts the new listeners before it stops the old ones, so an address kept never stops accepting.
 /// </summary>
 internal sealed class ReloadPlan
@@ -108,7 +108,7 @@ internal sealed class ReloadPlan
     /// the replaced and removed ones stop accepting (their sessions finish on the pipeline they started with).
     /// </summary>
     /// <returns>The listeners now running, in configuration order, and the admin endpoint.</returns>
-    public (List<Listener> Listeners, AdminServer? Admin) Apply()
+    public async Task<(List<Listener> Listeners, AdminServer? Admin)> ApplyAsync()
     {
         var listeners = new List<Listener>(_steps.Count);
         foreach (Step step in _steps)
@@ -129,11 +129,17 @@ internal sealed class ReloadPlan
         _handover.Commit();
         foreach (Listener old in Leaving)
         {
-            old.StopAcceptingAsync().GetAwaiter().GetResult();
+            // Off the socket thread that ends the last accept loop (inline completions): the reload goes on afterwards.
+            await old.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             old.Pipeline.Retire();
-            _log.LogInformation(_removed.Contains(old)
-                ? "Listener {Listener} removed: no longer accepting; its sessions finish"
-                : "Listener {Listener} replaced: its sessions finish on the previous settings", old.Name);
+            if (_removed.Contains(old))
+            {
+                HostLog.ListenerRemoved(_log, old.Name);
+            }
+            else
+            {
+                HostLog.ListenerReplaced(_log, old.Name);
+            }
         }
 
         if (!_adminChanged)

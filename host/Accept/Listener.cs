@@ -221,7 +221,7 @@ internal sealed class Listener : IAsyncDisposable
         catch (SocketException ex)
         {
             // The address keeps accepting with its previous options: better than refusing a reload already applied.
-            _log.LogWarning("Listener {Listener}: could not apply the new socket options to {Address}: {Error}", Name, EndPoints.Format((IPEndPoint)socket.LocalEndPoint!), ex.SocketErrorCode);
+            AcceptLog.SocketOptionsNotApplied(_log, Name, EndPoints.Format((IPEndPoint)socket.LocalEndPoint!), ex.SocketErrorCode);
         }
     }
 
@@ -237,8 +237,7 @@ internal sealed class Listener : IAsyncDisposable
             _acceptLoops.Add(AcceptLoopAsync(socket));
         }
 
-        _log.LogInformation("Listener {Listener} ({Supervisor}) accepting on {Addresses}, maxconn {MaxConn}",
-            Name, Config.Supervisor.Name, string.Join(", ", BoundEndPoints.Select(EndPoints.Format)), _config.MaxConn);
+        AcceptLog.Accepting(_log, Name, Config.Supervisor.Name, string.Join(", ", BoundEndPoints.Select(EndPoints.Format)), _config.MaxConn);
     }
 
     /// <summary>Installs the pipeline for new sessions; returns the previous one (running sessions keep it until they end).</summary>
@@ -278,7 +277,7 @@ internal sealed class Listener : IAsyncDisposable
                 }
 
                 // Out of file descriptors or memory: back off briefly instead of spinning on a failing accept.
-                _log.LogError("Listener {Listener} failed to accept: {Error}", Name, ex.SocketErrorCode);
+                AcceptLog.AcceptFailed(_log, Name, ex.SocketErrorCode);
                 try
                 {
                     await Task.Delay(100, stop).ConfigureAwait(false);
@@ -344,11 +343,11 @@ internal sealed class Listener : IAsyncDisposable
             if (session is not null && !(ex is ObjectDisposedException && session.Aborted.IsCancellationRequested))
             {
                 session.Log.TrySetTermination(SessionTermination.InternalError, $"{ex.GetType().Name}: {ex.Message}");
-                _log.LogError(ex, "Supervisor \"{Supervisor}\" from {Origin} failed in session {Session} of listener {Listener}", session.SupervisorName, session.SupervisorOrigin, session.Id, Name);
+                AcceptLog.SupervisorFailed(_log, ex, session.SupervisorName, session.SupervisorOrigin, session.Id, Name);
             }
             else if (session is null)
             {
-                _log.LogError(ex, "Accept failed on listener {Listener}", Name);
+                AcceptLog.AcceptThrew(_log, ex, Name);
             }
         }
         finally
@@ -360,7 +359,7 @@ internal sealed class Listener : IAsyncDisposable
                 SessionLog log = session.Log;
                 if (!log.LoggedByStreams)
                 {
-                    _sessionLog.LogInformation("{Line}", SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
+                    AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
                 }
 
                 _sessions.Remove(session);
@@ -398,7 +397,7 @@ internal sealed class Listener : IAsyncDisposable
 
         var connection = new AcceptedConnection(socket, Name, _config.Accept, peer, local, null, null);
         var log = new SessionLog { Termination = SessionTermination.HandshakeFailed, Detail = failure };
-        _sessionLog.LogWarning("{Line}", SessionLogFormatter.Format(connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
+        AcceptLog.ConnectionRefused(_sessionLog, SessionLogFormatter.Format(connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
         return null;
     }
 

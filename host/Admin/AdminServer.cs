@@ -40,8 +40,7 @@ internal sealed class AdminServer : IDisposable
             EndPoint = (IPEndPoint)_tcp.LocalEndPoint!;
             if (!IPAddress.IsLoopback(address.Address))
             {
-                _log.LogWarning("The admin endpoint listens on {Address}, not on loopback: its read-only pages (statistics, listeners, servers, the configuration's path) are open to every host that reaches it",
-                    EndPoints.Format(EndPoint));
+                AdminLog.NotLoopback(_log, EndPoints.Format(EndPoint));
             }
         }
 
@@ -101,7 +100,7 @@ internal sealed class AdminServer : IDisposable
             }
             catch (SocketException ex)
             {
-                _log.LogWarning("Admin accept failed: {Error}", ex.SocketErrorCode);
+                AdminLog.AcceptFailed(_log, ex.SocketErrorCode);
                 continue;
             }
 
@@ -199,14 +198,14 @@ internal sealed class AdminServer : IDisposable
         string path = target.Split('?', 2)[0];
         if (!trusted && AdminAccess.Refusal(method, path, Header(lines, "Authorization"), _host.Config.Global.AdminToken) is { } refused)
         {
-            _log.LogWarning("Admin endpoint: {Method} {Path} from {Peer} refused with {Status}", method, path, peer, refused.Status);
+            AdminLog.Refused(_log, method, path, peer, refused.Status);
             return refused;
         }
 
         switch (method, path)
         {
             case ("POST", "/api/reload"):
-                _log.LogInformation("Admin endpoint: configuration reload asked by {Peer}", peer);
+                AdminLog.ReloadAsked(_log, peer);
                 return await ReloadAsync().ConfigureAwait(false);
             case (_, "/api/reload"):
                 return AdminResponse.Text(405, "Use POST /api/reload\n") with { Headers = [new("Allow", "POST")] };
@@ -218,7 +217,7 @@ internal sealed class AdminServer : IDisposable
     /// <summary>POST /api/reload: the configuration is loaded again (off the socket threads: it may compile scripts).</summary>
     private async Task<AdminResponse> ReloadAsync()
     {
-        IReadOnlyList<string> problems = await Task.Run(_host.ReloadConfiguration).ConfigureAwait(false);
+        IReadOnlyList<string> problems = await Task.Run(_host.ReloadConfigurationAsync).ConfigureAwait(false);
         return problems.Count == 0
             ? AdminResponse.Text(200, "configuration reloaded\n")
             : AdminResponse.Text(409, string.Join("\n", problems) + "\n");

@@ -50,7 +50,7 @@ internal sealed class HealthChecker : IAsyncDisposable
         {
             server.SetUp(true);
             server.LastCheckFailure = null;
-            _log.LogWarning("Server {Server} is UP: its backend has no health check any more", server);
+            BackendLog.UpUnchecked(_log, server);
         }
     }
 
@@ -88,7 +88,7 @@ internal sealed class HealthChecker : IAsyncDisposable
             {
                 server.SetUp(true);
                 server.LastCheckFailure = null;
-                _log.LogWarning("Server {Server} is UP ({Count} checks passed)", server, progress.Successes);
+                BackendLog.Up(_log, server, progress.Successes);
             }
         }
         else
@@ -99,7 +99,7 @@ internal sealed class HealthChecker : IAsyncDisposable
             if (server.IsUp && progress.Failures >= check.Fall)
             {
                 server.SetUp(false);
-                _log.LogWarning("Server {Server} is DOWN ({Count} checks failed, last: {Reason})", server, progress.Failures, failure);
+                BackendLog.Down(_log, server, progress.Failures, failure);
             }
         }
     }

@@ -60,7 +60,7 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
             {
                 lastFailure = SessionTermination.ServerHandshakeFailed;
                 detail = $"{server}: TLS handshake with {server.Tls.TargetHost} failed: {TlsTransport.DescribeFailure(ex)}";
-                log.LogWarning("Server {Server}: TLS handshake with {Host} (verify {Verify}) failed: {Reason}", server, server.Tls.TargetHost, server.Tls.Verify, TlsTransport.DescribeFailure(ex));
+                BackendLog.TlsHandshakeFailed(log, server, server.Tls.TargetHost, server.Tls.Verify, TlsTransport.DescribeFailure(ex));
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

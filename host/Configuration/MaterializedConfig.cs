@@ -9,7 +9,7 @@ namespace PluginProxy.Host.Configuration;
 /// What step 2 (<see cref="ConfigMaterializer"/>) built from a checked configuration: the configuration carrying its
 /// loaded files (<see cref="Config"/>), and the resources behind them — the listeners' certificates and the servers'
 /// CA certificates. Whoever materialised it ends it exactly once: <see cref="Dispose"/> when the configuration is
-/// refused (a later step failed: a plugin, a script, a bind), <see cref="Retire"/> when a newer one replaced it.
+/// refused (a later step failed: a plugin, a script, a bind), <see cref="RetireAsync"/> when a newer one replaced it.
 /// </summary>
 internal sealed class MaterializedConfig : IDisposable
 {
@@ -51,8 +51,10 @@ internal sealed class MaterializedConfig : IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (End(2))
+        // A refused configuration never started watching its files (that starts once it is applied).
+        if (Interlocked.CompareExchange(ref _ended, 2, 0) == 0)
         {
+            ReleaseCertificates();
             foreach (X509Certificate2Collection authorities in _authorities)
             {
                 foreach (X509Certificate2 certificate in authorities)
@@ -68,21 +70,27 @@ internal sealed class MaterializedConfig : IDisposable
     /// pipeline (so the last session) holding them ends. The CA certificates are left to the collector, since a server
     /// kept across the reload goes on connecting with the verification it was built with.
     /// </summary>
-    public void Retire() => End(1);
-
-    private bool End(int how)
+    public async Task RetireAsync()
     {
-        if (Interlocked.CompareExchange(ref _ended, how, 0) != 0)
+        if (Interlocked.CompareExchange(ref _ended, 1, 0) != 0)
         {
-            return false;
+            return;
         }
 
+        // No reload of the files may start on certificates being let go.
         foreach (ListenerCertificates certificates in _certificates)
         {
-            certificates.StopWatching();
-            certificates.Retire();
+            await certificates.StopWatchingAsync().ConfigureAwait(false);
         }
 
-        return true;
+        ReleaseCertificates();
+    }
+
+    private void ReleaseCertificates()
+    {
+        foreach (ListenerCertificates certificates in _certificates)
+        {
+            certificates.Retire();
+        }
     }
 }

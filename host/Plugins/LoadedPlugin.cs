@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,8 +68,7 @@ internal sealed class LoadedPlugin : LoadedVersion
 
     /// <summary>Loads the plugin in <paramref name="folder"/> (<c>&lt;Name&gt;/&lt;Name&gt;.dll</c>) and builds what it provides.</summary>
     /// <exception cref="PluginLoadException">The folder holds no usable plugin; the message says why.</exception>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static LoadedPlugin Load(string folder, int generation, PluginHostServices host)
+    public static async Task<LoadedPlugin> LoadAsync(string folder, int generation, PluginHostServices host)
     {
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
         string assemblyPath = Path.Combine(folder, name + ".dll");
@@ -143,7 +141,8 @@ internal sealed class LoadedPlugin : LoadedVersion
 
             using (var timeout = new CancellationTokenSource(LifecycleTimeout))
             {
-                entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).GetAwaiter().GetResult();
+                // Yielding: what completes the plugin's start may be a socket thread, and loading goes on afterwards.
+                await entry.StartAsync(services, timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
 
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
@@ -183,6 +182,7 @@ internal sealed class LoadedPlugin : LoadedVersion
         List<Type> entries = types.Where(t => typeof(IPlugin).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false }).ToList();
         if (entries.Count == 0)
         {
+            // By name on purpose: this finds an IPlugin from another copy of the SDK, which is by definition not our type.
             bool seesOtherSdk = types.Any(t => t.GetInterfaces().Any(i => i.FullName == typeof(IPlugin).FullName));
             throw new PluginLoadException(assemblyPath, seesOtherSdk
                 ? $"implements {typeof(IPlugin).FullName} from its own copy of {SdkCompatibility.HostSdk.Name}; remove that copy from the plugin folder (reference the SDK with Private=false, ExcludeAssets=runtime)"
@@ -204,8 +204,8 @@ internal sealed class LoadedPlugin : LoadedVersion
 
     protected override ILogger Log => _log;
 
-    /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): <c>StopAsync</c> may block.</summary>
-    protected override void Unload()
+    /// <summary>Starts on a thread of its own (see <see cref="LoadedVersion"/>): <c>StopAsync</c> may block before it returns.</summary>
+    protected override async Task UnloadAsync()
     {
         IPlugin? entry = Interlocked.Exchange(ref _entry, null);
         ServiceProvider? services = Interlocked.Exchange(ref _services, null);
@@ -215,12 +215,15 @@ internal sealed class LoadedPlugin : LoadedVersion
         try
         {
             using var timeout = new CancellationTokenSource(LifecycleTimeout);
-            entry?.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).GetAwaiter().GetResult();
+            if (entry is not null)
+            {
+                await entry.StopAsync(timeout.Token).AsTask().WaitAsync(LifecycleTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            }
         }
         catch (Exception ex)
         {
             // A plugin that fails to stop must not stop the unload of the others.
-            _log.LogError(ex, "Plugin {Plugin} (version {Generation}) failed to stop", Name, Generation);
+            PluginLog.StopFailed(_log, ex, Name, Generation);
         }
 
         try
@@ -230,18 +233,17 @@ internal sealed class LoadedPlugin : LoadedVersion
         }
         catch (Exception ex)
         {
-            _log.LogError(ex, "Plugin {Plugin} (version {Generation}) threw while being disposed", Name, Generation);
+            PluginLog.DisposeFailed(_log, ex, Name, Generation);
         }
 
         loader?.Dispose();
-        _log.LogInformation("Plugin {Plugin} version {Generation} unloaded", Name, Generation);
+        PluginLog.Unloaded(_log, Name, Generation);
         CollectionWatch.Shared.Add(LoadContext, CollectionDeadline,
-            () => _log.LogInformation("Plugin {Plugin} version {Generation} collected", Name, Generation),
+            () => PluginLog.Collected(_log, Name, Generation),
             () =>
             {
                 Leaked = true;
-                _log.LogWarning("Plugin {Plugin} version {Generation} is still in memory {Seconds:0} s after it was unloaded: something still points into it " +
-                                "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose", Name, Generation, CollectionDeadline.TotalSeconds);
+                PluginLog.Leaked(_log, Name, Generation, CollectionDeadline.TotalSeconds);
             });
     }
 

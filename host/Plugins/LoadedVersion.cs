@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 namespace PluginProxy.Host.Plugins;
 
 /// <summary>
-/// One loaded version of a plugin or a script. When its last reference goes, <see cref="Unload"/> runs on a thread of its
-/// own: the releasing thread is often a socket thread (the last session on the version ending, a keep-alive stream
+/// One loaded version of a plugin or a script. When its last reference goes, <see cref="UnloadAsync"/> starts on a thread
+/// of its own: the releasing thread is often a socket thread (the last session on the version ending, a keep-alive stream
 /// moving to a newer pipeline), socket threads must never block, and unloading runs plugin or script code
-/// (<c>StopAsync</c>, <c>Dispose</c>) that may.
+/// (<c>StopAsync</c>, <c>Dispose</c>) that may block before it returns. Once the unload awaits, the thread ends; the rest
+/// runs on the thread pool.
 /// </summary>
 internal abstract class LoadedVersion : RefCounted
 {
@@ -15,27 +16,27 @@ internal abstract class LoadedVersion : RefCounted
 
     private readonly TaskCompletionSource _unloaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes once <see cref="Unload"/> has run (it never faults).</summary>
+    /// <summary>Completes once <see cref="UnloadAsync"/> has run (it never faults).</summary>
     public Task Unloaded => _unloaded.Task;
 
     protected abstract ILogger Log { get; }
 
     /// <summary>Stops and disposes what this version built, and unloads its load context.</summary>
-    protected abstract void Unload();
+    protected abstract Task UnloadAsync();
 
     protected sealed override void OnReleased() =>
-        new Thread(RunUnload) { IsBackground = true, Name = $"unload {this}" }.Start();
+        new Thread(() => _ = RunUnloadAsync()) { IsBackground = true, Name = $"unload {this}" }.Start();
 
-    private void RunUnload()
+    private async Task RunUnloadAsync()
     {
         try
         {
-            Unload();
+            await UnloadAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            // Nothing may escape a thread of our own (it would end the process); what failed is logged.
-            Log.LogError(ex, "{Version} failed while unloading", this);
+            // Nothing may escape an unload nobody awaits; what failed is logged.
+            PluginLog.UnloadFailed(Log, ex, this);
         }
         finally
         {
@@ -47,9 +48,16 @@ internal abstract class LoadedVersion : RefCounted
     /// Waits (up to <see cref="LifecycleTimeout"/>) for the versions that are unloading now, the ones no reference holds any
     /// more: a stopping proxy lets their <c>StopAsync</c> finish before it exits. Versions still in use are not waited for.
     /// </summary>
-    public static void WaitForUnloads(IEnumerable<LoadedVersion> retired)
+    public static async Task WaitForUnloadsAsync(IEnumerable<LoadedVersion> retired)
     {
         Task[] unloading = retired.Where(v => v.References == 0).Select(v => v.Unloaded).ToArray();
-        Task.WaitAll(unloading, LifecycleTimeout);
+        try
+        {
+            await Task.WhenAll(unloading).WaitAsync(LifecycleTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Each version's own stop timeout bounds it; one still unloading by now is not waited for any longer.
+        }
     }
 }

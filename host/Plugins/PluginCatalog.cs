@@ -10,7 +10,7 @@ namespace PluginProxy.Host.Plugins;
 /// beside the old version and swapped in once it loaded and built cleanly (a broken build is refused and the old version
 /// keeps serving), and a removed one is retired. Retired versions unload when the last session using them ends.
 /// </summary>
-internal sealed class PluginCatalog : IDisposable
+internal sealed class PluginCatalog : IAsyncDisposable
 {
     /// <summary>A build or a copy writes many files: the folders must be quiet this long before they are looked at.</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
@@ -36,8 +36,8 @@ internal sealed class PluginCatalog : IDisposable
     /// <summary>How long an unloaded plugin version may take to be collected before it is reported as a leak.</summary>
     public TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Raised (on a background thread) after plugins were added, replaced or removed.</summary>
-    public event Action? Changed;
+    /// <summary>Called (off socket threads, and awaited) after the plugin folders changed and plugins were added, replaced or removed.</summary>
+    public Func<Task>? Changed { get; set; }
 
     public IReadOnlyCollection<LoadedPlugin> Plugins
     {
@@ -57,7 +57,7 @@ internal sealed class PluginCatalog : IDisposable
     /// <param name="roots">The folders holding plugin folders.</param>
     /// <param name="only">Roots from which only the named plugin folders are loaded (the built-in folder of a clone also
     /// holds samples, which must not load as if built in).</param>
-    public List<PluginLoadException> LoadFolders(IEnumerable<string> roots, IReadOnlyDictionary<string, IReadOnlySet<string>>? only = null)
+    public async Task<List<PluginLoadException>> LoadFoldersAsync(IEnumerable<string> roots, IReadOnlyDictionary<string, IReadOnlySet<string>>? only = null)
     {
         _roots = roots.Distinct().ToList();
         _only = only ?? new Dictionary<string, IReadOnlySet<string>>();
@@ -67,7 +67,7 @@ internal sealed class PluginCatalog : IDisposable
             errors.Add(new PluginLoadException(root, "the plugins folder does not exist; build the plugins (dotnet build) or fix `plugins` in [global]"));
         }
 
-        Synchronize(errors);
+        await SynchronizeAsync(errors).ConfigureAwait(false);
         return errors;
     }
 
@@ -106,7 +106,7 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     /// <summary>Loads what is new or changed in the plugin folders, retires what disappeared. True when anything changed.</summary>
-    private bool Synchronize(List<PluginLoadException> errors)
+    private async Task<bool> SynchronizeAsync(List<PluginLoadException> errors)
     {
         Dictionary<string, string> found = Discover();
         bool changed = false;
@@ -123,7 +123,7 @@ internal sealed class PluginCatalog : IDisposable
                 _sources[name] = (folder, fingerprint);
             }
 
-            changed |= LoadOne(name, folder, errors);
+            changed |= await LoadOneAsync(name, folder, errors).ConfigureAwait(false);
         }
 
         List<string> gone;
@@ -147,7 +147,7 @@ internal sealed class PluginCatalog : IDisposable
                 _plugins = next;
             }
 
-            _log.LogWarning("Plugin {Plugin} was removed: it unloads once no listener or session uses it", name);
+            PluginLog.Removed(_log, name);
             removed.Retire();
             changed = true;
         }
@@ -156,12 +156,12 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     /// <summary>Loads a version of one plugin beside the current one and swaps it in if it loads, builds and fits.</summary>
-    private bool LoadOne(string name, string folder, List<PluginLoadException> errors)
+    private async Task<bool> LoadOneAsync(string name, string folder, List<PluginLoadException> errors)
     {
         LoadedPlugin fresh;
         try
         {
-            fresh = LoadedPlugin.Load(folder, Interlocked.Increment(ref _generation), _host);
+            fresh = await LoadedPlugin.LoadAsync(folder, Interlocked.Increment(ref _generation), _host).ConfigureAwait(false);
             fresh.CollectionDeadline = CollectionDeadline;
         }
         catch (PluginLoadException ex)
@@ -185,8 +185,7 @@ internal sealed class PluginCatalog : IDisposable
         }
 
         previous?.Retire();
-        _log.LogInformation("Plugin {Plugin} version {Generation} loaded from {Path} (SDK {Sdk}): supervisors [{Supervisors}], analyzers [{Analyzers}]",
-            name, fresh.Generation, fresh.AssemblyPath, fresh.SdkVersion?.ToString(2), string.Join(", ", fresh.Supervisors.Keys), string.Join(", ", fresh.Analyzers.Keys));
+        PluginLog.Loaded(_log, name, fresh.Generation, fresh.AssemblyPath, fresh.SdkVersion?.ToString(2), string.Join(", ", fresh.Supervisors.Keys), string.Join(", ", fresh.Analyzers.Keys));
         return true;
     }
 
@@ -214,25 +213,25 @@ internal sealed class PluginCatalog : IDisposable
     /// <summary>Starts watching the plugin folders: drop-ins, new builds and removals are picked up while running.</summary>
     public void Watch(FileWatchService watching)
     {
-        _watch = watching.Watch("plugins", Quiet, changed =>
+        _watch = watching.Watch("plugins", Quiet, async changed =>
         {
-            _log.LogDebug("Plugins folder changed: {Paths}", string.Join(", ", changed));
-            if (Rescan())
+            PluginLog.FolderChanged(_log, string.Join(", ", changed));
+            if (await RescanAsync().ConfigureAwait(false) && Changed is { } handler)
             {
-                Changed?.Invoke();
+                await handler().ConfigureAwait(false);
             }
         });
         _watch.Follow([], _roots.Where(Directory.Exists));
     }
 
     /// <summary>Looks at the plugin folders again now (also used by a configuration reload). True when anything changed.</summary>
-    public bool Rescan()
+    public async Task<bool> RescanAsync()
     {
         var errors = new List<PluginLoadException>();
-        bool changed = Synchronize(errors);
+        bool changed = await SynchronizeAsync(errors).ConfigureAwait(false);
         foreach (PluginLoadException error in errors)
         {
-            _log.LogError("Plugin refused, the current version (if any) keeps serving: {Error}", error.Message);
+            PluginLog.Refused(_log, error.Message);
         }
 
         return changed;
@@ -289,9 +288,13 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     /// <summary>Stops watching and retires every plugin: each unloads once the last session using it ends.</summary>
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        _watch?.Dispose();
+        if (_watch is not null)
+        {
+            await _watch.DisposeAsync().ConfigureAwait(false);
+        }
+
         List<LoadedPlugin> retired;
         lock (_gate)
         {
@@ -300,6 +303,6 @@ internal sealed class PluginCatalog : IDisposable
         }
 
         retired.ForEach(p => p.Retire());
-        LoadedVersion.WaitForUnloads(retired);
+        await LoadedVersion.WaitForUnloadsAsync(retired).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
@@ -49,8 +48,7 @@ internal sealed class LoadedScript : LoadedVersion
     public WeakReference LoadContext { get; }
 
     /// <summary>Loads a compiled image; a factory script's body runs now. Null (with an error) when it cannot be used.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static LoadedScript? Create(string path, int version, string sourceKey, IReadOnlyList<string> files, byte[] image, PluginHostServices host, List<ConfigError> errors, SourceSpot namedAt)
+    public static async Task<LoadedScript?> CreateAsync(string path, int version, string sourceKey, IReadOnlyList<string> files, byte[] image, PluginHostServices host, List<ConfigError> errors, SourceSpot namedAt)
     {
         var context = new ScriptLoadContext($"script:{System.IO.Path.GetFileName(path)}#{version}");
         var script = new LoadedScript(path, version, sourceKey, files, context);
@@ -72,7 +70,8 @@ internal sealed class LoadedScript : LoadedVersion
             host.AddTo(collection);
             script._services = collection.BuildServiceProvider();
             var factory = (ScriptFactory)Activator.CreateInstance(type)!;
-            object? built = factory.BuildAsync(script._services).AsTask().GetAwaiter().GetResult();
+            // Yielding: what completes the factory may be a socket thread, and loading goes on afterwards.
+            object? built = await factory.BuildAsync(script._services).AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             script.Analyzer = built as IFlowAnalyzer;
             script.Supervisor = built as IProtocolSupervisor;
             if (script.Analyzer is null && script.Supervisor is null)
@@ -97,7 +96,7 @@ internal sealed class LoadedScript : LoadedVersion
     protected override ILogger Log => _log;
 
     /// <summary>Runs on a thread of its own (see <see cref="LoadedVersion"/>): what a factory script built may block in <c>Dispose</c>.</summary>
-    protected override void Unload()
+    protected override Task UnloadAsync()
     {
         (Analyzer as ScriptRuleAnalyzer)?.Clear();
         if (Kind == ScriptKind.Factory)
@@ -114,6 +113,7 @@ internal sealed class LoadedScript : LoadedVersion
         _services?.Dispose();
         _services = null;
         Interlocked.Exchange(ref _context, null)?.Unload();
+        return Task.CompletedTask;
     }
 
     public override string ToString() => $"{Path} (version {Version})";

@@ -12,7 +12,7 @@ namespace PluginProxy.Host.Scripting;
 /// <see cref="Reloaded"/> lets the host rebuild the listeners' pipelines), a broken one is logged with its positions and
 /// the current version keeps serving. Every script a configuration names is followed, from the moment it is loaded.
 /// </summary>
-internal sealed class ScriptCatalog : IDisposable
+internal sealed class ScriptCatalog : IAsyncDisposable
 {
     /// <summary>How long a script must be left alone after a change before it is compiled (editors write in several steps).</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
@@ -25,7 +25,7 @@ internal sealed class ScriptCatalog : IDisposable
 
     // Loading (read, compile, swap) is serialized, so that a configuration reload and a file change never race to install
     // different versions of one script: whichever runs last read the file last.
-    private readonly object _loading = new();
+    private readonly SemaphoreSlim _loading = new(1, 1);
     private readonly Dictionary<string, LoadedScript> _current = new(StringComparer.Ordinal);
 
     // Scripts a configuration load installed a new version of that no applied configuration has used yet (the load may
@@ -42,8 +42,8 @@ internal sealed class ScriptCatalog : IDisposable
         _log = host.LoggerFactory.CreateLogger("PluginProxy.Scripts");
     }
 
-    /// <summary>Raised (on a background thread) after a script was replaced by a newly compiled version.</summary>
-    public event Action<string>? Reloaded;
+    /// <summary>Called (off socket threads, and awaited) after a script was replaced by a newly compiled version.</summary>
+    public Func<string, Task>? Reloaded { get; set; }
 
     /// <summary>Raised after a changed script failed to compile; the errors are logged, the old version serves on.</summary>
     public event Action<string, IReadOnlyList<ConfigError>>? ReloadFailed;
@@ -71,10 +71,11 @@ internal sealed class ScriptCatalog : IDisposable
     /// Compiles (or takes from the cache) every script named; every problem is reported with its position. A script
     /// already loaded whose files did not change keeps its version. With hot reload, every script named is followed.
     /// </summary>
-    public void LoadAll(IEnumerable<Named> names, List<ConfigError> errors)
+    public async Task LoadAllAsync(IEnumerable<Named> names, List<ConfigError> errors)
     {
         List<Named> scripts = names.Where(n => IsScript(n.Name)).DistinctBy(n => Resolve(n.Name)).ToList();
-        lock (_loading)
+        await _loading.WaitAsync().ConfigureAwait(false);
+        try
         {
             // Follow first, then read: an edit made while a script compiles is then seen, and compiled next.
             Follow(scripts.Select(n => Resolve(n.Name)));
@@ -82,7 +83,7 @@ internal sealed class ScriptCatalog : IDisposable
             {
                 string path = Resolve(name.Name);
                 LoadedScript? current = Current(path);
-                if (Load(path, name.Spot, errors, current) is { } script && script != current)
+                if (await LoadAsync(path, name.Spot, errors, current).ConfigureAwait(false) is { } script && script != current)
                 {
                     Install(path, script);
                     _unapplied.Add(path);
@@ -91,16 +92,21 @@ internal sealed class ScriptCatalog : IDisposable
 
             Follow([]);
         }
+        finally
+        {
+            _loading.Release();
+        }
     }
 
     /// <summary>
     /// Called once <paramref name="config"/> is applied (its pipelines use the current versions): forgets the scripts it
     /// does not name; they are no longer followed, and unload once no pipeline uses them.
     /// </summary>
-    public void RetainOnly(ProxyConfig config)
+    public async Task RetainOnlyAsync(ProxyConfig config)
     {
         var named = NamedBy(config).Select(n => Resolve(n.Name)).ToHashSet(StringComparer.Ordinal);
-        lock (_loading)
+        await _loading.WaitAsync().ConfigureAwait(false);
+        try
         {
             _unapplied.Clear();
             List<LoadedScript> dropped;
@@ -115,6 +121,10 @@ internal sealed class ScriptCatalog : IDisposable
 
             dropped.ForEach(s => s.Retire());
             Follow([]);
+        }
+        finally
+        {
+            _loading.Release();
         }
     }
 
@@ -139,7 +149,7 @@ internal sealed class ScriptCatalog : IDisposable
     }
 
     /// <summary>Reads and compiles the script at <paramref name="path"/>: <paramref name="current"/> itself when its sources did not change, null (with errors) when it cannot be used.</summary>
-    private LoadedScript? Load(string path, SourceSpot namedAt, List<ConfigError> errors, LoadedScript? current)
+    private async Task<LoadedScript?> LoadAsync(string path, SourceSpot namedAt, List<ConfigError> errors, LoadedScript? current)
     {
         if (!File.Exists(path))
         {
@@ -171,10 +181,10 @@ internal sealed class ScriptCatalog : IDisposable
             }
 
             _cache.Write(key, image);
-            _log.LogInformation("Script {Script} compiled in {Milliseconds} ms", path, watch.ElapsedMilliseconds);
+            ScriptLog.Compiled(_log, path, watch.ElapsedMilliseconds);
         }
 
-        return LoadedScript.Create(path, Interlocked.Increment(ref _versions), key, sources.Files.Select(f => f.FullPath).ToList(), image, _host, errors, namedAt);
+        return await LoadedScript.CreateAsync(path, Interlocked.Increment(ref _versions), key, sources.Files.Select(f => f.FullPath).ToList(), image, _host, errors, namedAt).ConfigureAwait(false);
     }
 
     /// <summary>The current version of the script at <paramref name="path"/>, with a reference taken on it.</summary>
@@ -193,22 +203,28 @@ internal sealed class ScriptCatalog : IDisposable
     }
 
     /// <summary>Starts following every script file (and what the scripts load) through <paramref name="watching"/>.</summary>
-    public void Watch(FileWatchService watching)
+    public async Task WatchAsync(FileWatchService watching)
     {
         List<string> files;
-        lock (_loading)
+        await _loading.WaitAsync().ConfigureAwait(false);
+        try
         {
-            _watch = watching.Watch("scripts", Quiet, OnChanged);
+            _watch = watching.Watch("scripts", Quiet, OnChangedAsync);
             Follow([]);
             lock (_gate)
             {
                 files = _current.Values.SelectMany(s => s.Files).Distinct().ToList();
             }
         }
+        finally
+        {
+            _loading.Release();
+        }
 
         if (files.Count > 0)
         {
-            new Thread(() => CatchUpAndWarmUp(files)) { IsBackground = true, Name = "scripts warm-up" }.Start();
+            // A thread of its own: the compile that warms the compiler up runs for seconds and must hold no pool thread.
+            new Thread(() => _ = CatchUpAndWarmUpAsync(files)) { IsBackground = true, Name = "scripts warm-up" }.Start();
         }
     }
 
@@ -217,17 +233,17 @@ internal sealed class ScriptCatalog : IDisposable
     /// compiles once to warm the compiler up. The first compile of a process runs the compiler's code cold (seconds under
     /// load); with it done here, the first edit compiles as fast as the next ones.
     /// </summary>
-    private void CatchUpAndWarmUp(List<string> files)
+    private async Task CatchUpAndWarmUpAsync(List<string> files)
     {
         try
         {
-            OnChanged(files);
+            await OnChangedAsync(files).ConfigureAwait(false);
             ScriptCompiler.WarmUp();
         }
         catch (Exception ex)
         {
-            // Our own thread: nothing may escape it. A reload that failed here is retried by the next change.
-            _log.LogError(ex, "Warming up the script compiler failed");
+            // Nobody awaits this: nothing may escape it. A reload that failed here is retried by the next change.
+            ScriptLog.WarmUpFailed(_log, ex);
         }
     }
 
@@ -249,10 +265,11 @@ internal sealed class ScriptCatalog : IDisposable
     }
 
     /// <summary>A followed file changed: recompiles every script that uses it (on the watch's thread, never a socket thread).</summary>
-    private void OnChanged(IReadOnlyCollection<string> changed)
+    private async Task OnChangedAsync(IReadOnlyCollection<string> changed)
     {
         var reloaded = new List<string>();
-        lock (_loading)
+        await _loading.WaitAsync().ConfigureAwait(false);
+        try
         {
             List<string> affected;
             lock (_gate)
@@ -262,74 +279,89 @@ internal sealed class ScriptCatalog : IDisposable
 
             foreach (string path in affected)
             {
-                if (TryReload(path, out bool swapped) && swapped)
+                if (await TryReloadAsync(path).ConfigureAwait(false) is (true, true))
                 {
                     reloaded.Add(path);
                 }
             }
         }
+        finally
+        {
+            _loading.Release();
+        }
 
-        // Outside the loading lock: the host rebuilds pipelines under its reload lock, which a configuration reload holds
+        // Outside the loading gate: the host rebuilds pipelines under its reload gate, which a configuration reload holds
         // while it loads scripts.
-        reloaded.ForEach(p => Reloaded?.Invoke(p));
+        foreach (string path in reloaded)
+        {
+            await RaiseReloadedAsync(path).ConfigureAwait(false);
+        }
     }
+
+    private Task RaiseReloadedAsync(string path) => Reloaded is { } handler ? handler(path) : Task.CompletedTask;
 
     /// <summary>Compiles the script at <paramref name="path"/> again; swaps it in if it changed, compiles and loads cleanly.</summary>
     /// <returns>True when the file's current content is what serves (a new version, or the same sources as before).</returns>
-    public bool Reload(string path)
+    public async Task<bool> ReloadAsync(string path)
     {
-        bool swapped;
-        lock (_loading)
+        bool serves, swapped;
+        await _loading.WaitAsync().ConfigureAwait(false);
+        try
         {
-            if (!TryReload(path, out swapped))
-            {
-                return false;
-            }
+            (serves, swapped) = await TryReloadAsync(path).ConfigureAwait(false);
+        }
+        finally
+        {
+            _loading.Release();
         }
 
-        if (swapped)
+        if (serves && swapped)
         {
-            Reloaded?.Invoke(path);
+            await RaiseReloadedAsync(path).ConfigureAwait(false);
         }
 
-        return true;
+        return serves;
     }
 
-    /// <summary>Under the loading lock: loads the file again and installs it if it changed. False when it is refused (logged).</summary>
-    private bool TryReload(string path, out bool swapped)
+    /// <summary>Under the loading gate: loads the file again and installs it if it changed.</summary>
+    /// <returns>Serves: false when it is refused (logged). Swapped: the pipelines must be rebuilt to use what serves.</returns>
+    private async Task<(bool Serves, bool Swapped)> TryReloadAsync(string path)
     {
-        swapped = false;
         var errors = new List<ConfigError>();
         var watch = Stopwatch.StartNew();
         LoadedScript? current = Current(path);
-        LoadedScript? fresh = Load(path, new SourceSpot(path, 1, 1), errors, current);
+        LoadedScript? fresh = await LoadAsync(path, new SourceSpot(path, 1, 1), errors, current).ConfigureAwait(false);
         if (fresh is null)
         {
             foreach (ConfigError error in errors)
             {
-                _log.LogError("Script reload refused, the previous version keeps serving: {Error}", error.ToString());
+                ScriptLog.ReloadRefused(_log, error.ToString());
             }
 
             ReloadFailed?.Invoke(path, errors);
-            return false;
+            return (false, false);
         }
 
         // Installed by a configuration load that was then refused: the pipelines still run the previous version.
-        swapped = _unapplied.Remove(path);
+        bool swapped = _unapplied.Remove(path);
         if (fresh != current)
         {
             swapped = true;
             Install(path, fresh);
             Follow([]);
-            _log.LogInformation("Script {Script} reloaded: version {Version} serves new streams ({Milliseconds} ms)", path, fresh.Version, watch.ElapsedMilliseconds);
+            ScriptLog.Reloaded(_log, path, fresh.Version, watch.ElapsedMilliseconds);
         }
 
-        return true;
+        return (true, swapped);
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        _watch?.Dispose();
+        if (_watch is not null)
+        {
+            await _watch.DisposeAsync().ConfigureAwait(false);
+        }
+
         List<LoadedScript> retired;
         lock (_gate)
         {
@@ -338,6 +370,6 @@ internal sealed class ScriptCatalog : IDisposable
         }
 
         retired.ForEach(s => s.Retire());
-        LoadedVersion.WaitForUnloads(retired);
+        await LoadedVersion.WaitForUnloadsAsync(retired).ConfigureAwait(false);
     }
 }

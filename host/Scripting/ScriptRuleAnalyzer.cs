@@ -26,7 +26,7 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
         _fileField = ruleType.GetField(ScriptGenerator.FileField);
         _lineField = ruleType.GetField(ScriptGenerator.LineField);
         _endLineField = ruleType.GetField(ScriptGenerator.EndLineField);
-        _log = message => log.LogInformation("{Script}: {Message}", _display, message);
+        _log = message => ScriptLog.ScriptSaid(log, _display, message);
     }
 
     public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)
@@ -51,7 +51,7 @@ internal sealed class ScriptRuleAnalyzer : IFlowAnalyzer
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new ScriptException($"{Where(ex, rule)}: {ex.GetType().Name}: {ex.Message}", ex);
+            throw new AnalyzerException(_display, $"{Where(ex, rule)}: {ex.GetType().Name}: {ex.Message}", ex);
         }
         finally
         {

@@ -113,7 +113,7 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
         }
         catch (CertificateException ex)
         {
-            log.LogError("Listener {Listener}: certificate refused, the current certificates stay in use: {Error}", _listener, ex.Message);
+            TlsLog.CertificateRefused(log, _listener, ex.Message);
             return false;
         }
 
@@ -126,8 +126,7 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
         _current = new Snapshot(loaded);
         foreach (LoadedCertificate certificate in loaded.Where(c => previous.Certificates.All(p => p.Thumbprint != c.Thumbprint)))
         {
-            log.LogInformation("Listener {Listener}: certificate for {Names} reloaded from {Path} (valid until {NotAfter:u}); new handshakes use it",
-                _listener, string.Join(", ", certificate.Names), certificate.Files.CertPath, certificate.NotAfter);
+            TlsLog.CertificateReloaded(log, _listener, string.Join(", ", certificate.Names), certificate.Files.CertPath, certificate.NotAfter);
         }
 
         return true;
@@ -141,18 +140,23 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
     }
 
     /// <summary>Stops following the files (the certificates stay usable until released).</summary>
-    public void StopWatching()
+    public async ValueTask StopWatchingAsync()
     {
-        Interlocked.Exchange(ref _watch, null)?.Dispose();
+        if (Interlocked.Exchange(ref _watch, null) is { } watch)
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>True once the last reference is released and the certificates are disposed.</summary>
     public bool IsReleased => References == 0;
 
-    /// <summary>Disposes the certificates loaded last; those a hot reload replaced are left to the collector, as a handshake may still use them.</summary>
+    /// <summary>
+    /// Disposes the certificates loaded last; those a hot reload replaced are left to the collector, as a handshake may
+    /// still use them. The configuration that loaded them stopped the watching before it let them go.
+    /// </summary>
     protected override void OnReleased()
     {
-        StopWatching();
         foreach (LoadedCertificate certificate in _current.Certificates)
         {
             certificate.Dispose();

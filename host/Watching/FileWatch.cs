@@ -5,12 +5,12 @@ namespace PluginProxy.Host.Watching;
 /// they have been quiet for <see cref="Quiet"/> after a change. Its callback never overlaps itself: changes that arrive
 /// while it runs are delivered by the next call.
 /// </summary>
-internal sealed class FileWatch : IDisposable
+internal sealed class FileWatch : IAsyncDisposable
 {
     private readonly FileWatchService _service;
-    private readonly Action<IReadOnlyCollection<string>> _changed;
+    private readonly Func<IReadOnlyCollection<string>, Task> _changed;
 
-    internal FileWatch(FileWatchService service, string name, TimeSpan quiet, Action<IReadOnlyCollection<string>> changed)
+    internal FileWatch(FileWatchService service, string name, TimeSpan quiet, Func<IReadOnlyCollection<string>, Task> changed)
     {
         _service = service;
         Name = name;
@@ -44,8 +44,8 @@ internal sealed class FileWatch : IDisposable
     /// <summary>When the last change arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
     internal long LastChange { get; set; }
 
-    /// <summary>The thread running the callback now, if any.</summary>
-    internal Thread? Runner { get; set; }
+    /// <summary>The callback running now, if any: completes when it ended (it never faults).</summary>
+    internal Task? Running { get; set; }
 
     internal bool Disposed { get; set; }
 
@@ -77,8 +77,8 @@ internal sealed class FileWatch : IDisposable
     }
 
     /// <summary>Runs the callback (on the service's runner thread); a failure is logged by the caller.</summary>
-    internal void Invoke(IReadOnlyCollection<string> changed) => _changed(changed);
+    internal Task InvokeAsync(IReadOnlyCollection<string> changed) => _changed(changed);
 
     /// <summary>Stops following; waits for a running callback to end unless called from it.</summary>
-    public void Dispose() => _service.Remove(this);
+    public ValueTask DisposeAsync() => new(_service.RemoveAsync(this));
 }

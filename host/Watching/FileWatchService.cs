@@ -15,7 +15,7 @@ namespace PluginProxy.Host.Watching;
 /// at the followed files' <see cref="FileStamp"/>s again, at most every <see cref="RecheckInterval"/>: a folder where
 /// something else is written all the time neither postpones nor hides a change.
 /// </remarks>
-internal sealed class FileWatchService : IDisposable
+internal sealed class FileWatchService : IAsyncDisposable
 {
     /// <summary>How often, at most, the followed files of a busy folder are looked at again.</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(50);
@@ -24,6 +24,9 @@ internal sealed class FileWatchService : IDisposable
     private static readonly TimeSpan CallbackGrace = TimeSpan.FromSeconds(10);
 
     private const NotifyFilters Filters = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime;
+
+    /// <summary>The watch whose callback runs in this flow: a callback that stops its own watch does not wait for itself.</summary>
+    private static readonly AsyncLocal<FileWatch?> InCallback = new();
 
     private readonly ILogger _log;
     private readonly object _gate = new();
@@ -43,7 +46,17 @@ internal sealed class FileWatchService : IDisposable
     /// A new watch that follows nothing yet (see <see cref="FileWatch.Follow"/>). <paramref name="changed"/> gets the paths
     /// that changed, once nothing it follows has changed for <paramref name="quiet"/>.
     /// </summary>
-    public FileWatch Watch(string name, TimeSpan quiet, Action<IReadOnlyCollection<string>> changed)
+    public FileWatch Watch(string name, TimeSpan quiet, Action<IReadOnlyCollection<string>> changed) =>
+        Watch(name, quiet, paths =>
+        {
+            changed(paths);
+            return Task.CompletedTask;
+        });
+
+    /// <summary>
+    /// A new watch whose callback is asynchronous (a reload): the next call waits until the task it returned completes.
+    /// </summary>
+    public FileWatch Watch(string name, TimeSpan quiet, Func<IReadOnlyCollection<string>, Task> changed)
     {
         var watch = new FileWatch(this, name, quiet, changed);
         lock (_gate)
@@ -98,9 +111,9 @@ internal sealed class FileWatchService : IDisposable
         }
     }
 
-    internal void Remove(FileWatch watch)
+    internal async Task RemoveAsync(FileWatch watch)
     {
-        Thread? runner;
+        Task? running;
         lock (_gate)
         {
             if (watch.Disposed)
@@ -116,13 +129,22 @@ internal sealed class FileWatchService : IDisposable
             }
 
             watch.Directories.Clear();
-            runner = watch.Runner;
+            running = watch.Running;
         }
 
         // A reload in progress finishes before its user goes away (unless the reload itself is what disposes the watch).
-        if (runner is not null && runner != Thread.CurrentThread && !runner.Join(CallbackGrace))
+        if (running is null || InCallback.Value == watch)
         {
-            _log.LogWarning("File watch {Watch}: its reload still runs {Seconds:0} s after the watch was stopped", watch.Name, CallbackGrace.TotalSeconds);
+            return;
+        }
+
+        try
+        {
+            await running.WaitAsync(CallbackGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            WatchLog.ReloadStillRuns(_log, watch.Name, CallbackGrace.TotalSeconds);
         }
     }
 
@@ -136,7 +158,7 @@ internal sealed class FileWatchService : IDisposable
 
         if (!Directory.Exists(key.Directory))
         {
-            _log.LogDebug("File watch: {Directory} does not exist, not watched", key.Directory);
+            WatchLog.FolderMissing(_log, key.Directory);
             return false;
         }
 
@@ -159,7 +181,7 @@ internal sealed class FileWatchService : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             // Out of inotify watches or instances, or the folder went away: say so; the rest keeps working.
-            _log.LogError("File watch: cannot watch {Directory}: {Error}; changes there are not picked up until a restart", key.Directory, ex.Message);
+            WatchLog.CannotWatch(_log, key.Directory, ex.Message);
             return false;
         }
     }
@@ -205,7 +227,7 @@ internal sealed class FileWatchService : IDisposable
     /// <summary>Events were lost (the kernel's queue overflowed): every watch of that folder looks at everything again.</summary>
     private void OnError((string Directory, bool Recursive) key, Exception error)
     {
-        _log.LogWarning("File watch: events under {Directory} may have been lost ({Error}); looking at its files again", key.Directory, error.Message);
+        WatchLog.EventsLost(_log, key.Directory, error.Message);
         lock (_gate)
         {
             foreach (FileWatch watch in _watches.Where(w => w.Directories.Contains(key)))
@@ -248,7 +270,7 @@ internal sealed class FileWatchService : IDisposable
                         }
                     }
 
-                    if (watch.Pending.Count == 0 || watch.Runner is not null)
+                    if (watch.Pending.Count == 0 || watch.Running is not null)
                     {
                         continue;
                     }
@@ -302,33 +324,38 @@ internal sealed class FileWatchService : IDisposable
         }
 
         // A thread per call: calls are rare (a person or a deploy changed something), and a slow one (a compile, a plugin
-        // whose start blocks) then holds up neither the other watches nor the thread pool.
-        watch.Runner = new Thread(() => RunCallback(watch, changed)) { IsBackground = true, Name = $"reload {watch.Name}" };
-        watch.Runner.Start();
+        // whose start blocks) then holds up neither the other watches nor the thread pool. Once the callback awaits, the
+        // thread ends and the rest runs on the thread pool.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watch.Running = done.Task;
+        new Thread(() => _ = RunCallbackAsync(watch, changed, done)) { IsBackground = true, Name = $"reload {watch.Name}" }.Start();
     }
 
-    private void RunCallback(FileWatch watch, IReadOnlyCollection<string> changed)
+    private async Task RunCallbackAsync(FileWatch watch, IReadOnlyCollection<string> changed, TaskCompletionSource done)
     {
+        InCallback.Value = watch;
         try
         {
-            watch.Invoke(changed);
+            await watch.InvokeAsync(changed).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             // A reload that throws must not end the watching; it is logged and the next change tries again.
-            _log.LogError(ex, "File watch {Watch}: reloading after a change to {Paths} failed", watch.Name, string.Join(", ", changed));
+            WatchLog.CallbackFailed(_log, ex, watch.Name, string.Join(", ", changed));
         }
         finally
         {
             lock (_gate)
             {
-                watch.Runner = null;
+                watch.Running = null;
                 Monitor.PulseAll(_gate);
             }
+
+            done.TrySetResult();
         }
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         List<FileWatch> watches;
         lock (_gate)
@@ -343,10 +370,11 @@ internal sealed class FileWatchService : IDisposable
             Monitor.PulseAll(_gate);
         }
 
+        // The timing thread only waits on the lock's condition: it ends at once once pulsed.
         _timer.Join();
         foreach (FileWatch watch in watches)
         {
-            watch.Dispose();
+            await watch.DisposeAsync().ConfigureAwait(false);
         }
     }
 

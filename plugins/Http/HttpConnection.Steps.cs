@@ -170,7 +170,7 @@ internal sealed partial class HttpConnection
         string name = _session.DescribeAnalyzer(analyzer);
         Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, response ? "response" : "request", name);
         _end = SessionTermination.InternalError;
-        _detail = ex is { InnerException: not null } && ex.GetType().Name == "ScriptException"
+        _detail = ex is AnalyzerException
             ? ex.Message
             : $"{name} threw {ex.GetType().Name}: {ex.Message}";
         return AnalyzerVerdict.Stop(ErrorReplies.For(500));

@@ -33,8 +33,7 @@ public sealed class RateLimiter(ClientBuckets buckets, ILogger<RateLimiter> log)
 
         if (taken.FirstRefusal)
         {
-            log.LogInformation("Client {Client} on listener {Listener} is over its limit of {Requests} requests per {Per}: answering 429",
-                client, listener.Name, taken.Limit.Requests, taken.Limit.Per);
+            RateLimitLog.OverLimit(log, client, listener.Name, taken.Limit.Requests, taken.Limit.Per);
         }
 
         int seconds = Math.Max(1, (int)Math.Ceiling(taken.RetryAfter.TotalSeconds));

@@ -55,8 +55,10 @@ internal static class RequestAnalysis
                     case ChainStep.Failed:
                         string name = session.DescribeAnalyzer(chain.Current!);
                         Exception ex = chain.Failure!;
-                        session.Log.TrySetTermination(SessionTermination.InternalError, $"analyzer #{chain.CurrentIndex + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
-                        log.LogError(ex, "Session {Session}: request analyzer #{Index}, {Analyzer}, threw", session.Id, chain.CurrentIndex + 1, name);
+                        // An AnalyzerException (a script that threw) already says where and what.
+                        session.Log.TrySetTermination(SessionTermination.InternalError,
+                            ex is AnalyzerException ? ex.Message : $"analyzer #{chain.CurrentIndex + 1}, {name}, threw {ex.GetType().Name}: {ex.Message}");
+                        TcpLog.AnalyzerThrew(log, ex, session.Id, chain.CurrentIndex + 1, name);
                         return false;
                     case ChainStep.Stopped:
                         AnalyzerReply reply = chain.Verdict.Reply!;

@@ -86,7 +86,7 @@ public sealed class TcpSupervisor : IProtocolSupervisor
             if (connect.Connection is not { } server)
             {
                 session.Log.TrySetTermination(connect.Failure, connect.Detail);
-                _log.LogWarning("Session {Session}: no server of backend {Backend} answered ({Reason}); closing the client", session.Id, backend.Name, connect.Detail);
+                TcpLog.NoServer(_log, session.Id, backend.Name, connect.Detail);
                 return;
             }
 

@@ -86,7 +86,7 @@ public class AdminSocketTests
     }
 
     [Fact]
-    public void LiveSocketOrAnotherFileAtThePath_IsRefusedAtStart()
+    public async Task LiveSocketOrAnotherFileAtThePath_IsRefusedAtStart()
     {
         using var run = new TempDirectory();
         string live = Path.Combine(run.Path, "live.sock");
@@ -95,8 +95,8 @@ public class AdminSocketTests
         other.Listen();
         string file = run.Write("notes.txt", "not a socket\n");
 
-        string inUse = StartFails(run, live);
-        string notSocket = StartFails(run, file);
+        string inUse = await StartFailsAsync(run, live);
+        string notSocket = await StartFailsAsync(run, file);
 
         Assert.EndsWith($"proxy.toml: `admin_socket` {live} is in use by another process (is a proxy already running?)", inUse);
         Assert.EndsWith($"proxy.toml: `admin_socket` {file} exists and is not a socket; remove it or choose another path", notSocket);
@@ -115,17 +115,17 @@ public class AdminSocketTests
         Assert.Equal($"`admin_socket`: the folder {Path.Combine(run.Path, "no", "such")} does not exist; create it (writable by the proxy's user) or choose another path", error.Message);
     }
 
-    private static string StartFails(TempDirectory run, string socketPath)
+    private static async Task<string> StartFailsAsync(TempDirectory run, string socketPath)
     {
         string path = run.Write("proxy.toml", Config(socketPath));
-        ProxyHost host = ProxyHost.Build(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog());
+        ProxyHost host = await ProxyHost.BuildAsync(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog());
         try
         {
-            return Assert.Single(Assert.Throws<StartupException>(host.Start).Problems);
+            return Assert.Single((await Assert.ThrowsAsync<StartupException>(host.StartAsync)).Problems);
         }
         finally
         {
-            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            await host.DisposeAsync();
         }
     }
 }

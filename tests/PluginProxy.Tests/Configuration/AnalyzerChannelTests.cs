@@ -8,7 +8,7 @@ namespace PluginProxy.Tests.Configuration;
 /// <summary>An analyzer made for one channel (<c>IFlowAnalyzer.Direction</c>) is refused on the other, at its place.</summary>
 public class AnalyzerChannelTests
 {
-    private static (string Path, IReadOnlyList<string> Problems) Build(string analyzers, string plugins)
+    private static async Task<(string Path, IReadOnlyList<string> Problems)> BuildAsync(string analyzers, string plugins)
     {
         using var directory = new TempDirectory();
         string path = directory.Write("proxy.toml", $$"""
@@ -28,7 +28,7 @@ public class AnalyzerChannelTests
             """);
         try
         {
-            ProxyHost.Build(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog()).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            await (await ProxyHost.BuildAsync(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog())).DisposeAsync();
             return (path, []);
         }
         catch (StartupException ex)
@@ -41,17 +41,17 @@ public class AnalyzerChannelTests
     [InlineData("request_analyzers = [\"http_lb_resp\"]", "9:22", "http_lb_resp", "response", "request")]
     [InlineData("response_analyzers = [\"http_lb_req\"]", "9:23", "http_lb_req", "request", "response")]
     [InlineData("response_analyzers = [\"http_lb_resp\", \"rate_limit\"]", "9:39", "rate_limit", "request", "response")]
-    public void AnalyzerOnTheWrongChannel_IsRefusedWhereItIsListed(string analyzers, string at, string name, string made, string listed)
+    public async Task AnalyzerOnTheWrongChannel_IsRefusedWhereItIsListed(string analyzers, string at, string name, string made, string listed)
     {
-        (string path, IReadOnlyList<string> problems) = Build(analyzers, RepoPaths.PluginsBin);
+        (string path, IReadOnlyList<string> problems) = await BuildAsync(analyzers, RepoPaths.PluginsBin);
 
         Assert.Equal($"{path}:{at}: analyzer \"{name}\" works on the {made} channel: list it in {made}_analyzers, not in {listed}_analyzers", Assert.Single(problems));
     }
 
     [Fact]
-    public void AnalyzersOnTheirOwnChannel_AndOnesThatDoNotSay_AreAccepted()
+    public async Task AnalyzersOnTheirOwnChannel_AndOnesThatDoNotSay_AreAccepted()
     {
-        (_, IReadOnlyList<string> problems) = Build(
+        (_, IReadOnlyList<string> problems) = await BuildAsync(
             "request_analyzers = [\"http_lb_req\", \"deny_all\"]\nresponse_analyzers = [\"http_lb_resp\", \"deny_all\"]", RepoPaths.TestPluginsBin);
 
         Assert.Empty(problems);

@@ -103,11 +103,11 @@ public class ConfigStepsTests
 
         // The certificates load, then the new address cannot be bound.
         string takenAddress = $"127.0.0.1:{ReloadTestKit.PortOf(taken)}";
-        IReadOnlyList<string> unbound = proxy.ReloadWith(certificates.Config(origin.Address).Replace("127.0.0.1:0", takenAddress));
+        IReadOnlyList<string> unbound = await proxy.ReloadWithAsync(certificates.Config(origin.Address).Replace("127.0.0.1:0", takenAddress));
         Assert.Contains("cannot bind", Assert.Single(unbound));
 
         // The certificates load, then an analyzer is not provided by any plugin.
-        IReadOnlyList<string> unknown = proxy.ReloadWith(certificates.Config(origin.Address, listenerExtra: "request_analyzers = [\"no_such_analyzer\"]"));
+        IReadOnlyList<string> unknown = await proxy.ReloadWithAsync(certificates.Config(origin.Address, listenerExtra: "request_analyzers = [\"no_such_analyzer\"]"));
         Assert.Contains("no_such_analyzer", Assert.Single(unknown));
 
         Assert.Equal(2, materialized.Count);
@@ -131,7 +131,7 @@ public class ConfigStepsTests
         MaterializedConfig? next = null;
         proxy.Host.ReloadMaterialized += m => next = m;
 
-        Assert.Empty(proxy.ReloadWith(certificates.Config(origin.Address, tlsExtra: "strict_sni = true")));
+        Assert.Empty(await proxy.ReloadWithAsync(certificates.Config(origin.Address, tlsExtra: "strict_sni = true")));
 
         Assert.False(next!.IsEnded);
         var after = (ListenerCertificates)proxy.Host.FindListener("tls")!.Pipeline.Settings.Tls!.Certificates;

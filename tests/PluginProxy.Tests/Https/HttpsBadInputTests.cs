@@ -106,18 +106,18 @@ public class HttpsBadInputTests
         await proxy.Logs.WaitForSessionAsync(l => l.Contains("handshake_failed") && l.Contains("no TLS handshake within 500ms"), "the timeout reason");
     }
 
-    private static StartupException OrConfigError(string toml, out string path)
+    private static async Task<(StartupException Error, string Path)> OrConfigErrorAsync(string toml)
     {
         var directory = new TempDirectory();
-        path = directory.Write("proxy.toml", toml);
+        string path = directory.Write("proxy.toml", toml);
         // As `check` does: the errors of the file do not stop the certificates being loaded and the plugins resolved.
         var errors = new List<ConfigError>();
         if (ConfigLoader.Read(path, errors) is not { } config)
         {
-            return new StartupException(errors.Select(e => e.ToString()).ToList());
+            return (new StartupException(errors.Select(e => e.ToString()).ToList()), path);
         }
 
-        return Assert.Throws<StartupException>(() => ProxyHost.Build(config, NullLoggerFactory.Instance, new CapturedAccessLog(), errors));
+        return (await Assert.ThrowsAsync<StartupException>(() => ProxyHost.BuildAsync(config, NullLoggerFactory.Instance, new CapturedAccessLog(), errors)), path);
     }
 
     private static (int Line, int Column) Find(string path, string text)
@@ -129,14 +129,14 @@ public class HttpsBadInputTests
     }
 
     [Fact]
-    public void MissingFile_KeyThatDoesNotMatch_AndUnsupportedValues_AreEachReportedAtTheirPlace()
+    public async Task MissingFile_KeyThatDoesNotMatch_AndUnsupportedValues_AreEachReportedAtTheirPlace()
     {
         using var certificates = new HttpsTests.Certificates();
         string missing = Path.Combine(certificates.Folder, "missing.pem");
         string toml = certificates.Config("127.0.0.1:9", tlsExtra: "alpn = [\"h2\"]\nmin_version = \"1.1\"\nstrict_snl = true", use: [])
             .Replace("certificates = []", $$"""certificates = [{ cert = "{{missing}}", key = "{{certificates.Site.KeyPath}}" }, { cert = "{{certificates.Site.CertPath}}", key = "{{certificates.Api.KeyPath}}" }]""");
 
-        StartupException error = OrConfigError(toml, out string path);
+        (StartupException error, string path) = await OrConfigErrorAsync(toml);
 
         var (line, missingColumn) = Find(path, $"\"{missing}\"");
         (_, int mismatchColumn) = Find(path, $"\"{certificates.Site.CertPath}\"");
@@ -151,7 +151,7 @@ public class HttpsBadInputTests
     }
 
     [Fact]
-    public void HttpsWithoutTls_AndTlsOnAPlainListener_AreRefused()
+    public async Task HttpsWithoutTls_AndTlsOnAPlainListener_AreRefused()
     {
         using var certificates = new HttpsTests.Certificates();
         string withoutTls = $$"""
@@ -176,7 +176,7 @@ public class HttpsBadInputTests
             servers = [{ name = "a", address = "127.0.0.1:9" }]
             """;
 
-        StartupException error = OrConfigError(withoutTls, out string path);
+        (StartupException error, string path) = await OrConfigErrorAsync(withoutTls);
 
         var (httpsLine, httpsColumn) = Find(path, "\"https\"");
         Assert.Contains($"{path}:{httpsLine}:{httpsColumn}: supervisor \"https\" terminates TLS: give the listener a [listener.tls] table with its certificates", error.Problems);

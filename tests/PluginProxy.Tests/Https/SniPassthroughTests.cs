@@ -157,7 +157,7 @@ public class SniPassthroughTests
 public class TcpRouteConditionTests
 {
     [Fact]
-    public void HostOrPathRoutes_OnATcpListener_AreRefusedAtTheirPlace_NotIgnored()
+    public async Task HostOrPathRoutes_OnATcpListener_AreRefusedAtTheirPlace_NotIgnored()
     {
         using var directory = new TempDirectory();
         string path = directory.Write("proxy.toml", $$"""
@@ -183,8 +183,8 @@ public class TcpRouteConditionTests
             """);
         PluginProxy.Host.Configuration.ProxyConfig config = PluginProxy.Host.Configuration.ConfigLoader.Load(path);
 
-        var error = Assert.Throws<PluginProxy.Host.StartupException>(() =>
-            PluginProxy.Host.ProxyHost.Build(config, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CapturedAccessLog()));
+        var error = await Assert.ThrowsAsync<PluginProxy.Host.StartupException>(() =>
+            PluginProxy.Host.ProxyHost.BuildAsync(config, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CapturedAccessLog()));
 
         string[] lines = File.ReadAllLines(path);
         int host = Array.FindIndex(lines, l => l.StartsWith("host = ")) + 1;

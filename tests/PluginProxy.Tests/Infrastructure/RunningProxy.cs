@@ -54,9 +54,8 @@ internal sealed class RunningProxy : IAsyncDisposable
         {
             ProxyConfig config = ConfigLoader.Load(path);
             var accessLog = new CapturedAccessLog();
-            ProxyHost host = ProxyHost.Build(config, loggers, accessLog);
-            host.Start();
-            await Task.CompletedTask;
+            ProxyHost host = await ProxyHost.BuildAsync(config, loggers, accessLog);
+            await host.StartAsync();
             return new RunningProxy(directory, host, loggers, logs, accessLog);
         }
         catch

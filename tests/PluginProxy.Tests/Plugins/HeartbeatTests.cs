@@ -127,10 +127,10 @@ public sealed class HeartbeatUnloadTests : IDisposable
     {
         PluginFactory.Build(_plugins.Path, "Forgetful", PluginFactory.GreeterSource("\"v1\"", supervisor: "forgetful", extra: Forgetful));
         var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(NullLogger.Instance), new CapturedAccessLog()));
-        Assert.Empty(catalog.LoadFolders([_plugins.Path]));
+        Assert.Empty(await catalog.LoadFoldersAsync([_plugins.Path]));
         WeakReference context = ContextOf(catalog);
 
-        catalog.Dispose();
+        await catalog.DisposeAsync();
         await Wait.UntilAsync(() =>
         {
             GC.Collect();

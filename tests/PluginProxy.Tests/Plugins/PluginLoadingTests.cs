@@ -29,19 +29,19 @@ public class PluginLoadingTests
         servers = [{ name = "a", address = "127.0.0.1:9" }]
         """;
 
-    private static StartupException BuildFails(string toml, TempDirectory directory)
+    private static async Task<StartupException> BuildFailsAsync(string toml, TempDirectory directory)
     {
         string path = directory.Write("proxy.toml", toml);
         ProxyConfig config = ConfigLoader.Load(path);
-        return Assert.Throws<StartupException>(() => ProxyHost.Build(config, NullLoggerFactory.Instance, new CapturedAccessLog()));
+        return await Assert.ThrowsAsync<StartupException>(() => ProxyHost.BuildAsync(config, NullLoggerFactory.Instance, new CapturedAccessLog()));
     }
 
     [Fact]
-    public void PluginsFolder_IsScanned_AndEachPluginAnnouncesWhatItProvides()
+    public async Task PluginsFolder_IsScanned_AndEachPluginAnnouncesWhatItProvides()
     {
-        using PluginCatalog catalog = NewCatalog();
+        await using PluginCatalog catalog = NewCatalog();
 
-        List<PluginLoadException> errors = catalog.LoadFolders([RepoPaths.PluginsBin, RepoPaths.TestPluginsBin]);
+        List<PluginLoadException> errors = await catalog.LoadFoldersAsync([RepoPaths.PluginsBin, RepoPaths.TestPluginsBin]);
 
         Assert.Empty(errors);
         LoadedPlugin probe = Assert.Single(catalog.Plugins, p => p.Name == "Probe");
@@ -52,12 +52,12 @@ public class PluginLoadingTests
     }
 
     [Fact]
-    public void PluginFolderWithoutItsAssembly_IsAClearStartupError()
+    public async Task PluginFolderWithoutItsAssembly_IsAClearStartupError()
     {
         using var directory = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(directory.Path, "plugins", "Broken"));
 
-        StartupException error = BuildFails(ConfigNaming("tcp", "plugins"), directory);
+        StartupException error = await BuildFailsAsync(ConfigNaming("tcp", "plugins"), directory);
 
         string problem = Assert.Single(error.Problems);
         Assert.Contains(Path.Combine("plugins", "Broken"), problem);
@@ -65,56 +65,56 @@ public class PluginLoadingTests
     }
 
     [Fact]
-    public void PluginAssemblyThatIsNotDotNet_IsRefused()
+    public async Task PluginAssemblyThatIsNotDotNet_IsRefused()
     {
         using var directory = new TempDirectory();
         directory.Write(Path.Combine("plugins", "Garbage", "Garbage.dll"), "MZ this is not an assembly");
 
-        StartupException error = BuildFails(ConfigNaming("tcp", "plugins"), directory);
+        StartupException error = await BuildFailsAsync(ConfigNaming("tcp", "plugins"), directory);
 
         Assert.Contains("Garbage.dll: is not a loadable .NET assembly", Assert.Single(error.Problems));
     }
 
     [Fact]
-    public void AssemblyThatDoesNotUseTheSdk_IsRefused()
+    public async Task AssemblyThatDoesNotUseTheSdk_IsRefused()
     {
         using var directory = new TempDirectory();
         string folder = Path.Combine(directory.Path, "plugins", "NotAPlugin");
         Directory.CreateDirectory(folder);
         File.Copy(typeof(Tomlyn.TomlSerializer).Assembly.Location, Path.Combine(folder, "NotAPlugin.dll"));
 
-        StartupException error = BuildFails(ConfigNaming("tcp", "plugins"), directory);
+        StartupException error = await BuildFailsAsync(ConfigNaming("tcp", "plugins"), directory);
 
         Assert.Contains("does not reference PluginProxy.Abstractions", Assert.Single(error.Problems));
     }
 
     [Fact]
-    public void MissingPluginsFolder_IsReportedAtTheKey()
+    public async Task MissingPluginsFolder_IsReportedAtTheKey()
     {
         using var directory = new TempDirectory();
 
-        StartupException error = BuildFails(ConfigNaming("tcp", "no/such/folder"), directory);
+        StartupException error = await BuildFailsAsync(ConfigNaming("tcp", "no/such/folder"), directory);
 
         Assert.Contains(error.Problems, p => p.Contains("proxy.toml:2:11:") && p.Contains("does not exist"));
     }
 
     [Fact]
-    public void UnknownSupervisor_IsReportedWhereItIsNamed_WithASuggestion()
+    public async Task UnknownSupervisor_IsReportedWhereItIsNamed_WithASuggestion()
     {
         using var directory = new TempDirectory();
 
-        StartupException error = BuildFails(ConfigNaming("tpc", RepoPaths.PluginsBin), directory);
+        StartupException error = await BuildFailsAsync(ConfigNaming("tpc", RepoPaths.PluginsBin), directory);
 
         string problem = Assert.Single(error.Problems);
         Assert.Contains("proxy.toml:8:14: supervisor \"tpc\" is not provided by any loaded plugin; did you mean \"tcp\"?", problem);
     }
 
     [Fact]
-    public void UnknownAnalyzer_IsReportedWhereItIsNamed()
+    public async Task UnknownAnalyzer_IsReportedWhereItIsNamed()
     {
         using var directory = new TempDirectory();
 
-        StartupException error = BuildFails(
+        StartupException error = await BuildFailsAsync(
             ConfigNaming("tcp", RepoPaths.TestPluginsBin, "request_analyzers = [\"hold_until_newline\", \"no_such\"]"), directory);
 
         string problem = Assert.Single(error.Problems);
@@ -122,11 +122,11 @@ public class PluginLoadingTests
     }
 
     [Fact]
-    public void MissingScript_IsReportedWhereItIsNamed()
+    public async Task MissingScript_IsReportedWhereItIsNamed()
     {
         using var directory = new TempDirectory();
 
-        StartupException error = BuildFails(ConfigNaming("tcp", RepoPaths.PluginsBin, "request_analyzers = [\"rules/x.csx\"]"), directory);
+        StartupException error = await BuildFailsAsync(ConfigNaming("tcp", RepoPaths.PluginsBin, "request_analyzers = [\"rules/x.csx\"]"), directory);
 
         string problem = Assert.Single(error.Problems);
         Assert.Contains("proxy.toml:10:22: script ", problem);
@@ -160,11 +160,11 @@ public class PluginLoadingTests
     public async Task RetiredPlugin_StaysLoadedWhileUsed_ThenIsUnloadedAndCollected()
     {
         PluginCatalog catalog = NewCatalog();
-        Assert.Empty(catalog.LoadFolders([RepoPaths.TestPluginsBin]));
+        Assert.Empty(await catalog.LoadFoldersAsync([RepoPaths.TestPluginsBin]));
         (LoadedPlugin plugin, WeakReference context) = AcquireProbe(catalog);
 
         // Retired (as when the proxy stops or a new version replaces it) while a session still holds it.
-        catalog.Dispose();
+        await catalog.DisposeAsync();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Assert.True(context.IsAlive, "a plugin in use must stay loaded");

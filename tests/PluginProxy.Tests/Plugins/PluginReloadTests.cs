@@ -67,10 +67,10 @@ public class PluginReloadTests
         }
 
         /// <summary>Rewrites proxy.toml to name <paramref name="supervisors"/> and reloads it, as SIGHUP does.</summary>
-        public void Reconfigure(params string[] supervisors)
+        public async Task ReconfigureAsync(params string[] supervisors)
         {
             File.WriteAllText(Path.Combine(Proxy.Directory, "proxy.toml"), Config(supervisors));
-            Assert.Empty(Proxy.Host.ReloadConfiguration());
+            Assert.Empty(await Proxy.Host.ReloadConfigurationAsync());
         }
 
         /// <summary>Builds a plugin in the staging folder (not yet seen by the proxy) and returns its folder.</summary>
@@ -208,7 +208,7 @@ public class PluginReloadTests
         Assert.Equal(["greeter"], loaded.Supervisors.Keys);
         Assert.Contains(fixture.Proxy.Logs.Category(PluginLog), l => l.Contains("Plugin Greeter version") && l.Contains("supervisors [greeter]"));
 
-        fixture.Reconfigure("greeter");
+        await fixture.ReconfigureAsync("greeter");
         using GreeterClient client = await GreeterClient.ConnectAsync(fixture.Proxy, "greeter");
         Assert.Equal("v1-hello", client.Greeting);
         Assert.Equal("v1:ping", await client.SayAsync("ping"));
@@ -358,7 +358,7 @@ public class PluginReloadTests
         Assert.Null(fixture.Current("Greeter"));
 
         // The listener that names it keeps it until the configuration stops naming it; then only the session holds it.
-        fixture.Reconfigure();
+        await fixture.ReconfigureAsync();
         Assert.Null(fixture.Proxy.Host.FindListener("greeter"));
         Assert.Equal("v1:last words", await session.SayAsync("last words"));
         GC.Collect();

@@ -93,7 +93,7 @@ public partial class PluginWalkthroughTests
         // Step 5: the walkthrough's proxy.toml lines, then a reload.
         string toml = Assert.Single(blocks, b => b.Info == "toml").Body;
         File.WriteAllText(Path.Combine(proxy.Directory, "proxy.toml"), Config(toml));
-        Assert.Empty(proxy.Host.ReloadConfiguration());
+        Assert.Empty(await proxy.Host.ReloadConfigurationAsync());
 
         using RawHttp client = await RawHttp.ConnectAsync(proxy);
         var statuses = new List<int>();

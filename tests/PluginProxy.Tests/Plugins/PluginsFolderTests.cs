@@ -63,12 +63,12 @@ public class PluginsFolderTests
     }
 
     [Fact]
-    public void NamedPluginsFolderThatDoesNotExist_IsAnErrorAtTheKey()
+    public async Task NamedPluginsFolderThatDoesNotExist_IsAnErrorAtTheKey()
     {
         using var directory = new TempDirectory();
         string path = directory.Write("proxy.toml", Config("127.0.0.1:9", "plugins = \"my-plugins\""));
 
-        StartupException error = Assert.Throws<StartupException>(() => ProxyHost.Build(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog()));
+        StartupException error = await Assert.ThrowsAsync<StartupException>(() => ProxyHost.BuildAsync(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog()));
 
         Assert.Equal(
             $"{path}:2:11: the plugins folder {Path.Combine(directory.Path, "my-plugins")} does not exist; create it, fix `plugins` in [global], or remove the key to use only the built-in plugins",
@@ -76,12 +76,12 @@ public class PluginsFolderTests
     }
 
     [Fact]
-    public void SamplePlugin_IsNotBuiltIn_OutsideTheClone()
+    public async Task SamplePlugin_IsNotBuiltIn_OutsideTheClone()
     {
         using var directory = new TempDirectory();
         string path = directory.Write("proxy.toml", Config("127.0.0.1:9", listenerExtra: "request_analyzers = [\"rate_limit\"]"));
 
-        StartupException error = Assert.Throws<StartupException>(() => ProxyHost.Build(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog()));
+        StartupException error = await Assert.ThrowsAsync<StartupException>(() => ProxyHost.BuildAsync(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog()));
 
         Assert.Contains($"{path}:9:22: analyzer \"rate_limit\" is not provided by any loaded plugin", Assert.Single(error.Problems));
     }
@@ -109,7 +109,7 @@ public class PluginsFolderTests
             """);
         string path = directory.Write("proxy.toml", Config("127.0.0.1:9", listenerExtra: "request_analyzers = [\"rate_limit\"]"));
 
-        await using ProxyHost host = ProxyHost.Build(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog());
+        await using ProxyHost host = await ProxyHost.BuildAsync(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog());
 
         Assert.Equal(["MyLimits", "PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"], host.Plugins.Plugins.Select(p => p.Name).Order());
     }

@@ -74,13 +74,13 @@ public class RateLimitTests
     }
 
     [Fact]
-    public void BadOptions_AreRefusedAtLoad_WithTheFileLineAndColumnOfEachKey()
+    public async Task BadOptions_AreRefusedAtLoad_WithTheFileLineAndColumnOfEachKey()
     {
         using var directory = new TempDirectory();
         string path = directory.Write("proxy.toml", Config("127.0.0.1:9", """{ requests = -1, per = "soon", brust = 3 }"""));
         ProxyConfig config = ConfigLoader.Load(path);
 
-        var error = Assert.Throws<StartupException>(() => ProxyHost.Build(config, NullLoggerFactory.Instance, new CapturedAccessLog()));
+        var error = await Assert.ThrowsAsync<StartupException>(() => ProxyHost.BuildAsync(config, NullLoggerFactory.Instance, new CapturedAccessLog()));
 
         string[] lines = File.ReadAllLines(path);
         int line = Array.FindIndex(lines, l => l.Contains("rate_limit =", StringComparison.Ordinal)) + 1;
@@ -95,10 +95,10 @@ public class RateLimitTests
     public async Task StopAsyncStopsTheSweeper_SoTheUnloadedPluginIsCollected()
     {
         var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new CapturedAccessLog()));
-        Assert.Empty(catalog.LoadFolders([RepoPaths.PluginsBin]));
+        Assert.Empty(await catalog.LoadFoldersAsync([RepoPaths.PluginsBin]));
         WeakReference context = UseOnce(catalog);
 
-        catalog.Dispose();
+        await catalog.DisposeAsync();
 
         await Wait.UntilAsync(() =>
         {

@@ -48,7 +48,7 @@ public class ListenerReloadTests
 
         // The listener moves to a taken address; the same file adds a listener and points the backend elsewhere.
         string takenAddress = $"127.0.0.1:{ReloadTestKit.PortOf(taken)}";
-        IReadOnlyList<string> problems = proxy.ReloadWith(Config(otherOrigin.Address, $"\"{takenAddress}\"", extraSections: ExtraListener));
+        IReadOnlyList<string> problems = await proxy.ReloadWithAsync(Config(otherOrigin.Address, $"\"{takenAddress}\"", extraSections: ExtraListener));
 
         string expected = $"{ReloadTestKit.SpotOf(proxy, $"\"{takenAddress}\"")}: listener \"web\" cannot bind {takenAddress}: the address is already in use (another process listens there)";
         Assert.Equal(expected, Assert.Single(problems));
@@ -70,7 +70,7 @@ public class ListenerReloadTests
         IPEndPoint admin = proxy.Host.AdminEndPoint!;
 
         string takenAddress = $"127.0.0.1:{ReloadTestKit.PortOf(taken)}";
-        IReadOnlyList<string> problems = proxy.ReloadWith(Config(origin.Address, "\"127.0.0.1:0\"", extraSections: ExtraListener, global: $"admin = \"{takenAddress}\""));
+        IReadOnlyList<string> problems = await proxy.ReloadWithAsync(Config(origin.Address, "\"127.0.0.1:0\"", extraSections: ExtraListener, global: $"admin = \"{takenAddress}\""));
 
         string expected = $"{ReloadTestKit.SpotOf(proxy, $"\"{takenAddress}\"")}: the admin endpoint cannot bind {takenAddress}: the address is already in use (another process listens there)";
         Assert.Equal(expected, Assert.Single(problems));
@@ -94,7 +94,7 @@ public class ListenerReloadTests
         await waiting.SendAllAsync("GET /waiting HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"u8.ToArray());
 
         int added = ReloadTestKit.FreePort();
-        Assert.Empty(proxy.ReloadWith(Config(origin.Address, $"\"127.0.0.1:{kept.Port}\", \"127.0.0.1:{added}\"", listenerExtra: "maxconn = 10")));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(origin.Address, $"\"127.0.0.1:{kept.Port}\", \"127.0.0.1:{added}\"", listenerExtra: "maxconn = 10")));
 
         // The kept address was never closed: the waiting client is served by the new listener.
         Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.Latin1.GetString(await waiting.ReadToEndAsync()));
@@ -115,7 +115,7 @@ public class ListenerReloadTests
         IPEndPoint old = proxy.EndPoint("web");
 
         int moved = ReloadTestKit.FreePort();
-        Assert.Empty(proxy.ReloadWith(Config(origin.Address, $"\"127.0.0.1:{moved}\"")));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(origin.Address, $"\"127.0.0.1:{moved}\"")));
 
         Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(new IPEndPoint(IPAddress.Loopback, moved)));
         var refused = await Assert.ThrowsAsync<SocketException>(() => SocketExtensions.ConnectAsync(old));
@@ -129,7 +129,7 @@ public class ListenerReloadTests
         await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin.Address, "\"127.0.0.1:0\""));
         IPEndPoint before = proxy.EndPoint("web");
 
-        Assert.Empty(proxy.ReloadWith(Config(origin.Address, "\"127.0.0.1:0\", \"127.0.0.1:0\"")));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(origin.Address, "\"127.0.0.1:0\", \"127.0.0.1:0\"")));
 
         IReadOnlyList<IPEndPoint> after = proxy.Host.FindListener("web")!.BoundEndPoints;
         Assert.Equal(2, after.Count);
@@ -147,7 +147,7 @@ public class ListenerReloadTests
         IPEndPoint address = proxy.EndPoint("web");
 
         // SO_REUSEPORT only takes effect at bind: the kept socket cannot take it, and closing it first would leave a gap.
-        IReadOnlyList<string> problems = proxy.ReloadWith(Config(origin.Address, $"\"{address}\"", listenerExtra: "accept = [\"reuseport\"]"));
+        IReadOnlyList<string> problems = await proxy.ReloadWithAsync(Config(origin.Address, $"\"{address}\"", listenerExtra: "accept = [\"reuseport\"]"));
 
         Assert.Equal($"{ReloadTestKit.SpotOf(proxy, $"\"{address}\"")}: listener \"web\" cannot take over {address} from the running listener \"web\": " +
                      "the accept flag \"reuseport\" changed, and it only applies when the address is bound; restart the proxy to change it, or bind another address",
@@ -163,7 +163,7 @@ public class ListenerReloadTests
         await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin.Address, "\"0.0.0.0:0\""));
         int port = proxy.Host.FindListener("web")!.BoundEndPoints[0].Port;
 
-        IReadOnlyList<string> problems = proxy.ReloadWith(Config(origin.Address, $"\"127.0.0.1:{port}\""));
+        IReadOnlyList<string> problems = await proxy.ReloadWithAsync(Config(origin.Address, $"\"127.0.0.1:{port}\""));
 
         Assert.StartsWith($"{ReloadTestKit.SpotOf(proxy, $"\"127.0.0.1:{port}\"")}: listener \"web\" cannot bind 127.0.0.1:{port}: it overlaps 0.0.0.0:{port}, which the running listener \"web\" holds",
             Assert.Single(problems));

@@ -10,10 +10,10 @@ namespace PluginProxy.Tests.Reload;
 internal static class ReloadTestKit
 {
     /// <summary>Rewrites the proxy's proxy.toml with <paramref name="toml"/> and reloads it, as SIGHUP does.</summary>
-    public static IReadOnlyList<string> ReloadWith(this RunningProxy proxy, string toml)
+    public static Task<IReadOnlyList<string>> ReloadWithAsync(this RunningProxy proxy, string toml)
     {
         File.WriteAllText(ConfigPath(proxy), toml);
-        return proxy.Host.ReloadConfiguration();
+        return proxy.Host.ReloadConfigurationAsync();
     }
 
     public static string ConfigPath(RunningProxy proxy) => Path.Combine(proxy.Directory, "proxy.toml");

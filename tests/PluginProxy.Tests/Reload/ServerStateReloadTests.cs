@@ -51,7 +51,7 @@ public class ServerStateReloadTests
         Server before = ReloadTestKit.OnlyServer(proxy);
         await Wait.UntilAsync(() => !before.IsUp, "the checks to take the server down");
 
-        Assert.Empty(proxy.ReloadWith(Config(Server(address), $"retries = 1\n{Check}", AnotherListener)));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(address), $"retries = 1\n{Check}", AnotherListener)));
 
         Server after = ReloadTestKit.OnlyServer(proxy);
         Assert.False(after.IsUp, "a server checks took down must not come back up because of a reload");
@@ -72,7 +72,7 @@ public class ServerStateReloadTests
         long connections = before.TotalConnections;
         Assert.True(connections > 0);
 
-        Assert.Empty(proxy.ReloadWith(Config(Server(origin.Address), "retries = 1", AnotherListener)));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(origin.Address), "retries = 1", AnotherListener)));
 
         Server after = ReloadTestKit.OnlyServer(proxy);
         Assert.Same(before, after);
@@ -91,7 +91,7 @@ public class ServerStateReloadTests
         await Wait.UntilAsync(() => proxy.Host.Sessions.Count == 0, "the first session to end");
         Assert.Equal(1, origin.Connections);
 
-        Assert.Empty(proxy.ReloadWith(Config(Server(origin.Address), "retries = 1", AnotherListener)));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(origin.Address), "retries = 1", AnotherListener)));
 
         Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(proxy.EndPoint("web")));
         Assert.Equal(2, origin.Requests.Count);
@@ -105,7 +105,7 @@ public class ServerStateReloadTests
         await using RunningProxy proxy = await RunningProxy.StartAsync(Config(Server(origin.Address)));
         Server before = ReloadTestKit.OnlyServer(proxy);
 
-        Assert.Empty(proxy.ReloadWith(Config(Server(origin.Address, ", weight = 7"))));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(origin.Address, ", weight = 7"))));
 
         Assert.Same(before, ReloadTestKit.OnlyServer(proxy));
         Assert.Equal(7, before.Weight);
@@ -120,7 +120,7 @@ public class ServerStateReloadTests
         Server before = ReloadTestKit.OnlyServer(proxy);
         await Wait.UntilAsync(() => !before.IsUp, "the checks to take the server down");
 
-        Assert.Empty(proxy.ReloadWith(Config(Server(origin.Address), Check)));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(origin.Address), Check)));
 
         Server after = ReloadTestKit.OnlyServer(proxy);
         Assert.NotSame(before, after);
@@ -137,7 +137,7 @@ public class ServerStateReloadTests
         Server before = ReloadTestKit.OnlyServer(proxy);
         await Wait.UntilAsync(() => !before.IsUp, "the checks to take the server down");
 
-        Assert.Empty(proxy.ReloadWith(Config(Server(dead.Address))));
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(dead.Address))));
 
         Assert.True(ReloadTestKit.OnlyServer(proxy).IsUp, "with no check left, nothing would ever bring it back");
     }

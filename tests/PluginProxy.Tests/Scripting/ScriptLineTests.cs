@@ -47,6 +47,16 @@ public class ScriptLineTests
     }
 
     [Fact]
+    public async Task ScriptThatThrows_IsRecognisedByTheSupervisor_AsAnAnalyzerException_AndItsWordsAreTheDetail()
+    {
+        (string line, string path) = await FailAsync("throw new InvalidOperationException(\"inner\");\n");
+
+        // The http supervisor recognises the SDK's AnalyzerException by type and keeps its message as it is, instead of
+        // "<analyzer> threw <type>: <message>".
+        Assert.EndsWith($" \"{path}:3: InvalidOperationException: inner\"", line);
+    }
+
+    [Fact]
     public async Task ExceptionInATopLevelStatementOfALoadedFile_NamesThatFile()
     {
         (string line, string helper) = await FailAsync("Request.Headers.Set(\"X-Seen\", \"1\");\n", helper: "// helper\nvar limit = long.Parse(Request.Headers[\"X-Limit\"] ?? \"many\");\n");

@@ -105,7 +105,7 @@ public class ScriptReloadTests(ITestOutputHelper output)
         WeakReference oldContext = ContextOf(proxy.Host.Scripts, path);
 
         await File.WriteAllTextAsync(path, VersionRule("new"));
-        Assert.True(proxy.Host.Scripts.Reload(Path.GetFullPath(path)));
+        Assert.True(await proxy.Host.Scripts.ReloadAsync(Path.GetFullPath(path)));
 
         // The same keep-alive connection moves to the new version with its next request.
         await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -137,7 +137,7 @@ public class ScriptReloadTests(ITestOutputHelper output)
         for (int i = 1; i <= 200; i++)
         {
             await File.WriteAllTextAsync(path, VersionRule(i.ToString()));
-            Assert.True(proxy.Host.Scripts.Reload(path));
+            Assert.True(await proxy.Host.Scripts.ReloadAsync(path));
             if (i % 20 == 0)
             {
                 await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -134,46 +134,46 @@ public class ScriptRuleTests
     }
 
     /// <summary>The problems building a proxy with <paramref name="analyzers"/> reports (one line each).</summary>
-    private static IReadOnlyList<string> CompileErrors(ScriptFolder scripts, string analyzers)
+    private static async Task<IReadOnlyList<string>> CompileErrorsAsync(ScriptFolder scripts, string analyzers)
     {
         string path = scripts.Write("proxy.toml", scripts.Config("127.0.0.1:9", $"request_analyzers = [{analyzers}]"));
         ProxyConfig config = ConfigLoader.Load(path);
-        var error = Assert.Throws<StartupException>(() => ProxyHost.Build(config, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CapturedAccessLog()));
+        var error = await Assert.ThrowsAsync<StartupException>(() => ProxyHost.BuildAsync(config, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CapturedAccessLog()));
         return error.Problems;
     }
 
     [Fact]
-    public void CompileErrors_AreReportedWithFileLineAndColumn()
+    public async Task CompileErrors_AreReportedWithFileLineAndColumn()
     {
         using var scripts = new ScriptFolder();
         string path = scripts.Write("broken.csx", "// line 1\nvar x = 1;\n    Request.Headers.Set(\"X\", undefinedName);\nint y = \"text\";\n");
 
-        IReadOnlyList<string> errors = CompileErrors(scripts, "\"broken.csx\"");
+        IReadOnlyList<string> errors = await CompileErrorsAsync(scripts, "\"broken.csx\"");
 
         Assert.Contains(errors, e => e == $"{path}:3:30: error CS0103: The name 'undefinedName' does not exist in the current context");
         Assert.Contains(errors, e => e.StartsWith($"{path}:4:9: error CS0029:", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void CompileErrorsInALoadedFile_NameThatFile()
+    public async Task CompileErrorsInALoadedFile_NameThatFile()
     {
         using var scripts = new ScriptFolder();
         string helper = scripts.Write("lib/helper.csx", "static string Greet() => 42;\n");
         scripts.Write("main.csx", "#load \"lib/helper.csx\"\nRequest.Headers.Set(\"X-Greeting\", Greet());\n");
 
-        IReadOnlyList<string> errors = CompileErrors(scripts, "\"main.csx\"");
+        IReadOnlyList<string> errors = await CompileErrorsAsync(scripts, "\"main.csx\"");
 
         Assert.StartsWith($"{helper}:1:26: error CS0029:", Assert.Single(errors));
     }
 
     [Fact]
-    public void SyntaxErrors_AndRefusedReferences_ArePositioned()
+    public async Task SyntaxErrors_AndRefusedReferences_ArePositioned()
     {
         using var scripts = new ScriptFolder();
         string syntax = scripts.Write("syntax.csx", "if (true {\n");
         string reference = scripts.Write("ref.csx", "\n  #r \"System.Windows.Forms\"\nDeny();\n");
 
-        IReadOnlyList<string> errors = CompileErrors(scripts, "\"syntax.csx\", \"ref.csx\"");
+        IReadOnlyList<string> errors = await CompileErrorsAsync(scripts, "\"syntax.csx\", \"ref.csx\"");
 
         Assert.Contains(errors, e => e.StartsWith($"{syntax}:1:10: error CS1026:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith($"{reference}:2:3: error PP0001: #r \"System.Windows.Forms\" is refused", StringComparison.Ordinal));

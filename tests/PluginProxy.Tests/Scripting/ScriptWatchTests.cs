@@ -38,7 +38,7 @@ public class ScriptWatchTests
         await using RunningProxy proxy = await RunningProxy.StartAsync(scripts.Config(origin.Address, "", hotReload: true));
         string path = scripts.Write("late.csx", VersionRule("1"));
         await File.WriteAllTextAsync(Path.Combine(proxy.Directory, "proxy.toml"), scripts.Config(origin.Address, "response_analyzers = [\"late.csx\"]", hotReload: true));
-        Assert.Empty(proxy.Host.ReloadConfiguration());
+        Assert.Empty(await proxy.Host.ReloadConfigurationAsync());
         await WaitForVersionAsync(proxy, "1", "the script the reload named to serve");
 
         await File.WriteAllTextAsync(path, VersionRule("2"));
@@ -63,7 +63,7 @@ public class ScriptWatchTests
         // Reloading a configuration whose scripts did not change loads no new version of them (each one used to stay loaded).
         for (int i = 0; i < 3; i++)
         {
-            Assert.Empty(proxy.Host.ReloadConfiguration());
+            Assert.Empty(await proxy.Host.ReloadConfigurationAsync());
         }
 
         Assert.Equal(version, VersionOf(proxy.Host.Scripts, "kept.csx"));
@@ -72,7 +72,7 @@ public class ScriptWatchTests
         // A configuration that no longer names it: the script is forgotten, and its code unloads once nothing uses it.
         WeakReference context = ContextOf(proxy.Host.Scripts, "kept.csx");
         await File.WriteAllTextAsync(toml, scripts.Config(origin.Address, ""));
-        Assert.Empty(proxy.Host.ReloadConfiguration());
+        Assert.Empty(await proxy.Host.ReloadConfigurationAsync());
         Assert.Empty(proxy.Host.Scripts.Scripts);
         await Wait.UntilAsync(() =>
         {
@@ -95,7 +95,7 @@ public class ScriptWatchTests
         // The edit, and at once (within the watch's quiet period) a reload that loads it, then is refused.
         await File.WriteAllTextAsync(path, VersionRule("2"));
         await File.WriteAllTextAsync(Path.Combine(proxy.Directory, "proxy.toml"), config.Replace("[\"rule.csx\"]", "[\"rule.csx\", \"no_such_analyzer\"]"));
-        Assert.NotEmpty(proxy.Host.ReloadConfiguration());
+        Assert.NotEmpty(await proxy.Host.ReloadConfigurationAsync());
 
         await WaitForVersionAsync(proxy, "2", "the edit to go live though the reload that compiled it was refused");
     }

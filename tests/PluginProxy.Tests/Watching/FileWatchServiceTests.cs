@@ -7,15 +7,17 @@ using PluginProxy.Tests.Infrastructure;
 namespace PluginProxy.Tests.Watching;
 
 /// <summary>The one file watcher of the process: how a followed file's change is noticed, and when the watch is called.</summary>
-public sealed class FileWatchServiceTests : IDisposable
+public sealed class FileWatchServiceTests : IAsyncLifetime
 {
     private readonly TempDirectory _folder = new();
     private readonly FileWatchService _service = new(NullLogger.Instance);
     private readonly ConcurrentQueue<IReadOnlyCollection<string>> _calls = new();
 
-    public void Dispose()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
-        _service.Dispose();
+        await _service.DisposeAsync();
         _folder.Dispose();
     }
 
@@ -31,7 +33,7 @@ public sealed class FileWatchServiceTests : IDisposable
     public async Task FollowedFile_IsReported_WhenWrittenInPlace_RenamedOver_OrSwappedThroughALink()
     {
         string file = _folder.Write("rule.csx", "1");
-        using FileWatch watch = Watch(TimeSpan.FromMilliseconds(50));
+        await using FileWatch watch = Watch(TimeSpan.FromMilliseconds(50));
         watch.Follow([file]);
 
         await File.WriteAllTextAsync(file, "2");
@@ -64,7 +66,7 @@ public sealed class FileWatchServiceTests : IDisposable
     public async Task QuietPeriod_IsNotPostponed_ByAnotherFileWrittenAllTheTimeInTheSameFolder()
     {
         string file = _folder.Write("proxy.toml", "a = 1");
-        using FileWatch watch = Watch(TimeSpan.FromMilliseconds(100));
+        await using FileWatch watch = Watch(TimeSpan.FromMilliseconds(100));
         watch.Follow([file]);
         using var stop = new CancellationTokenSource();
         // A log written beside the file, a line every few milliseconds, as a busy proxy's log is.
@@ -93,7 +95,7 @@ public sealed class FileWatchServiceTests : IDisposable
     {
         string root = Path.Combine(_folder.Path, "plugins");
         Directory.CreateDirectory(root);
-        using FileWatch watch = Watch(TimeSpan.FromMilliseconds(100));
+        await using FileWatch watch = Watch(TimeSpan.FromMilliseconds(100));
         watch.Follow([], [root]);
 
         string plugin = Path.Combine(root, "Greeter");
@@ -114,7 +116,7 @@ public sealed class FileWatchServiceTests : IDisposable
         var overlapped = false;
         var calls = new ConcurrentQueue<string>();
         using var release = new SemaphoreSlim(0);
-        using FileWatch watch = _service.Watch("slow", TimeSpan.FromMilliseconds(20), changed =>
+        await using FileWatch watch = _service.Watch("slow", TimeSpan.FromMilliseconds(20), changed =>
         {
             overlapped |= Interlocked.Increment(ref running) > 1;
             calls.Enqueue(File.ReadAllText(file));

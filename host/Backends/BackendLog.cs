@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace PluginProxy.Host.Backends;
+
+/// <summary>The log lines of servers: health checks and connections. Event ids 6000–6999 (docs/logging.md).</summary>
+internal static partial class BackendLog
+{
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Server {Server} is UP: its backend has no health check any more")]
+    public static partial void UpUnchecked(ILogger logger, Server server);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Server {Server} is UP ({Count} checks passed)")]
+    public static partial void Up(ILogger logger, Server server, int count);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Server {Server} is DOWN ({Count} checks failed, last: {Reason})")]
+    public static partial void Down(ILogger logger, Server server, int count, string reason);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Server {Server}: TLS handshake with {Host} (verify {Verify}) failed: {Reason}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, Server server, string host, string verify, string reason);
+}

@@ -72,7 +72,7 @@ internal sealed partial class Heartbeat
             catch (Exception ex)
             {
                 // Plugin code: a throwing target is expired, and dropped there if it throws again, never the heartbeat.
-                log.LogError(ex, "A timeout check ({Target}) threw", target.GetType().FullName);
+                PluginLog.TimeoutCheckThrew(log, ex, target.GetType().FullName);
                 return true;
             }
         }
@@ -88,7 +88,7 @@ internal sealed partial class Heartbeat
             {
                 // Nothing may escape the heartbeat's thread (it would end the process). A target that fails to expire is
                 // dropped rather than failing on every beat.
-                log.LogError(ex, "Expiring a timeout ({Target}) threw; it is no longer checked", target.GetType().FullName);
+                PluginLog.TimeoutExpireThrew(log, ex, target.GetType().FullName);
                 Remove(target);
             }
         }

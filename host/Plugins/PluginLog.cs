@@ -36,6 +36,13 @@ internal static partial class PluginLog
                                                                      "(a static, a timer, a thread, a handler on a static event); stop them in StopAsync or Dispose")]
     public static partial void Leaked(ILogger logger, string plugin, int generation, double seconds);
 
+    /// <summary>A heartbeat registration (plugin code) threw while checked, or while expired (then it is dropped).</summary>
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Error, Message = "A timeout check ({Target}) threw")]
+    public static partial void TimeoutCheckThrew(ILogger logger, Exception exception, string? target);
+
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Error, Message = "Expiring a timeout ({Target}) threw; it is no longer checked")]
+    public static partial void TimeoutExpireThrew(ILogger logger, Exception exception, string? target);
+
     /// <summary>A plugin or script version failed while unloading (its category is the plugins' or the scripts').</summary>
     [LoggerMessage(EventId = 3020, Level = LogLevel.Error, Message = "{Version} failed while unloading")]
     public static partial void UnloadFailed(ILogger logger, Exception exception, LoadedVersion version);

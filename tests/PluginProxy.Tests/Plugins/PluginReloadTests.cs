@@ -248,7 +248,8 @@ public class PluginReloadTests
     {
         { "garbage", "is not a loadable .NET assembly" },
         { "throwing constructor", "failed to load: InvalidOperationException: the constructor says no" },
-        { "incompatible SDK", "built against PluginProxy.Abstractions 2.0, but this host provides PluginProxy.Abstractions 1." },
+        { "older SDK major", "built against PluginProxy.Abstractions 1.6, but this host provides PluginProxy.Abstractions 2." },
+        { "newer SDK major", "built against PluginProxy.Abstractions 3.0, but this host provides PluginProxy.Abstractions 2." },
     };
 
     [Theory]
@@ -269,14 +270,15 @@ public class PluginReloadTests
                 string throwing = fixture.Stage("Greeter", Greeter("v2", extra: "public Greeter() { throw new InvalidOperationException(\"the constructor says no\"); }"));
                 File.Copy(Path.Combine(throwing, "Greeter.dll"), target, overwrite: true);
                 break;
-            case "incompatible SDK":
-                // An SDK 2.0 that this host (SDK 1.x) cannot honour.
-                string sdk2 = PluginFactory.Library(Path.Combine(fixture.Staging, "sdk2"), "PluginProxy.Abstractions", """
-                    [assembly: System.Reflection.AssemblyVersion("2.0.0.0")]
+            case "older SDK major" or "newer SDK major":
+                // A plugin built against an SDK of another major than this host's (2.x): 1.6, the last before it, or a future 3.0.
+                string version = broken.StartsWith("older", StringComparison.Ordinal) ? "1.6.0.0" : "3.0.0.0";
+                string sdk = PluginFactory.Library(Path.Combine(fixture.Staging, "sdk-" + version), "PluginProxy.Abstractions", $$"""
+                    [assembly: System.Reflection.AssemblyVersion("{{version}}")]
                     namespace PluginProxy.Abstractions { public interface IPlugin { } }
                     """);
-                string future = fixture.Stage("Greeter", "public sealed class FuturePlugin : PluginProxy.Abstractions.IPlugin { }", sdk: sdk2);
-                File.Copy(Path.Combine(future, "Greeter.dll"), target, overwrite: true);
+                string other = fixture.Stage("Greeter", "public sealed class OtherSdkPlugin : PluginProxy.Abstractions.IPlugin { }", sdk: sdk);
+                File.Copy(Path.Combine(other, "Greeter.dll"), target, overwrite: true);
                 break;
         }
 

@@ -188,6 +188,7 @@ public sealed class AnalyzerChain
     /// Runs the chain until it is released, stopped, failed or wants more data, awaiting analyzers that wait. A
     /// cancellation (the hold timeout, the session ending) propagates as <see cref="OperationCanceledException"/>.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ChainStep> RunAsync(CancellationToken cancellationToken)
     {
         ChainStep step = Run(cancellationToken);

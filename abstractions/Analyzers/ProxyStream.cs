@@ -37,14 +37,8 @@ public sealed class ProxyStream
     /// </summary>
     public IBackend? Backend { get; set; }
 
-    /// <summary>The HTTP request and response of this stream, when an HTTP supervisor runs it; null in tcp mode.</summary>
+    /// <summary>The HTTP message of this stream (version-independent), when an HTTP supervisor runs it; null in tcp mode.</summary>
     public Http.HttpExchange? Http { get; set; }
-
-    /// <summary>
-    /// Working state the supervisor shares with the analyzers of its own plugin for this stream (for the http supervisor:
-    /// the parser state http_lb_req fills). Other analyzers should not depend on it.
-    /// </summary>
-    public object? SupervisorState { get; set; }
 
     /// <summary>Variables shared by the analyzers and scripts of this stream, created on first use. Keys are case-sensitive.</summary>
     public IDictionary<string, object?> Variables => _variables ??= new Dictionary<string, object?>(StringComparer.Ordinal);

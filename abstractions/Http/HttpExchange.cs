@@ -1,21 +1,28 @@
 namespace PluginProxy.Abstractions.Http;
 
 /// <summary>
-/// The HTTP side of a stream: the request head, and the response head once received. The http supervisor attaches it
-/// to <see cref="ProxyStream.Http"/>; analyzers and scripts read and change it.
+/// The HTTP message of a stream, whatever the version on the wire: the request head and body, then the response head
+/// and body. The codec of each side produces and consumes it (HTTP/1.1 today); the http supervisor attaches it to
+/// <see cref="ProxyStream.Http"/>, and analyzers, scripts, routing and the access log work on it only.
 /// </summary>
 public sealed class HttpExchange
 {
-    /// <summary>The request head (parsed by the <c>http_lb_req</c> analyzer).</summary>
+    /// <summary>The request head, decoded before the request analyzers run.</summary>
     public HttpRequestHead Request { get; } = new();
 
-    /// <summary>The response head (parsed by the <c>http_lb_resp</c> analyzer); meaningful once <see cref="HasResponse"/> is true.</summary>
+    /// <summary>The request body: its declared length, what went through, trailers, end of message.</summary>
+    public HttpBody RequestBody { get; } = new();
+
+    /// <summary>The response head; meaningful once <see cref="HasResponse"/> is true.</summary>
     public HttpResponseHead Response { get; } = new();
 
-    /// <summary>True once the request head was received and parsed.</summary>
+    /// <summary>The response body.</summary>
+    public HttpBody ResponseBody { get; } = new();
+
+    /// <summary>True once the request head was received and decoded.</summary>
     public bool HasRequest { get; set; }
 
-    /// <summary>True once the response head was received and parsed.</summary>
+    /// <summary>True once a final response head (status 200 or more) was received and decoded, or the proxy made one.</summary>
     public bool HasResponse { get; set; }
 
     /// <summary>True when the client connection is TLS (an https listener).</summary>

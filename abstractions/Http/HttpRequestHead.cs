@@ -126,24 +126,18 @@ public sealed class HttpRequestHead
     /// <summary>The Content-Length the request declared, or null.</summary>
     public long? ContentLength { get; private set; }
 
-    /// <summary>True when the body is sent with chunked transfer coding.</summary>
-    public bool IsChunked { get; private set; }
+    /// <summary>
+    /// True when a body follows the head, whatever frames it on the wire (a Content-Length, chunked coding in HTTP/1.1,
+    /// DATA frames in HTTP/2). Its length is <see cref="ContentLength"/> when declared.
+    /// </summary>
+    public bool HasBody { get; private set; }
 
-    /// <summary>True when the request has a body (a non-zero Content-Length, or chunked).</summary>
-    public bool HasBody => IsChunked || ContentLength > 0;
-
-    /// <summary>True when the client sent <c>Expect: 100-continue</c>.</summary>
-    public bool ExpectsContinue { get; private set; }
-
-    /// <summary>True when the client asks to switch protocols (<c>Connection: upgrade</c> with an <c>Upgrade</c> header).</summary>
-    public bool IsUpgrade { get; private set; }
-
-    /// <summary>True when the client asked to close the connection after this exchange (or spoke HTTP/1.0 without keep-alive).</summary>
-    public bool WantsClose { get; private set; }
-
-    /// <summary>For supervisors: loads a newly parsed head. <paramref name="source"/> holds the head bytes for as long as the stream lasts.</summary>
-    public void Reset(byte[] source, Range method, Range target, HttpProtocol version, long? contentLength, bool chunked,
-        bool expectsContinue, bool upgrade, bool wantsClose, bool tls = false)
+    /// <summary>
+    /// For codecs: loads a newly decoded head. <paramref name="source"/> holds the head bytes for as long as the stream
+    /// lasts. How the body and the connection are managed on the wire (chunked coding, <c>Connection</c>, upgrades,
+    /// <c>Expect</c>) stays with the codec of that version: the message says only whether a body follows and its length.
+    /// </summary>
+    public void Reset(byte[] source, Range method, Range target, HttpProtocol version, long? contentLength, bool hasBody, bool tls = false)
     {
         Scheme = tls ? "https" : "http";
         _source = source;
@@ -151,10 +145,7 @@ public sealed class HttpRequestHead
         _target = target;
         Version = version;
         ContentLength = contentLength;
-        IsChunked = chunked;
-        ExpectsContinue = expectsContinue;
-        IsUpgrade = upgrade;
-        WantsClose = wantsClose;
+        HasBody = hasBody;
         _methodText = null;
         _path = null;
         _query = null;

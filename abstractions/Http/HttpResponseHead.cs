@@ -61,14 +61,11 @@ public sealed class HttpResponseHead
     /// <summary>The Content-Length the response declared, or null.</summary>
     public long? ContentLength { get; private set; }
 
-    /// <summary>True when the body is sent with chunked transfer coding.</summary>
-    public bool IsChunked { get; private set; }
-
-    /// <summary>True when the server asked to close the connection after this response.</summary>
-    public bool WantsClose { get; private set; }
-
-    /// <summary>For supervisors: loads a newly parsed head.</summary>
-    public void Reset(byte[] source, int status, Range reason, HttpProtocol version, long? contentLength, bool chunked, bool wantsClose)
+    /// <summary>
+    /// For codecs: loads a newly decoded head. How the body is framed on the wire (chunked coding, connection close)
+    /// stays with the codec: the message says only its declared length.
+    /// </summary>
+    public void Reset(byte[] source, int status, Range reason, HttpProtocol version, long? contentLength)
     {
         _source = source;
         _status = status;
@@ -76,8 +73,6 @@ public sealed class HttpResponseHead
         _reasonText = null;
         Version = version;
         ContentLength = contentLength;
-        IsChunked = chunked;
-        WantsClose = wantsClose;
         StatusChanged = false;
         Headers.Reset(source);
     }

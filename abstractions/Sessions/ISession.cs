@@ -41,6 +41,15 @@ public interface ISession
     /// </summary>
     void BeginStream();
 
+    /// <summary>
+    /// Tells the host which stream the supervisor runs now, so that its channels' flags (<see cref="ChannelFlags.Hold"/>,
+    /// <see cref="ChannelFlags.Autonomous"/>) show on the stats page. Supervisors call it when they create a stream object
+    /// (once per connection when they reuse it for every stream). Hosts that do not show them ignore it.
+    /// </summary>
+    void Attach(ProxyStream stream)
+    {
+    }
+
     /// <summary>The request-side flow analyzers of the listener, in run order.</summary>
     IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 

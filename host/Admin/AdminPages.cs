@@ -39,12 +39,16 @@ internal static class AdminPages
             .Append("Configuration: <code>").Append(WebUtility.HtmlEncode(host.Config.FilePath)).Append("</code>. ")
             .Append("Also: <a href=\"/metrics\">/metrics</a>, <a href=\"/api/stats\">/api/stats</a>.</p>");
 
-        html.Append("<h2>Listeners</h2><table><tr><th>name</th><th>supervisor</th><th>bound to</th><th>sessions</th><th>maxconn</th><th>total</th><th>backend</th></tr>");
+        html.Append("<h2>Listeners</h2><table><tr><th>name</th><th>supervisor</th><th>bound to</th><th>sessions</th><th>held</th><th>autonomous</th>"
+            + "<th>maxconn</th><th>total</th><th>backend</th></tr>");
+        Dictionary<string, ChannelStates> channels = ChannelStates.ByListener(host);
         foreach (Listener listener in host.Listeners)
         {
+            ChannelStates states = channels.GetValueOrDefault(listener.Name);
             html.Append("<tr><td>").Append(Encode(listener.Name)).Append("</td><td>").Append(Encode(listener.Config.Supervisor.Name))
                 .Append("</td><td>").Append(Encode(string.Join(", ", listener.BoundEndPoints.Select(EndPoints.Format))))
-                .Append("</td><td>").Append(listener.ActiveSessions).Append("</td><td>").Append(listener.Config.MaxConn)
+                .Append("</td><td>").Append(listener.ActiveSessions).Append("</td><td>").Append(states.Held).Append("</td><td>").Append(states.Autonomous)
+                .Append("</td><td>").Append(listener.Config.MaxConn)
                 .Append("</td><td>").Append(listener.TotalSessions).Append("</td><td>").Append(Encode(listener.Config.Backend?.Name ?? "-"))
                 .Append("</td></tr>");
         }
@@ -132,6 +136,7 @@ internal static class AdminPages
 
     private static string StatsJson(ProxyHost host)
     {
+        Dictionary<string, ChannelStates> channels = ChannelStates.ByListener(host);
         var stats = new
         {
             started = host.StartedAt,
@@ -150,6 +155,8 @@ internal static class AdminPages
                 supervisor = l.Config.Supervisor.Name,
                 bind = l.BoundEndPoints.Select(EndPoints.Format),
                 sessions = l.ActiveSessions,
+                held = channels.GetValueOrDefault(l.Name).Held,
+                autonomous = channels.GetValueOrDefault(l.Name).Autonomous,
                 maxconn = l.Config.MaxConn,
                 total = l.TotalSessions,
                 backend = l.Config.Backend?.Name,
@@ -179,5 +186,24 @@ internal static class AdminPages
             }),
         };
         return JsonSerializer.Serialize(stats, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
+    /// <summary>
+    /// How many sessions of a listener have a channel held by analyzers, and how many forward autonomously
+    /// (<see cref="PluginProxy.Abstractions.ChannelFlags.Autonomous"/>: a body, a tunnel or a tcp relay moving without the supervisor).
+    /// </summary>
+    private readonly record struct ChannelStates(int Held, int Autonomous)
+    {
+        public static Dictionary<string, ChannelStates> ByListener(ProxyHost host)
+        {
+            var counts = new Dictionary<string, ChannelStates>(StringComparer.Ordinal);
+            foreach (Sessions.Session session in host.Sessions.Snapshot())
+            {
+                ChannelStates current = counts.GetValueOrDefault(session.Listener.Name);
+                counts[session.Listener.Name] = new ChannelStates(current.Held + (session.IsHeld ? 1 : 0), current.Autonomous + (session.IsAutonomous ? 1 : 0));
+            }
+
+            return counts;
+        }
     }
 }

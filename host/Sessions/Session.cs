@@ -82,6 +82,18 @@ internal sealed class Session : ISession
 
     public SessionLog Log { get; } = new();
 
+    /// <summary>The stream the supervisor runs now (see <see cref="Attach"/>), or null before it made one.</summary>
+    public ProxyStream? Stream { get; private set; }
+
+    /// <inheritdoc/>
+    public void Attach(ProxyStream stream) => Stream = stream;
+
+    /// <summary>True while an analyzer holds a channel of the current stream.</summary>
+    public bool IsHeld => Stream is { } s && (s.Request.IsHeld || s.Response.IsHeld);
+
+    /// <summary>True while data flows without waking the supervisor (a body, a tunnel, a tcp relay) and nothing is held.</summary>
+    public bool IsAutonomous => Stream is { } s && !IsHeld && ((s.Request.Flags | s.Response.Flags) & ChannelFlags.Autonomous) != 0;
+
     public CancellationToken Stopping { get; }
 
     public CancellationToken Aborted { get; }

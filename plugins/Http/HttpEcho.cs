@@ -23,7 +23,7 @@ public sealed class HttpEcho : IFlowAnalyzer
     {
         if (stream.Http is not { HasRequest: true } http)
         {
-            // http_lb_req runs first on an http listener; anywhere else there is no request to echo.
+            // The codec decodes the request before any analyzer on an http listener; anywhere else there is no request to echo.
             return ValueTask.FromResult(AnalyzerVerdict.Stop(AnalyzerReply.Text(500, "http_echo needs a parsed HTTP request (an http listener)\n")));
         }
 
@@ -39,7 +39,7 @@ public sealed class HttpEcho : IFlowAnalyzer
 
         if (request.HasBody)
         {
-            text.Append("\n(a body of ").Append(request.IsChunked ? "chunked length" : $"{request.ContentLength} bytes").Append(", not echoed)\n");
+            text.Append("\n(a body of ").Append(request.ContentLength is { } length ? $"{length} bytes" : "unknown length").Append(", not echoed)\n");
         }
 
         var reply = new AnalyzerReply(200, Encoding.UTF8.GetBytes(text.ToString()), [new("Content-Type", "text/plain; charset=utf-8"), new("Cache-Control", "no-store")])

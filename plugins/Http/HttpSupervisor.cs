@@ -1,14 +1,15 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
-using PluginProxy.Http.Routing;
+using PluginProxy.Http.Engine;
 using PluginProxy.Http.Upstream;
 
 namespace PluginProxy.Http;
 
 /// <summary>
 /// The <c>http</c> protocol supervisor: HTTP/1.1 with keep-alive on both sides, strict parsing, routing, pooled server
-/// connections and protocol upgrades. http_lb_req and http_lb_resp run first on each side unless the listener places them.
+/// connections and protocol upgrades. Each connection runs its streams through the engine's phases
+/// (<see cref="HttpConnection"/>); http_lb_req and http_lb_resp run first on each side unless the listener places them.
 /// </summary>
 public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
 {
@@ -16,10 +17,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
 
     private readonly HttpLbReq _lbReq;
     private readonly HttpLbResp _lbResp;
-    private readonly ConditionalWeakTable<ListenerSettings, RouteTable> _routes = new();
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _requestChains = new();
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _responseChains = new();
-    private readonly Stack<HttpStreamState> _states = new();
+    private readonly Stack<HttpStream> _streams = new();
 
     /// <summary>Created by the host with its services.</summary>
     public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp, IHeartbeat heartbeat)
@@ -57,33 +57,32 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
     private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>
         listed.Any(a => a.GetType() == parser.GetType()) ? listed.ToArray() : [parser, .. listed];
 
-    internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(s.Routes));
-
-    internal HttpStreamState RentState()
+    /// <summary>A stream state for a connection's next stream: connections hold one only while a stream runs.</summary>
+    internal HttpStream RentStream()
     {
-        lock (_states)
+        lock (_streams)
         {
-            if (_states.TryPop(out HttpStreamState? state))
+            if (_streams.TryPop(out HttpStream? stream))
             {
-                return state;
+                return stream;
             }
         }
 
-        return new HttpStreamState();
+        return new HttpStream();
     }
 
-    internal void ReturnState(HttpStreamState state)
+    internal void ReturnStream(HttpStream stream)
     {
-        lock (_states)
+        lock (_streams)
         {
-            if (_states.Count < MaxPooledStates)
+            if (_streams.Count < MaxPooledStates)
             {
-                _states.Push(state);
+                _streams.Push(stream);
                 return;
             }
         }
 
-        state.ReleaseBuffers();
+        stream.ReleaseBuffers();
     }
 
     /// <summary>Closes idle server connections when this plugin version is unloaded (the host drops its heartbeat registrations).</summary>
@@ -91,14 +90,14 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
     {
         Timeouts.Remove(Pool);
         Pool.Dispose();
-        lock (_states)
+        lock (_streams)
         {
-            foreach (HttpStreamState state in _states)
+            foreach (HttpStream stream in _streams)
             {
-                state.ReleaseBuffers();
+                stream.ReleaseBuffers();
             }
 
-            _states.Clear();
+            _streams.Clear();
         }
     }
 }

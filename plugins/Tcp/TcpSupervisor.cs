@@ -54,14 +54,17 @@ public sealed class TcpSupervisor : IProtocolSupervisor
         Transport client = session.Transport;
         IBackend? backend = listener.DefaultBackend is { } name ? session.Backends.Find(name) : null;
 
+        // The session's one stream: its channels hold no buffer until data arrives, and show on the stats page whether
+        // they are held by analyzers or forwarding autonomously.
+        var stream = new ProxyStream(session, new Channel(ChannelDirection.Request, listener.MaxRequestHead), new Channel(ChannelDirection.Response, listener.MaxRequestHead))
+        {
+            Backend = backend,
+        };
+        session.Attach(stream);
         Channel? held = null;
         IReadOnlyList<IFlowAnalyzer> analyzers = AnalyzersFor(session);
         if (analyzers.Count > 0)
         {
-            var stream = new ProxyStream(session, new Channel(ChannelDirection.Request, listener.MaxRequestHead), new Channel(ChannelDirection.Response, listener.MaxRequestHead))
-            {
-                Backend = backend,
-            };
             if (!await RequestAnalysis.RunAsync(stream, analyzers, client, _log).ConfigureAwait(false))
             {
                 stream.Request.Release();
@@ -104,7 +107,11 @@ public sealed class TcpSupervisor : IProtocolSupervisor
                 held?.Release();
                 held = null;
                 var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize);
+                stream.Request.Flags |= ChannelFlags.Autonomous;
+                stream.Response.Flags |= ChannelFlags.Autonomous;
                 await relay.RunAsync(_heartbeat).ConfigureAwait(false);
+                stream.Request.Flags &= ~ChannelFlags.Autonomous;
+                stream.Response.Flags &= ~ChannelFlags.Autonomous;
             }
         }
         finally

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>
 /// Reads a request-target (RFC 9112 §3.2): origin form (<c>/path?query</c>), absolute form (<c>http://authority/path?query</c>,

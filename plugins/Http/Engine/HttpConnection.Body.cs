@@ -1,52 +1,26 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using PluginProxy.Abstractions;
-using PluginProxy.Http.Forwarding;
-using PluginProxy.Http.Parsing;
+using PluginProxy.Http.Codec.H1;
 
-namespace PluginProxy.Http;
-
-/// <summary>How a body transfer ended.</summary>
-internal enum BodyResult
-{
-    /// <summary>The whole body was forwarded.</summary>
-    Complete,
-
-    /// <summary>The sending side closed before the end of the body.</summary>
-    SourceClosed,
-
-    /// <summary>Reading from the sending side failed (reset).</summary>
-    SourceFailed,
-
-    /// <summary>Writing to the receiving side failed.</summary>
-    DestinationFailed,
-
-    /// <summary>The body's framing (chunked coding) is invalid.</summary>
-    FramingError,
-
-    /// <summary>The request body grew past max_request_body.</summary>
-    TooLarge,
-
-    /// <summary>The transfer was stopped by the proxy (the other direction failed or ended early).</summary>
-    Aborted,
-}
+namespace PluginProxy.Http.Engine;
 
 internal sealed partial class HttpConnection
 {
-    private HttpParseError _bodyError;
-
     /// <summary>
-    /// Forwards the rest of a body in autonomous mode: no analyzer is called, only the framing is followed so that
-    /// exactly the body's bytes pass and anything after them (a pipelined request) stays in the channel.
+    /// Forwards the rest of a body with the channel in autonomous mode: no analyzer is called, only the framing is
+    /// followed so that exactly the body's bytes pass and anything after them (a pipelined request) stays in the channel.
+    /// The request body runs beside the response phases; the response body is the last phase. A broken request-body
+    /// transfer is reported as a result (the response side may still be fine); on the response side, errors propagate.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<BodyResult> PumpAsync(bool requestSide)
+    private async ValueTask<BodyResult> RelayBodyAsync(HttpStream stream, bool requestSide)
     {
         Channel channel = requestSide ? _request : _response;
-        Transport from = requestSide ? _client : _server!.Transport;
-        Transport to = requestSide ? _server!.Transport : _client;
-        TimeSpan? sourceTimeout = requestSide ? _settings.Timeouts.Client : _backend!.Timeouts.Server;
+        Transport from = requestSide ? _client : stream.Server!.Transport;
+        Transport to = requestSide ? stream.Server!.Transport : _client;
+        long maxBody = requestSide ? _settings.MaxRequestBody ?? -1 : -1;
         channel.ReadLimit = _bodyLimit;
+        channel.Flags |= ChannelFlags.Autonomous;
         bool reading = true;
         try
         {
@@ -57,31 +31,32 @@ internal sealed partial class HttpConnection
                     reading = true;
                     if (requestSide)
                     {
-                        SetClientDeadline(sourceTimeout);
+                        _deadlines.SetClient(_settings.Timeouts.Client);
                     }
                     else
                     {
-                        SetServerDeadline(sourceTimeout);
+                        _deadlines.SetServer(stream.Backend!.Timeouts.Server);
+                        _serverIo = true;
                     }
 
                     int n = await from.ReceiveAsync(channel.GetAppendBuffer(_bodyLimit), Token).ConfigureAwait(false);
                     if (n == 0)
                     {
-                        return Framer(requestSide).EndOfInput() ? BodyResult.Complete : BodyResult.SourceClosed;
+                        return Framer(stream, requestSide).EndOfInput() ? BodyResult.Complete : BodyResult.SourceClosed;
                     }
 
                     channel.Advance(n);
                 }
 
                 ReadOnlyMemory<byte> data = channel.Data;
-                HttpParseError error = Framer(requestSide).Next(data.Span, out int consumed, out Range forward);
+                HttpParseError error = Framer(stream, requestSide).Next(data.Span, out int consumed, out Range forward);
                 if (error != HttpParseError.None)
                 {
-                    _bodyError = error;
+                    stream.BodyError = error;
                     return BodyResult.FramingError;
                 }
 
-                if (requestSide && _state!.MaxRequestBody >= 0 && _state!.RequestBody.BodyBytes > _state.MaxRequestBody)
+                if (maxBody >= 0 && stream.RequestBody.BodyBytes > maxBody)
                 {
                     return BodyResult.TooLarge;
                 }
@@ -92,55 +67,58 @@ internal sealed partial class HttpConnection
                     reading = false;
                     if (!requestSide)
                     {
-                        SetClientDeadline(_settings.Timeouts.Client);
+                        _deadlines.SetClient(_settings.Timeouts.Client);
+                        _serverIo = false;
                     }
 
                     await to.SendAsync(data.Slice(offset, length), Token).ConfigureAwait(false);
                     if (!requestSide)
                     {
-                        _bytesOut += length;
+                        stream.Log.BytesOut += length;
                     }
                 }
 
                 channel.Consume(consumed);
-                if (Framer(requestSide).IsDone)
+                if (Framer(stream, requestSide).IsDone)
                 {
                     return BodyResult.Complete;
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (requestSide && ex is SocketException or ObjectDisposedException or IOException)
         {
             return reading ? BodyResult.SourceFailed : BodyResult.DestinationFailed;
         }
         finally
         {
+            channel.Flags &= ~ChannelFlags.Autonomous;
             channel.ReadLimit = _settings.MaxRequestHead;
+            (requestSide ? stream.Exchange.RequestBody : stream.Exchange.ResponseBody).SetTransferred(Framer(stream, requestSide).BodyBytes);
         }
     }
 
-    private ref BodyFramer Framer(bool requestSide) => ref requestSide ? ref _state!.RequestBody : ref _state!.ResponseBody;
+    private static ref BodyFramer Framer(HttpStream stream, bool requestSide) => ref requestSide ? ref stream.RequestBody : ref stream.ResponseBody;
 
     /// <summary>Records why a body transfer failed, unless an earlier cause (a timeout) was recorded.</summary>
-    private void RecordBodyFailure(BodyResult result, bool requestSide)
+    private static void RecordBodyFailure(HttpStream stream, BodyResult result, bool requestSide)
     {
-        if (_end != SessionTermination.Normal || result == BodyResult.Complete)
-        {
-            return;
-        }
-
-        (_end, _detail) = (result, requestSide) switch
+        (SessionTermination end, string detail) = (result, requestSide) switch
         {
             (BodyResult.SourceClosed, true) => (SessionTermination.ClientAborted, "the client closed during the request body"),
             (BodyResult.SourceFailed, true) => (SessionTermination.ClientAborted, "the client reset during the request body"),
             (BodyResult.DestinationFailed, true) => (SessionTermination.ServerAborted, "the server stopped reading the request body"),
-            (BodyResult.FramingError, true) => (SessionTermination.BadRequest, HttpParseErrors.Describe(_bodyError)),
+            (BodyResult.FramingError, true) => (SessionTermination.BadRequest, HttpParseErrors.Describe(stream.BodyError)),
             (BodyResult.TooLarge, _) => (SessionTermination.BadRequest, "request body larger than max_request_body"),
             (BodyResult.SourceClosed, false) => (SessionTermination.ServerAborted, "the server closed before the end of the response body"),
             (BodyResult.SourceFailed, false) => (SessionTermination.ServerAborted, "the server reset during the response body"),
             (BodyResult.DestinationFailed, false) => (SessionTermination.ClientAborted, "the client stopped reading the response"),
-            (BodyResult.FramingError, false) => (SessionTermination.BadResponse, HttpParseErrors.Describe(_bodyError)),
-            _ => (_end, _detail),
+            (BodyResult.FramingError, false) => (SessionTermination.BadResponse, HttpParseErrors.Describe(stream.BodyError)),
+            _ => (SessionTermination.Normal, ""),
         };
+
+        if (end != SessionTermination.Normal)
+        {
+            stream.Fail(end, detail);
+        }
     }
 }

@@ -1,8 +1,7 @@
 using System.Text;
 using PluginProxy.Abstractions.Http;
-using PluginProxy.Http.Parsing;
 
-namespace PluginProxy.Http.Forwarding;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>
 /// Writes the heads the proxy forwards: the request as the server should see it, the response as the client should.

@@ -1,6 +1,6 @@
 using PluginProxy.Abstractions.Http;
 
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>Where one header field lies in the received head.</summary>
 internal struct HeaderRange
@@ -39,6 +39,9 @@ internal abstract class HeadFacts
     public bool ConnectionKeepAlive;
     public bool ConnectionUpgrade;
     public bool HasUpgradeHeader;
+
+    /// <summary>True when the sender asked to close the connection after this message (or spoke HTTP/1.0 without keep-alive).</summary>
+    public bool WantsClose => ConnectionClose || (Version == HttpProtocol.Http10 && !ConnectionKeepAlive);
 
     // Transfer-Encoding bookkeeping while parsing.
     internal bool ChunkedSeen;
@@ -117,6 +120,12 @@ internal sealed class RequestFacts : HeadFacts
     public bool ExpectContinue;
     public int HostCount;
     public Range Host;
+
+    /// <summary>True when an HTTP/1.1 client asks to switch protocols (<c>Connection: upgrade</c> with an <c>Upgrade</c> field).</summary>
+    public bool IsUpgrade => HasUpgradeHeader && ConnectionUpgrade && Version == HttpProtocol.Http11;
+
+    /// <summary>True when a body follows the head (chunked, or a non-zero Content-Length).</summary>
+    public bool HasBody => Chunked || ContentLength > 0;
 
     /// <summary>The index of the Host field among <see cref="HeadFacts.Headers"/>, or -1.</summary>
     public int HostIndex = -1;

@@ -1,6 +1,6 @@
-using static PluginProxy.Http.Parsing.HttpChars;
+using static PluginProxy.Http.Codec.H1.HttpChars;
 
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>
 /// Follows a chunked body byte by byte (RFC 9112 §7.1) to find where it ends and to refuse anything ambiguous: chunk sizes

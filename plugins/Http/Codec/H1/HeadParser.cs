@@ -1,8 +1,8 @@
 using System.Text;
 using PluginProxy.Abstractions.Http;
-using static PluginProxy.Http.Parsing.HttpChars;
+using static PluginProxy.Http.Codec.H1.HttpChars;
 
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>The outcome of parsing a head.</summary>
 internal enum ParseStatus

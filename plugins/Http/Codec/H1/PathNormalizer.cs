@@ -1,4 +1,4 @@
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>
 /// The one path normalisation of the http supervisor (docs/http.md, "Paths"), so that routes, analyzers, scripts, the

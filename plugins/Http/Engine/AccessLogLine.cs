@@ -3,89 +3,88 @@ using System.Globalization;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 
-namespace PluginProxy.Http;
+namespace PluginProxy.Http.Engine;
 
-internal sealed partial class HttpConnection
+/// <summary>What the access log line says about one stream: times, status, bytes, how it ended.</summary>
+internal struct StreamRecord
 {
-    private long _tStart;
-    private long _tHead;
-    private long _tResponse;
-    private DateTime _startWall;
-    private long _connectMs;
-    private int _status;
-    private long _bytesOut;
-    private SessionTermination _end;
-    private string? _detail;
-    private int _retries;
-    private string? _logBackend;
-    private string? _logServer;
-    private string? _clientText;
+    public long Start;
+    public long HeadDone;
+    public long ResponseHead;
+    public DateTime StartWall;
+    public long ConnectMs;
+    public int Status;
+    public long BytesOut;
+    public SessionTermination End;
+    public string? Detail;
+    public int Retries;
+    public string? BackendName;
+    public string? ServerName;
 
-    private void BeginLog()
+    public void Begin()
     {
-        _tStart = Stopwatch.GetTimestamp();
-        _startWall = DateTime.UtcNow;
-        _tHead = 0;
-        _tResponse = 0;
-        _connectMs = -1;
-        _status = -1;
-        _bytesOut = 0;
-        _end = SessionTermination.Normal;
-        _detail = null;
-        _retries = 0;
-        _logBackend = null;
-        _logServer = null;
+        Start = Stopwatch.GetTimestamp();
+        StartWall = DateTime.UtcNow;
+        HeadDone = 0;
+        ResponseHead = 0;
+        ConnectMs = -1;
+        Status = -1;
+        BytesOut = 0;
+        End = SessionTermination.Normal;
+        Detail = null;
+        Retries = 0;
+        BackendName = null;
+        ServerName = null;
     }
+}
 
-    /// <summary>
-    /// One line per stream, close to HAProxy's httplog:
-    /// <c>client [date] listener backend/server TR/Tw/Tc/Tr/Ta status bytes termination retries=n "request line" "detail"</c>.
-    /// TR: request head time, Tw: queue time (0: nothing waits in a queue here), Tc: connect time (0 for a reused
-    /// connection), Tr: server response time, Ta: the whole stream, all in ms, -1 when the phase did not happen.
-    /// </summary>
-    private void WriteAccessLog(HttpStreamState state)
+/// <summary>
+/// One line per stream, close to HAProxy's httplog:
+/// <c>client [date] listener backend/server TR/Tw/Tc/Tr/Ta status bytes termination retries=n "request line" "detail"</c>.
+/// TR: request head time, Tw: queue time (0: nothing waits in a queue here), Tc: connect time (0 for a reused
+/// connection), Tr: server response time, Ta: the whole stream, all in ms, -1 when the phase did not happen.
+/// </summary>
+internal static class AccessLogLine
+{
+    public static void Write(IAccessLog log, string listener, string client, HttpStream stream)
     {
-        if (!_settings.AccessLog || !_owner.AccessLog.IsEnabled)
-        {
-            return;
-        }
-
+        ref StreamRecord r = ref stream.Log;
         Span<char> buffer = stackalloc char[2048];
         var line = new LineWriter(buffer);
-        line.Append(_clientText ??= LogNames.Format(_session.Connection.ClientEndPoint));
+        line.Append(client);
         line.Append(" [");
-        line.AppendDate(_startWall);
+        line.AppendDate(r.StartWall);
         line.Append("] ");
-        line.Append(_settings.Name);
+        line.Append(listener);
         line.Append(' ');
-        line.Append(_logBackend ?? "-");
+        line.Append(r.BackendName ?? "-");
         line.Append('/');
-        line.Append(_logServer ?? "-");
+        line.Append(r.ServerName ?? "-");
         line.Append(' ');
-        line.Append(_tHead == 0 ? -1 : (long)Stopwatch.GetElapsedTime(_tStart, _tHead).TotalMilliseconds);
+        line.Append(r.HeadDone == 0 ? -1 : (long)Stopwatch.GetElapsedTime(r.Start, r.HeadDone).TotalMilliseconds);
         line.Append('/');
-        line.Append(_logServer is null ? -1 : 0);
+        line.Append(r.ServerName is null ? -1 : 0);
         line.Append('/');
-        line.Append(_connectMs);
+        line.Append(r.ConnectMs);
         line.Append('/');
-        line.Append(_tResponse == 0 || _tHead == 0 ? -1 : (long)Stopwatch.GetElapsedTime(_tHead, _tResponse).TotalMilliseconds);
+        line.Append(r.ResponseHead == 0 || r.HeadDone == 0 ? -1 : (long)Stopwatch.GetElapsedTime(r.HeadDone, r.ResponseHead).TotalMilliseconds);
         line.Append('/');
-        line.Append((long)Stopwatch.GetElapsedTime(_tStart).TotalMilliseconds);
+        line.Append((long)Stopwatch.GetElapsedTime(r.Start).TotalMilliseconds);
         line.Append(' ');
-        line.Append(_status);
+        line.Append(r.Status);
         line.Append(' ');
-        line.Append(_bytesOut);
+        line.Append(r.BytesOut);
         line.Append(' ');
-        line.Append(_end.ToLogName());
+        line.Append(r.End.ToLogName());
         line.Append(" retries=");
-        line.Append(_retries);
+        line.Append(r.Retries);
         line.Append(" \"");
-        if (state.Exchange.HasRequest)
+        if (stream.Exchange.HasRequest)
         {
-            HttpRequestHead request = state.Exchange.Request;
+            HttpRequestHead request = stream.Exchange.Request;
             line.AppendEscaped(request.RawMethod);
             line.Append(' ');
-            line.AppendEscaped(state.ReceivedTarget, 1024);
+            line.AppendEscaped(stream.ReceivedTarget, 1024);
             line.Append(request.Version == HttpProtocol.Http11 ? " HTTP/1.1\"" : " HTTP/1.0\"");
         }
         else
@@ -93,14 +92,14 @@ internal sealed partial class HttpConnection
             line.Append("<BADREQ>\"");
         }
 
-        if (_detail is not null)
+        if (r.Detail is not null)
         {
             line.Append(" \"");
-            line.Append(_detail);
+            line.Append(r.Detail);
             line.Append('"');
         }
 
-        _owner.AccessLog.Write(line.Written);
+        log.Write(line.Written);
     }
 
     /// <summary>Appends to a fixed buffer without allocating; what does not fit is cut.</summary>

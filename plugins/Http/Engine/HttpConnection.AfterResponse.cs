@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 
-namespace PluginProxy.Http;
+namespace PluginProxy.Http.Engine;
 
 /// <summary>
 /// <c>after_response_analyzers</c> on the replies the proxy makes itself. A stopped stream (a deny, a redirect, a
@@ -18,29 +18,29 @@ internal sealed partial class HttpConnection
     /// rebuilt from it. An analyzer that stops gives the reply to send instead, and no further one runs. One that throws is
     /// logged and the reply goes out as it was: a failing rule must not turn a deny into something else.
     /// </summary>
-    private async ValueTask<AnalyzerReply> AfterProxyReplyAsync(AnalyzerReply reply)
+    private async ValueTask<AnalyzerReply> AfterProxyReplyAsync(HttpStream stream, AnalyzerReply reply)
     {
         IReadOnlyList<IFlowAnalyzer> analyzers = _session.AfterResponseAnalyzers;
-        if (analyzers.Count == 0 || _state is null)
+        if (analyzers.Count == 0)
         {
             return reply;
         }
 
-        HttpResponseHead response = _state.Exchange.Response;
-        byte[] reason = System.Text.Encoding.ASCII.GetBytes(Forwarding.ErrorPages.Reason(reply.Status));
-        response.Reset(reason, reply.Status, 0..reason.Length, HttpProtocol.Http11, reply.Body.Length, chunked: false, wantsClose: reply.Close);
+        HttpResponseHead response = stream.Exchange.Response;
+        byte[] reason = System.Text.Encoding.ASCII.GetBytes(Codec.H1.ErrorPages.Reason(reply.Status));
+        response.Reset(reason, reply.Status, 0..reason.Length, HttpProtocol.Http11, reply.Body.Length);
         foreach (KeyValuePair<string, string> header in reply.Headers)
         {
             response.Headers.Add(header.Key, header.Value);
         }
 
-        _state.Exchange.HasResponse = true;
+        stream.Exchange.HasResponse = true;
         foreach (IFlowAnalyzer analyzer in analyzers)
         {
             AnalyzerVerdict verdict;
             try
             {
-                verdict = await analyzer.AnalyzeAsync(_stream, _response, Token).ConfigureAwait(false);
+                verdict = await analyzer.AnalyzeAsync(_proxyStream, _response, Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -1,6 +1,5 @@
-using PluginProxy.Http.Parsing;
 
-namespace PluginProxy.Http.Forwarding;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>How the length of a message body is known (RFC 9112 §6).</summary>
 internal enum BodyKind

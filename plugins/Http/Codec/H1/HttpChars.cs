@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>The byte classes of RFC 9110/9112, as vectorized search sets.</summary>
 internal static class HttpChars

@@ -1,7 +1,7 @@
 using System.Text;
 using PluginProxy.Abstractions;
 
-namespace PluginProxy.Http.Forwarding;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>
 /// The proxy's own responses (400, 404, 408, 502, 503, 504, ...), built once as bytes: sending one allocates nothing.

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace PluginProxy.Http.Forwarding;
+namespace PluginProxy.Http.Codec;
 
 /// <summary>A pooled, growable byte buffer for building a head (and the body bytes sent with it) before one send.</summary>
 internal sealed class OutputBuffer

@@ -1,4 +1,4 @@
-namespace PluginProxy.Http.Parsing;
+namespace PluginProxy.Http.Codec.H1;
 
 /// <summary>Why a message was refused. Each value has one status (for requests) and one log detail; see <see cref="HttpParseErrors"/>.</summary>
 internal enum HttpParseError

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Codec;
+using PluginProxy.Http.Codec.H1;
+
+namespace PluginProxy.Http.Engine;
+
+/// <summary>The response phases: read the response head, analyze the response, forward the body; then the end of the request body.</summary>
+internal sealed partial class HttpConnection
+{
+    /// <summary>
+    /// Phase 6: the codec reads the response head. Interim heads never reach the analyzers: 100 and 103 go to HTTP/1.1
+    /// clients as received, 101 turns the connection into a tunnel (when the client asked to upgrade).
+    /// </summary>
+    private async ValueTask<StepOutcome> ReadResponseHeadAsync(HttpStream stream)
+    {
+        HttpExchange exchange = stream.Exchange;
+        ResponseFacts facts = stream.ResponseFacts;
+        while (true)
+        {
+            facts.Reset();
+            DecodeStatus status;
+            HttpParseError error;
+            while ((status = Http1Decoder.DecodeResponse(_response, facts, ref stream.ResponseHead, exchange.Response, out error)) == DecodeStatus.NeedMore)
+            {
+                await ReadResponseAsync(stream, HeadReadSize).ConfigureAwait(false);
+            }
+
+            if (status == DecodeStatus.Failed)
+            {
+                stream.Fail(SessionTermination.BadResponse, HttpParseErrors.Describe(error));
+                CloseServer(stream);
+                return await SendErrorAsync(stream, 502, close: true).ConfigureAwait(false);
+            }
+
+            if (facts.Status >= 200)
+            {
+                exchange.HasResponse = true;
+                return StepOutcome.Next;
+            }
+
+            _response.Consume(facts.HeadLength);
+            if (facts.Status == 101)
+            {
+                return await SwitchProtocolsAsync(stream).ConfigureAwait(false);
+            }
+
+            if (exchange.Request.Version == HttpProtocol.Http11)
+            {
+                // 100 Continue, 103 Early Hints: passed on to HTTP/1.1 clients (HTTP/1.0 ones do not know them).
+                stream.ClientOut.Start(facts.HeadLength + 64);
+                HeadWriter.WriteInterim(stream.ClientOut, facts, stream.ResponseHead);
+                _deadlines.SetClient(_settings.Timeouts.Client);
+                _serverIo = false;
+                await _client.SendAsync(stream.ClientOut.Written, Token).ConfigureAwait(false);
+                stream.Log.BytesOut += stream.ClientOut.Length;
+            }
+
+            stream.ResponseByteMark = _response.TotalBytes;
+        }
+    }
+
+    /// <summary>
+    /// Reads more of the response into the response channel. When a reused connection turns out closed by the server
+    /// before it answered anything, the request goes again on a fresh connection (once), and the read starts over.
+    /// </summary>
+    private async ValueTask ReadResponseAsync(HttpStream stream, int sizeHint)
+    {
+        while (true)
+        {
+            int n;
+            bool failed = false;
+            _serverIo = true;
+            try
+            {
+                n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(sizeHint), Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))
+            {
+                n = 0;
+                failed = true;
+            }
+
+            if (n == 0 && CanReplayOnFreshConnection(stream) && await ReplayOnFreshConnectionAsync(stream).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            if (failed)
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
+
+            MarkReceived(_response, n);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Phase 7: the response analyzers (http_lb_resp first unless placed) hold the response channel until they release
+    /// it, each for at most its own timeout (else the backend's <c>timeout_server</c>) from the response head.
+    /// </summary>
+    private async ValueTask<StepOutcome> AnalyzeResponseAsync(HttpStream stream)
+    {
+        _deadlines.Phase = StreamPhase.AnalyzeResponse;
+        long since = Environment.TickCount64;
+        _responseChain.Begin(_response);
+        while (true)
+        {
+            _deadlines.SetServerFrom(since, _responseChain.HoldTimeout(stream.Backend!.Timeouts.Server));
+            switch (await _responseChain.RunAsync(Token).ConfigureAwait(false))
+            {
+                case ChainStep.Released:
+                    return StepOutcome.Next;
+                case ChainStep.Stopped:
+                    return await AnswerResponseStopAsync(stream, _responseChain.Verdict.Reply!).ConfigureAwait(false);
+                case ChainStep.Failed:
+                    return await AnswerAnalyzerFailureAsync(stream, _responseChain, "response").ConfigureAwait(false);
+            }
+
+            if (_response.InputEnded || _response.IsFull)
+            {
+                stream.Fail(SessionTermination.BadResponse, $"{_session.DescribeAnalyzer(_responseChain.Current!)} wanted more of the response than "
+                    + (_response.IsFull ? "the read limit holds" : "the server sent"));
+                CloseServer(stream);
+                return await SendErrorAsync(stream, 502, close: true).ConfigureAwait(false);
+            }
+
+            await ReadResponseAsync(stream, HeadReadSize).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Phase 8: the response head (as analyzers left it) and the body bytes already here go to the client in one write;
+    /// the rest of the body follows autonomously, framed exactly, so a pipelined response never leaks into this one.
+    /// </summary>
+    private async ValueTask<StepOutcome> ForwardBodyAsync(HttpStream stream)
+    {
+        if (_response.IsHeld)
+        {
+            throw new InvalidOperationException("the response channel is still held by its analyzers");
+        }
+
+        if (PrepareResponse(stream) is var framing and not HttpParseError.None)
+        {
+            stream.Fail(SessionTermination.BadResponse, HttpParseErrors.Describe(framing));
+            CloseServer(stream);
+            return await SendErrorAsync(stream, 502, close: true).ConfigureAwait(false);
+        }
+
+        _deadlines.SetClient(_settings.Timeouts.Client);
+        _serverIo = false;
+        await _client.SendAsync(stream.ClientOut.Written, Token).ConfigureAwait(false);
+        stream.Log.BytesOut += stream.ClientOut.Length;
+        if (!stream.ResponseBody.IsDone)
+        {
+            BodyResult result = await RelayBodyAsync(stream, requestSide: false).ConfigureAwait(false);
+            if (result != BodyResult.Complete)
+            {
+                RecordBodyFailure(stream, result, requestSide: false);
+                return StepOutcome.Close;
+            }
+        }
+
+        stream.Exchange.ResponseBody.Complete();
+        stream.ServerReusable = stream.ResponseBody.Kind != BodyKind.UntilClose && !stream.ResponseFacts.WantsClose;
+        return stream.CloseClient ? StepOutcome.Close : StepOutcome.KeepAlive;
+    }
+
+    /// <summary>Decides how the body is framed for the client, and writes the head with the body bytes already received into the client output.</summary>
+    private HttpParseError PrepareResponse(HttpStream stream)
+    {
+        HttpResponseHead response = stream.Exchange.Response;
+        ResponseFacts facts = stream.ResponseFacts;
+        bool clientIsHttp10 = stream.Exchange.Request.Version == HttpProtocol.Http10;
+        _deadlines.Phase = StreamPhase.ResponseBody;
+        stream.Log.ResponseHead = Stopwatch.GetTimestamp();
+        stream.Log.Status = response.Status;
+        stream.ServerOut.Release();
+        BodyKind kind = stream.IsHeadRequest || response.Status is 204 or 304 ? BodyKind.None
+            : facts.Chunked ? BodyKind.Chunked
+            : facts.ContentLength >= 0 ? BodyKind.Length
+            : BodyKind.UntilClose;
+        bool dechunk = kind == BodyKind.Chunked && clientIsHttp10;
+        stream.CloseClient |= kind == BodyKind.UntilClose || dechunk || Stopping;
+        stream.ResponseBody.Start(kind, Math.Max(facts.ContentLength, 0), dechunk);
+        stream.Exchange.ResponseBody.Start(kind switch { BodyKind.None => 0, BodyKind.Length => facts.ContentLength, _ => null });
+        _response.Consume(facts.HeadLength);
+
+        OutputBuffer output = stream.ClientOut;
+        output.Start(facts.HeadLength + 256 + Math.Min(_response.Length, _bodyLimit));
+        var options = new HeadWriter.ResponseOptions(stream.CloseClient, clientIsHttp10, dechunk, Switching: false);
+        HeadWriter.WriteResponse(output, response, facts, stream.ResponseHead, options);
+        HttpParseError error = AppendBody(output, _response, ref stream.ResponseBody, _bodyLimit);
+        if (error == HttpParseError.None)
+        {
+            stream.ResponseStarted = true;
+        }
+
+        return error;
+    }
+
+    /// <summary>
+    /// After the last phase (or an answer, or an error): a request body still flowing is stopped when the exchange
+    /// ended without it, and its outcome observed; a server connection still fit for reuse goes back to the pool.
+    /// </summary>
+    private async ValueTask<StepOutcome> FinishStreamAsync(HttpStream stream, StepOutcome outcome)
+    {
+        if (stream.Pumping)
+        {
+            stream.Pumping = false;
+            if (!stream.RequestPump.IsCompleted)
+            {
+                // The server (or the proxy) answered before the whole request body arrived: stop forwarding it; close both sides.
+                outcome = StepOutcome.Close;
+                stream.ServerReusable = false;
+                AbortRequestBody(stream);
+            }
+
+            BodyResult body = await ObserveAsync(stream.RequestPump).ConfigureAwait(false);
+            if (body != BodyResult.Complete)
+            {
+                outcome = StepOutcome.Close;
+                stream.ServerReusable = false;
+                RecordBodyFailure(stream, body, requestSide: true);
+            }
+            else
+            {
+                stream.Exchange.RequestBody.Complete();
+            }
+        }
+
+        if (stream.ServerReusable && stream.Server is not null && _response.Length == 0)
+        {
+            _owner.Pool.Return(stream.Server, stream.Pooled);
+            stream.Server = null;
+            stream.Pooled = null;
+        }
+
+        return outcome;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Buffers;
+using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Codec;
+using PluginProxy.Http.Codec.H1;
+
+namespace PluginProxy.Http.Engine;
+
+/// <summary>
+/// Everything one HTTP stream (one request and its response) needs, in one typed object: the version-independent
+/// message, what the HTTP/1.1 codec knows about its framing, the server connection it runs on, and its log record.
+/// A connection holds one only while a stream runs; between requests it goes back to the supervisor's pool, so an idle
+/// keep-alive connection holds no stream state.
+/// </summary>
+internal sealed class HttpStream
+{
+    /// <summary>The message analyzers, scripts, routing and the log see.</summary>
+    public readonly HttpExchange Exchange = new();
+
+    // The HTTP/1.1 codec's view of both heads: field positions, framing and connection facts.
+    public readonly RequestFacts RequestFacts = new();
+    public readonly ResponseFacts ResponseFacts = new();
+
+    /// <summary>The request head bytes, copied out of the request channel so they outlive it.</summary>
+    public byte[] RequestHead = [];
+
+    /// <summary>The response head bytes.</summary>
+    public byte[] ResponseHead = [];
+
+    public HttpParseError BodyError;
+
+    /// <summary>What goes to the server (the request head and the first body bytes) and to the client.</summary>
+    public readonly OutputBuffer ServerOut = new();
+    public readonly OutputBuffer ClientOut = new();
+
+    public BodyFramer RequestBody;
+    public BodyFramer ResponseBody;
+
+    /// <summary>The request body's autonomous transfer, while it runs beside the response.</summary>
+    public ValueTask<BodyResult> RequestPump;
+    public bool Pumping;
+
+    // The way to the server: the backend the analyzers chose, the balancer's one pick, the connection.
+    public IBackend? Backend;
+    public IServer? Picked;
+    public ServerConnection? Server;
+    public Upstream.PooledConnection? Pooled;
+    public bool ServerReused;
+
+    /// <summary>True when the server connection may serve another request once this stream is over.</summary>
+    public bool ServerReusable;
+
+    /// <summary>Safe to send again on a fresh connection if the server never saw it (RFC 9110 §9.2.2).</summary>
+    public bool Replayable;
+
+    /// <summary>The response bytes received when the request went out: none since means the server never answered.</summary>
+    public long ResponseByteMark;
+
+    /// <summary>True once the client got the first byte of a response: no error page can follow.</summary>
+    public bool ResponseStarted;
+
+    /// <summary>True when the client connection closes after this stream.</summary>
+    public bool CloseClient;
+
+    /// <summary>When the request channel started to be held (the first byte of the request), for analyzers' timeouts.</summary>
+    public long HoldStart;
+
+    /// <summary>What the access log line says about this stream.</summary>
+    public StreamRecord Log;
+
+    public void Begin(bool tls, bool closeClient)
+    {
+        RequestFacts.Reset();
+        ResponseFacts.Reset();
+        Exchange.HasRequest = false;
+        Exchange.HasResponse = false;
+        Exchange.IsTls = tls;
+        BodyError = HttpParseError.None;
+        Backend = null;
+        Picked = null;
+        Server = null;
+        Pooled = null;
+        ServerReused = false;
+        ServerReusable = false;
+        Replayable = false;
+        ResponseByteMark = 0;
+        ResponseStarted = false;
+        CloseClient = closeClient;
+        Pumping = false;
+        RequestPump = default;
+        HoldStart = Environment.TickCount64;
+        Log.Begin();
+    }
+
+    /// <summary>The request-target as the client sent it (the access log shows this one).</summary>
+    public ReadOnlySpan<byte> ReceivedTarget => RequestHead.AsSpan(RequestFacts.Target);
+
+    /// <summary>True when the request is a HEAD: its response has no body whatever the head says.</summary>
+    public bool IsHeadRequest => Exchange.HasRequest && Exchange.Request.RawMethod.SequenceEqual("HEAD"u8);
+
+    /// <summary>Records why the stream ended, unless an earlier cause was recorded.</summary>
+    public void Fail(SessionTermination end, string? detail)
+    {
+        if (Log.End == SessionTermination.Normal)
+        {
+            Log.End = end;
+            Log.Detail = detail;
+        }
+    }
+
+    /// <summary>Gives the head and output buffers back to the pool.</summary>
+    public void ReleaseBuffers()
+    {
+        ServerOut.Release();
+        ClientOut.Release();
+        if (RequestHead.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(RequestHead);
+            RequestHead = [];
+        }
+
+        if (ResponseHead.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(ResponseHead);
+            ResponseHead = [];
+        }
+    }
+}

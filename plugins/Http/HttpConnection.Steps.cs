@@ -319,6 +319,7 @@ internal sealed partial class HttpConnection
     private void EndStream(HttpStreamState state, bool keepAlive)
     {
         WriteAccessLog(state);
+        NotifyStreamEnded(state);
         _streams++;
         ClearDeadlines();
         state.ClientOut.Release();

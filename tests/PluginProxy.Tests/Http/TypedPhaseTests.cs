@@ -51,7 +51,7 @@ public class TypedPhaseTests
             servers = [{ name = "o", address = "{{other.Address}}" }]
             """;
         await using RunningProxy proxy = await RunningProxy.StartAsync(
-            HttpConfig.For(main.Address, "request_analyzers = [\"probe_backend_from_header\"]", extraSections: second));
+            HttpConfig.For(main.Address, "request_analyzers = [\"probe_backend_from_header\"]\nuse_backends = [\"other\"]", extraSections: second));
         using RawHttp client = await RawHttp.ConnectAsync(proxy);
 
         await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\nX-Backend: other\r\n\r\n");
@@ -123,6 +123,21 @@ public class TypedPhaseTests
         Assert.DoesNotContain("bytes=0 ", ok);
         await Wait.UntilAsync(() => proxy.AccessLog.Lines.Count == 2, "both access-log lines");
         Assert.Equal(2, proxy.Logs.Category(LoggerCategory).Count());
+    }
+
+    [Fact]
+    public async Task Logger_ListedAfterResponse_SeesTheProxysOwnReply()
+    {
+        using var dead = new DeadPort();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(dead.Address, "after_response_analyzers = [\"probe_logger\"]"));
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+
+        await client.SendAsync("GET /down HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        Assert.Equal(503, (await client.ReadResponseAsync()).Status);
+        string entry = await proxy.Logs.WaitForAsync(LoggerCategory, l => l.Contains("/down"), "the logger's entry for the proxy's reply");
+        Assert.Contains("status=503", entry);
+        Assert.True(entry.Contains("end=ServerRefused to=app/-", StringComparison.Ordinal), entry);
     }
 
     [Fact]

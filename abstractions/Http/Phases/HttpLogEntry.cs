@@ -9,7 +9,7 @@ namespace PluginProxy.Abstractions.Http;
 /// </summary>
 public sealed class HttpLogEntry
 {
-    /// <summary>When the stream started (its first request byte, or the end of the previous stream), UTC.</summary>
+    /// <summary>When the stream started (the supervisor began reading its request), UTC.</summary>
     public required DateTime Started { get; init; }
 
     /// <summary>The listener's <c>name</c>.</summary>

@@ -10,6 +10,8 @@ namespace PluginProxy.Abstractions;
 public sealed class ProxyStream
 {
     private Dictionary<string, object?>? _variables;
+    private IStreamEndObserver? _observer;
+    private List<IStreamEndObserver>? _moreObservers;
 
     /// <summary>Creates a stream of <paramref name="session"/> with its two channels.</summary>
     public ProxyStream(ISession session, Channel request, Channel response)
@@ -46,11 +48,75 @@ public sealed class ProxyStream
     /// <summary>True when some analyzer stored a variable in this stream.</summary>
     public bool HasVariables => _variables is { Count: > 0 };
 
-    /// <summary>Prepares the instance for the next stream of the same session: clears variables, restores the default backend.</summary>
+    /// <summary>True when some analyzer asked to be told when this stream ends (<see cref="OnEnded"/>).</summary>
+    public bool HasEndObservers => _observer is not null;
+
+    /// <summary>
+    /// Asks that <paramref name="observer"/> be told once when this stream ends, with its log entry. Registering the same
+    /// observer again does nothing (an analyzer may run more than once per stream). One observer costs no allocation.
+    /// </summary>
+    public void OnEnded(IStreamEndObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (_observer is null)
+        {
+            _observer = observer;
+        }
+        else if (!ReferenceEquals(_observer, observer) && !(_moreObservers?.Contains(observer) ?? false))
+        {
+            (_moreObservers ??= []).Add(observer);
+        }
+    }
+
+    /// <summary>
+    /// For supervisors: tells every end observer that the stream ended, once (they are forgotten afterwards). Each is
+    /// called even when one before it throws.
+    /// </summary>
+    /// <param name="entry">What the access log records about the stream.</param>
+    /// <returns>The first exception an observer threw, for the supervisor to log; null when none did.</returns>
+    public Exception? NotifyEnded(Http.HttpLogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        IStreamEndObserver? first = _observer;
+        _observer = null;
+        Exception? failure = first is null ? null : Notify(first, entry);
+        if (_moreObservers is { Count: > 0 } more)
+        {
+            foreach (IStreamEndObserver observer in more)
+            {
+                Exception? thrown = Notify(observer, entry);
+                failure ??= thrown;
+            }
+
+            more.Clear();
+        }
+
+        return failure;
+    }
+
+    private Exception? Notify(IStreamEndObserver observer, Http.HttpLogEntry entry)
+    {
+        try
+        {
+            observer.OnStreamEnded(this, entry);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>
+    /// Prepares the instance for the next stream of the same session: clears variables and end observers, restores the
+    /// default backend.
+    /// </summary>
     /// <param name="defaultBackend">The backend the next stream starts with.</param>
     public void Reset(IBackend? defaultBackend)
     {
         _variables?.Clear();
+        _observer = null;
+        _moreObservers?.Clear();
         Backend = defaultBackend;
         Number++;
     }

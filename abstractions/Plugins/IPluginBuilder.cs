@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PluginProxy.Abstractions.Http;
 
 namespace PluginProxy.Abstractions;
 
@@ -19,4 +21,46 @@ public interface IPluginBuilder
 
     /// <summary>Provides a flow analyzer that listeners name in <c>request_analyzers</c> or <c>response_analyzers</c>.</summary>
     IPluginBuilder AddAnalyzer<TAnalyzer>(string name) where TAnalyzer : class, IFlowAnalyzer;
+
+    /// <summary>
+    /// Provides an <see cref="IHttpRequestFilter"/> that listeners name in <c>request_analyzers</c>: it runs there as a
+    /// flow analyzer (<see cref="RequestFilterAnalyzer{TFilter}"/>). <typeparamref name="TFilter"/> is built once, through
+    /// dependency injection; one type that implements several phases is one instance.
+    /// </summary>
+    IPluginBuilder AddRequestFilter<TFilter>(string name) where TFilter : class, IHttpRequestFilter
+    {
+        Services.TryAddSingleton<TFilter>();
+        return AddAnalyzer<RequestFilterAnalyzer<TFilter>>(name);
+    }
+
+    /// <summary>
+    /// Provides an <see cref="IHttpUpstreamSelector"/> that listeners name in <c>request_analyzers</c>: it runs there as a
+    /// flow analyzer (<see cref="UpstreamSelectorAnalyzer{TSelector}"/>).
+    /// </summary>
+    IPluginBuilder AddUpstreamSelector<TSelector>(string name) where TSelector : class, IHttpUpstreamSelector
+    {
+        Services.TryAddSingleton<TSelector>();
+        return AddAnalyzer<UpstreamSelectorAnalyzer<TSelector>>(name);
+    }
+
+    /// <summary>
+    /// Provides an <see cref="IHttpResponseFilter"/> that listeners name in <c>response_analyzers</c> or
+    /// <c>after_response_analyzers</c>: it runs there as a flow analyzer (<see cref="ResponseFilterAnalyzer{TFilter}"/>).
+    /// </summary>
+    IPluginBuilder AddResponseFilter<TFilter>(string name) where TFilter : class, IHttpResponseFilter
+    {
+        Services.TryAddSingleton<TFilter>();
+        return AddAnalyzer<ResponseFilterAnalyzer<TFilter>>(name);
+    }
+
+    /// <summary>
+    /// Provides an <see cref="IHttpLogger"/> that listeners name in <c>request_analyzers</c> or
+    /// <c>after_response_analyzers</c>: where it is listed it subscribes the stream, and it is called once the stream ended
+    /// (<see cref="HttpLoggerAnalyzer{TLogger}"/>).
+    /// </summary>
+    IPluginBuilder AddHttpLogger<TLogger>(string name) where TLogger : class, IHttpLogger
+    {
+        Services.TryAddSingleton<TLogger>();
+        return AddAnalyzer<HttpLoggerAnalyzer<TLogger>>(name);
+    }
 }

@@ -245,6 +245,8 @@ internal sealed partial class HttpConnection
             AccessLogLine.Write(_owner.AccessLog, _settings.Name, _clientText ??= LogNames.Format(_session.Connection.ClientEndPoint), stream);
         }
 
+        NotifyStreamEnded(stream);
+
         _streams++;
         _deadlines.Clear();
         stream.ClientOut.Release();

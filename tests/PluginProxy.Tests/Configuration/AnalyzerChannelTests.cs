@@ -5,7 +5,10 @@ using PluginProxy.Tests.Infrastructure;
 
 namespace PluginProxy.Tests.Configuration;
 
-/// <summary>An analyzer made for one channel (<c>IFlowAnalyzer.Direction</c>) is refused on the other, at its place.</summary>
+/// <summary>
+/// An analyzer made for one channel (<c>IFlowAnalyzer.Direction</c>), a typed HTTP phase included, is refused on the other,
+/// at its place.
+/// </summary>
 public class AnalyzerChannelTests
 {
     private static async Task<(string Path, IReadOnlyList<string> Problems)> BuildAsync(string analyzers, string plugins)
@@ -48,11 +51,24 @@ public class AnalyzerChannelTests
         Assert.Equal($"{path}:{at}: analyzer \"{name}\" works on the {made} channel: list it in {made}_analyzers, not in {listed}_analyzers", Assert.Single(problems));
     }
 
+    [Theory]
+    [InlineData("request_analyzers = [\"probe_frame_options\"]", "9:22", "probe_frame_options", "response", "request")]
+    [InlineData("response_analyzers = [\"probe_request_filter\"]", "9:23", "probe_request_filter", "request", "response")]
+    [InlineData("after_response_analyzers = [\"probe_backend_from_header\"]", "9:29", "probe_backend_from_header", "request", "response")]
+    public async Task TypedPhaseOnTheWrongChannel_IsRefusedWhereItIsListed(string analyzers, string at, string name, string made, string listed)
+    {
+        (string path, IReadOnlyList<string> problems) = await BuildAsync(analyzers, RepoPaths.TestPluginsBin);
+
+        Assert.Equal($"{path}:{at}: analyzer \"{name}\" works on the {made} channel: list it in {made}_analyzers, not in {listed}_analyzers", Assert.Single(problems));
+    }
+
     [Fact]
     public async Task AnalyzersOnTheirOwnChannel_AndOnesThatDoNotSay_AreAccepted()
     {
         (_, IReadOnlyList<string> problems) = await BuildAsync(
-            "request_analyzers = [\"http_lb_req\", \"deny_all\"]\nresponse_analyzers = [\"http_lb_resp\", \"deny_all\"]", RepoPaths.TestPluginsBin);
+            "request_analyzers = [\"http_lb_req\", \"deny_all\", \"probe_logger\", \"probe_request_filter\", \"probe_backend_from_header\"]\n" +
+            "response_analyzers = [\"http_lb_resp\", \"deny_all\", \"probe_frame_options\"]\nafter_response_analyzers = [\"probe_gone_for_404\"]",
+            RepoPaths.TestPluginsBin);
 
         Assert.Empty(problems);
     }

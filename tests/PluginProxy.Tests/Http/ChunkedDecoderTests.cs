@@ -1,5 +1,5 @@
 using System.Text;
-using PluginProxy.Http.Parsing;
+using PluginProxy.Http.Codec.H1;
 
 namespace PluginProxy.Tests.Http;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using PluginProxy.Abstractions.Http;
-using PluginProxy.Http.Parsing;
+using PluginProxy.Http.Codec.H1;
 
 namespace PluginProxy.Tests.Http;
 

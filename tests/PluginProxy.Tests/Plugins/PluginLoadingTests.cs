@@ -46,7 +46,8 @@ public class PluginLoadingTests
         Assert.Empty(errors);
         LoadedPlugin probe = Assert.Single(catalog.Plugins, p => p.Name == "Probe");
         Assert.Equal(["probe"], probe.Supervisors.Keys);
-        Assert.Equal(["deny_all", "hold_until_newline", "throw_on_boom"], probe.Analyzers.Keys.Order());
+        Assert.Equal(["deny_all", "hold_until_newline", "probe_backend_from_header", "probe_frame_options", "probe_gone_for_404", "probe_logger",
+            "probe_request_filter", "probe_throwing_filter", "throw_on_boom"], probe.Analyzers.Keys.Order());
         Assert.Equal(SdkCompatibility.HostSdk.Version, probe.SdkVersion);
         Assert.Contains("tcp", catalog.SupervisorNames);
     }
@@ -186,6 +187,11 @@ public class PluginLoadingTests
     {
         Assert.True(catalog.TryAcquireSupervisor("probe", out LoadedPlugin? plugin, out IProtocolSupervisor? supervisor));
         Assert.Equal("ProbeSupervisor", supervisor!.GetType().Name);
+
+        // A typed phase is an SDK adapter made over the plugin's type: it must not keep the plugin loaded either.
+        Assert.True(catalog.TryAcquireAnalyzer("probe_logger", out LoadedPlugin? owner, out IFlowAnalyzer? logger));
+        Assert.Equal("http logger ProbeHttpLogger", logger!.ToString());
+        owner!.Release();
         return (plugin!, plugin!.LoadContext);
     }
 }

@@ -8,7 +8,8 @@ namespace PluginProxy.Tests.Probe;
 /// <summary>
 /// A test plugin: the <c>probe</c> supervisor answers every connection with one line describing what the generic
 /// accept learned and set, then closes. The <c>hold_until_newline</c> analyzer asks for more data until a newline
-/// arrives, and <c>deny_all</c> stops every stream with a 403 reply.
+/// arrives, and <c>deny_all</c> stops every stream with a 403 reply. The <c>probe_*</c> typed HTTP phases are in
+/// ProbePhases.cs.
 /// </summary>
 public sealed class ProbePlugin : IPlugin
 {
@@ -18,6 +19,12 @@ public sealed class ProbePlugin : IPlugin
         builder.AddAnalyzer<HoldUntilNewline>("hold_until_newline");
         builder.AddAnalyzer<DenyAll>("deny_all");
         builder.AddAnalyzer<ThrowOnBoom>("throw_on_boom");
+        builder.AddRequestFilter<TagOrDenyRequests>("probe_request_filter");
+        builder.AddRequestFilter<ThrowingRequestFilter>("probe_throwing_filter");
+        builder.AddUpstreamSelector<BackendFromHeader>("probe_backend_from_header");
+        builder.AddResponseFilter<FrameOptionsDeny>("probe_frame_options");
+        builder.AddResponseFilter<GoneFor404>("probe_gone_for_404");
+        builder.AddHttpLogger<ProbeHttpLogger>("probe_logger");
     }
 }
 

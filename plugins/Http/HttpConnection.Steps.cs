@@ -197,13 +197,13 @@ internal sealed partial class HttpConnection
             _end = SessionTermination.NoBackend;
             _detail = "no route matched and the listener has no backend";
             close = _closeClient || !state.RequestBody.IsDone;
-            return _settings.NoRouteStatus;
+            return _owner.OptionsFor(_settings).NoRouteStatus;
         }
 
         _logBackend = _backend.Name;
         OutputBuffer output = state.ServerOut;
         output.Start(state.RequestFacts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
-        var options = new HeadWriter.RequestOptions(_settings.ForwardFor, _clientAddress, state.Exchange.IsTls, request.IsUpgrade);
+        var options = new HeadWriter.RequestOptions(_owner.OptionsFor(_settings).ForwardFor, _clientAddress, state.Exchange.IsTls, request.IsUpgrade);
         HeadWriter.WriteRequest(output, request, state.RequestFacts, state.RequestHead, options);
         if (AppendBody(output, _request, ref state.RequestBody, _bodyLimit) is var error and not HttpParseError.None)
         {

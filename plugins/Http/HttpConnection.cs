@@ -80,7 +80,7 @@ internal sealed partial class HttpConnection : IExpiring
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
         _stream = new ProxyStream(session, _request, _response);
         _bodyLimit = Math.Max(_settings.BufferSize, _settings.MaxRequestHead);
-        _clientAddress = _settings.ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
+        _clientAddress = _owner.OptionsFor(_settings).ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
     }
 
     private static string ClientAddressText(EndPoint endPoint) => endPoint switch
@@ -546,7 +546,7 @@ internal sealed partial class HttpConnection : IExpiring
         {
             _state = _owner.RentState();
             _state.Routes = _owner.RoutesFor(_settings);
-            _state.MaxRequestBody = _settings.MaxRequestBody ?? -1;
+            _state.MaxRequestBody = _owner.OptionsFor(_settings).MaxRequestBody ?? -1;
             _state.Exchange.IsTls = _session.Tls is not null;
             _stream.SupervisorState = _state;
             _stream.Http = _state.Exchange;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Options;
 using PluginProxy.Http.Routing;
 using PluginProxy.Http.Upstream;
 
@@ -10,13 +11,16 @@ namespace PluginProxy.Http;
 /// The <c>http</c> protocol supervisor: HTTP/1.1 with keep-alive on both sides, strict parsing, routing, pooled server
 /// connections and protocol upgrades. http_lb_req and http_lb_resp run first on each side unless the listener places them.
 /// </summary>
-public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
+public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDisposable
 {
     private const int MaxPooledStates = 1024;
 
     private readonly HttpLbReq _lbReq;
     private readonly HttpLbResp _lbResp;
+    private static readonly IReadOnlyCollection<string> OwnKeys = OptionsBinder.KeysOf<HttpListenerOptions>().ToArray();
+
     private readonly ConditionalWeakTable<ListenerSettings, RouteTable> _routes = new();
+    private readonly ConditionalWeakTable<ListenerSettings, OptionsBinding<HttpListenerOptions>> _options = new();
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _requestChains = new();
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _responseChains = new();
     private readonly Stack<HttpStreamState> _states = new();
@@ -56,6 +60,21 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
     /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>
     private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>
         listed.Any(a => a.GetType() == parser.GetType()) ? listed.ToArray() : [parser, .. listed];
+
+    /// <inheritdoc/>
+    public IReadOnlyCollection<string> ListenerKeys => OwnKeys;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<OptionError> CheckListener(ListenerSettings listener) => Bind(listener).Errors;
+
+    /// <summary>
+    /// The listener's http options, bound once per listener configuration (a reload brings new settings). A configuration
+    /// whose options have errors is refused before it runs (<see cref="CheckListener"/>), so defaults never stand in here.
+    /// </summary>
+    internal HttpListenerOptions OptionsFor(ListenerSettings settings) => Bind(settings).Value;
+
+    private OptionsBinding<HttpListenerOptions> Bind(ListenerSettings settings) =>
+        _options.GetValue(settings, static s => OptionsBinder.Bind<HttpListenerOptions>(s.Table, claimsTable: false));
 
     internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(s.Routes));
 

@@ -228,7 +228,7 @@ public static class OptionsBinder
                 return Error(node, $"`{key}` must be from {min} to {max}, not {n}");
             }
 
-            value = type == typeof(int) ? (int)n : n;
+            value = type == typeof(int) ? (object)(int)n : n;
             return true;
         }
 
@@ -269,7 +269,7 @@ public static class OptionsBinder
                 return Error(node, $"`{key}` must be from {min} to {max} bytes, not {bytes}");
             }
 
-            value = type == typeof(int) ? (int)bytes : bytes;
+            value = type == typeof(int) ? (object)(int)bytes : bytes;
             return true;
         }
 

@@ -21,20 +21,11 @@ public sealed record ListenerSettings
     /// <summary><c>max_request_head</c>: the read limit of the held request channel, in bytes.</summary>
     public int MaxRequestHead { get; init; } = 16384;
 
-    /// <summary><c>max_request_body</c>: the largest request body accepted, in bytes, or null for no limit.</summary>
-    public long? MaxRequestBody { get; init; }
-
     /// <summary><c>buffer_size</c>: the size of the pooled buffers used while data flows, in bytes.</summary>
     public int BufferSize { get; init; } = 65536;
 
-    /// <summary><c>forwardfor</c>: whether HTTP supervisors add <c>X-Forwarded-*</c> headers.</summary>
-    public bool ForwardFor { get; init; }
-
     /// <summary>The routes (<c>[[listener.route]]</c>), in order: the first match wins.</summary>
     public IReadOnlyList<RouteRule> Routes { get; init; } = [];
-
-    /// <summary><c>no_route_status</c>: the status answered when no route matches and there is no default backend (404 or 503).</summary>
-    public int NoRouteStatus { get; init; } = 503;
 
     /// <summary><c>access_log</c>: whether the supervisor writes a line per stream.</summary>
     public bool AccessLog { get; init; } = true;
@@ -42,6 +33,13 @@ public sealed record ListenerSettings
     /// <summary><c>[listener.tls]</c>: certificates and handshake settings for a TLS-terminating supervisor; null when absent.</summary>
     public TlsSettings? Tls { get; init; }
 
-    /// <summary>Further listener keys that plugins define for themselves, as parsed values (strings, numbers, booleans, arrays, tables).</summary>
+    /// <summary>
+    /// The <c>[[listener]]</c> table as written, with the place of every key and value, for plugins to bind their own
+    /// options from (<see cref="PluginProxy.Abstractions.Options.OptionsBinder"/>): the host's keys, the keys plugins own (<c>forwardfor</c>), and
+    /// <c>options</c>. A key a plugin owns that the listener leaves out and <c>[defaults]</c> sets is added from there.
+    /// </summary>
+    public PluginProxy.Abstractions.Options.OptionTable Table { get; init; } = PluginProxy.Abstractions.Options.OptionTable.Empty;
+
+    /// <summary>Further listener keys that plugins define for themselves, as parsed values (strings, numbers, booleans, arrays, tables); <see cref="Table"/> has them with their places.</summary>
     public IReadOnlyDictionary<string, object?> Options { get; init; } = new Dictionary<string, object?>();
 }

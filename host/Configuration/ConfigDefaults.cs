@@ -7,7 +7,12 @@ internal sealed class ConfigDefaults
 {
     public ProxyTimeouts Timeouts { get; init; } = new();
     public int MaxRequestHead { get; init; } = 16384;
-    public long? MaxRequestBody { get; init; }
+
+    /// <summary>
+    /// Keys of [defaults] that plugins read (<see cref="ConfigKeys.DefaultsForPlugins"/>), as written: a listener that
+    /// leaves one out gets it in <see cref="ListenerSettings.Table"/>, where the plugin binds it (and reports it, at [defaults]).
+    /// </summary>
+    public IReadOnlyList<TomlEntry> PluginEntries { get; init; } = [];
     public int BufferSize { get; init; } = 65536;
     public int MaxConn { get; init; } = 10000;
     public int? Backlog { get; init; }
@@ -30,7 +35,7 @@ internal sealed class ConfigDefaults
         {
             Timeouts = timeouts,
             MaxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? builtIn.MaxRequestHead),
-            MaxRequestBody = table.Size("max_request_body", 0, long.MaxValue),
+            PluginEntries = TakePluginEntries(table),
             BufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? builtIn.BufferSize),
             MaxConn = (int)(table.Integer("maxconn", 1, 1_000_000) ?? builtIn.MaxConn),
             Backlog = (int?)table.Integer("backlog", 1, 65535),
@@ -40,5 +45,20 @@ internal sealed class ConfigDefaults
         };
         table.RejectUnknownKeys(ConfigKeys.Defaults);
         return defaults;
+    }
+
+    private static List<TomlEntry> TakePluginEntries(TableReader table)
+    {
+        var entries = new List<TomlEntry>();
+        foreach (string key in ConfigKeys.DefaultsForPlugins)
+        {
+            if (table.Table.Find(key) is { } entry)
+            {
+                entry.Used = true;
+                entries.Add(entry);
+            }
+        }
+
+        return entries;
     }
 }

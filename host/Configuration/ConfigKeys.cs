@@ -13,14 +13,18 @@ internal static class ConfigKeys
     /// <summary>Timeouts that concern the server side: read from a backend, else from [defaults].</summary>
     public static readonly string[] BackendTimeouts = ["timeout_connect", "timeout_server", "timeout_tunnel"];
 
-    public static readonly string[] ListenerSizes = ["max_request_head", "max_request_body", "buffer_size"];
+    public static readonly string[] ListenerSizes = ["max_request_head", "buffer_size"];
+
+    /// <summary>Keys of [defaults] the host does not read but hands to listeners for their plugins (the http supervisor's).</summary>
+    public static readonly string[] DefaultsForPlugins = ["max_request_body"];
 
     public static readonly string[] Defaults =
-        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, "maxconn", "backlog", "retries", "balance", "http_reuse"];
+        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, "maxconn", "backlog", "retries", "balance", "http_reuse"];
 
+    /// <summary>The host's own keys of [[listener]]; plugins own more (<see cref="Abstractions.IListenerOptions"/>).</summary>
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
-         "request_analyzers", "response_analyzers", "after_response_analyzers", "forwardfor", "options", "tls", "route", "no_route_status", "access_log", "use_backends",
+         "request_analyzers", "response_analyzers", "after_response_analyzers", "options", "tls", "route", "access_log", "use_backends",
          .. ListenerTimeouts, .. ListenerSizes];
 
     public static readonly string[] Tls = ["certificates", "alpn", "strict_sni", "min_version"];

@@ -7,7 +7,10 @@ using Tomlyn.Syntax;
 
 namespace PluginProxy.Host.Configuration;
 
-/// <summary>Reads one [[listener]] table: addresses, accept flags, supervisor, analyzers, routes, TLS.</summary>
+/// <summary>
+/// Reads one [[listener]] table: addresses, accept flags, supervisor, analyzers, routes, TLS. Keys a plugin owns
+/// (<c>forwardfor</c>) are left in <see cref="ListenerSettings.Table"/> for the plugin to bind (see <see cref="ListenerConfig.UnreadKeys"/>).
+/// </summary>
 internal static class ListenerTables
 {
     internal static ListenerConfig? Bind(TableReader table, ConfigDefaults defaults, List<(string Listener, Named Backend)> backendReferences, string baseDirectory)
@@ -67,13 +70,7 @@ internal static class ListenerTables
             table.Error(twice.Spot, $"\"{twice.Name}\" is in response_analyzers too: it would run twice on a server's response; list it in one of them");
         }
 
-        bool forwardFor = table.Bool("forwardfor") ?? false;
         List<RouteRule> routes = BindRoutes(table, name, backendReferences, out List<Dictionary<string, SourceSpot>> routeSpots);
-        int noRouteStatus = (int)(table.Integer("no_route_status", 404, 503) ?? 503);
-        if (noRouteStatus is not (404 or 503))
-        {
-            table.Error(table.SpotOf("no_route_status"), $"`no_route_status` must be 404 or 503, not {noRouteStatus}");
-        }
 
         bool accessLog = table.Bool("access_log") ?? true;
 
@@ -84,14 +81,17 @@ internal static class ListenerTables
         }
         ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, defaults.Timeouts, ConfigKeys.ListenerTimeouts);
         int maxRequestHead = (int)(table.Size("max_request_head", 256, 1 << 20) ?? defaults.MaxRequestHead);
-        long? maxRequestBody = table.Size("max_request_body", 0, long.MaxValue) ?? defaults.MaxRequestBody;
         int bufferSize = (int)(table.Size("buffer_size", 1024, 16 << 20) ?? defaults.BufferSize);
         TableReader? optionsTable = table.SubTable("options", $"{table.DisplayName} options");
         Dictionary<string, object?> options = optionsTable?.TakeRest(_ => true) ?? new Dictionary<string, object?>();
         TableReader? tlsTable = table.SubTable("tls", $"[listener.tls] of {table.DisplayName}");
         ListenerTlsFiles? tls = tlsTable is null ? null : BindTls(tlsTable, baseDirectory);
         CommonKeys.RejectMisplacedTimeouts(table, ConfigKeys.BackendTimeouts, "the backend");
-        table.RejectUnknownKeys(ConfigKeys.Listener);
+
+        // The keys the host does not read belong to plugins (forwardfor, no_route_status, max_request_body of http) or are
+        // mistakes: which, is known once the listener's supervisor and analyzers are (ListenerPipeline reports them).
+        List<TomlEntry> unread = table.Unread();
+        IEnumerable<TomlEntry> inherited = defaults.PluginEntries.Where(d => table.Table.Find(d.Key) is null);
 
         // A listener with errors of its own is still returned (unnamed, or with no address it can bind): `check` resolves
         // its supervisor, analyzers and scripts too. Such a configuration is never run.
@@ -117,6 +117,7 @@ internal static class ListenerTables
             ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
             AfterResponseCount = afterResponse.Count,
             RouteConditionSpots = routeSpots,
+            UnreadKeys = unread.Select(e => new Named(e.Key, e.KeySpot)).ToList(),
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,
             TlsFiles = tls,
@@ -129,13 +130,11 @@ internal static class ListenerTables
                 DefaultBackend = backend?.Value,
                 Timeouts = timeouts,
                 MaxRequestHead = maxRequestHead,
-                MaxRequestBody = maxRequestBody,
                 BufferSize = bufferSize,
-                ForwardFor = forwardFor,
                 Routes = routes,
-                NoRouteStatus = noRouteStatus,
                 AccessLog = accessLog,
                 Options = options,
+                Table = table.Table.ToOption([.. table.Table.Entries, .. inherited]),
             },
         };
     }

@@ -107,6 +107,12 @@ internal sealed record ListenerConfig
     /// <summary>For each route of <see cref="ListenerSettings.Routes"/>, where each of its conditions is written.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, SourceSpot>> RouteConditionSpots { get; init; } = [];
 
+    /// <summary>
+    /// The keys of the <c>[[listener]]</c> table the host does not own, where each is written: the listener's supervisors
+    /// and analyzers must claim them (<see cref="IListenerOptions"/>), else each is reported as unknown.
+    /// </summary>
+    public IReadOnlyList<Named> UnreadKeys { get; init; } = [];
+
     /// <summary>Where <c>[listener.tls]</c> is written, or null when the listener has none.</summary>
     public SourceSpot? TlsSpot { get; init; }
 

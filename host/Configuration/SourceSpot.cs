@@ -4,4 +4,8 @@ namespace PluginProxy.Host.Configuration;
 internal readonly record struct SourceSpot(string File, int Line, int Column)
 {
     public override string ToString() => $"{File}:{Line}:{Column}";
+
+    public Abstractions.Options.OptionSpot ToOption() => new(File, Line, Column);
+
+    public static SourceSpot From(Abstractions.Options.OptionSpot spot) => new(spot.File, spot.Line, spot.Column);
 }

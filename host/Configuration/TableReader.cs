@@ -328,44 +328,8 @@ internal sealed class TableReader
         }
     }
 
-    internal static string? Suggest(string key, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (string candidate in candidates)
-        {
-            int d = Distance(key, candidate);
-            if (d < bestDistance)
-            {
-                bestDistance = d;
-                best = candidate;
-            }
-        }
+    internal static string? Suggest(string key, IEnumerable<string> candidates) => Abstractions.Options.ConfigUnits.Closest(key, candidates);
 
-        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
+    /// <summary>The entries of this table no one read so far (plugin-owned keys, or mistakes: see <see cref="RejectUnknownKeys"/>).</summary>
+    public List<TomlEntry> Unread() => Table.Entries.Where(e => !e.Used).ToList();
 }

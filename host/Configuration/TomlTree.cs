@@ -1,3 +1,4 @@
+using PluginProxy.Abstractions.Options;
 using Tomlyn.Syntax;
 
 namespace PluginProxy.Host.Configuration;
@@ -11,6 +12,15 @@ internal abstract class TomlNode
 
     /// <summary>The TOML type name used in error messages ("a string", "a table", ...).</summary>
     public abstract string Describe();
+
+    /// <summary>The SDK's view of this value (what plugins bind their options from), with every place.</summary>
+    public OptionNode ToOption() => this switch
+    {
+        TomlValueNode v => new OptionValue(Spot.ToOption(), v.Value),
+        TomlArrayNode a => new OptionArray(Spot.ToOption(), a.Items.Select(i => i.ToOption()).ToArray()),
+        TomlTableNode t => t.ToOption(t.Entries),
+        _ => throw new InvalidOperationException($"Unexpected TOML node {GetType().Name}."),
+    };
 }
 
 internal sealed class TomlValueNode(SourceSpot spot, object value) : TomlNode(spot)
@@ -62,6 +72,10 @@ internal sealed class TomlTableNode(SourceSpot spot) : TomlNode(spot)
     }
 
     public override string Describe() => "a table";
+
+    /// <summary>This table with <paramref name="entries"/> only (for a listener: its own, then inherited ones).</summary>
+    public OptionTable ToOption(IEnumerable<TomlEntry> entries) =>
+        new(Spot.ToOption(), entries.Select(e => new OptionEntry(e.Key, e.KeySpot.ToOption(), e.Value.ToOption())).ToArray());
 }
 
 /// <summary>

@@ -97,6 +97,10 @@ internal sealed class ListenerPipeline : RefCounted
             CheckOptions(config, name, analyzer, errors);
         }
 
+        IEnumerable<(string, object)> components = (levels ?? []).Select(l => (l.Name, (object)l.Supervisor))
+            .Concat(config.RequestAnalyzers.Zip(request).Concat(config.ResponseAnalyzers.Zip(response)).Select(a => (a.First.Name, (object)a.Second)));
+        ListenerOptionsCheck.Run(config, components, stackKnown: levels is not null, errors);
+
         AcquireCertificates(config, held, errors);
         if (levels is null || request.Length != config.RequestAnalyzers.Count || response.Length != config.ResponseAnalyzers.Count || errors.Count > before)
         {

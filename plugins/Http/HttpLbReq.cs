@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
+using PluginProxy.Abstractions.Options;
 using PluginProxy.Http.Codec.H1;
 using PluginProxy.Http.Routing;
 
@@ -15,7 +16,10 @@ namespace PluginProxy.Http;
 /// </summary>
 public sealed class HttpLbReq : IFlowAnalyzer
 {
+    internal static readonly IReadOnlyCollection<string> OwnKeys = OptionsBinder.KeysOf<HttpListenerOptions>().ToArray();
+
     private readonly ConditionalWeakTable<ListenerSettings, RouteTable> _routes = new();
+    private readonly ConditionalWeakTable<ListenerSettings, OptionsBinding<HttpListenerOptions>> _options = new();
 
     /// <inheritdoc/>
     public ChannelDirection? Direction => ChannelDirection.Request;
@@ -33,7 +37,7 @@ public sealed class HttpLbReq : IFlowAnalyzer
 
         ListenerSettings settings = stream.Session.Listener;
         HttpRequestHead request = http.Request;
-        if (settings.MaxRequestBody is long max && request.ContentLength > max)
+        if (OptionsFor(settings).MaxRequestBody is long max && request.ContentLength > max)
         {
             return AnalyzerVerdict.Stop(ErrorReplies.For(HttpParseError.BodyTooLarge));
         }
@@ -45,6 +49,15 @@ public sealed class HttpLbReq : IFlowAnalyzer
 
         return AnalyzerVerdict.Continue;
     }
+
+    /// <summary>
+    /// The listener's http options, bound once per listener configuration (a reload brings new settings). A configuration
+    /// whose options have errors is refused before it runs (<see cref="HttpSupervisor.CheckListener"/>), so defaults never stand in here.
+    /// </summary>
+    internal HttpListenerOptions OptionsFor(ListenerSettings settings) => Bind(settings).Value;
+
+    internal OptionsBinding<HttpListenerOptions> Bind(ListenerSettings settings) =>
+        _options.GetValue(settings, static s => OptionsBinder.Bind<HttpListenerOptions>(s.Table, claimsTable: false));
 
     internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(s.Routes));
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Options;
 using PluginProxy.Http.Engine;
 using PluginProxy.Http.Upstream;
 
@@ -11,7 +12,7 @@ namespace PluginProxy.Http;
 /// connections and protocol upgrades. Each connection runs its streams through the engine's phases
 /// (<see cref="HttpConnection"/>); http_lb_req and http_lb_resp run first on each side unless the listener places them.
 /// </summary>
-public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
+public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDisposable
 {
     private const int MaxPooledStates = 1024;
 
@@ -54,6 +55,15 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IDisposable
     internal IFlowAnalyzer[] ResponseChain(IReadOnlyList<IFlowAnalyzer> listed) => _responseChains.GetValue(listed, list => WithParserFirst(list, _lbResp));
 
     /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>
+    /// <inheritdoc/>
+    public IReadOnlyCollection<string> ListenerKeys => HttpLbReq.OwnKeys;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<OptionError> CheckListener(ListenerSettings listener) => _lbReq.Bind(listener).Errors;
+
+    /// <summary>The listener's http options (<c>forwardfor</c>, <c>no_route_status</c>, <c>max_request_body</c>), bound once per listener configuration.</summary>
+    internal HttpListenerOptions OptionsFor(ListenerSettings settings) => _lbReq.OptionsFor(settings);
+
     private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>
         listed.Any(a => a.GetType() == parser.GetType()) ? listed.ToArray() : [parser, .. listed];
 

@@ -26,7 +26,7 @@ public sealed class ClientBuckets : IDisposable
     /// <summary>The listener was seen with new settings (a configuration reload): keep its buckets if the limit did not change.</summary>
     private ListenerBuckets Refresh(ListenerSettings listener)
     {
-        RateLimitOptions limit = RateLimitOptions.Read(listener, out _);
+        RateLimitOptions limit = RateLimitOptions.Bind(listener).Value;
         return _listeners.AddOrUpdate(listener.Name,
             static (_, state) => new ListenerBuckets(state.listener, state.limit),
             static (_, old, state) => old.Limit == state.limit ? old.WithSettings(state.listener) : new ListenerBuckets(state.listener, state.limit),

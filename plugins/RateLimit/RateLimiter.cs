@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Options;
 
 namespace RateLimit;
 
@@ -14,7 +15,7 @@ namespace RateLimit;
 /// options = { rate_limit = { requests = 100, per = "1s", burst = 200 } }
 /// </code>
 /// </summary>
-public sealed class RateLimiter(ClientBuckets buckets, ILogger<RateLimiter> log) : IFlowAnalyzer, IOptionsCheck
+public sealed class RateLimiter(ClientBuckets buckets, ILogger<RateLimiter> log) : IFlowAnalyzer, IListenerOptions
 {
     private static readonly ReadOnlyMemory<byte> TooManyRequests = Encoding.ASCII.GetBytes("Too Many Requests\n");
 
@@ -46,14 +47,26 @@ public sealed class RateLimiter(ClientBuckets buckets, ILogger<RateLimiter> log)
         return ValueTask.FromResult(AnalyzerVerdict.Stop(reply));
     }
 
-    public IEnumerable<OptionProblem> CheckOptions(ListenerSettings listener)
-    {
-        RateLimitOptions.Read(listener, out List<OptionProblem> problems);
-        return problems;
-    }
+    /// <summary>It reads only under <c>options</c>: no key of the listener's own.</summary>
+    public IReadOnlyCollection<string> ListenerKeys => [];
+
+    public IReadOnlyList<OptionError> CheckListener(ListenerSettings listener) => RateLimitOptions.Bind(listener).Errors;
 }
 
-/// <summary>The <c>rate_limit</c> table of a listener's <c>options</c>.</summary>
+/// <summary>The <c>rate_limit</c> table of a listener's <c>options</c>, as written (bound by the SDK's <see cref="OptionsBinder"/>).</summary>
+public sealed class RateLimitTable
+{
+    [OptionRange(1, int.MaxValue)]
+    public int Requests { get; init; } = 100;
+
+    public TimeSpan Per { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The bucket's size; <see cref="Requests"/> when left out.</summary>
+    [OptionRange(1, int.MaxValue)]
+    public int? Burst { get; init; }
+}
+
+/// <summary>The limit of one listener: <c>requests</c> per <c>per</c>, in bursts of up to <c>burst</c>.</summary>
 public sealed record RateLimitOptions(int Requests, TimeSpan Per, int Burst)
 {
     public static readonly RateLimitOptions Default = new(100, TimeSpan.FromSeconds(1), 100);
@@ -61,72 +74,12 @@ public sealed record RateLimitOptions(int Requests, TimeSpan Per, int Burst)
     /// <summary>Tokens added back per second.</summary>
     public double RefillPerSecond => Requests / Per.TotalSeconds;
 
-    /// <summary>Reads the listener's options; defaults stand in for what is absent or wrong (each wrong value is reported).</summary>
-    public static RateLimitOptions Read(ListenerSettings listener, out List<OptionProblem> problems)
+    /// <summary>Binds <c>options.rate_limit</c> of the listener; defaults stand in for what is absent or wrong (each wrong value is an error).</summary>
+    public static OptionsBinding<RateLimitOptions> Bind(ListenerSettings listener)
     {
-        problems = [];
-        if (!listener.Options.TryGetValue("rate_limit", out object? value) || value is null)
-        {
-            return Default;
-        }
-
-        if (value is not IReadOnlyDictionary<string, object?> table)
-        {
-            problems.Add(new("rate_limit", "must be a table such as { requests = 100, per = \"1s\" }"));
-            return Default;
-        }
-
-        foreach (string key in table.Keys.Where(k => k is not ("requests" or "per" or "burst")))
-        {
-            problems.Add(new($"rate_limit.{key}", "unknown key; known keys are requests, per, burst"));
-        }
-
-        int requests = ReadCount(table, "requests", Default.Requests, problems);
-        TimeSpan per = Default.Per;
-        if (table.TryGetValue("per", out object? perValue))
-        {
-            if (perValue is string text && ParseDuration(text) is { } parsed && parsed > TimeSpan.Zero)
-            {
-                per = parsed;
-            }
-            else
-            {
-                problems.Add(new("rate_limit.per", $"must be a positive duration such as \"1s\", \"500ms\" or \"1m\", not {perValue}"));
-            }
-        }
-
-        int burst = ReadCount(table, "burst", requests, problems);
-        return new RateLimitOptions(requests, per, burst);
-    }
-
-    private static int ReadCount(IReadOnlyDictionary<string, object?> table, string key, int fallback, List<OptionProblem> problems)
-    {
-        if (!table.TryGetValue(key, out object? value))
-        {
-            return fallback;
-        }
-
-        if (value is long n and > 0 and <= int.MaxValue)
-        {
-            return (int)n;
-        }
-
-        problems.Add(new($"rate_limit.{key}", $"must be a positive integer, not {value}"));
-        return fallback;
-    }
-
-    private static TimeSpan? ParseDuration(string text)
-    {
-        (string digits, double unit) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') => (text[..^1], 1),
-            _ when text.EndsWith('m') => (text[..^1], 60),
-            _ when text.EndsWith('h') => (text[..^1], 3600),
-            _ => ("", 0),
-        };
-        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
-            ? TimeSpan.FromSeconds(n * unit)
-            : null;
+        OptionNode? table = (listener.Table.Find("options")?.Value as OptionTable)?.Find("rate_limit")?.Value;
+        OptionsBinding<RateLimitTable> bound = OptionsBinder.Bind<RateLimitTable>(table, "options.rate_limit");
+        RateLimitTable t = bound.Value;
+        return new(new RateLimitOptions(t.Requests, t.Per, t.Burst ?? t.Requests), bound.Errors);
     }
 }

@@ -18,7 +18,7 @@ internal sealed partial class HttpConnection
         Channel channel = requestSide ? _request : _response;
         Transport from = requestSide ? _client : stream.Server!.Transport;
         Transport to = requestSide ? stream.Server!.Transport : _client;
-        long maxBody = requestSide ? _settings.MaxRequestBody ?? -1 : -1;
+        long maxBody = requestSide ? _options.MaxRequestBody ?? -1 : -1;
         channel.ReadLimit = _bodyLimit;
         channel.Flags |= ChannelFlags.Autonomous;
         bool reading = true;

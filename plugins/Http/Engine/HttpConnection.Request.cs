@@ -115,13 +115,13 @@ internal sealed partial class HttpConnection
         {
             stream.Fail(SessionTermination.NoBackend, "no route matched and the listener has no backend");
             close = stream.CloseClient || !stream.RequestBody.IsDone;
-            return _settings.NoRouteStatus;
+            return _options.NoRouteStatus;
         }
 
         stream.Log.BackendName = stream.Backend.Name;
         OutputBuffer output = stream.ServerOut;
         output.Start(facts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
-        var options = new HeadWriter.RequestOptions(_settings.ForwardFor, _clientAddress, stream.Exchange.IsTls, facts.IsUpgrade);
+        var options = new HeadWriter.RequestOptions(_options.ForwardFor, _clientAddress, stream.Exchange.IsTls, facts.IsUpgrade);
         HeadWriter.WriteRequest(output, request, facts, stream.RequestHead, options);
         if (AppendBody(output, _request, ref stream.RequestBody, _bodyLimit) is var error and not HttpParseError.None)
         {

@@ -28,6 +28,7 @@ internal sealed partial class HttpConnection
     private readonly ISession _session;
     private readonly Transport _client;
     private readonly ListenerSettings _settings;
+    private readonly HttpListenerOptions _options;
     private readonly Channel _request;
     private readonly Channel _response;
     private readonly ProxyStream _proxyStream;
@@ -53,12 +54,13 @@ internal sealed partial class HttpConnection
         _session = session;
         _client = session.Transport;
         _settings = session.Listener;
+        _options = owner.OptionsFor(_settings);
         _request = new Channel(ChannelDirection.Request, _settings.MaxRequestHead);
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
         _proxyStream = new ProxyStream(session, _request, _response);
         _deadlines = new ConnectionDeadlines(_client, session.Stopping);
         _bodyLimit = Math.Max(_settings.BufferSize, _settings.MaxRequestHead);
-        _clientAddress = _settings.ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
+        _clientAddress = _options.ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
         session.Attach(_proxyStream);
     }
 

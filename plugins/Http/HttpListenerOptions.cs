@@ -1,0 +1,35 @@
+using PluginProxy.Abstractions.Options;
+
+namespace PluginProxy.Http;
+
+/// <summary>
+/// The keys of a <c>[[listener]]</c> table that the http supervisor owns (and https, which runs it), bound from
+/// <see cref="PluginProxy.Abstractions.ListenerSettings.Table"/> once per listener configuration
+/// (<see cref="HttpSupervisor.OptionsFor"/>). The host reads the rest of the table.
+/// </summary>
+public sealed class HttpListenerOptions : IValidatableOptions
+{
+    /// <summary>The options of a listener that sets none of these keys.</summary>
+    public static HttpListenerOptions Default { get; } = new();
+
+    /// <summary><c>forwardfor</c>: whether to add <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c>.</summary>
+    [OptionKey("forwardfor")]
+    public bool ForwardFor { get; init; }
+
+    /// <summary><c>no_route_status</c>: the status answered when no route matches and there is no default backend (404 or 503).</summary>
+    [OptionRange(404, 503)]
+    public int NoRouteStatus { get; init; } = 503;
+
+    /// <summary><c>max_request_body</c> (also in <c>[defaults]</c>): the largest request body accepted, in bytes, or null for no limit.</summary>
+    [Size]
+    public long? MaxRequestBody { get; init; }
+
+    /// <inheritdoc/>
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (NoRouteStatus is not (404 or 503))
+        {
+            yield return ("no_route_status", $"`no_route_status` must be 404 or 503, not {NoRouteStatus}");
+        }
+    }
+}

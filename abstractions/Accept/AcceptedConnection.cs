@@ -9,6 +9,8 @@ namespace PluginProxy.Abstractions;
 /// </summary>
 public sealed class AcceptedConnection
 {
+    private readonly Socket? _socket;
+
     /// <summary>Creates the accepted-connection record of a socket. Only the host creates these.</summary>
     public AcceptedConnection(
         Socket socket,
@@ -43,8 +45,6 @@ public sealed class AcceptedConnection
         AcceptedAt = DateTimeOffset.UtcNow;
         AcceptedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
     }
-
-    private readonly Socket? _socket;
 
     /// <summary>The client socket ("server TCP socket" in the seed notes: the one dedicated to the client side). Non-blocking, already configured.</summary>
     /// <exception cref="NotSupportedException">The connection has no socket (<see cref="HasSocket"/> is false).</exception>

@@ -9,7 +9,9 @@ namespace PluginProxy.Abstractions;
 /// </summary>
 public sealed class AcceptedConnection
 {
-    /// <summary>Creates the accepted-connection record. Only the host creates these.</summary>
+    private readonly Socket? _socket;
+
+    /// <summary>Creates the accepted-connection record of a socket. Only the host creates these.</summary>
     public AcceptedConnection(
         Socket socket,
         string listenerName,
@@ -18,8 +20,22 @@ public sealed class AcceptedConnection
         EndPoint localEndPoint,
         IPEndPoint? originalDestination,
         ProxyHeader? proxyHeader)
+        : this(listenerName, flags, peerEndPoint, localEndPoint, originalDestination, proxyHeader)
     {
-        Socket = socket;
+        _socket = socket;
+    }
+
+    /// <summary>
+    /// Creates the record of a connection that has no socket (one in memory, as the test kit's): <see cref="Socket"/> throws.
+    /// </summary>
+    public AcceptedConnection(
+        string listenerName,
+        AcceptFlags flags,
+        EndPoint peerEndPoint,
+        EndPoint localEndPoint,
+        IPEndPoint? originalDestination = null,
+        ProxyHeader? proxyHeader = null)
+    {
         ListenerName = listenerName;
         Flags = flags;
         PeerEndPoint = peerEndPoint;
@@ -31,7 +47,11 @@ public sealed class AcceptedConnection
     }
 
     /// <summary>The client socket ("server TCP socket" in the seed notes: the one dedicated to the client side). Non-blocking, already configured.</summary>
-    public Socket Socket { get; }
+    /// <exception cref="NotSupportedException">The connection has no socket (<see cref="HasSocket"/> is false).</exception>
+    public Socket Socket => _socket ?? throw new NotSupportedException("this connection has no socket underneath");
+
+    /// <summary>True when a socket is underneath; false for a connection in memory (the test kit's).</summary>
+    public bool HasSocket => _socket is not null;
 
     /// <summary>The name of the listener that accepted the connection.</summary>
     public string ListenerName { get; }

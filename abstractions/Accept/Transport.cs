@@ -10,15 +10,27 @@ namespace PluginProxy.Abstractions;
 /// </summary>
 /// <remarks>
 /// One read and one write may be pending at the same time (one in each direction); never two reads or two writes.
-/// Disposing the transport closes the socket, which ends pending operations with an exception.
+/// Disposing the transport closes the socket, which ends pending operations with an exception. A transport may also have
+/// no socket at all (an in-memory one, as the test kit's); <see cref="HasSocket"/> says which.
 /// </remarks>
 public abstract class Transport : IDisposable
 {
+    private readonly Socket? _socket;
+
     /// <summary>Creates a transport over <paramref name="socket"/>.</summary>
-    protected Transport(Socket socket) => Socket = socket;
+    protected Transport(Socket socket) => _socket = socket;
+
+    /// <summary>Creates a transport with no socket underneath (in memory, say): <see cref="Socket"/> throws, <see cref="HasSocket"/> is false.</summary>
+    protected Transport()
+    {
+    }
 
     /// <summary>The connected socket underneath (for its endpoints and options; read and write through the transport).</summary>
-    public Socket Socket { get; }
+    /// <exception cref="NotSupportedException">The transport has no socket (<see cref="HasSocket"/> is false).</exception>
+    public Socket Socket => _socket ?? throw new NotSupportedException($"{GetType().Name} has no socket underneath");
+
+    /// <summary>True when a socket is underneath (<see cref="Socket"/> may be read); false for a transport in memory.</summary>
+    public bool HasSocket => _socket is not null;
 
     /// <summary>What the TLS handshake settled, or null on a plain connection.</summary>
     public virtual TlsInfo? Tls => null;
@@ -38,8 +50,8 @@ public abstract class Transport : IDisposable
     /// <summary>Ends the sending direction (for TLS: a close_notify alert first, then the TCP FIN); reading may go on.</summary>
     public abstract ValueTask ShutdownSendAsync();
 
-    /// <summary>Ends the receiving direction of the socket.</summary>
-    public void ShutdownReceive() => Socket.Shutdown(SocketShutdown.Receive);
+    /// <summary>Ends the receiving direction of the socket (a transport without one overrides this).</summary>
+    public virtual void ShutdownReceive() => _socket?.Shutdown(SocketShutdown.Receive);
 
     /// <summary>Closes the connection (idempotent).</summary>
     public abstract void Dispose();

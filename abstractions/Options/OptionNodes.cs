@@ -74,4 +74,22 @@ public sealed class OptionTable(OptionSpot spot, IReadOnlyList<OptionEntry> entr
 
     /// <inheritdoc/>
     public override string Describe() => "a table";
+
+    /// <summary>
+    /// A table made in code (tests, tools) from plain values: nested dictionaries become tables, lists arrays, the rest
+    /// values. Every node is placed at <paramref name="file"/>:1:1, so errors name that file.
+    /// </summary>
+    public static OptionTable From(IEnumerable<KeyValuePair<string, object?>> values, string file = "(code)")
+    {
+        var spot = new OptionSpot(file, 1, 1);
+        return new OptionTable(spot, values.Select(v => new OptionEntry(v.Key, spot, Node(v.Value, file))).ToList());
+    }
+
+    private static OptionNode Node(object? value, string file) => value switch
+    {
+        IEnumerable<KeyValuePair<string, object?>> table => From(table, file),
+        string or null => new OptionValue(new OptionSpot(file, 1, 1), value ?? ""),
+        System.Collections.IEnumerable list => new OptionArray(new OptionSpot(file, 1, 1), list.Cast<object?>().Select(item => Node(item, file)).ToList()),
+        _ => new OptionValue(new OptionSpot(file, 1, 1), value),
+    };
 }

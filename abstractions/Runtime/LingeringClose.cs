@@ -20,7 +20,7 @@ public static class LingeringClose
     /// </summary>
     public static async ValueTask DrainAsync(Transport client)
     {
-        Socket socket = client.Socket;
+        Socket? socket = client.HasSocket ? client.Socket : null;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -30,7 +30,9 @@ public static class LingeringClose
             int drained = 0;
             while (drained < MaxDrained)
             {
-                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                int n = socket is not null
+                    ? await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false)
+                    : await client.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return;

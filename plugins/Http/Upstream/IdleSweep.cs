@@ -45,7 +45,8 @@ internal sealed class IdleSweep
         int fd = -1;
         try
         {
-            fd = (int)connection.Connection.Socket.SafeHandle.DangerousGetHandle();
+            // A connection in memory (a test kit's server) has no descriptor: a negative one is skipped by poll.
+            fd = connection.Connection.Transport.HasSocket ? (int)connection.Connection.Socket.SafeHandle.DangerousGetHandle() : -1;
         }
         catch (ObjectDisposedException)
         {
@@ -109,7 +110,7 @@ internal sealed class IdleSweep
     {
         try
         {
-            return connection.Connection.Transport.Tls is not null && connection.Connection.Socket.Available > 0;
+            return connection.Connection.Transport is { Tls: not null, HasSocket: true } && connection.Connection.Socket.Available > 0;
         }
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {

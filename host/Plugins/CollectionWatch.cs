@@ -29,6 +29,13 @@ internal sealed class CollectionWatch
     private Thread? _thread;
     private long _lastForced;
     private int _lastGen2Count;
+    private int _periodicForces;
+
+    /// <summary>
+    /// The collections this watch forced on its schedule (not the last word before a leak is reported, not collections
+    /// that happened anyway): what its backoff bounds, whatever else the process does.
+    /// </summary>
+    internal int PeriodicForces => Volatile.Read(ref _periodicForces);
 
     /// <summary>The process's watch: plugin versions of every catalog share its forced collections.</summary>
     public static CollectionWatch Shared { get; } = new();
@@ -112,6 +119,7 @@ internal sealed class CollectionWatch
         if (force && Stopwatch.GetElapsedTime(_lastForced) >= MinimumGap)
         {
             ForceCollection(blocking: false);
+            Interlocked.Increment(ref _periodicForces);
         }
     }
 

@@ -26,7 +26,32 @@ internal sealed partial class HttpConnection
             HttpParseError error;
             while ((status = Http1Decoder.DecodeResponse(_response, facts, ref stream.ResponseHead, exchange.Response, out error)) == DecodeStatus.NeedMore)
             {
-                await ReadResponseAsync(stream, HeadReadSize).ConfigureAwait(false);
+                // A reused connection that the server closed before answering anything gets the request again on a
+                // fresh one (once); the read then starts over.
+                int n;
+                bool failed = false;
+                _serverIo = true;
+                try
+                {
+                    n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))
+                {
+                    n = 0;
+                    failed = true;
+                }
+
+                if (n == 0 && CanReplayOnFreshConnection(stream) && await ReplayOnFreshConnectionAsync(stream).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                if (failed)
+                {
+                    throw new SocketException((int)SocketError.ConnectionReset);
+                }
+
+                MarkReceived(_response, n);
             }
 
             if (status == DecodeStatus.Failed)
@@ -64,42 +89,6 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>
-    /// Reads more of the response into the response channel. When a reused connection turns out closed by the server
-    /// before it answered anything, the request goes again on a fresh connection (once), and the read starts over.
-    /// </summary>
-    private async ValueTask ReadResponseAsync(HttpStream stream, int sizeHint)
-    {
-        while (true)
-        {
-            int n;
-            bool failed = false;
-            _serverIo = true;
-            try
-            {
-                n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(sizeHint), Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))
-            {
-                n = 0;
-                failed = true;
-            }
-
-            if (n == 0 && CanReplayOnFreshConnection(stream) && await ReplayOnFreshConnectionAsync(stream).ConfigureAwait(false))
-            {
-                continue;
-            }
-
-            if (failed)
-            {
-                throw new SocketException((int)SocketError.ConnectionReset);
-            }
-
-            MarkReceived(_response, n);
-            return;
-        }
-    }
-
-    /// <summary>
     /// Phase 7: the response analyzers (http_lb_resp first unless placed) hold the response channel until they release
     /// it, each for at most its own timeout (else the backend's <c>timeout_server</c>) from the response head.
     /// </summary>
@@ -129,7 +118,9 @@ internal sealed partial class HttpConnection
                 return await SendErrorAsync(stream, 502, close: true).ConfigureAwait(false);
             }
 
-            await ReadResponseAsync(stream, HeadReadSize).ConfigureAwait(false);
+            // The server answered already (a head arrived): no replay is possible any more, a plain read.
+            _serverIo = true;
+            MarkReceived(_response, await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false));
         }
     }
 

@@ -46,7 +46,8 @@ public class PluginLoadingTests
         Assert.Empty(errors);
         LoadedPlugin probe = Assert.Single(catalog.Plugins, p => p.Name == "Probe");
         Assert.Equal(["probe"], probe.Supervisors.Keys);
-        Assert.Equal(["deny_all", "hold_until_newline", "probe_backend_from_header", "probe_frame_options", "probe_gone_for_404", "probe_logger",
+        Assert.Equal(["contract_bypass", "contract_hold_until_go", "contract_short_timeout", "contract_throw_on_boom",
+            "deny_all", "hold_until_newline", "probe_backend_from_header", "probe_frame_options", "probe_gone_for_404", "probe_logger",
             "probe_request_filter", "probe_throwing_filter", "throw_on_boom"], probe.Analyzers.Keys.Order());
         Assert.Equal(SdkCompatibility.HostSdk.Version, probe.SdkVersion);
         Assert.Contains("tcp", catalog.SupervisorNames);

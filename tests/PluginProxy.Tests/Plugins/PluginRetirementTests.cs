@@ -113,14 +113,17 @@ public sealed class PluginRetirementTests : IDisposable
         int generation = SetDeadline(proxy, TimeSpan.FromSeconds(6));
         string built = PluginFactory.Build(Path.Combine(_staging.Path, "v2"), "Leaky", PluginFactory.GreeterSource("\"v2\"", supervisor: "leaky"));
 
-        int before = GC.CollectionCount(2);
+        // Counted by the watch itself: the process's full collections also count those other tests and allocations cause,
+        // and other versions' last checks, which this test is not about.
+        int before = CollectionWatch.Shared.PeriodicForces;
         File.Copy(Path.Combine(built, "Leaky.dll"), Path.Combine(_plugins.Path, "Leaky", "Leaky.dll"), overwrite: true);
         string leak = await proxy.Logs.WaitForAsync("PluginProxy.Plugins", l => l.Contains("is still in memory"), "the leak to be reported", TimeSpan.FromSeconds(30));
-        int collections = GC.CollectionCount(2) - before;
+        int collections = CollectionWatch.Shared.PeriodicForces - before;
 
         Assert.StartsWith($"Plugin Leaky version {generation} is still in memory", leak);
-        // Proving it forced a full, blocking collection four times a second: 24 over these 6 s.
-        Assert.True(collections <= 10, $"{collections} full collections while a leaked version was watched for 6 s");
+        // Forcing a full collection four times a second would be 24 over these 6 s; the backoff (and its one-second gap
+        // shared with other versions watched) allows a handful.
+        Assert.True(collections <= 10, $"{collections} forced collections while a leaked version was watched for 6 s");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -19,6 +19,10 @@ public sealed class ProbePlugin : IPlugin
         builder.AddAnalyzer<HoldUntilNewline>("hold_until_newline");
         builder.AddAnalyzer<DenyAll>("deny_all");
         builder.AddAnalyzer<ThrowOnBoom>("throw_on_boom");
+        builder.AddAnalyzer<HoldUntilGo>("contract_hold_until_go");
+        builder.AddAnalyzer<ShortTimeout>("contract_short_timeout");
+        builder.AddAnalyzer<BypassOnce>("contract_bypass");
+        builder.AddAnalyzer<ThrowOnBoomBytes>("contract_throw_on_boom");
         builder.AddRequestFilter<TagOrDenyRequests>("probe_request_filter");
         builder.AddRequestFilter<ThrowingRequestFilter>("probe_throwing_filter");
         builder.AddUpstreamSelector<BackendFromHeader>("probe_backend_from_header");

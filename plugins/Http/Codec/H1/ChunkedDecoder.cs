@@ -189,9 +189,10 @@ internal struct ChunkedDecoder
                         break;
                     }
 
+                    // The same byte is read again as the first of a trailer field line.
                     _state = State.TrailerLine;
                     _lineLength = 0;
-                    goto case State.TrailerLine;
+                    break;
                 case State.TrailerLine:
                     if (b == CR)
                     {

@@ -87,6 +87,21 @@ public sealed class AnalyzerChain
     }
 
     /// <summary>
+    /// Forgets the stream, its channel and analyzers (a supervisor that pools chains between streams calls it, so that a
+    /// pooled chain keeps no session, and no unloaded plugin or script, reachable).
+    /// </summary>
+    public void Clear()
+    {
+        _analyzers = [];
+        _stream = null;
+        _channel = null;
+        _next = 0;
+        Verdict = default;
+        Failure = null;
+        Pending = default;
+    }
+
+    /// <summary>
     /// Starts the analysis of a message on <paramref name="channel"/>: holds it (when any analyzer will run) and starts
     /// again from the first analyzer not bypassed.
     /// </summary>

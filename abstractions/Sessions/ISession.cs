@@ -50,6 +50,15 @@ public interface ISession
     {
     }
 
+    /// <summary>
+    /// For a supervisor that runs no stream object (a tcp session without analyzers, which saves its memory): tells the
+    /// host that the session's bytes now flow autonomously both ways (<paramref name="autonomous"/> true), or no longer.
+    /// Supervisors with a <see cref="ProxyStream"/> set <see cref="ChannelFlags.Autonomous"/> on its channels instead.
+    /// </summary>
+    void SetAutonomous(bool autonomous)
+    {
+    }
+
     /// <summary>The request-side flow analyzers of the listener, in run order.</summary>
     IReadOnlyList<IFlowAnalyzer> RequestAnalyzers { get; }
 

@@ -91,8 +91,13 @@ internal sealed class Session : ISession
     /// <summary>True while an analyzer holds a channel of the current stream.</summary>
     public bool IsHeld => Stream is { } s && (s.Request.IsHeld || s.Response.IsHeld);
 
+    /// <inheritdoc/>
+    public void SetAutonomous(bool autonomous) => _autonomous = autonomous;
+
     /// <summary>True while data flows without waking the supervisor (a body, a tunnel, a tcp relay) and nothing is held.</summary>
-    public bool IsAutonomous => Stream is { } s && !IsHeld && ((s.Request.Flags | s.Response.Flags) & ChannelFlags.Autonomous) != 0;
+    public bool IsAutonomous => !IsHeld && (_autonomous || (Stream is { } s && ((s.Request.Flags | s.Response.Flags) & ChannelFlags.Autonomous) != 0));
+
+    private volatile bool _autonomous;
 
     public CancellationToken Stopping { get; }
 

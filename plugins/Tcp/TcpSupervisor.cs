@@ -54,17 +54,17 @@ public sealed class TcpSupervisor : IProtocolSupervisor
         Transport client = session.Transport;
         IBackend? backend = listener.DefaultBackend is { } name ? session.Backends.Find(name) : null;
 
-        // The session's one stream: its channels hold no buffer until data arrives, and show on the stats page whether
-        // they are held by analyzers or forwarding autonomously.
-        var stream = new ProxyStream(session, new Channel(ChannelDirection.Request, listener.MaxRequestHead), new Channel(ChannelDirection.Response, listener.MaxRequestHead))
-        {
-            Backend = backend,
-        };
-        session.Attach(stream);
         Channel? held = null;
+        ProxyStream? stream = null;
         IReadOnlyList<IFlowAnalyzer> analyzers = AnalyzersFor(session);
         if (analyzers.Count > 0)
         {
+            // The session's one stream; without analyzers none is made (an idle tcp session costs less).
+            stream = new ProxyStream(session, new Channel(ChannelDirection.Request, listener.MaxRequestHead), new Channel(ChannelDirection.Response, listener.MaxRequestHead))
+            {
+                Backend = backend,
+            };
+            session.Attach(stream);
             if (!await RequestAnalysis.RunAsync(stream, analyzers, client, _log).ConfigureAwait(false))
             {
                 stream.Request.Release();
@@ -107,16 +107,35 @@ public sealed class TcpSupervisor : IProtocolSupervisor
                 held?.Release();
                 held = null;
                 var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize);
-                stream.Request.Flags |= ChannelFlags.Autonomous;
-                stream.Response.Flags |= ChannelFlags.Autonomous;
+                SetAutonomous(session, stream, true);
                 await relay.RunAsync(_heartbeat).ConfigureAwait(false);
-                stream.Request.Flags &= ~ChannelFlags.Autonomous;
-                stream.Response.Flags &= ~ChannelFlags.Autonomous;
+                SetAutonomous(session, stream, false);
             }
         }
         finally
         {
             held?.Release();
+        }
+    }
+
+    /// <summary>Both directions relay without the supervisor: the stream's channels say so, or the session when there is no stream.</summary>
+    private static void SetAutonomous(ISession session, ProxyStream? stream, bool autonomous)
+    {
+        if (stream is null)
+        {
+            session.SetAutonomous(autonomous);
+            return;
+        }
+
+        if (autonomous)
+        {
+            stream.Request.Flags |= ChannelFlags.Autonomous;
+            stream.Response.Flags |= ChannelFlags.Autonomous;
+        }
+        else
+        {
+            stream.Request.Flags &= ~ChannelFlags.Autonomous;
+            stream.Response.Flags &= ~ChannelFlags.Autonomous;
         }
     }
 }

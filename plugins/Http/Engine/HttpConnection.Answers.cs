@@ -82,7 +82,7 @@ internal sealed partial class HttpConnection
         Exception ex = chain.Failure!;
         Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, side, name);
         stream.Fail(SessionTermination.InternalError, ex is AnalyzerException ? ex.Message : $"{name} threw {ex.GetType().Name}: {ex.Message}");
-        if (chain == _responseChain)
+        if (chain == stream.ResponseChain)
         {
             CloseServer(stream);
         }
@@ -126,7 +126,7 @@ internal sealed partial class HttpConnection
                 await SendErrorAsync(stream, 408, close: true).ConfigureAwait(false);
                 break;
             case ConnectionDeadlines.Client when phase == StreamPhase.AnalyzeRequest:
-                stream.Fail(SessionTermination.RequestTimeout, $"request analyzer {DescribeCurrent(_requestChain)} held the request past its timeout");
+                stream.Fail(SessionTermination.RequestTimeout, $"request analyzer {DescribeCurrent(stream.RequestChain)} held the request past its timeout");
                 await SendErrorAsync(stream, 408, close: true).ConfigureAwait(false);
                 break;
             case ConnectionDeadlines.Client:
@@ -134,7 +134,7 @@ internal sealed partial class HttpConnection
                 break;
             case ConnectionDeadlines.Server when !stream.ResponseStarted:
                 stream.Fail(SessionTermination.ServerTimeout, phase == StreamPhase.AnalyzeResponse
-                    ? $"response analyzer {DescribeCurrent(_responseChain)} held the response past its timeout"
+                    ? $"response analyzer {DescribeCurrent(stream.ResponseChain)} held the response past its timeout"
                     : "no response head within timeout_server");
                 CloseServer(stream);
                 await SendErrorAsync(stream, 504, close: true).ConfigureAwait(false);

@@ -50,24 +50,24 @@ internal sealed partial class HttpConnection
     private async ValueTask<StepOutcome> AnalyzeRequestAsync(HttpStream stream)
     {
         _deadlines.Phase = StreamPhase.AnalyzeRequest;
-        _requestChain.Begin(_request);
+        stream.RequestChain.Begin(_request);
         while (true)
         {
-            _deadlines.SetClientFrom(stream.HoldStart, _requestChain.HoldTimeout(_settings.Timeouts.Request));
-            switch (await _requestChain.RunAsync(Token).ConfigureAwait(false))
+            _deadlines.SetClientFrom(stream.HoldStart, stream.RequestChain.HoldTimeout(_settings.Timeouts.Request));
+            switch (await stream.RequestChain.RunAsync(Token).ConfigureAwait(false))
             {
                 case ChainStep.Released:
                     return StepOutcome.Next;
                 case ChainStep.Stopped:
-                    return await AnswerRequestStopAsync(stream, _requestChain.Verdict.Reply!).ConfigureAwait(false);
+                    return await AnswerRequestStopAsync(stream, stream.RequestChain.Verdict.Reply!).ConfigureAwait(false);
                 case ChainStep.Failed:
-                    return await AnswerAnalyzerFailureAsync(stream, _requestChain, "request").ConfigureAwait(false);
+                    return await AnswerAnalyzerFailureAsync(stream, stream.RequestChain, "request").ConfigureAwait(false);
             }
 
             if (_request.InputEnded || _request.IsFull)
             {
                 // An analyzer kept asking for more than the client sent, or than the channel holds.
-                stream.Fail(SessionTermination.BadRequest, $"{_session.DescribeAnalyzer(_requestChain.Current!)} wanted more of the request than "
+                stream.Fail(SessionTermination.BadRequest, $"{_session.DescribeAnalyzer(stream.RequestChain.Current!)} wanted more of the request than "
                     + (_request.IsFull ? "the read limit holds" : "the client sent"));
                 return await SendErrorAsync(stream, _request.IsFull ? 413 : 400, close: true).ConfigureAwait(false);
             }

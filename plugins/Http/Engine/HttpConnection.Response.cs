@@ -96,23 +96,23 @@ internal sealed partial class HttpConnection
     {
         _deadlines.Phase = StreamPhase.AnalyzeResponse;
         long since = Environment.TickCount64;
-        _responseChain.Begin(_response);
+        stream.ResponseChain.Begin(_response);
         while (true)
         {
-            _deadlines.SetServerFrom(since, _responseChain.HoldTimeout(stream.Backend!.Timeouts.Server));
-            switch (await _responseChain.RunAsync(Token).ConfigureAwait(false))
+            _deadlines.SetServerFrom(since, stream.ResponseChain.HoldTimeout(stream.Backend!.Timeouts.Server));
+            switch (await stream.ResponseChain.RunAsync(Token).ConfigureAwait(false))
             {
                 case ChainStep.Released:
                     return StepOutcome.Next;
                 case ChainStep.Stopped:
-                    return await AnswerResponseStopAsync(stream, _responseChain.Verdict.Reply!).ConfigureAwait(false);
+                    return await AnswerResponseStopAsync(stream, stream.ResponseChain.Verdict.Reply!).ConfigureAwait(false);
                 case ChainStep.Failed:
-                    return await AnswerAnalyzerFailureAsync(stream, _responseChain, "response").ConfigureAwait(false);
+                    return await AnswerAnalyzerFailureAsync(stream, stream.ResponseChain, "response").ConfigureAwait(false);
             }
 
             if (_response.InputEnded || _response.IsFull)
             {
-                stream.Fail(SessionTermination.BadResponse, $"{_session.DescribeAnalyzer(_responseChain.Current!)} wanted more of the response than "
+                stream.Fail(SessionTermination.BadResponse, $"{_session.DescribeAnalyzer(stream.ResponseChain.Current!)} wanted more of the response than "
                     + (_response.IsFull ? "the read limit holds" : "the server sent"));
                 CloseServer(stream);
                 return await SendErrorAsync(stream, 502, close: true).ConfigureAwait(false);

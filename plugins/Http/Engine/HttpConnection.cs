@@ -33,8 +33,6 @@ internal sealed partial class HttpConnection
     private readonly Channel _request;
     private readonly Channel _response;
     private readonly ProxyStream _proxyStream;
-    private readonly AnalyzerChain _requestChain = new();
-    private readonly AnalyzerChain _responseChain = new();
     private readonly ConnectionDeadlines _deadlines;
     private readonly byte[] _clientAddress;
     private readonly int _bodyLimit;
@@ -245,8 +243,8 @@ internal sealed partial class HttpConnection
         stream.Begin(_session.Tls is not null, closeClient: Stopping);
         _proxyStream.Http = stream.Exchange;
         _proxyStream.Reset(DefaultBackend);
-        _requestChain.BeginStream(_requestAnalyzers, _proxyStream);
-        _responseChain.BeginStream(_responseAnalyzers, _proxyStream);
+        stream.RequestChain.BeginStream(_requestAnalyzers, _proxyStream);
+        stream.ResponseChain.BeginStream(_responseAnalyzers, _proxyStream);
         _request.ReadLimit = _settings.MaxRequestHead;
         _response.ReadLimit = _settings.MaxRequestHead;
         _request.Flags = (_request.Flags & ChannelFlags.InputEnded) | ChannelFlags.Hold;
@@ -282,6 +280,7 @@ internal sealed partial class HttpConnection
         if (_stream is not null)
         {
             CloseServer(_stream);
+            _stream.Detach();
             _proxyStream.Http = null;
             _owner.ReturnStream(_stream);
             _stream = null;

@@ -33,6 +33,10 @@ internal sealed class HttpStream
     public readonly OutputBuffer ServerOut = new();
     public readonly OutputBuffer ClientOut = new();
 
+    /// <summary>The analyzer chains of both channels: which analyzer runs, which bypassed for the rest of the stream.</summary>
+    public readonly AnalyzerChain RequestChain = new();
+    public readonly AnalyzerChain ResponseChain = new();
+
     public BodyFramer RequestBody;
     public BodyFramer ResponseBody;
 
@@ -106,6 +110,21 @@ internal sealed class HttpStream
             Log.End = end;
             Log.Detail = detail;
         }
+    }
+
+    /// <summary>
+    /// Drops what points outside the stream (backend, server, analyzers, session) when it goes back to the supervisor's
+    /// pool, so a pooled state keeps no old configuration, plugin or script version reachable.
+    /// </summary>
+    public void Detach()
+    {
+        RequestChain.Clear();
+        ResponseChain.Clear();
+        Backend = null;
+        Picked = null;
+        Server = null;
+        Pooled = null;
+        RequestPump = default;
     }
 
     /// <summary>Gives the head and output buffers back to the pool.</summary>

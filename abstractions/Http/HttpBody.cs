@@ -20,8 +20,9 @@ public sealed class HttpBody
     public bool IsComplete { get; private set; }
 
     /// <summary>
-    /// The trailer fields, when the codec of the receiving side decodes them (HTTP/2); empty when there are none. An HTTP/1.1
-    /// chunked body going to an HTTP/1.1 peer keeps its trailer section as received.
+    /// The trailer fields, decoded by the codec of the receiving side once the body ended; empty when there are none. They
+    /// are known after the analyzers ran (they follow the body): the log phase and stream-end observers see them. An HTTP/1.1
+    /// chunked body going to an HTTP/1.1 peer keeps its trailer section on the wire as received.
     /// </summary>
     public HttpHeaders Trailers => _trailers ??= new HttpHeaders();
 

@@ -106,7 +106,8 @@ internal sealed partial class HttpConnection
         _deadlines.ClearClient();
         RequestFacts facts = stream.RequestFacts;
         HttpRequestHead request = stream.Exchange.Request;
-        stream.RequestBody.Start(facts.Chunked ? BodyKind.Chunked : facts.ContentLength > 0 ? BodyKind.Length : BodyKind.None, Math.Max(facts.ContentLength, 0));
+        stream.RequestBody.Start(facts.Chunked ? BodyKind.Chunked : facts.ContentLength > 0 ? BodyKind.Length : BodyKind.None, Math.Max(facts.ContentLength, 0),
+            trailers: facts.Chunked ? stream.Exchange.RequestBody.Trailers : null);
         stream.CloseClient |= facts.WantsClose;
         _request.Consume(facts.HeadLength);
 

@@ -177,8 +177,8 @@ internal sealed partial class HttpConnection
             : BodyKind.UntilClose;
         bool dechunk = kind == BodyKind.Chunked && clientIsHttp10;
         stream.CloseClient |= kind == BodyKind.UntilClose || dechunk || Stopping;
-        stream.ResponseBody.Start(kind, Math.Max(facts.ContentLength, 0), dechunk);
         stream.Exchange.ResponseBody.Start(kind switch { BodyKind.None => 0, BodyKind.Length => facts.ContentLength, _ => null });
+        stream.ResponseBody.Start(kind, Math.Max(facts.ContentLength, 0), dechunk, kind == BodyKind.Chunked ? stream.Exchange.ResponseBody.Trailers : null);
         _response.Consume(facts.HeadLength);
 
         OutputBuffer output = stream.ClientOut;

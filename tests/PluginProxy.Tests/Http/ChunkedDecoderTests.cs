@@ -100,4 +100,39 @@ public class ChunkedDecoderTests
         Assert.False(done);
         Assert.Equal("hel", data);
     }
+
+    /// <summary>Decodes a whole chunked body in pieces of <paramref name="step"/> bytes, with a trailer sink; returns the sink.</summary>
+    private static PluginProxy.Abstractions.Http.HttpHeaders DecodeTrailers(string body, int step)
+    {
+        byte[] bytes = Encoding.Latin1.GetBytes(body);
+        var trailers = new PluginProxy.Abstractions.Http.HttpHeaders();
+        var decoder = new ChunkedDecoder();
+        decoder.Reset(trailers);
+        int offset = 0;
+        while (!decoder.IsDone)
+        {
+            ReadOnlySpan<byte> piece = bytes.AsSpan(offset, Math.Min(step, bytes.Length - offset));
+            Assert.Equal(HttpParseError.None, decoder.Advance(piece, out int consumed, out _));
+            offset += consumed;
+        }
+
+        Assert.Equal(bytes.Length, offset);
+        return trailers;
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1)]
+    public void TrailerFields_GoToTheMessage_InOrder(int step)
+    {
+        PluginProxy.Abstractions.Http.HttpHeaders trailers = DecodeTrailers("3\r\nabc\r\n0\r\nGrpc-Status: 0\r\nX-Checksum:  a1b2 \r\n\r\n", step);
+
+        Assert.Equal([new("Grpc-Status", "0"), new("X-Checksum", "a1b2")], trailers.ToList());
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1)]
+    public void BodyWithoutTrailers_LeavesTheMessageTrailersEmpty(int step) =>
+        Assert.Equal(0, DecodeTrailers("1\r\nx\r\n0\r\n\r\n", step).Count);
 }

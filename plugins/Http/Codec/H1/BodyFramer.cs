@@ -36,11 +36,15 @@ internal struct BodyFramer
     /// <summary>Body bytes received so far (chunk data only, for chunked bodies).</summary>
     public long BodyBytes { get; private set; }
 
-    public void Start(BodyKind kind, long length = 0, bool dechunk = false)
+    /// <param name="kind">How the body is framed.</param>
+    /// <param name="length">Its length, for <see cref="BodyKind.Length"/>.</param>
+    /// <param name="dechunk">True to forward only the chunk data (for an HTTP/1.0 client).</param>
+    /// <param name="trailers">Where the trailer fields of a chunked body go (the message's trailers), or null.</param>
+    public void Start(BodyKind kind, long length = 0, bool dechunk = false, PluginProxy.Abstractions.Http.HttpHeaders? trailers = null)
     {
         Kind = kind;
         _remaining = length;
-        _chunks.Reset();
+        _chunks.Reset(trailers);
         Dechunk = dechunk;
         BodyBytes = 0;
         IsDone = kind == BodyKind.None || (kind == BodyKind.Length && length == 0);

@@ -21,6 +21,7 @@ internal struct ChunkedDecoder
     private int _lineLength;
     private int _trailerBytes;
     private byte[]? _trailerLine;
+    private PluginProxy.Abstractions.Http.HttpHeaders? _trailers;
 
     private enum State
     {
@@ -44,9 +45,11 @@ internal struct ChunkedDecoder
     /// <summary>The bytes of chunk data seen so far.</summary>
     public long DataBytes { get; private set; }
 
-    public void Reset()
+    /// <param name="trailers">Where the trailer fields go, as the message's trailers (null: validated, not kept).</param>
+    public void Reset(PluginProxy.Abstractions.Http.HttpHeaders? trailers = null)
     {
         this = default;
+        _trailers = trailers;
     }
 
     /// <summary>
@@ -217,12 +220,16 @@ internal struct ChunkedDecoder
                         return HttpParseError.BareCr;
                     }
 
-                    HttpParseError fieldError = HeadParser.ParseFieldLine(_trailerLine.AsSpan(0, _lineLength), out _, out _, out _);
+                    ReadOnlySpan<byte> line = _trailerLine.AsSpan(0, _lineLength);
+                    HttpParseError fieldError = HeadParser.ParseFieldLine(line, out int nameLength, out int valueOffset, out int valueLength);
                     if (fieldError != HttpParseError.None)
                     {
                         consumed = i;
                         return HttpParseError.TrailerInvalid;
                     }
+
+                    // Trailers are rare: strings for them cost nothing to the bodies without.
+                    _trailers?.Add(System.Text.Encoding.Latin1.GetString(line[..nameLength]), System.Text.Encoding.Latin1.GetString(line.Slice(valueOffset, valueLength)));
 
                     _state = State.TrailerLineStart;
                     i++;

@@ -38,9 +38,6 @@ public sealed class HttpBody
         _trailers?.Reset([]);
     }
 
-    /// <summary>For codecs: a data block of <paramref name="count"/> bytes went through.</summary>
-    public void Add(long count) => Transferred += count;
-
     /// <summary>For codecs: the total data so far is <paramref name="total"/> bytes.</summary>
     public void SetTransferred(long total) => Transferred = total;
 

@@ -93,7 +93,6 @@ internal sealed partial class HttpConnection
         {
             channel.Flags &= ~ChannelFlags.Autonomous;
             channel.ReadLimit = _settings.MaxRequestHead;
-            (requestSide ? stream.Exchange.RequestBody : stream.Exchange.ResponseBody).SetTransferred(Framer(stream, requestSide).BodyBytes);
         }
     }
 

@@ -200,6 +200,8 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<StepOutcome> FinishStreamAsync(HttpStream stream, StepOutcome outcome)
     {
+        // One place for what the message says went through, whether a body left in the first write or was relayed.
+        stream.Exchange.ResponseBody.SetTransferred(stream.ResponseBody.BodyBytes);
         if (stream.Pumping)
         {
             stream.Pumping = false;
@@ -223,6 +225,8 @@ internal sealed partial class HttpConnection
                 stream.Exchange.RequestBody.Complete();
             }
         }
+
+        stream.Exchange.RequestBody.SetTransferred(stream.RequestBody.BodyBytes);
 
         if (stream.ServerReusable && stream.Server is not null && _response.Length == 0)
         {

@@ -80,6 +80,8 @@ internal sealed class HttpStream
         Exchange.HasResponse = false;
         Exchange.IsTls = tls;
         BodyError = HttpParseError.None;
+        RequestBody = default;
+        ResponseBody = default;
         Backend = null;
         Picked = null;
         Server = null;

@@ -236,6 +236,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         await _reloadGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_stopped)
+            {
+                return [$"{Config.FilePath}: not reloaded, the proxy is stopping"];
+            }
+
             return await ReloadUnderGateAsync().ConfigureAwait(false);
         }
         finally
@@ -390,6 +395,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         await _reloadGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_stopped)
+            {
+                return;
+            }
+
             foreach (Listener listener in _listeners)
             {
                 var errors = new List<ConfigError>();
@@ -421,6 +431,27 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         _stopped = true;
+        // The watches stop first: a reload one of them started may be waiting for the gate, and disposing them waits for it.
+        if (_watching is not null)
+        {
+            await _watching.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // A reload in progress finishes first, and one that starts later sees _stopped and does nothing: otherwise both
+        // would stop the same health checks, and a reload could start checks and listeners after everything was released.
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await StopUnderGateAsync(grace).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    private async Task StopUnderGateAsync(TimeSpan grace)
+    {
         foreach (Listener listener in _listeners)
         {
             await listener.StopAcceptingAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
@@ -441,11 +472,6 @@ internal sealed class ProxyHost : IAsyncDisposable
         if (_health is not null)
         {
             await _health.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-        }
-
-        if (_watching is not null)
-        {
-            await _watching.DisposeAsync().ConfigureAwait(false);
         }
 
         _admin?.Dispose();

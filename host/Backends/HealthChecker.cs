@@ -15,7 +15,9 @@ namespace PluginProxy.Host.Backends;
 internal sealed class HealthChecker : IAsyncDisposable
 {
     private readonly ILogger _log;
+    // Never disposed: it has no timer, and a second DisposeAsync must still be able to see it cancelled.
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private readonly List<Task> _loops = [];
     private readonly Dictionary<Server, CheckProgress> _progress = [];
 
@@ -165,10 +167,14 @@ internal sealed class HealthChecker : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the checks and waits for them to end; safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stop.Cancel();
+        }
+
         await Task.WhenAll(_loops).ConfigureAwait(false);
-        _stop.Dispose();
     }
 }

@@ -43,4 +43,39 @@ public class ReloadGateTests
         Assert.Single(proxy.Host.Listeners);
         Assert.StartsWith("HTTP/1.1 200", await ReloadTestKit.GetAsync(proxy.EndPoint("web")));
     }
+
+    private static string CheckedConfig(string origin, string interval) => $$"""
+        {{RunningProxy.GlobalSection(plugins: RepoPaths.TestPluginsBin)}}
+        [[listener]]
+        name = "web"
+        bind = ["127.0.0.1:0"]
+        supervisor = "http"
+        backend = "app"
+
+        [[backend]]
+        name = "app"
+        check = { kind = "tcp", interval = "{{interval}}" }
+        servers = [{ name = "a", address = "{{origin}}" }, { name = "b", address = "{{origin}}" }]
+        """;
+
+    [Fact]
+    public async Task StopDuringReloads_StopsEachHealthCheckOnce_AndLaterReloadsSayTheProxyIsStopping()
+    {
+        await using var origin = HttpOrigin.Echo();
+        RunningProxy proxy = await RunningProxy.StartAsync(CheckedConfig(origin.Address, "1s"));
+        File.WriteAllText(Path.Combine(proxy.Directory, "proxy.toml"), CheckedConfig(origin.Address, "2s"));
+
+        // Each reload stops the running health checks and starts new ones; the stop stops them too. Before stop and
+        // reloads took the same gate, both could stop the same checks (ObjectDisposedException) or a reload could start
+        // checks after the stop had released everything.
+        var reloads = Enumerable.Range(0, 6).Select(_ => Task.Run(proxy.Host.ReloadConfigurationAsync)).ToList();
+        Task stop = Task.Run(() => proxy.Host.StopAsync(TimeSpan.Zero));
+        await stop;
+        IReadOnlyList<string>[] outcomes = await Task.WhenAll(reloads);
+        Assert.All(outcomes, problems => Assert.True(problems.Count == 0 || problems.Single().Contains("the proxy is stopping"), string.Join("; ", problems)));
+
+        IReadOnlyList<string> afterStop = await proxy.Host.ReloadConfigurationAsync();
+        Assert.Contains("not reloaded, the proxy is stopping", Assert.Single(afterStop));
+        await proxy.DisposeAsync();
+    }
 }

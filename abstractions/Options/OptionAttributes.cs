@@ -33,6 +33,9 @@ public sealed class RequiredOptionAttribute : Attribute;
 /// </summary>
 public interface IValidatableOptions
 {
-    /// <summary>Each problem, with the key (of this table) it is reported at.</summary>
+    /// <summary>
+    /// Each problem, with the key (of this table) it is reported at: its value's place, or with <c>key[i]</c> the place of
+    /// item <c>i</c> of a list (<c>method[1]</c>).
+    /// </summary>
     IEnumerable<(string Key, string Message)> Validate();
 }

@@ -123,11 +123,32 @@ public static class OptionsBinder
         {
             foreach ((string key, string message) in validatable.Validate())
             {
-                errors.Add(new OptionError(table.Find(key)?.Value.Spot ?? table.Spot, message));
+                errors.Add(new OptionError(SpotOf(table, key), message));
             }
         }
 
         return instance;
+    }
+
+    /// <summary>
+    /// Where a key named by <see cref="IValidatableOptions.Validate"/> is written: its value, or for <c>key[i]</c> the
+    /// array's item <c>i</c> (the value itself when it is not an array, as a single string standing for a list of one);
+    /// the table when the key is absent.
+    /// </summary>
+    private static OptionSpot SpotOf(OptionTable table, string key)
+    {
+        int open = key.IndexOf('[');
+        if (open < 0 || !key.EndsWith(']') || !int.TryParse(key.AsSpan(open + 1, key.Length - open - 2), out int index))
+        {
+            return table.Find(key)?.Value.Spot ?? table.Spot;
+        }
+
+        return table.Find(key[..open])?.Value switch
+        {
+            OptionArray array when index >= 0 && index < array.Items.Count => array.Items[index].Spot,
+            OptionNode node => node.Spot,
+            null => table.Spot,
+        };
     }
 
     private static string Display(string path) => path.Length == 0 ? "the table" : $"`{path}`";

@@ -10,7 +10,12 @@ namespace PluginProxy.Abstractions;
 /// </summary>
 public interface IListenerOptions
 {
-    /// <summary>The keys of the <c>[[listener]]</c> table this component owns (<c>forwardfor</c>); empty when it reads only under <c>options</c>.</summary>
+    /// <summary>
+    /// The keys of the <c>[[listener]]</c> table this component owns (<c>forwardfor</c>); empty when it reads only under
+    /// <c>options</c>. Naming <c>route</c> claims the conditions of the listener's <c>[[listener.route]]</c> tables (the
+    /// host reads only their <c>backend</c>): the component then binds them and reports their errors, unknown keys
+    /// included. A listener whose routes have conditions that no component of it claims is refused at each of them.
+    /// </summary>
     IReadOnlyCollection<string> ListenerKeys { get; }
 
     /// <summary>Binds this component's options for <paramref name="listener"/> and returns every error; must not throw.</summary>

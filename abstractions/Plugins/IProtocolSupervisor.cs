@@ -27,11 +27,4 @@ public interface IProtocolSupervisor
     /// whose supervisor is not such.
     /// </summary>
     bool TerminatesTls => false;
-
-    /// <summary>
-    /// The <c>[[listener.route]]</c> conditions this supervisor applies (<c>host</c>, <c>sni</c>, <c>path</c>,
-    /// <c>path_prefix</c>, <c>method</c>, <c>header</c>), or null for all of them. The host refuses a route that uses
-    /// another condition, at its place, rather than let it be ignored. For a stack, the supervisor that runs last decides.
-    /// </summary>
-    IReadOnlyCollection<string>? RouteConditions => null;
 }

@@ -24,9 +24,6 @@ public sealed record ListenerSettings
     /// <summary><c>buffer_size</c>: the size of the pooled buffers used while data flows, in bytes.</summary>
     public int BufferSize { get; init; } = 65536;
 
-    /// <summary>The routes (<c>[[listener.route]]</c>), in order: the first match wins.</summary>
-    public IReadOnlyList<RouteRule> Routes { get; init; } = [];
-
     /// <summary><c>access_log</c>: whether the supervisor writes a line per stream.</summary>
     public bool AccessLog { get; init; } = true;
 
@@ -35,8 +32,10 @@ public sealed record ListenerSettings
 
     /// <summary>
     /// The <c>[[listener]]</c> table as written, with the place of every key and value, for plugins to bind their own
-    /// options from (<see cref="PluginProxy.Abstractions.Options.OptionsBinder"/>): the host's keys, the keys plugins own (<c>forwardfor</c>), and
-    /// <c>options</c>. A key a plugin owns that the listener leaves out and <c>[defaults]</c> sets is added from there.
+    /// options from (<see cref="PluginProxy.Abstractions.Options.OptionsBinder"/>): the host's keys, the keys plugins own (<c>forwardfor</c>),
+    /// <c>options</c>, and the routes (<c>[[listener.route]]</c>, the array of tables <c>route</c>: the host reads only
+    /// their <c>backend</c>; their conditions belong to the supervisor that routes by them). A key a plugin owns that the
+    /// listener leaves out and <c>[defaults]</c> sets is added from there.
     /// </summary>
     public PluginProxy.Abstractions.Options.OptionTable Table { get; init; } = PluginProxy.Abstractions.Options.OptionTable.Empty;
 

@@ -31,10 +31,6 @@ internal static class ConfigKeys
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 
-    public static readonly string[] Route = ["backend", "host", "sni", "path", "path_prefix", "method", "header"];
-
-    public static readonly string[] RouteHeader = ["name", "value"];
-
     public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts];
 
     public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify"];

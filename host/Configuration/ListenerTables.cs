@@ -1,15 +1,15 @@
 using System.Net;
 using System.Security.Authentication;
 using PluginProxy.Abstractions;
-using PluginProxy.Abstractions.Http;
 using PluginProxy.Host.Tls;
 using Tomlyn.Syntax;
 
 namespace PluginProxy.Host.Configuration;
 
 /// <summary>
-/// Reads one [[listener]] table: addresses, accept flags, supervisor, analyzers, routes, TLS. Keys a plugin owns
-/// (<c>forwardfor</c>) are left in <see cref="ListenerSettings.Table"/> for the plugin to bind (see <see cref="ListenerConfig.UnreadKeys"/>).
+/// Reads one [[listener]] table: addresses, accept flags, supervisor, analyzers, the backends of routes, TLS. Keys a
+/// plugin owns (<c>forwardfor</c>, the conditions of routes) are left in <see cref="ListenerSettings.Table"/> for the
+/// plugin to bind (see <see cref="ListenerConfig.UnreadKeys"/>).
 /// </summary>
 internal static class ListenerTables
 {
@@ -70,7 +70,7 @@ internal static class ListenerTables
             table.Error(twice.Spot, $"\"{twice.Name}\" is in response_analyzers too: it would run twice on a server's response; list it in one of them");
         }
 
-        List<RouteRule> routes = BindRoutes(table, name, backendReferences, out List<Dictionary<string, SourceSpot>> routeSpots);
+        ReadRouteBackends(table, name, backendReferences);
 
         bool accessLog = table.Bool("access_log") ?? true;
 
@@ -116,7 +116,6 @@ internal static class ListenerTables
             RequestAnalyzers = requestAnalyzers,
             ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
             AfterResponseCount = afterResponse.Count,
-            RouteConditionSpots = routeSpots,
             UnreadKeys = unread.Select(e => new Named(e.Key, e.KeySpot)).ToList(),
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,
@@ -131,7 +130,6 @@ internal static class ListenerTables
                 Timeouts = timeouts,
                 MaxRequestHead = maxRequestHead,
                 BufferSize = bufferSize,
-                Routes = routes,
                 AccessLog = accessLog,
                 Options = options,
                 Table = table.Table.ToOption([.. table.Table.Entries, .. inherited]),
@@ -213,11 +211,13 @@ internal static class ListenerTables
         return new ListenerTlsFiles(files, alpn, protocols, strictSni);
     }
 
-    private static List<RouteRule> BindRoutes(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences,
-        out List<Dictionary<string, SourceSpot>> conditionSpots)
+    /// <summary>
+    /// Reads the <c>backend</c> of each <c>[[listener.route]]</c>, so that it counts as named (and must name a backend).
+    /// The conditions are left in <see cref="ListenerSettings.Table"/> for the supervisor that routes by them to bind
+    /// and check (<see cref="Abstractions.IListenerOptions"/>); the host knows none of them.
+    /// </summary>
+    private static void ReadRouteBackends(TableReader listener, string? listenerName, List<(string Listener, Named Backend)> backendReferences)
     {
-        var routes = new List<RouteRule>();
-        conditionSpots = [];
         foreach (TableReader table in listener.TableArray("route", $"a route of {listener.DisplayName}"))
         {
             (string Value, SourceSpot Spot)? backend = table.SpottedString("backend", required: true, what: "the backend matching streams go to");
@@ -225,64 +225,7 @@ internal static class ListenerTables
             {
                 backendReferences.Add((listenerName ?? "?", new Named(reference.Value, reference.Spot)));
             }
-
-            (string Value, SourceSpot Spot)? host = table.SpottedString("host", what: "a host name such as \"api.example.com\" or \"*.example.com\"");
-            (string Value, SourceSpot Spot)? sni = table.SpottedString("sni", what: "a TLS server name such as \"api.example.com\" or \"*.example.com\"");
-            foreach ((string key, (string Value, SourceSpot Spot)? given) in new[] { ("host", host), ("sni", sni) })
-            {
-                if (given is { } h && (h.Value.Length == 0 || h.Value.Contains(':') || h.Value.Contains('/') || h.Value.IndexOf('*', 1) >= 0 || (h.Value[0] == '*' && !h.Value.StartsWith("*.", StringComparison.Ordinal))))
-                {
-                    table.Error(h.Spot, $"route `{key}` \"{h.Value}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
-                }
-            }
-
-            (string Value, SourceSpot Spot)? path = table.SpottedString("path", what: "an exact path such as \"/health\"");
-            (string Value, SourceSpot Spot)? prefix = table.SpottedString("path_prefix", what: "a path prefix such as \"/v1/\"");
-            foreach ((string Value, SourceSpot Spot)? p in new[] { path, prefix })
-            {
-                if (p is { } given && !given.Value.StartsWith('/'))
-                {
-                    table.Error(given.Spot, $"a route path must start with '/', not \"{given.Value}\"");
-                }
-            }
-
-            List<(string Value, SourceSpot Spot)>? methods = table.StringList("method", what: "a method or a list of methods");
-            foreach ((string method, SourceSpot spot) in methods ?? [])
-            {
-                if (method.Length == 0 || !method.All(HttpSyntax.IsTokenChar))
-                {
-                    table.Error(spot, $"route `method` \"{method}\" is not a method name");
-                }
-            }
-
-            string? headerName = null;
-            string? headerValue = null;
-            if (table.SubTable("header", "a route's `header`") is { } header)
-            {
-                headerName = header.String("name", required: true, what: "a header name");
-                headerValue = header.String("value", what: "the exact value");
-                header.RejectUnknownKeys(ConfigKeys.RouteHeader);
-            }
-
-            table.RejectUnknownKeys(ConfigKeys.Route);
-            if (backend is not null)
-            {
-                conditionSpots.Add(ConfigKeys.Route.Where(k => k != "backend" && table.Has(k)).ToDictionary(k => k, k => table.Table.Find(k)!.KeySpot));
-                routes.Add(new RouteRule
-                {
-                    Backend = backend.Value.Value,
-                    Host = host?.Value,
-                    Sni = sni?.Value,
-                    Path = path?.Value,
-                    PathPrefix = prefix?.Value,
-                    Methods = methods?.Select(m => m.Value).ToList(),
-                    HeaderName = headerName,
-                    HeaderValue = headerValue,
-                });
-            }
         }
-
-        return routes;
     }
 
     private static List<Named> ReadNames(TableReader table, string key)

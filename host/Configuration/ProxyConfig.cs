@@ -104,9 +104,6 @@ internal sealed record ListenerConfig
     /// <summary>How many of <see cref="ResponseAnalyzers"/>, at its end, come from <c>after_response_analyzers</c>.</summary>
     public int AfterResponseCount { get; init; }
 
-    /// <summary>For each route of <see cref="ListenerSettings.Routes"/>, where each of its conditions is written.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, SourceSpot>> RouteConditionSpots { get; init; } = [];
-
     /// <summary>
     /// The keys of the <c>[[listener]]</c> table the host does not own, where each is written: the listener's supervisors
     /// and analyzers must claim them (<see cref="IListenerOptions"/>), else each is reported as unknown.

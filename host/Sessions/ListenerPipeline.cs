@@ -159,23 +159,6 @@ internal sealed class ListenerPipeline : RefCounted
             levels.Add(new SupervisorLevel(next, below!, owner!));
         }
 
-        int before = errors.Count;
-        if (levels[^1].Supervisor.RouteConditions is { } honoured)
-        {
-            foreach (IReadOnlyDictionary<string, SourceSpot> route in config.RouteConditionSpots)
-            {
-                foreach ((string condition, SourceSpot spot) in route.Where(c => !honoured.Contains(c.Key)))
-                {
-                    errors.Add(new ConfigError(spot, $"route `{condition}` has no effect with supervisor \"{levels[^1].Name}\": it routes by {string.Join(", ", honoured.Select(h => $"`{h}`"))} only"));
-                }
-            }
-        }
-
-        if (errors.Count > before)
-        {
-            return null;
-        }
-
         bool terminatesTls = levels.Any(l => l.Supervisor.TerminatesTls);
         // A [listener.tls] that is written but could not be loaded was reported where it is written.
         if (terminatesTls && config.Settings.Tls is null && config.TlsSpot is null)

@@ -59,7 +59,8 @@ public sealed class HttpLbReq : IFlowAnalyzer
     internal OptionsBinding<HttpListenerOptions> Bind(ListenerSettings settings) =>
         _options.GetValue(settings, static s => OptionsBinder.Bind<HttpListenerOptions>(s.Table, claimsTable: false));
 
-    internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(s.Routes));
+    /// <summary>The listener's routes (bound with its other http options), compiled once per listener configuration.</summary>
+    internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(OptionsFor(s).Route));
 
     /// <summary>Routes by the normalised path and the authority (an absolute-form target's, which the codec put in Host; else Host).</summary>
     private static void Route(ProxyStream stream, RouteTable routes, HttpRequestHead request)

@@ -1,11 +1,13 @@
 using PluginProxy.Abstractions.Options;
+using PluginProxy.Http.Routing;
 
 namespace PluginProxy.Http;
 
 /// <summary>
 /// The keys of a <c>[[listener]]</c> table that the http supervisor owns (and https, which runs it), bound from
 /// <see cref="PluginProxy.Abstractions.ListenerSettings.Table"/> once per listener configuration
-/// (<see cref="HttpSupervisor.OptionsFor"/>). The host reads the rest of the table.
+/// (<see cref="HttpSupervisor.OptionsFor"/>), the conditions of its routes included. The host reads the rest of the
+/// table, and of each route only its <c>backend</c>.
 /// </summary>
 public sealed class HttpListenerOptions : IValidatableOptions
 {
@@ -23,6 +25,9 @@ public sealed class HttpListenerOptions : IValidatableOptions
     /// <summary><c>max_request_body</c> (also in <c>[defaults]</c>): the largest request body accepted, in bytes, or null for no limit.</summary>
     [Size]
     public long? MaxRequestBody { get; init; }
+
+    /// <summary><c>[[listener.route]]</c>: the routes, in order (the first match wins; <see cref="RouteTable"/> compiles them).</summary>
+    public IReadOnlyList<HttpRoute> Route { get; init; } = [];
 
     /// <inheritdoc/>
     public IEnumerable<(string Key, string Message)> Validate()

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Options;
+using PluginProxy.Tcp.Routing;
 using PluginProxy.Tcp.Tls;
 
 namespace PluginProxy.Tcp;
@@ -9,8 +11,9 @@ namespace PluginProxy.Tcp;
 /// The <c>tcp</c> protocol supervisor (the seed notes' "For TCP"): when the listener has request analyzers, the request
 /// channel is held until they release it; then a server is picked and connected, and both directions are joined in
 /// autonomous mode, waking the supervisor only for an error, a timeout or a close. The whole session is one stream.
+/// It owns the conditions of the listener's routes (<see cref="TcpRoute"/>): <c>sni</c> only.
 /// </summary>
-public sealed class TcpSupervisor : IProtocolSupervisor
+public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
 {
     private readonly IServerConnector _connector;
     private readonly ILogger<TcpSupervisor> _log;
@@ -26,19 +29,17 @@ public sealed class TcpSupervisor : IProtocolSupervisor
         _sni = sni;
     }
 
-    /// <summary>A tcp session sees no HTTP request: only the TLS server name (read by tls_sni) can route it.</summary>
-    public IReadOnlyCollection<string> RouteConditions { get; } = ["sni"];
+    /// <summary>A tcp session sees no HTTP request: only the TLS server name (read by tls_sni) can route it; the other conditions are refused.</summary>
+    public IReadOnlyCollection<string> ListenerKeys { get; } = [TcpRoutes.Key];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<OptionError> CheckListener(ListenerSettings listener) => _sni.Routes.Check(listener);
 
     /// <summary>The listener's request analyzers, with <c>tls_sni</c> first when routes ask for a server name and it is not listed.</summary>
     private IReadOnlyList<IFlowAnalyzer> AnalyzersFor(ISession session)
     {
         IReadOnlyList<IFlowAnalyzer> listed = session.RequestAnalyzers;
-        bool routesBySni = false;
-        foreach (RouteRule route in session.Listener.Routes)
-        {
-            routesBySni |= route.Sni is not null;
-        }
-
+        bool routesBySni = _sni.Routes.RoutesBySni(session.Listener);
         if (!routesBySni || listed.Any(a => a is TlsSniAnalyzer))
         {
             return listed;

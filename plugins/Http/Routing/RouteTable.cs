@@ -1,5 +1,4 @@
 using System.Text;
-using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 
 namespace PluginProxy.Http.Routing;
@@ -15,7 +14,7 @@ internal sealed class RouteTable
     private sealed class CompiledRoute
     {
         public required string Backend;
-        public required RouteRule Rule;
+        public required HttpRoute Rule;
         public byte[]? Host;
         public bool HostIsWildcard;
         public byte[]? Path;
@@ -25,7 +24,7 @@ internal sealed class RouteTable
         public byte[]? HeaderValue;
     }
 
-    public RouteTable(IReadOnlyList<RouteRule> rules)
+    public RouteTable(IReadOnlyList<HttpRoute> rules)
     {
         _routes = rules.Select(rule => new CompiledRoute
         {
@@ -35,9 +34,9 @@ internal sealed class RouteTable
             HostIsWildcard = rule.Host?.StartsWith("*.", StringComparison.Ordinal) == true,
             Path = rule.Path is null ? null : Encoding.ASCII.GetBytes(rule.Path),
             PathPrefix = rule.PathPrefix is null ? null : Encoding.ASCII.GetBytes(rule.PathPrefix),
-            Methods = rule.Methods?.Select(Encoding.ASCII.GetBytes).ToArray(),
-            HeaderName = rule.HeaderName is null ? null : Encoding.ASCII.GetBytes(rule.HeaderName),
-            HeaderValue = rule.HeaderValue is null ? null : Encoding.Latin1.GetBytes(rule.HeaderValue),
+            Methods = rule.Method?.Select(Encoding.ASCII.GetBytes).ToArray(),
+            HeaderName = rule.Header?.Name is { } name ? Encoding.ASCII.GetBytes(name) : null,
+            HeaderValue = rule.Header?.Value is { } value ? Encoding.Latin1.GetBytes(value) : null,
         }).ToArray();
     }
 

@@ -1,4 +1,5 @@
 using PluginProxy.Abstractions;
+using PluginProxy.Tcp.Routing;
 
 namespace PluginProxy.Tcp.Tls;
 
@@ -18,6 +19,9 @@ public sealed class TlsSniAnalyzer : IFlowAnalyzer
     /// <summary>The stream variable holding the server name read (null when the client sent none).</summary>
     public const string ServerNameVariable = "tls.sni";
 
+    /// <summary>The routes of each listener, bound from its table once per listener configuration.</summary>
+    internal TcpRoutes Routes { get; } = new();
+
     /// <inheritdoc/>
     public ChannelDirection? Direction => ChannelDirection.Request;
 
@@ -31,9 +35,9 @@ public sealed class TlsSniAnalyzer : IFlowAnalyzer
                 return ValueTask.FromResult(AnalyzerVerdict.NeedMoreData);
             case ClientHelloStatus.Complete:
                 stream.Variables[ServerNameVariable] = hello.ServerName;
-                foreach (RouteRule route in stream.Session.Listener.Routes)
+                foreach (TcpRoute route in Routes.For(stream.Session.Listener))
                 {
-                    if (route.Sni is not null && route.MatchesSni(hello.ServerName))
+                    if (route.MatchesSni(hello.ServerName))
                     {
                         stream.Backend = stream.Session.Backends.Find(route.Backend);
                         break;

@@ -39,6 +39,14 @@ public class OptionsBinderTests
             {
                 yield return ("count", "`count` must not be 13");
             }
+
+            for (int i = 0; i < Tags.Count; i++)
+            {
+                if (Tags[i] == "bad")
+                {
+                    yield return ($"tags[{i}]", "`tags` must not hold \"bad\"");
+                }
+            }
         }
     }
 
@@ -145,6 +153,8 @@ public class OptionsBinderTests
     [InlineData("rules = [1]", 1, 10, "`rules` must hold tables such as { name = \"a\", ... }, not an integer")]
     [InlineData("rules = 1", 1, 9, "`rules` must be an array of tables ([[rules]]), not an integer")]
     [InlineData("count = 13", 1, 9, "`count` must not be 13")]
+    [InlineData("tags = [\"a\", \"bad\"]", 1, 14, "`tags` must not hold \"bad\"")]
+    [InlineData("tags = \"bad\"", 1, 8, "`tags` must not hold \"bad\"")]
     public void EachWrongValue_IsReportedAtItsPlace(string toml, int line, int column, string message)
     {
         OptionError error = Assert.Single(Bind(toml).Errors);

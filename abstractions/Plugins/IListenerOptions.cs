@@ -10,7 +10,11 @@ namespace PluginProxy.Abstractions;
 /// </summary>
 public interface IListenerOptions
 {
-    /// <summary>The keys of the <c>[[listener]]</c> table this component owns (<c>forwardfor</c>); empty when it reads only under <c>options</c>.</summary>
+    /// <summary>
+    /// The keys of the <c>[[listener]]</c> table this component owns (<c>forwardfor</c>); empty when it reads only under
+    /// <c>options</c>. A key of <c>[listener.tls]</c>, a table the host reads too, is named dotted (<c>tls.alpn</c>, the
+    /// https supervisor's); the keys of that table no one owns are reported as unknown in it.
+    /// </summary>
     IReadOnlyCollection<string> ListenerKeys { get; }
 
     /// <summary>Binds this component's options for <paramref name="listener"/> and returns every error; must not throw.</summary>

@@ -14,7 +14,9 @@ public interface IListenerOptions
     /// The keys of the <c>[[listener]]</c> table this component owns (<c>forwardfor</c>); empty when it reads only under
     /// <c>options</c>. Naming <c>route</c> claims the conditions of the listener's <c>[[listener.route]]</c> tables (the
     /// host reads only their <c>backend</c>): the component then binds them and reports their errors, unknown keys
-    /// included. A listener whose routes have conditions that no component of it claims is refused at each of them.
+    /// included. A listener whose routes have conditions that no component of it claims is refused at each of them. A key of
+    /// <c>[listener.tls]</c>, a table the host reads too, is named dotted (<c>tls.alpn</c>, the https supervisor's); the keys
+    /// of that table no one owns are reported as unknown in it.
     /// </summary>
     IReadOnlyCollection<string> ListenerKeys { get; }
 

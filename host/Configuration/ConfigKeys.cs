@@ -27,7 +27,15 @@ internal static class ConfigKeys
          "request_analyzers", "response_analyzers", "after_response_analyzers", "options", "tls", "route", "access_log", "use_backends",
          .. ListenerTimeouts, .. ListenerSizes];
 
-    public static readonly string[] Tls = ["certificates", "alpn", "strict_sni", "min_version"];
+    /// <summary>The host's own keys of [listener.tls]; supervisors own more (the https supervisor's <c>alpn</c>).</summary>
+    public static readonly string[] Tls = ["certificates", "strict_sni", "min_version"];
+
+    /// <summary>
+    /// The sub-tables of [[listener]] whose keys the host reads and plugins may add to (claimed dotted, <c>tls.alpn</c>),
+    /// with how each is named in messages (the listener's name follows).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (string[] Keys, string DisplayName)> ListenerSubTables =
+        new Dictionary<string, (string[], string)>(StringComparer.Ordinal) { ["tls"] = (Tls, "[listener.tls]") };
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 

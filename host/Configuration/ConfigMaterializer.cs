@@ -68,7 +68,7 @@ internal static class ConfigMaterializer
     private static ListenerConfig WithCertificates(ListenerConfig listener, List<ListenerCertificates> loaded, List<ConfigError> errors)
     {
         if (listener.TlsFiles is not { } tls
-            || ListenerCertificates.Load(listener.Name, tls.Certificates, tls.ApplicationProtocols, tls.Protocols, tls.StrictSni, errors) is not { } certificates)
+            || ListenerCertificates.Load(listener.Name, tls.Certificates, tls.Protocols, tls.StrictSni, errors) is not { } certificates)
         {
             return listener;
         }
@@ -77,7 +77,6 @@ internal static class ConfigMaterializer
         var settings = new TlsSettings
         {
             Certificates = certificates,
-            ApplicationProtocols = tls.ApplicationProtocols,
             StrictSni = tls.StrictSni,
             Protocols = tls.Protocols,
         };

@@ -8,7 +8,7 @@ namespace PluginProxy.Host.Configuration;
 
 /// <summary>
 /// Reads one [[listener]] table: addresses, accept flags, supervisor, analyzers, the backends of routes, TLS. Keys a
-/// plugin owns (<c>forwardfor</c>, the conditions of routes) are left in <see cref="ListenerSettings.Table"/> for the
+/// plugin owns (<c>forwardfor</c>, the conditions of routes, <c>tls.alpn</c>) are left in <see cref="ListenerSettings.Table"/> for the
 /// plugin to bind (see <see cref="ListenerConfig.UnreadKeys"/>).
 /// </summary>
 internal static class ListenerTables
@@ -91,6 +91,7 @@ internal static class ListenerTables
         // The keys the host does not read belong to plugins (forwardfor, no_route_status, max_request_body of http) or are
         // mistakes: which, is known once the listener's supervisor and analyzers are (ListenerPipeline reports them).
         List<TomlEntry> unread = table.Unread();
+        IEnumerable<Named> unreadTls = tlsTable?.Unread().Select(e => new Named("tls." + UnreadName(e.Key), e.KeySpot)) ?? [];
         IEnumerable<TomlEntry> inherited = defaults.PluginEntries.Where(d => table.Table.Find(d.Key) is null);
 
         // A listener with errors of its own is still returned (unnamed, or with no address it can bind): `check` resolves
@@ -116,7 +117,7 @@ internal static class ListenerTables
             RequestAnalyzers = requestAnalyzers,
             ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
             AfterResponseCount = afterResponse.Count,
-            UnreadKeys = unread.Select(e => new Named(e.Key, e.KeySpot)).ToList(),
+            UnreadKeys = [.. unread.Select(e => new Named(UnreadName(e.Key), e.KeySpot)), .. unreadTls],
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,
             TlsFiles = tls,
@@ -138,8 +139,9 @@ internal static class ListenerTables
     }
 
     /// <summary>
-    /// <c>[listener.tls]</c>: certificate files (named only: <see cref="ConfigMaterializer"/> loads them), ALPN, strict
-    /// SNI and the lowest TLS version. Relative file names start from the configuration file's folder.
+    /// <c>[listener.tls]</c>: certificate files (named only: <see cref="ConfigMaterializer"/> loads them), strict SNI and
+    /// the lowest TLS version. Relative file names start from the configuration file's folder. The keys left unread
+    /// (<c>alpn</c>) belong to the listener's supervisor.
     /// </summary>
     private static ListenerTlsFiles? BindTls(TableReader table, string baseDirectory)
     {
@@ -165,29 +167,6 @@ internal static class ListenerTables
             table.Error(table.SpotOf("certificates"), $"{table.DisplayName} has no certificate; add {{ cert = \"certs/site.pem\", key = \"certs/site.key\" }}");
         }
 
-        var alpn = new List<string>();
-        List<(string Value, SourceSpot Spot)>? alpnList = table.StringList("alpn", what: "a list of protocols such as [\"http/1.1\"]");
-        foreach ((string protocol, SourceSpot spot) in alpnList ?? [("http/1.1", table.Spot)])
-        {
-            switch (protocol)
-            {
-                case "http/1.1" or "http/1.0":
-                    alpn.Add(protocol);
-                    break;
-                case "h2" or "h3":
-                    table.Error(spot, $"`alpn` \"{protocol}\" is not supported yet; the https supervisor speaks HTTP/1.x: use [\"http/1.1\"]");
-                    break;
-                default:
-                    table.Error(spot, $"`alpn` \"{protocol}\" is not a protocol the https supervisor speaks; use [\"http/1.1\"]");
-                    break;
-            }
-        }
-
-        if (alpnList is { Count: 0 })
-        {
-            table.Error(table.SpotOf("alpn"), "`alpn` needs at least one protocol, such as [\"http/1.1\"]");
-        }
-
         bool strictSni = table.Bool("strict_sni") ?? false;
         SslProtocols protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
         if (table.SpottedString("min_version", what: "\"1.2\" or \"1.3\"") is { } minimum)
@@ -202,13 +181,13 @@ internal static class ListenerTables
             }
         }
 
-        table.RejectUnknownKeys(ConfigKeys.Tls);
+        // The other keys are the supervisor's (alpn of https) or mistakes: ListenerOptionsCheck tells which (see UnreadKeys).
         if (files.Count != entries.Count || files.Count == 0)
         {
             return null;
         }
 
-        return new ListenerTlsFiles(files, alpn, protocols, strictSni);
+        return new ListenerTlsFiles(files, protocols, strictSni);
     }
 
     /// <summary>
@@ -227,6 +206,12 @@ internal static class ListenerTables
             }
         }
     }
+
+    /// <summary>
+    /// An unread key as plugins claim it: a key of [listener.tls] is dotted (<c>tls.alpn</c>), so a quoted key holding a
+    /// dot (<c>"tls.alpn" = ...</c>) stays quoted, and no claim names it by mistake.
+    /// </summary>
+    private static string UnreadName(string key) => key.Contains('.') ? $"\"{key}\"" : key;
 
     private static List<Named> ReadNames(TableReader table, string key)
     {

@@ -106,7 +106,8 @@ internal sealed record ListenerConfig
 
     /// <summary>
     /// The keys of the <c>[[listener]]</c> table the host does not own, where each is written: the listener's supervisors
-    /// and analyzers must claim them (<see cref="IListenerOptions"/>), else each is reported as unknown.
+    /// and analyzers must claim them (<see cref="IListenerOptions"/>), else each is reported as unknown. A key of a
+    /// sub-table the host reads (<see cref="ConfigKeys.ListenerSubTables"/>) is dotted: <c>tls.alpn</c>.
     /// </summary>
     public IReadOnlyList<Named> UnreadKeys { get; init; } = [];
 
@@ -208,10 +209,9 @@ internal sealed class HealthCheckConfig
 
 /// <summary>
 /// <c>[listener.tls]</c> as written: the certificate and key files (absolute, each with where its entry is written),
-/// the ALPN list, the TLS versions and <c>strict_sni</c>.
+/// the TLS versions and <c>strict_sni</c>. Its other keys belong to the supervisor (the https supervisor's <c>alpn</c>).
 /// </summary>
-internal sealed record ListenerTlsFiles(IReadOnlyList<Tls.CertificateFiles> Certificates, IReadOnlyList<string> ApplicationProtocols,
-    System.Security.Authentication.SslProtocols Protocols, bool StrictSni);
+internal sealed record ListenerTlsFiles(IReadOnlyList<Tls.CertificateFiles> Certificates, System.Security.Authentication.SslProtocols Protocols, bool StrictSni);
 
 /// <summary>
 /// TLS to a server as written: the name to ask for and expect, and how to verify — "system", "none", or the absolute

@@ -11,6 +11,8 @@ namespace PluginProxy.Host.Sessions;
 /// resolved (itself an error), the keys it would own are unknown: only keys that are near misses of the host's are reported.
 /// The conditions of routes are the plugins' too: the host reads only each route's <c>backend</c>, and a condition on a
 /// listener where no component claims <c>route</c> is refused, at the key, rather than ignored.
+/// A plugin may claim a key of a sub-table the host reads too, dotted (the https supervisor claims <c>tls.alpn</c>); the
+/// keys of that table no one claims are reported as unknown in it (<c>[listener.tls] of listener "web"</c>).
 /// </summary>
 internal static class ListenerOptionsCheck
 {
@@ -47,17 +49,23 @@ internal static class ListenerOptionsCheck
         }
 
         string displayName = config.Name.Length == 0 ? "[[listener]]" : $"listener \"{config.Name}\"";
-        string[] known = ConfigKeys.Listener.Union(claimed).ToArray();
         foreach (Named key in config.UnreadKeys.Where(k => !claimed.Contains(k.Name)))
         {
-            string? suggestion = TableReader.Suggest(key.Name, known);
+            // A key of [listener.tls] arrives dotted (tls.alpn): it is checked against that table's keys, the host's and the claimed ones.
+            (string table, string name) = SplitSubTable(key.Name);
+            string prefix = table.Length == 0 ? "" : table + ".";
+            IEnumerable<string> claimedHere = claimed.Where(c => c.StartsWith(prefix, StringComparison.Ordinal) && c.IndexOf('.', prefix.Length) < 0)
+                .Select(c => c[prefix.Length..]);
+            string[] known = (table.Length == 0 ? ConfigKeys.Listener : ConfigKeys.ListenerSubTables[table].Keys).Union(claimedHere).ToArray();
+            string? suggestion = TableReader.Suggest(name, known);
             if (!stackKnown && suggestion is null)
             {
                 continue;
             }
 
+            string where = table.Length == 0 ? displayName : $"{ConfigKeys.ListenerSubTables[table].DisplayName} of {displayName}";
             string hint = suggestion is not null ? $"did you mean `{suggestion}`?" : $"known keys are: {string.Join(", ", known)}";
-            errors.Add(new ConfigError(key.Spot, $"unknown key `{key.Name}` in {displayName}; {hint}"));
+            errors.Add(new ConfigError(key.Spot, $"unknown key `{name}` in {where}; {hint}"));
         }
 
         if (stackKnown && !claimed.Contains(RouteKey))
@@ -82,5 +90,12 @@ internal static class ListenerOptionsCheck
                     $"route `{condition.Key}` has no effect with supervisor \"{config.Supervisor.Name}\": none of the listener's supervisors and analyzers reads route conditions"));
             }
         }
+    }
+
+    /// <summary>The host's sub-table a dotted unread key is in (<c>tls.alpn</c> → tls, alpn), else no table and the whole key.</summary>
+    private static (string Table, string Key) SplitSubTable(string key)
+    {
+        int dot = key.IndexOf('.');
+        return dot > 0 && ConfigKeys.ListenerSubTables.ContainsKey(key[..dot]) ? (key[..dot], key[(dot + 1)..]) : ("", key);
     }
 }

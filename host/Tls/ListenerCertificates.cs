@@ -31,32 +31,29 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
 
     private readonly string _listener;
     private readonly IReadOnlyList<CertificateFiles> _files;
-    private readonly List<SslApplicationProtocol> _alpn;
     private readonly SslProtocols _protocols;
     private readonly bool _strictSni;
     private volatile Snapshot _current;
     private FileWatch? _watch;
 
-    private ListenerCertificates(string listener, IReadOnlyList<CertificateFiles> files, List<SslApplicationProtocol> alpn, SslProtocols protocols, bool strictSni, Snapshot first)
+    private ListenerCertificates(string listener, IReadOnlyList<CertificateFiles> files, SslProtocols protocols, bool strictSni, Snapshot first)
     {
         _listener = listener;
         _files = files;
-        _alpn = alpn;
         _protocols = protocols;
         _strictSni = strictSni;
         _current = first;
     }
 
     /// <summary>Loads every certificate; each one that cannot be used is reported at its entry (then none is kept).</summary>
-    public static ListenerCertificates? Load(string listener, IReadOnlyList<CertificateFiles> files, IReadOnlyList<string> alpn, SslProtocols protocols, bool strictSni, List<ConfigError> errors)
+    public static ListenerCertificates? Load(string listener, IReadOnlyList<CertificateFiles> files, SslProtocols protocols, bool strictSni, List<ConfigError> errors)
     {
-        List<SslApplicationProtocol> protocolsOffered = alpn.Select(p => new SslApplicationProtocol(p)).ToList();
         var loaded = new List<LoadedCertificate>();
         foreach (CertificateFiles entry in files)
         {
             try
             {
-                loaded.Add(LoadOne(entry, protocolsOffered, protocols));
+                loaded.Add(LoadOne(entry, protocols));
             }
             catch (CertificateException ex)
             {
@@ -66,7 +63,7 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
 
         if (loaded.Count == files.Count && files.Count > 0)
         {
-            return new ListenerCertificates(listener, files, protocolsOffered, protocols, strictSni, new Snapshot(loaded));
+            return new ListenerCertificates(listener, files, protocols, strictSni, new Snapshot(loaded));
         }
 
         loaded.ForEach(c => c.Dispose());
@@ -108,7 +105,7 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
         {
             foreach (CertificateFiles entry in _files)
             {
-                loaded.Add(LoadOne(entry, _alpn, _protocols));
+                loaded.Add(LoadOne(entry, _protocols));
             }
         }
         catch (CertificateException ex)
@@ -163,7 +160,7 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
         }
     }
 
-    private static LoadedCertificate LoadOne(CertificateFiles files, List<SslApplicationProtocol> alpn, SslProtocols protocols)
+    private static LoadedCertificate LoadOne(CertificateFiles files, SslProtocols protocols)
     {
         string cert = files.CertPath;
         X509Certificate2 leaf;
@@ -212,10 +209,10 @@ internal sealed class ListenerCertificates : RefCounted, ITlsCertificates
             intermediates.Add(chain[i]);
         }
 
+        // No ApplicationProtocols: ALPN belongs to the supervisor that terminates TLS (it offers its protocols on a copy).
         var options = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = SslStreamCertificateContext.Create(leaf, intermediates, offline: true),
-            ApplicationProtocols = alpn,
             EnabledSslProtocols = protocols,
             ClientCertificateRequired = false,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,

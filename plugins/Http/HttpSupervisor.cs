@@ -54,7 +54,6 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     /// <summary>The response analyzers to run for a listener's list (computed once per list).</summary>
     internal IFlowAnalyzer[] ResponseChain(IReadOnlyList<IFlowAnalyzer> listed) => _responseChains.GetValue(listed, list => WithParserFirst(list, _lbResp));
 
-    /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>
     /// <inheritdoc/>
     public IReadOnlyCollection<string> ListenerKeys => HttpLbReq.OwnKeys;
 
@@ -64,6 +63,7 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     /// <summary>The listener's http options (<c>forwardfor</c>, <c>no_route_status</c>, <c>max_request_body</c>, <c>route</c>), bound once per listener configuration.</summary>
     internal HttpListenerOptions OptionsFor(ListenerSettings settings) => _lbReq.OptionsFor(settings);
 
+    /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>
     private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>
         listed.Any(a => a.GetType() == parser.GetType()) ? listed.ToArray() : [parser, .. listed];
 

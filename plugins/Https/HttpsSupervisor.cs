@@ -1,8 +1,10 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Text;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Options;
 
 namespace PluginProxy.Https;
 
@@ -11,12 +13,13 @@ namespace PluginProxy.Https;
 /// <c>timeout_client_hs</c>, with the certificate the client's server name (SNI) selects and ALPN, and only then hands the
 /// session to the <c>http</c> supervisor, which reads and writes the decrypted stream. A client that fails the handshake
 /// (plain HTTP or garbage on the port, an unknown name with <c>strict_sni</c>, an old TLS version, a stall) is closed and
-/// its session line says why.
+/// its session line says why. The host loads the certificates (<see cref="TlsSettings"/>); the application protocols
+/// offered by ALPN are this supervisor's own key, <c>tls.alpn</c> (<see cref="HttpsListenerOptions"/>).
 /// </summary>
-public sealed class HttpsSupervisor : IProtocolSupervisor
+public sealed class HttpsSupervisor : IProtocolSupervisor, IListenerOptions
 {
     private static readonly ServerOptionsSelectionCallback SelectCertificate = (_, hello, state, _) =>
-        ((ITlsCertificates)state!).Select(hello.ServerName) is { } options
+        ((ListenerHandshake)state!).Select(hello.ServerName) is { } options
             ? ValueTask.FromResult(options)
             : ValueTask.FromException<SslServerAuthenticationOptions>(new AuthenticationException(
                 string.IsNullOrEmpty(hello.ServerName)
@@ -26,6 +29,8 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
     private static readonly byte[] PlainHttpReply = Encoding.ASCII.GetBytes(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 50\r\nConnection: close\r\n\r\n" +
         "The plain HTTP request was sent to an HTTPS port.\n");
+
+    private readonly ConditionalWeakTable<ListenerSettings, ListenerHandshake> _listeners = new();
 
     /// <summary>
     /// Waits for the client's first byte without taking it: a TLS handshake starts with 0x16, a plain HTTP request with
@@ -42,12 +47,26 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
     public string? Next => "http";
 
     /// <inheritdoc/>
+    public IReadOnlyCollection<string> ListenerKeys => HttpsListenerOptions.ListenerKeys;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<OptionError> CheckListener(ListenerSettings listener) => HandshakeOf(listener).Options.Errors;
+
+    /// <summary>What the handshakes of a listener configuration share, made once per configuration: its options (<c>tls.alpn</c>) and its certificates offering its protocols.</summary>
+    internal ListenerHandshake HandshakeOf(ListenerSettings listener) => _listeners.GetValue(listener, static l => new ListenerHandshake(l));
+
+    /// <inheritdoc/>
     public bool TerminatesTls => true;
 
     /// <inheritdoc/>
     public async ValueTask RunAsync(ISession session)
     {
-        TlsSettings tls = session.Listener.Tls ?? throw new InvalidOperationException($"listener {session.Listener.Name} has no [listener.tls]");
+        if (session.Listener.Tls is null)
+        {
+            throw new InvalidOperationException($"listener {session.Listener.Name} has no [listener.tls]");
+        }
+
+        ListenerHandshake handshake = HandshakeOf(session.Listener);
         Socket socket = session.Connection.Socket;
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         TlsTransport transport;
@@ -67,7 +86,7 @@ public sealed class HttpsSupervisor : IProtocolSupervisor
                     return;
                 }
 
-                await stream.AuthenticateAsServerAsync(SelectCertificate, tls.Certificates, timeout.Token).ConfigureAwait(false);
+                await stream.AuthenticateAsServerAsync(SelectCertificate, handshake, timeout.Token).ConfigureAwait(false);
                 transport = new TlsTransport(socket, stream);
             }
             catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)

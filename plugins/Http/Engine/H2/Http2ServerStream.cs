@@ -1,0 +1,159 @@
+using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Codec.H2;
+
+namespace PluginProxy.Http.Engine.H2;
+
+/// <summary>
+/// One request stream of an HTTP/2 client connection, as a handler sees it: the request head, its body and trailers to
+/// read, the response to write, and a token that fires when the stream is reset (by the client, by us, or because the
+/// connection ended). The engine's phases work on it where they work on the HTTP/1.1 client side.
+/// </summary>
+/// <remarks>
+/// Reads and writes may run at the same time (one of each). The state fields are shared with the connection's reader
+/// loop and guarded by the connection's lock.
+/// </remarks>
+internal sealed class Http2ServerStream
+{
+    private readonly Http2ClientConnection _connection;
+    private readonly CancellationTokenSource _aborted = new();
+
+    internal Http2ServerStream(Http2ClientConnection connection, int id, int receiveCapacity)
+    {
+        _connection = connection;
+        Id = id;
+        Received = new Http2ReceiveBuffer(receiveCapacity);
+    }
+
+    /// <summary>The stream identifier (odd: the client opened it).</summary>
+    public int Id { get; }
+
+    /// <summary>The request head: version HTTP/2, scheme and authority from the pseudo-fields, a <c>host</c> field made from <c>:authority</c> when the client sent none.</summary>
+    public HttpRequestHead Request { get; } = new();
+
+    /// <summary>The request trailers once the body ended with them, else null.</summary>
+    public HttpHeaders? RequestTrailers { get; internal set; }
+
+    /// <summary>Fires when the stream is reset (RST_STREAM either way) or the connection ends before the stream did.</summary>
+    public CancellationToken Aborted => _aborted.Token;
+
+    /// <summary>The code the stream was reset with, or null.</summary>
+    public Http2ErrorCode? ResetCode { get; internal set; }
+
+    /// <summary>True once a final response head was sent.</summary>
+    public bool ResponseStarted { get; internal set; }
+
+    /// <summary>True once the response ended (END_STREAM sent).</summary>
+    public bool ResponseEnded { get; internal set; }
+
+    // State shared with the reader loop, under the connection's lock.
+    internal Http2StreamState State { get; set; }
+
+    internal Http2ReceiveBuffer Received { get; }
+
+    /// <summary>What the client may still send before we open the window again.</summary>
+    internal int ReceiveWindow { get; set; }
+
+    /// <summary>Data read (or padding received) not yet given back with WINDOW_UPDATE.</summary>
+    internal int Credit { get; set; }
+
+    internal long SendWindow { get; set; }
+
+    internal long DataReceived { get; set; }
+
+    internal bool EndReceived { get; set; }
+
+    /// <summary>True when the head was over the header list limit: the connection answers 431 instead of running the handler.</summary>
+    internal bool HeadTooLarge { get; set; }
+
+    internal TaskCompletionSource? ReadWaiter { get; set; }
+
+    internal TaskCompletionSource? WindowWaiter { get; set; }
+
+    /// <summary>
+    /// Reads request body bytes into <paramref name="buffer"/>: the count, or 0 at the end of the body. Reading opens the
+    /// flow-control windows again (WINDOW_UPDATE), so the client sends more only as fast as the handler reads.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The stream was reset, or <paramref name="cancellationToken"/> fired.</exception>
+    public ValueTask<int> ReadBodyAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => _connection.ReadBodyAsync(this, buffer, cancellationToken);
+
+    /// <summary>
+    /// Sends a response head: <c>:status</c> then the present fields of <paramref name="head"/> without the
+    /// connection-specific ones (and those its Connection field names), names lowercased.
+    /// </summary>
+    public ValueTask WriteResponseHeadAsync(HttpResponseHead head, bool endStream, CancellationToken cancellationToken = default)
+    {
+        var fields = new Http2FieldList();
+        fields.AddStatus(head.Status);
+        fields.AddFrom(head.Headers);
+        return _connection.WriteHeadAsync(this, fields, head.Status >= 200, endStream, cancellationToken);
+    }
+
+    /// <summary>Sends a response head with <paramref name="status"/> (100..599; a 1xx head may be followed by another) and <paramref name="fields"/>.</summary>
+    public ValueTask WriteResponseHeadAsync(int status, IEnumerable<KeyValuePair<string, string>>? fields, bool endStream, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(status, 100);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(status, 599);
+        if (status < 200 && endStream)
+        {
+            throw new ArgumentException("an informational (1xx) head cannot end the stream", nameof(endStream));
+        }
+
+        var list = new Http2FieldList();
+        list.AddStatus(status);
+        foreach ((string name, string value) in fields ?? [])
+        {
+            list.Add(name, value);
+        }
+
+        return _connection.WriteHeadAsync(this, list, status >= 200, endStream, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends response body bytes as DATA frames within the client's flow-control windows and frame size, waiting for
+    /// WINDOW_UPDATE when they are used up; <paramref name="endStream"/> ends the response with the last frame.
+    /// </summary>
+    public ValueTask WriteDataAsync(ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken = default)
+        => _connection.WriteDataAsync(this, data, endStream, cancellationToken);
+
+    /// <summary>Ends the response with trailers (a HEADERS frame with END_STREAM).</summary>
+    public ValueTask WriteTrailersAsync(IEnumerable<KeyValuePair<string, string>> trailers, CancellationToken cancellationToken = default)
+    {
+        var list = new Http2FieldList();
+        foreach ((string name, string value) in trailers)
+        {
+            list.Add(name, value);
+        }
+
+        return _connection.WriteTrailersAsync(this, list, cancellationToken);
+    }
+
+    /// <summary>Ends the response with the present fields of <paramref name="trailers"/> (an HTTP/1.1 trailer section, say).</summary>
+    public ValueTask WriteTrailersAsync(HttpHeaders trailers, CancellationToken cancellationToken = default)
+    {
+        var list = new Http2FieldList();
+        list.AddFrom(trailers);
+        return _connection.WriteTrailersAsync(this, list, cancellationToken);
+    }
+
+    /// <summary>Resets the stream (RST_STREAM with <paramref name="code"/>) unless it is already closed; <see cref="Aborted"/> fires.</summary>
+    public void Reset(Http2ErrorCode code) => _connection.ResetStream(this, code);
+
+    /// <summary>Fires <see cref="Aborted"/> (its callbacks run on the thread pool, never under the caller's lock).</summary>
+    internal void FireAborted()
+    {
+        if (!_aborted.IsCancellationRequested)
+        {
+            _ = _aborted.CancelAsync();
+        }
+    }
+
+    /// <summary>Wakes whoever waits to read or for window.</summary>
+    internal void WakeAll()
+    {
+        ReadWaiter?.TrySetResult();
+        ReadWaiter = null;
+        WindowWaiter?.TrySetResult();
+        WindowWaiter = null;
+    }
+}

@@ -220,5 +220,47 @@ public class Http2ConnectionTests
         await client.Run.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task BytesAlreadyRead_AreGivenAsInitialBytes()
+    {
+        (PluginProxy.TestKit.InMemoryTransport a, PluginProxy.TestKit.InMemoryTransport b) = PluginProxy.TestKit.InMemoryTransport.CreatePair();
+        byte[] sniffed = Http2Protocol.ClientPreface[..10].ToArray();
+        var connection = new Http2ClientConnection(b, EchoHandler.HandleAsync, initialBytes: sniffed);
+        Task run = Task.Run(connection.RunAsync);
+        await a.SendAsync(Http2Protocol.ClientPreface[10..].ToArray());
+        await a.SendAsync(H2FrameClient.Frame(w => FrameWriter.WriteSettings(w, [])));
+        await a.SendAsync(H2FrameClient.Frame(w => FrameWriter.WritePing(w, 3, ack: false)));
+        byte[] buffer = new byte[4096];
+        var received = new List<byte>();
+        while (!ContainsPingAck(received))
+        {
+            int n = await a.ReceiveAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.NotEqual(0, n);
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+
+        a.Dispose();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(connection.ErrorCode);
+        b.Dispose();
+    }
+
+    private static bool ContainsPingAck(List<byte> bytes)
+    {
+        byte[] all = [.. bytes];
+        int offset = 0;
+        while (FrameHeader.TryRead(all.AsSpan(offset), out FrameHeader header) && all.Length - offset >= FrameHeader.Size + header.Length)
+        {
+            if (header.Type == Http2FrameType.Ping && header.HasFlag(Http2FrameFlags.Ack))
+            {
+                return true;
+            }
+
+            offset += FrameHeader.Size + header.Length;
+        }
+
+        return false;
+    }
+
     internal static Task Wait(Func<bool> condition) => Infrastructure.Wait.UntilAsync(condition, "the connection's state");
 }

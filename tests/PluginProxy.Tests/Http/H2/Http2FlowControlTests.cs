@@ -127,6 +127,26 @@ public class Http2FlowControlTests
         Assert.Equal(Http2ErrorCode.FlowControlError, (await client.ReadGoAwayAsync()).ErrorCode);
     }
 
+    [Fact]
+    public async Task DataNobodyReads_GivesTheConnectionWindowBack_WhenTheHandlerIsDone()
+    {
+        var limits = new Http2Limits { StreamWindow = 60000, ConnectionWindow = 65535 };
+        await using H2FrameClient client = await H2FrameClient.StartAsync(
+            async s => await s.WriteResponseHeadAsync(200, null, endStream: true), limits);
+        await client.SendHeadersAsync(1, false, H2FrameClient.Request("POST", "/ignored"));
+        Assert.Equal(200, (await client.ReadResponseAsync(1)).Status);
+        Assert.Equal(Http2ErrorCode.NoError, await client.ReadRstAsync(1));
+
+        // The client may have sent this before it saw the RST_STREAM: dropped, and the connection window reopens.
+        for (int i = 0; i < 3; i++)
+        {
+            await client.SendDataAsync(1, new byte[16000], endStream: false);
+        }
+
+        H2Frame update = await client.ReadUntilAsync(f => f.Type == Http2FrameType.WindowUpdate && f.StreamId == 0);
+        Assert.True(BinaryPrimitives.ReadUInt32BigEndian(update.Payload) >= 32767);
+    }
+
     /// <summary>Reads DATA frames of stream 1 until <paramref name="expected"/> bytes came; fails if a frame goes beyond.</summary>
     private static async Task<long> ReadDataAsync(H2FrameClient client, long expected)
     {

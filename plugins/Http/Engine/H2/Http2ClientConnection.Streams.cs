@@ -194,7 +194,20 @@ internal sealed partial class Http2ClientConnection
                 wait = (stream.WindowWaiter ??= NewWaiter()).Task;
             }
 
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The writer gave up: it no longer waits (for the window stall deadline).
+                lock (_sync)
+                {
+                    stream.WindowWaitSince = null;
+                }
+
+                throw;
+            }
         }
     }
 

@@ -190,6 +190,27 @@ public class Http2TimeoutTests
     }
 
     [Fact]
+    public async Task AWriteThatGaveUpWaitingForWindow_NoLongerCountsAsStalled()
+    {
+        var heartbeat = new ManualHeartbeat();
+        using var giveUp = new CancellationTokenSource();
+        var release = new TaskCompletionSource();
+        await using H2FrameClient client = await H2FrameClient.StartAsync(heartbeat, async s =>
+        {
+            await s.WriteResponseHeadAsync(200, null, endStream: false, s.Aborted);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await s.WriteDataAsync(new byte[10], endStream: true, giveUp.Token));
+            await release.Task.WaitAsync(s.Aborted);
+        }, settings: [new Http2Setting(Http2SettingId.InitialWindowSize, 0)]);
+        await client.GetAsync(1, "/");
+        await Http2ConnectionTests.Wait(() => client.Connection.StreamsWaitingForWindow == 1);
+        giveUp.Cancel();
+        await Http2ConnectionTests.Wait(() => client.Connection.StreamsWaitingForWindow == 0);
+        heartbeat.Advance(TimeSpan.FromSeconds(31));
+        await AssertAliveAsync(client);
+        release.SetResult();
+    }
+
+    [Fact]
     public async Task AConnectionWindowThatStaysExhausted_EndsTheConnectionWithEnhanceYourCalm()
     {
         var heartbeat = new ManualHeartbeat();

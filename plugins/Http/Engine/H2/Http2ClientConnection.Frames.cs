@@ -199,6 +199,7 @@ internal sealed partial class Http2ClientConnection
             }
 
             _settingsAcked = true;
+            _deadlines.SettingsAcked();
             int delta = _limits.StreamWindow - 65535;
             if (delta < 0)
             {
@@ -277,6 +278,8 @@ internal sealed partial class Http2ClientConnection
                 {
                     return Http2Error.Connection(Http2ErrorCode.FlowControlError, "connection window above 2^31-1");
                 }
+
+                SendWindowChangedLocked();
 
                 WakeWindowWaitersLocked();
                 return Http2Error.None;

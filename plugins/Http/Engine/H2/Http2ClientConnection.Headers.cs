@@ -182,6 +182,7 @@ internal sealed partial class Http2ClientConnection
             }
 
             _streams.Add(streamId, stream);
+            _deadlines.StopIdle();
         }
 
         StartHandler(stream);

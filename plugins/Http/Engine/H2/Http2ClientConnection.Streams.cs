@@ -143,6 +143,7 @@ internal sealed partial class Http2ClientConnection
                     lock (_sync)
                     {
                         _sendWindow += n;
+                        SendWindowChangedLocked();
                         WakeWindowWaitersLocked();
                     }
                 }
@@ -178,6 +179,8 @@ internal sealed partial class Http2ClientConnection
                 {
                     _sendWindow -= available;
                     stream.SendWindow -= available;
+                    stream.WindowWaitSince = null;
+                    SendWindowChangedLocked();
                     if (_sendWindow > 0)
                     {
                         // Others may have waited for the connection window while this stream took it first.
@@ -187,10 +190,24 @@ internal sealed partial class Http2ClientConnection
                     return (int)available;
                 }
 
+                WindowWaitLocked(stream);
                 wait = (stream.WindowWaiter ??= NewWaiter()).Task;
             }
 
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The writer gave up: it no longer waits (for the window stall deadline).
+                lock (_sync)
+                {
+                    stream.WindowWaitSince = null;
+                }
+
+                throw;
+            }
         }
     }
 
@@ -355,6 +372,11 @@ internal sealed partial class Http2ClientConnection
         }
 
         stream.WakeAll();
+        if (_streams.Count == 0)
+        {
+            _deadlines.StartIdle();
+        }
+
         StopIfIdleLocked();
     }
 

@@ -26,6 +26,8 @@ internal sealed partial class Http2ClientConnection
     private readonly Func<Http2ServerStream, ValueTask> _handler;
     private readonly ILogger? _log;
     private readonly Http2Writer _writer;
+    private readonly Http2Deadlines _deadlines;
+    private readonly IHeartbeat? _heartbeat;
     private readonly HpackDecoder _decoder;
     private readonly Http2HeadBuilder _head = new();
     private readonly Lock _sync = new();
@@ -53,6 +55,9 @@ internal sealed partial class Http2ClientConnection
     private bool _peerGoAway;
     private bool _ended;
     private long _sendWindow = 65535;
+    private long? _sendWindowZeroSince;
+    private Http2Error _timeoutError;
+    private string? _timeoutDetail;
     private int _receiveWindow = 65535;
     private int _credit;
     private uint _peerInitialWindow = Http2Settings.DefaultInitialWindowSize;
@@ -63,15 +68,19 @@ internal sealed partial class Http2ClientConnection
     /// <param name="limits">Limits and defences (null: <see cref="Http2Limits.Default"/>).</param>
     /// <param name="log">Where connection errors are logged (at debug level), or null.</param>
     /// <param name="initialBytes">Bytes already read from the transport (the preface, say, when a listener sniffed it); at most one frame's worth.</param>
+    /// <param name="heartbeat">The host's heartbeat, which checks the deadlines (null: a timer of the connection's own).</param>
+    /// <param name="clock">The time in milliseconds on the heartbeat's clock (null: <see cref="Environment.TickCount64"/>); tests pass one they advance.</param>
     public Http2ClientConnection(Transport transport, Func<Http2ServerStream, ValueTask> handler, Http2Limits? limits = null,
-        ILogger? log = null, ReadOnlyMemory<byte> initialBytes = default)
+        ILogger? log = null, ReadOnlyMemory<byte> initialBytes = default, IHeartbeat? heartbeat = null, Func<long>? clock = null)
     {
         _limits = limits ?? Http2Limits.Default;
         _limits.Validate();
         _transport = transport;
         _handler = handler;
         _log = log;
-        _writer = new Http2Writer(transport, _limits.EncoderTableSize);
+        _heartbeat = heartbeat;
+        _deadlines = new Http2Deadlines(this, _limits, clock);
+        _writer = new Http2Writer(transport, _limits.EncoderTableSize, _deadlines);
         _decoder = new HpackDecoder(_limits.HeaderTableSize, _limits.MaxHeaderListSize);
         _clientResets = new Http2FloodCounter(_limits.MaxClientResets, _limits.FloodWindow);
         _refusedStreams = new Http2FloodCounter(_limits.MaxRefusedStreams, _limits.FloodWindow);
@@ -146,14 +155,20 @@ internal sealed partial class Http2ClientConnection
         Http2Error error = Http2Error.None;
         try
         {
+            _deadlines.StartIdle();
+            _deadlines.Start(_heartbeat);
             SendOurSettings();
             await _writer.FlushAsync().ConfigureAwait(false);
             error = await ReadLoopAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
-            // The client went away, or a graceful stop ended the reads.
-            EndDetail = e.Message;
+            // The client went away, a graceful stop or a deadline ended the reads.
+            lock (_sync)
+            {
+                error = _timeoutError;
+                EndDetail = _timeoutDetail ?? (error.IsError ? null : e.Message);
+            }
         }
         catch (Exception e)
         {
@@ -167,7 +182,14 @@ internal sealed partial class Http2ClientConnection
             ReturnBlock();
         }
 
-        await EndAsync(error).ConfigureAwait(false);
+        try
+        {
+            await EndAsync(error).ConfigureAwait(false);
+        }
+        finally
+        {
+            _deadlines.Dispose();
+        }
     }
 
     private void SendOurSettings()
@@ -182,6 +204,7 @@ internal sealed partial class Http2ClientConnection
             new(Http2SettingId.HeaderTableSize, (uint)_limits.HeaderTableSize),
         ];
         _writer.Queue(settings, static (w, s) => FrameWriter.WriteSettings(w, s));
+        _deadlines.SettingsSent();
         if (_limits.ConnectionWindow > 65535)
         {
             _writer.QueueWindowUpdate(0, _limits.ConnectionWindow - 65535);

@@ -9,7 +9,9 @@ namespace PluginProxy.Http.Engine.H2;
 /// Memory per connection is bounded by <see cref="ConnectionWindow"/> (request data buffered, whatever the number of
 /// streams), the read buffer (<see cref="MaxFrameSize"/> + 9 bytes, rented only while bytes are there), one header block
 /// being assembled (<see cref="MaxHeaderBlockSize"/>), the decoded heads of at most <see cref="MaxConcurrentStreams"/>
-/// streams (each at most about <see cref="MaxHeaderListSize"/>), and the HPACK tables.
+/// streams (each at most about <see cref="MaxHeaderListSize"/>), and the HPACK tables. Time is bounded by the four
+/// deadlines at the end (<see cref="IdleTimeout"/>, <see cref="SettingsAckTimeout"/>, <see cref="WriteTimeout"/>,
+/// <see cref="WindowStallTimeout"/>), checked by one coarse timer (<see cref="Http2Deadlines"/>).
 /// </remarks>
 internal sealed record Http2Limits
 {
@@ -70,6 +72,27 @@ internal sealed record Http2Limits
     /// </summary>
     public int ResetStreamsRemembered { get; init; } = 64;
 
+    /// <summary>
+    /// How long the connection may stay without an open stream (from its start, or since its last stream closed) before
+    /// GOAWAY NO_ERROR closes it: the role of the listener's <c>timeout_keep_alive</c>. Null: no limit.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the client may take to acknowledge our SETTINGS before GOAWAY SETTINGS_TIMEOUT (RFC 9113 §6.5.3). Null: no limit.</summary>
+    public TimeSpan? SettingsAckTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long one write to the transport may stay pending (the client does not read) before the connection is aborted:
+    /// the transport is closed without GOAWAY, every stream is aborted. The role of the listener's <c>timeout_client</c>. Null: no limit.
+    /// </summary>
+    public TimeSpan? WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a response may wait for send window: a stream whose own window stays exhausted that long is reset with
+    /// CANCEL; when the connection window stays exhausted that long while a stream waits, GOAWAY ENHANCE_YOUR_CALM. Null: no limit.
+    /// </summary>
+    public TimeSpan? WindowStallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first wrong one.</summary>
     public void Validate()
     {
@@ -87,5 +110,9 @@ internal sealed record Http2Limits
         ArgumentOutOfRangeException.ThrowIfNegative(MaxContinuationFrames);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FloodWindow, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(ResetStreamsRemembered);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout ?? TimeSpan.MaxValue, TimeSpan.Zero, nameof(IdleTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SettingsAckTimeout ?? TimeSpan.MaxValue, TimeSpan.Zero, nameof(SettingsAckTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WriteTimeout ?? TimeSpan.MaxValue, TimeSpan.Zero, nameof(WriteTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WindowStallTimeout ?? TimeSpan.MaxValue, TimeSpan.Zero, nameof(WindowStallTimeout));
     }
 }

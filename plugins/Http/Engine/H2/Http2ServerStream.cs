@@ -69,6 +69,9 @@ internal sealed class Http2ServerStream
 
     internal TaskCompletionSource? WindowWaiter { get; set; }
 
+    /// <summary>Since when (the deadlines' clock) a write waits for send window without getting any, or null.</summary>
+    internal long? WindowWaitSince { get; set; }
+
     /// <summary>
     /// Reads request body bytes into <paramref name="buffer"/>: the count, or 0 at the end of the body. Reading opens the
     /// flow-control windows again (WINDOW_UPDATE), so the client sends more only as fast as the handler reads.

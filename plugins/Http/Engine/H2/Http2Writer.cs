@@ -17,6 +17,8 @@ internal sealed class Http2Writer
     private readonly Lock _queueLock = new();
     private readonly HpackEncoder _encoder;
     private readonly ArrayBufferWriter<byte> _block = new(1024);
+    private readonly Http2Deadlines _deadlines;
+    private readonly CancellationTokenSource _abort = new();
     private ArrayBufferWriter<byte> _queue = new(256);
     private ArrayBufferWriter<byte> _sending = new(256);
     private uint? _peerTableSize;
@@ -24,9 +26,11 @@ internal sealed class Http2Writer
 
     /// <param name="transport">The client connection.</param>
     /// <param name="encoderTableSize">The most our HPACK encoder's dynamic table may use.</param>
-    public Http2Writer(Transport transport, int encoderTableSize)
+    /// <param name="deadlines">Told when each write starts and ends (the write timeout).</param>
+    public Http2Writer(Transport transport, int encoderTableSize, Http2Deadlines deadlines)
     {
         _transport = transport;
+        _deadlines = deadlines;
         _encoder = new HpackEncoder(encoderTableSize);
     }
 
@@ -35,6 +39,13 @@ internal sealed class Http2Writer
 
     /// <summary>True once a send failed: the connection is gone.</summary>
     public bool Failed => _failed;
+
+    /// <summary>Fails the pending write (its token is cancelled) and every later one: the write timeout passed.</summary>
+    public void Abort()
+    {
+        _failed = true;
+        _ = _abort.CancelAsync();
+    }
 
     /// <summary>Records the client's SETTINGS_HEADER_TABLE_SIZE; the encoder takes it before its next block.</summary>
     public void SetPeerTableSize(uint size)
@@ -171,14 +182,19 @@ internal sealed class Http2Writer
             throw new IOException("the HTTP/2 connection is closed");
         }
 
+        _deadlines.WriteStarted();
         try
         {
-            await _transport.SendAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            await _transport.SendAsync(bytes, _abort.Token).ConfigureAwait(false);
         }
         catch
         {
             _failed = true;
             throw;
+        }
+        finally
+        {
+            _deadlines.WriteDone();
         }
     }
 }

@@ -20,12 +20,22 @@ internal sealed class H2FrameClient : IAsyncDisposable
     private readonly byte[] _buffer = new byte[1 << 20];
     private int _count;
 
-    private H2FrameClient(Func<Http2ServerStream, ValueTask> handler, Http2Limits? limits)
+    private H2FrameClient(Func<Http2ServerStream, ValueTask> handler, Http2Limits? limits, ManualHeartbeat? heartbeat = null, bool paced = false)
     {
         (_client, _serverEnd) = InMemoryTransport.CreatePair();
-        Connection = new Http2ClientConnection(_serverEnd, handler, limits);
+        Transport server = _serverEnd;
+        if (paced)
+        {
+            Paced = new PacedTransport(_serverEnd);
+            server = Paced;
+        }
+
+        Connection = new Http2ClientConnection(server, handler, limits, heartbeat: heartbeat, clock: heartbeat is null ? null : () => heartbeat.Now);
         Run = Task.Run(Connection.RunAsync);
     }
+
+    /// <summary>The server's end when the connection was made paced: its writes wait for the test's permits.</summary>
+    public PacedTransport? Paced { get; }
 
     public Http2ClientConnection Connection { get; }
 
@@ -36,9 +46,15 @@ internal sealed class H2FrameClient : IAsyncDisposable
     public H2Frame? ServerSettings { get; private set; }
 
     /// <summary>Starts a connection: preface and SETTINGS (with <paramref name="settings"/>), reads the server's SETTINGS, acknowledges them, waits for the ACK of ours.</summary>
-    public static async Task<H2FrameClient> StartAsync(Func<Http2ServerStream, ValueTask>? handler = null, Http2Limits? limits = null, params Http2Setting[] settings)
+    public static Task<H2FrameClient> StartAsync(Func<Http2ServerStream, ValueTask>? handler = null, Http2Limits? limits = null, params Http2Setting[] settings)
+        => StartAsync(new H2FrameClient(handler ?? EchoHandler.HandleAsync, limits), settings);
+
+    /// <summary>As <see cref="StartAsync(Func{Http2ServerStream, ValueTask}?, Http2Limits?, Http2Setting[])"/>, with the deadlines checked by <paramref name="heartbeat"/> on its clock, and the server's writes paced (<see cref="Paced"/>, open until the test pauses them) when asked.</summary>
+    public static Task<H2FrameClient> StartAsync(ManualHeartbeat heartbeat, Func<Http2ServerStream, ValueTask>? handler = null, Http2Limits? limits = null, bool paced = false, params Http2Setting[] settings)
+        => StartAsync(new H2FrameClient(handler ?? EchoHandler.HandleAsync, limits, heartbeat, paced), settings);
+
+    private static async Task<H2FrameClient> StartAsync(H2FrameClient client, Http2Setting[] settings)
     {
-        var client = new H2FrameClient(handler ?? EchoHandler.HandleAsync, limits);
         await client.SendAsync(Http2Protocol.ClientPreface.ToArray());
         await client.SendSettingsAsync(settings);
         client.ServerSettings = await client.ReadFrameAsync();
@@ -55,8 +71,8 @@ internal sealed class H2FrameClient : IAsyncDisposable
     }
 
     /// <summary>A connection whose client has sent nothing yet.</summary>
-    public static H2FrameClient Open(Func<Http2ServerStream, ValueTask>? handler = null, Http2Limits? limits = null)
-        => new(handler ?? EchoHandler.HandleAsync, limits);
+    public static H2FrameClient Open(Func<Http2ServerStream, ValueTask>? handler = null, Http2Limits? limits = null, ManualHeartbeat? heartbeat = null)
+        => new(handler ?? EchoHandler.HandleAsync, limits, heartbeat);
 
     public static byte[] Frame(Action<System.Buffers.ArrayBufferWriter<byte>> write)
     {
@@ -247,6 +263,7 @@ internal sealed class H2FrameClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Paced?.Resume();
         _client.Dispose();
         try
         {
@@ -255,6 +272,7 @@ internal sealed class H2FrameClient : IAsyncDisposable
         finally
         {
             _serverEnd.Dispose();
+            Paced?.Dispose();
         }
     }
 }

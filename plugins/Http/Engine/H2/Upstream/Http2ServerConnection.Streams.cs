@@ -23,7 +23,8 @@ internal sealed partial class Http2ServerConnection
                 return false;
             }
 
-            stream = new Http2ClientStream(this, _options.StreamWindow);
+            // Until the server acknowledges our SETTINGS it may send the protocol's initial 65535 bytes per stream.
+            stream = new Http2ClientStream(this, Math.Max(_options.StreamWindow, (int)Http2Settings.DefaultInitialWindowSize));
             _unsent.Add(stream);
             _activeStreams++;
             return true;
@@ -141,6 +142,12 @@ internal sealed partial class Http2ServerConnection
             {
                 lock (_sync)
                 {
+                    if (stream.IsAborted || stream.RequestDiscarded)
+                    {
+                        // Not sent after all: the connection window is given back (the stream's no longer matters).
+                        _sendWindow += n;
+                    }
+
                     if (!CheckWritableLocked(stream))
                     {
                         return;
@@ -255,12 +262,14 @@ internal sealed partial class Http2ServerConnection
         while (true)
         {
             Task wait;
+            int n = 0;
+            bool update = false;
             lock (_sync)
             {
                 if (stream.FinalHeadReceived && stream.Buffer.Count > 0)
                 {
-                    int n = stream.Buffer.Read(buffer.Span);
-                    GiveBackLocked(n);
+                    n = stream.Buffer.Read(buffer.Span);
+                    update = GiveBackLocked(n);
                     if (!stream.RemoteEnded && !stream.Closed)
                     {
                         stream.StreamCredit += n;
@@ -268,13 +277,24 @@ internal sealed partial class Http2ServerConnection
                         {
                             _writer.QueueWindowUpdate(stream.Id, stream.StreamCredit);
                             stream.StreamCredit = 0;
+                            update = true;
                         }
                     }
-
-                    wait = Task.CompletedTask;
-                    _ = FlushQuietlyAsync();
-                    return n;
                 }
+            }
+
+            if (n > 0)
+            {
+                if (update)
+                {
+                    await FlushQuietlyAsync().ConfigureAwait(false);
+                }
+
+                return n;
+            }
+
+            lock (_sync)
+            {
 
                 if (stream.IsAborted)
                 {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using PluginProxy.Http.Codec.H2;
 using PluginProxy.Http.Engine.H2.Upstream;
+using PluginProxy.Tests.Infrastructure;
 
 namespace PluginProxy.Tests.Http.H2.Upstream;
 
@@ -227,5 +228,24 @@ public class Http2ServerConnectionFailureTests
         Assert.False(error.WasRefused);
         await server.Run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(Http2ErrorCode.ProtocolError, server.Connection.ErrorCode);
+    }
+
+    [Fact]
+    public async Task ResetNoErrorAfterACompleteResponse_DropsTheRestOfTheRequest()
+    {
+        await using H2RawServer server = await H2RawServer.StartAsync();
+        Assert.True(server.Connection.TryOpenStream(out Http2ClientStream stream));
+        await stream.WriteRequestHeadAsync("POST", "https", "example.test", "/upload", null, endStream: false);
+        await server.ReadUntilAsync(f => f.Type == Http2FrameType.Headers);
+
+        await server.SendHeadersAsync(1, endStream: true, (":status", "413"));
+        await server.SendRstAsync(1, Http2ErrorCode.NoError);
+
+        Assert.Equal(413, (await stream.ReadResponseHeadAsync()).Status);
+        Assert.Equal(0, await stream.ReadBodyAsync(new byte[10]));
+        await Wait.UntilAsync(() => server.Connection.ActiveStreams == 0, "the stream closed");
+        await stream.WriteDataAsync(new byte[100], endStream: true);
+        Assert.False(stream.Aborted.IsCancellationRequested);
+        Assert.Null(stream.ResetCode);
     }
 }

@@ -1,0 +1,206 @@
+using System.Buffers;
+using System.Text;
+using PluginProxy.Abstractions;
+using PluginProxy.Http.Codec.H2;
+
+namespace PluginProxy.Http.Engine.H2.Upstream;
+
+/// <summary>
+/// The one way out of a <see cref="Http2ServerConnection"/>: control frames (ACKs, RST_STREAM, WINDOW_UPDATE, GOAWAY)
+/// are queued by whoever makes them and sent by the next <see cref="FlushAsync"/>; request heads and DATA are sent under
+/// the write lock, one send at a time (the transport allows one pending send). A head is encoded and sent whole under
+/// the lock, so no frame comes between HEADERS and its CONTINUATION frames and the HPACK state follows the wire order.
+/// </summary>
+internal sealed class Http2UpstreamWriter
+{
+    private readonly Transport _transport;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _queueLock = new();
+    private readonly HpackEncoder _encoder;
+    private readonly ArrayBufferWriter<byte> _block = new(1024);
+    private ArrayBufferWriter<byte> _queue = new(256);
+    private ArrayBufferWriter<byte> _sending = new(256);
+    private uint? _peerTableSize;
+    private volatile bool _failed;
+
+    /// <param name="transport">The server connection.</param>
+    /// <param name="encoderTableSize">The most our HPACK encoder's dynamic table may use.</param>
+    public Http2UpstreamWriter(Transport transport, int encoderTableSize)
+    {
+        _transport = transport;
+        _encoder = new HpackEncoder(encoderTableSize);
+    }
+
+    /// <summary>The largest frame payload the server accepts (its SETTINGS_MAX_FRAME_SIZE).</summary>
+    public int PeerMaxFrameSize { get; set; } = Http2Protocol.MinMaxFrameSize;
+
+    /// <summary>True once a send failed: the connection is gone.</summary>
+    public bool Failed => _failed;
+
+    /// <summary>Records the server's SETTINGS_HEADER_TABLE_SIZE; the encoder takes it before its next block.</summary>
+    public void SetPeerTableSize(uint size)
+    {
+        lock (_queueLock)
+        {
+            _peerTableSize = size;
+        }
+    }
+
+    /// <summary>Queues bytes or a control frame; <paramref name="write"/> writes it into the queue.</summary>
+    public void Queue<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
+    {
+        lock (_queueLock)
+        {
+            write(_queue, state);
+        }
+    }
+
+    /// <summary>Queues a RST_STREAM frame.</summary>
+    public void QueueRstStream(int streamId, Http2ErrorCode code)
+        => Queue((streamId, code), static (w, s) => FrameWriter.WriteRstStream(w, s.streamId, s.code));
+
+    /// <summary>Queues a WINDOW_UPDATE frame.</summary>
+    public void QueueWindowUpdate(int streamId, int increment)
+        => Queue((streamId, increment), static (w, s) => FrameWriter.WriteWindowUpdate(w, s.streamId, s.increment));
+
+    /// <summary>Queues a GOAWAY frame.</summary>
+    public void QueueGoAway(int lastStreamId, Http2ErrorCode code)
+        => Queue((lastStreamId, code), static (w, s) => FrameWriter.WriteGoAway(w, s.lastStreamId, s.code));
+
+    /// <summary>Waits for the write lock; follow with the <c>…Locked</c> methods, then <see cref="Release"/>.</summary>
+    public Task LockAsync(CancellationToken cancellationToken) => _gate.WaitAsync(cancellationToken);
+
+    /// <summary>Releases the write lock.</summary>
+    public void Release() => _gate.Release();
+
+    /// <summary>Sends the queued control frames.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends the queued control frames; the caller holds the write lock.</summary>
+    public async ValueTask FlushLockedAsync()
+    {
+        lock (_queueLock)
+        {
+            if (_queue.WrittenCount == 0)
+            {
+                return;
+            }
+
+            (_queue, _sending) = (_sending, _queue);
+        }
+
+        try
+        {
+            await SendAsync(_sending.WrittenMemory).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sending.ResetWrittenCount();
+            if (_sending.Capacity > 64 * 1024)
+            {
+                _sending = new ArrayBufferWriter<byte>(256);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="fields"/> (lowercase names, pseudo-fields first, already checked) and sends them as
+    /// HEADERS and CONTINUATION frames; the caller holds the write lock. Queued control frames go out first.
+    /// </summary>
+    public async ValueTask SendHeadersLockedAsync(int streamId, IReadOnlyList<KeyValuePair<string, string>> fields, bool endStream)
+    {
+        uint? tableSize;
+        lock (_queueLock)
+        {
+            tableSize = _peerTableSize;
+            _peerTableSize = null;
+        }
+
+        if (tableSize is uint size)
+        {
+            _encoder.SetPeerMaxTableSize(size);
+        }
+
+        _block.ResetWrittenCount();
+        _encoder.BeginBlock(_block);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
+        try
+        {
+            foreach (KeyValuePair<string, string> field in fields)
+            {
+                int need = field.Key.Length + field.Value.Length;
+                if (scratch.Length < need)
+                {
+                    ArrayPool<byte>.Shared.Return(scratch);
+                    scratch = ArrayPool<byte>.Shared.Rent(need);
+                }
+
+                int nameLength = Encoding.Latin1.GetBytes(field.Key, scratch);
+                int valueLength = Encoding.Latin1.GetBytes(field.Value, scratch.AsSpan(nameLength));
+                _encoder.EncodeField(_block, scratch.AsSpan(0, nameLength), scratch.AsSpan(nameLength, valueLength));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+
+        await FlushLockedAsync().ConfigureAwait(false);
+        int frameSize = Math.Min(PeerMaxFrameSize, Http2Protocol.MinMaxFrameSize);
+        int total = FrameWriter.HeadersSize(_block.WrittenCount, frameSize);
+        byte[] frames = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            int length = FrameWriter.WriteHeaders(frames, streamId, _block.WrittenSpan, endStream, frameSize);
+            await SendAsync(frames.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frames);
+        }
+    }
+
+    /// <summary>Sends one DATA frame (the caller took the flow-control windows for it); the caller holds the write lock.</summary>
+    public async ValueTask SendDataLockedAsync(int streamId, ReadOnlyMemory<byte> data, bool endStream)
+    {
+        byte[] frame = ArrayPool<byte>.Shared.Rent(FrameWriter.DataSize(data.Length));
+        try
+        {
+            int length = FrameWriter.WriteData(frame, streamId, data.Span, endStream);
+            await SendAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (_failed)
+        {
+            throw new IOException("the HTTP/2 connection is closed");
+        }
+
+        try
+        {
+            await _transport.SendAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            _failed = true;
+            throw;
+        }
+    }
+}

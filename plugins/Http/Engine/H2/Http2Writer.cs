@@ -1,11 +1,12 @@
 using System.Buffers;
+using System.Text;
 using PluginProxy.Abstractions;
 using PluginProxy.Http.Codec.H2;
 
 namespace PluginProxy.Http.Engine.H2;
 
 /// <summary>
-/// The one way out of an HTTP/2 connection: every frame goes through it, one write at a time (the transport allows one
+/// The one way out of an HTTP/2 connection, to a client or to a server: every frame goes through it, one write at a time (the transport allows one
 /// pending send). Control frames (ACKs, RST_STREAM, WINDOW_UPDATE, GOAWAY) are queued by whoever makes them and sent
 /// by the next <see cref="FlushAsync"/>; a head (HEADERS and its CONTINUATION frames) is encoded and sent whole under
 /// the write lock, so no other frame comes between them and the HPACK state follows the order of the blocks on the wire.
@@ -17,17 +18,17 @@ internal sealed class Http2Writer
     private readonly Lock _queueLock = new();
     private readonly HpackEncoder _encoder;
     private readonly ArrayBufferWriter<byte> _block = new(1024);
-    private readonly Http2Deadlines _deadlines;
+    private readonly Http2Deadlines? _deadlines;
     private readonly CancellationTokenSource _abort = new();
     private ArrayBufferWriter<byte> _queue = new(256);
     private ArrayBufferWriter<byte> _sending = new(256);
     private uint? _peerTableSize;
     private volatile bool _failed;
 
-    /// <param name="transport">The client connection.</param>
+    /// <param name="transport">The connection: to a client (server role) or to a server (client role).</param>
     /// <param name="encoderTableSize">The most our HPACK encoder's dynamic table may use.</param>
-    /// <param name="deadlines">Told when each write starts and ends (the write timeout).</param>
-    public Http2Writer(Transport transport, int encoderTableSize, Http2Deadlines deadlines)
+    /// <param name="deadlines">Told when each write starts and ends (the write timeout), or null for no write deadline.</param>
+    public Http2Writer(Transport transport, int encoderTableSize, Http2Deadlines? deadlines = null)
     {
         _transport = transport;
         _deadlines = deadlines;
@@ -125,7 +126,53 @@ internal sealed class Http2Writer
     }
 
     /// <summary>Encodes <paramref name="fields"/> and sends them as HEADERS and CONTINUATION frames; the caller holds the write lock.</summary>
-    public async ValueTask SendHeadersLockedAsync(int streamId, Http2FieldList fields, bool endStream)
+    public ValueTask SendHeadersLockedAsync(int streamId, Http2FieldList fields, bool endStream)
+    {
+        BeginBlock();
+        for (int i = 0; i < fields.Count; i++)
+        {
+            _encoder.EncodeField(_block, fields.Name(i), fields.Value(i), fields.NeverIndex(i));
+        }
+
+        return SendBlockLockedAsync(streamId, endStream);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="fields"/> (lowercase names, pseudo-fields first, already checked: a request to a server)
+    /// and sends them as HEADERS and CONTINUATION frames after the queued control frames (the preface and SETTINGS come
+    /// first on a new connection); the caller holds the write lock.
+    /// </summary>
+    public async ValueTask SendHeadersLockedAsync(int streamId, IReadOnlyList<KeyValuePair<string, string>> fields, bool endStream)
+    {
+        BeginBlock();
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
+        try
+        {
+            foreach (KeyValuePair<string, string> field in fields)
+            {
+                int need = field.Key.Length + field.Value.Length;
+                if (scratch.Length < need)
+                {
+                    ArrayPool<byte>.Shared.Return(scratch);
+                    scratch = ArrayPool<byte>.Shared.Rent(need);
+                }
+
+                int nameLength = Encoding.Latin1.GetBytes(field.Key, scratch);
+                int valueLength = Encoding.Latin1.GetBytes(field.Value, scratch.AsSpan(nameLength));
+                _encoder.EncodeField(_block, scratch.AsSpan(0, nameLength), scratch.AsSpan(nameLength, valueLength));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+
+        await FlushLockedAsync().ConfigureAwait(false);
+        await SendBlockLockedAsync(streamId, endStream).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a field block, applying the peer's new table size first if it sent one.</summary>
+    private void BeginBlock()
     {
         uint? tableSize;
         lock (_queueLock)
@@ -141,11 +188,11 @@ internal sealed class Http2Writer
 
         _block.ResetWrittenCount();
         _encoder.BeginBlock(_block);
-        for (int i = 0; i < fields.Count; i++)
-        {
-            _encoder.EncodeField(_block, fields.Name(i), fields.Value(i), fields.NeverIndex(i));
-        }
+    }
 
+    /// <summary>Sends the encoded block as HEADERS and CONTINUATION frames in one write.</summary>
+    private async ValueTask SendBlockLockedAsync(int streamId, bool endStream)
+    {
         int frameSize = Math.Min(PeerMaxFrameSize, Http2Protocol.MinMaxFrameSize);
         int total = FrameWriter.HeadersSize(_block.WrittenCount, frameSize);
         byte[] frames = ArrayPool<byte>.Shared.Rent(total);
@@ -182,7 +229,7 @@ internal sealed class Http2Writer
             throw new IOException("the HTTP/2 connection is closed");
         }
 
-        _deadlines.WriteStarted();
+        _deadlines?.WriteStarted();
         try
         {
             await _transport.SendAsync(bytes, _abort.Token).ConfigureAwait(false);
@@ -194,7 +241,7 @@ internal sealed class Http2Writer
         }
         finally
         {
-            _deadlines.WriteDone();
+            _deadlines?.WriteDone();
         }
     }
 }

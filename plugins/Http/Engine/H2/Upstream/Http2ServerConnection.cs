@@ -20,7 +20,7 @@ internal sealed partial class Http2ServerConnection
 {
     private readonly Transport _transport;
     private readonly Http2UpstreamOptions _options;
-    private readonly Http2UpstreamWriter _writer;
+    private readonly Http2Writer _writer;
     private readonly HpackDecoder _decoder;
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Http2ClientStream> _streams = [];
@@ -48,7 +48,7 @@ internal sealed partial class Http2ServerConnection
         _options = options ?? Http2UpstreamOptions.Default;
         _options.Validate();
         _transport = transport;
-        _writer = new Http2UpstreamWriter(transport, _options.EncoderTableSize);
+        _writer = new Http2Writer(transport, _options.EncoderTableSize);
         _decoder = new HpackDecoder(_options.HeaderTableSize, _options.MaxHeaderListSize);
 
         // Queued now, so whichever send comes first (RunAsync's or a request head's) puts it first on the wire.

@@ -96,6 +96,19 @@ internal sealed partial class Http2ServerConnection
             }
 
             stream.ReceivedLength += bytes.Length;
+            int padding = header.Length - bytes.Length;
+            if (padding > 0 && !header.HasFlag(Http2FrameFlags.EndStream))
+            {
+                // Padding counts against the stream window too (RFC 9113 §6.9.1) but never reaches the buffer: give it
+                // back with the data the reader frees, or the server's view of the window shrinks for good.
+                stream.StreamCredit += padding;
+                if (stream.StreamCredit >= _options.StreamWindow / 2)
+                {
+                    _writer.QueueWindowUpdate(stream.Id, stream.StreamCredit);
+                    stream.StreamCredit = 0;
+                }
+            }
+
             if (stream.ExpectedLength is long expected && stream.ReceivedLength > expected)
             {
                 return Http2Error.Stream(Http2ErrorCode.ProtocolError, "more DATA than content-length");

@@ -248,4 +248,29 @@ public class Http2ServerConnectionFailureTests
         Assert.False(stream.Aborted.IsCancellationRequested);
         Assert.Null(stream.ResetCode);
     }
+
+    [Fact]
+    public async Task PaddingOfResponseData_IsGivenBackToTheStreamWindow_WithoutTheBodyBeingRead()
+    {
+        await using H2RawServer server = await H2RawServer.StartAsync();
+        Http2ClientStream stream = await GetAsync(server);
+        await server.ReadUntilAsync(f => f.Type == Http2FrameType.Headers);
+        await server.SendHeadersAsync(1, endStream: false, (":status", "200"));
+
+        // 520 DATA frames of one byte and 255 bytes of padding: 133,640 bytes against the stream window, 520 buffered.
+        // The padding never reaches the buffer, so only giving it back keeps the server's view of the window from
+        // shrinking for good; more than half the stream window (128 KiB) of it is owed, so an update must come now.
+        byte[] frame = new byte[FrameHeader.Size + 257];
+        new FrameHeader(257, Http2FrameType.Data, Http2FrameFlags.Padded, 1).Write(frame);
+        frame[FrameHeader.Size] = 255;
+        frame[FrameHeader.Size + 1] = (byte)'x';
+        for (int i = 0; i < 520; i++)
+        {
+            await server.SendAsync(frame);
+        }
+
+        H2Frame update = await server.ReadUntilAsync(f => f.Type == Http2FrameType.WindowUpdate && f.StreamId == 1);
+        Assert.True(System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(update.Payload) >= 128 * 1024);
+        Assert.Equal(200, (await stream.ReadResponseHeadAsync()).Status);
+    }
 }

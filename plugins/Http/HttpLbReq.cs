@@ -18,8 +18,15 @@ public sealed class HttpLbReq : IFlowAnalyzer
 {
     internal static readonly IReadOnlyCollection<string> OwnKeys = OptionsBinder.KeysOf<HttpListenerOptions>().ToArray();
 
-    private readonly ConditionalWeakTable<ListenerSettings, RouteTable> _routes = new();
-    private readonly ConditionalWeakTable<ListenerSettings, OptionsBinding<HttpListenerOptions>> _options = new();
+    /// <summary>Per listener configuration (a reload brings new settings): its bound options and its routes compiled from them.</summary>
+    private readonly ConditionalWeakTable<ListenerSettings, ListenerRules> _listeners = new();
+
+    private sealed class ListenerRules(OptionsBinding<HttpListenerOptions> options)
+    {
+        public OptionsBinding<HttpListenerOptions> Options { get; } = options;
+
+        public RouteTable Routes { get; } = new(options.Value.Route);
+    }
 
     /// <inheritdoc/>
     public ChannelDirection? Direction => ChannelDirection.Request;
@@ -35,16 +42,16 @@ public sealed class HttpLbReq : IFlowAnalyzer
             return AnalyzerVerdict.Stop(AnalyzerReply.Text(500, "http_lb_req needs a decoded HTTP request (an http listener)\n"));
         }
 
-        ListenerSettings settings = stream.Session.Listener;
+        ListenerRules rules = RulesFor(stream.Session.Listener);
         HttpRequestHead request = http.Request;
-        if (OptionsFor(settings).MaxRequestBody is long max && request.ContentLength > max)
+        if (rules.Options.Value.MaxRequestBody is long max && request.ContentLength > max)
         {
             return AnalyzerVerdict.Stop(ErrorReplies.For(HttpParseError.BodyTooLarge));
         }
 
-        if (RoutesFor(settings) is { IsEmpty: false } routes)
+        if (!rules.Routes.IsEmpty)
         {
-            Route(stream, routes, request);
+            Route(stream, rules.Routes, request);
         }
 
         return AnalyzerVerdict.Continue;
@@ -56,11 +63,10 @@ public sealed class HttpLbReq : IFlowAnalyzer
     /// </summary>
     internal HttpListenerOptions OptionsFor(ListenerSettings settings) => Bind(settings).Value;
 
-    internal OptionsBinding<HttpListenerOptions> Bind(ListenerSettings settings) =>
-        _options.GetValue(settings, static s => OptionsBinder.Bind<HttpListenerOptions>(s.Table, claimsTable: false));
+    internal OptionsBinding<HttpListenerOptions> Bind(ListenerSettings settings) => RulesFor(settings).Options;
 
-    /// <summary>The listener's routes (bound with its other http options), compiled once per listener configuration.</summary>
-    internal RouteTable RoutesFor(ListenerSettings settings) => _routes.GetValue(settings, s => new RouteTable(OptionsFor(s).Route));
+    private ListenerRules RulesFor(ListenerSettings settings) =>
+        _listeners.GetValue(settings, static s => new ListenerRules(OptionsBinder.Bind<HttpListenerOptions>(s.Table, claimsTable: false)));
 
     /// <summary>Routes by the normalised path and the authority (an absolute-form target's, which the codec put in Host; else Host).</summary>
     private static void Route(ProxyStream stream, RouteTable routes, HttpRequestHead request)

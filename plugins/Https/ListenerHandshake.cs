@@ -50,7 +50,7 @@ internal sealed class ListenerHandshake
             return null;
         }
 
-        return _copies.TryGetValue(shared, out SslServerAuthenticationOptions? copy) ? copy : _copies.GetValue(shared, _copy);
+        return _copies.GetValue(shared, _copy);
     }
 
     private SslServerAuthenticationOptions WithProtocols(SslServerAuthenticationOptions shared)

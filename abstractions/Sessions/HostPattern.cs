@@ -14,6 +14,10 @@ public static class HostPattern
         pattern.Length > 0 && !pattern.Contains(':') && !pattern.Contains('/') && pattern.IndexOf('*', 1) < 0
         && (pattern[0] != '*' || pattern.StartsWith("*.", StringComparison.Ordinal));
 
+    /// <summary>What is wrong with route key <paramref name="key"/> (<c>host</c>, <c>sni</c>) set to <paramref name="pattern"/>, or null when it is a valid pattern.</summary>
+    public static string? Problem(string key, string pattern) => IsValid(pattern) ? null
+        : $"route `{key}` \"{pattern}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)";
+
     /// <summary>
     /// True when <paramref name="name"/> matches <paramref name="pattern"/>: equal ignoring case (a trailing dot of the
     /// name aside), or, for a pattern <c>*.example.com</c>, any name ending in <c>.example.com</c> with at least one label

@@ -44,9 +44,9 @@ public sealed class HttpRoute : IValidatableOptions
     {
         foreach ((string key, string? name) in new[] { ("host", Host), ("sni", Sni) })
         {
-            if (name is not null && !HostPattern.IsValid(name))
+            if (name is not null && HostPattern.Problem(key, name) is { } problem)
             {
-                yield return (key, $"route `{key}` \"{name}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
+                yield return (key, problem);
             }
         }
 

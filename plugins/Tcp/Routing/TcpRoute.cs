@@ -26,9 +26,9 @@ public sealed class TcpRoute : IValidatableOptions
     /// <inheritdoc/>
     public IEnumerable<(string Key, string Message)> Validate()
     {
-        if (Sni is not null && !HostPattern.IsValid(Sni))
+        if (Sni is not null && HostPattern.Problem("sni", Sni) is { } problem)
         {
-            yield return ("sni", $"route `sni` \"{Sni}\" is not a host name; write \"api.example.com\", or \"*.example.com\" for any subdomain (no port, no path)");
+            yield return ("sni", problem);
         }
     }
 }

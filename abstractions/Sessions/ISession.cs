@@ -42,6 +42,13 @@ public interface ISession
     void BeginStream();
 
     /// <summary>
+    /// For supervisors that run several streams of one connection at once (HTTP/2), in place of <see cref="BeginStream"/>:
+    /// the listener's current analyzers, held until the stream disposes what this returns. Hosts that do not reload
+    /// analyzers return the session's lists.
+    /// </summary>
+    IStreamAnalyzers AcquireStreamAnalyzers() => new SessionStreamAnalyzers(RequestAnalyzers, ResponseAnalyzers, AfterResponseAnalyzers);
+
+    /// <summary>
     /// Tells the host which stream the supervisor runs now, so that its channels' flags (<see cref="ChannelFlags.Hold"/>,
     /// <see cref="ChannelFlags.Autonomous"/>) show on the stats page. Supervisors call it when they create a stream object
     /// (once per connection when they reuse it for every stream). Hosts that do not show them ignore it.

@@ -116,6 +116,9 @@ internal sealed class Session : ISession
         previous.Release();
     }
 
+    /// <inheritdoc/>
+    public IStreamAnalyzers AcquireStreamAnalyzers() => new StreamPipelineLease(_listener.AcquirePipeline());
+
     /// <summary>Releases what the session held, when it ends.</summary>
     public void End()
     {

@@ -46,7 +46,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     internal ServerPool Pool { get; } = new();
 
     /// <inheritdoc/>
-    public ValueTask RunAsync(ISession session) => new HttpConnection(this, session).RunAsync();
+    public ValueTask RunAsync(ISession session) => session.Tls?.ApplicationProtocol == "h2"
+        ? Http2Session.RunAsync(this, session, ReadOnlyMemory<byte>.Empty)
+        : new HttpConnection(this, session).RunAsync();
 
     /// <summary>The request analyzers to run for a listener's list (computed once per list).</summary>
     internal IFlowAnalyzer[] RequestChain(IReadOnlyList<IFlowAnalyzer> listed) => _requestChains.GetValue(listed, list => WithParserFirst(list, _lbReq));

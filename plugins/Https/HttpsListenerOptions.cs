@@ -12,17 +12,17 @@ namespace PluginProxy.Https;
 public sealed class HttpsListenerOptions
 {
     /// <summary>The protocols the http supervisor behind https speaks, as ALPN names them.</summary>
-    private static readonly string[] Spoken = ["http/1.1", "http/1.0"];
+    private static readonly string[] Spoken = ["h2", "http/1.1", "http/1.0"];
 
     /// <summary>The options of a listener that sets none of these keys.</summary>
     public static HttpsListenerOptions Default { get; } = new();
 
     /// <summary>
-    /// <c>alpn</c>: the application protocols offered by ALPN, in preference order: <c>http/1.1</c>, <c>http/1.0</c>
-    /// (<c>h2</c> is refused until HTTP/2 lands). A client that offers none of them gets a <c>no_application_protocol</c>
-    /// alert; a client that offers no ALPN at all is served.
+    /// <c>alpn</c>: the application protocols offered by ALPN, in preference order: <c>h2</c>, <c>http/1.1</c>,
+    /// <c>http/1.0</c> (default <c>["h2", "http/1.1"]</c>). A client that offers none of them gets a
+    /// <c>no_application_protocol</c> alert; a client that offers no ALPN at all is served HTTP/1.x.
     /// </summary>
-    public IReadOnlyList<string> Alpn { get; init; } = ["http/1.1"];
+    public IReadOnlyList<string> Alpn { get; init; } = ["h2", "http/1.1"];
 
     /// <summary>The keys claimed in the listener's table, dotted under <c>tls</c> (<c>tls.alpn</c>).</summary>
     internal static IReadOnlyCollection<string> ListenerKeys { get; } = OptionsBinder.KeysOf<HttpsListenerOptions>().Select(k => "tls." + k).ToArray();
@@ -64,9 +64,9 @@ public sealed class HttpsListenerOptions
                 continue;
             }
 
-            errors.Add(new OptionError(item.Spot, protocol is "h2" or "h3"
-                ? $"`alpn` \"{protocol}\" is not supported yet; the https supervisor speaks HTTP/1.x: use [\"http/1.1\"]"
-                : $"`alpn` \"{protocol}\" is not a protocol the https supervisor speaks; use [\"http/1.1\"]"));
+            errors.Add(new OptionError(item.Spot, protocol is "h3"
+                ? $"`alpn` \"{protocol}\" is not supported yet; the https supervisor speaks HTTP/2 and HTTP/1.x: use [\"h2\", \"http/1.1\"]"
+                : $"`alpn` \"{protocol}\" is not a protocol the https supervisor speaks; use [\"h2\", \"http/1.1\"]"));
         }
 
         return errors;

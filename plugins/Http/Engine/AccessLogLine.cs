@@ -85,7 +85,7 @@ internal static class AccessLogLine
             line.AppendEscaped(request.RawMethod);
             line.Append(' ');
             line.AppendEscaped(stream.ReceivedTarget, 1024);
-            line.Append(request.Version == HttpProtocol.Http11 ? " HTTP/1.1\"" : " HTTP/1.0\"");
+            line.Append(request.Version switch { HttpProtocol.Http11 => " HTTP/1.1\"", HttpProtocol.Http2 => " HTTP/2.0\"", _ => " HTTP/1.0\"" });
         }
         else
         {

@@ -73,6 +73,15 @@ internal sealed class ConnectionDeadlines(Transport client, CancellationToken st
         }
     }
 
+    /// <summary>Cancels the pending operations at once, as a passed deadline does (an HTTP/2 stream the client reset).</summary>
+    public void Abort()
+    {
+        if (Interlocked.CompareExchange(ref _expired, Stopping, 0) == 0)
+        {
+            _ = _cancel?.CancelAsync();
+        }
+    }
+
     public void Dispose() => _cancel?.Dispose();
 
     private static long At(TimeSpan? timeout) => timeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue;

@@ -20,7 +20,7 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<AnalyzerReply> AfterProxyReplyAsync(HttpStream stream, AnalyzerReply reply)
     {
-        IReadOnlyList<IFlowAnalyzer> analyzers = _session.AfterResponseAnalyzers;
+        IReadOnlyList<IFlowAnalyzer> analyzers = AfterResponseAnalyzers;
         if (analyzers.Count == 0)
         {
             return reply;

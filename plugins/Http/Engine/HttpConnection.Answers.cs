@@ -14,10 +14,11 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<StepOutcome> SendErrorAsync(HttpStream stream, int status, bool close)
     {
-        if (_session.AfterResponseAnalyzers.Count > 0)
+        if (AfterResponseAnalyzers.Count > 0 || _h2 is not null)
         {
-            // The listener's after-response analyzers run on every response the client gets: send the page as a reply.
-            return await SendReplyAsync(stream, ErrorPages.Reply(status), close, headRequest: false).ConfigureAwait(false);
+            // The listener's after-response analyzers run on every response the client gets: send the page as a reply
+            // (an HTTP/2 client gets it as a reply on its stream).
+            return await SendReplyAsync(stream, ErrorPages.Reply(status), close, headRequest: _h2 is not null && stream.IsHeadRequest).ConfigureAwait(false);
         }
 
         stream.Log.Status = status;
@@ -94,6 +95,11 @@ internal sealed partial class HttpConnection
     private async ValueTask<StepOutcome> SendReplyAsync(HttpStream stream, AnalyzerReply reply, bool close, bool headRequest)
     {
         reply = await AfterProxyReplyAsync(stream, reply).ConfigureAwait(false);
+        if (_h2 is not null)
+        {
+            return await SendHttp2ReplyAsync(stream, reply, headRequest).ConfigureAwait(false);
+        }
+
         close |= reply.Close;
         stream.Log.Status = reply.Status;
         stream.ResponseStarted = true;

@@ -71,7 +71,9 @@ internal sealed partial class HttpConnection
                         _serverIo = false;
                     }
 
-                    await to.SendAsync(data.Slice(offset, length), Token).ConfigureAwait(false);
+                    await (requestSide || _h2 is null
+                        ? to.SendAsync(data.Slice(offset, length), Token)
+                        : _h2.WriteDataAsync(data.Slice(offset, length), EndsWithData(stream), Token)).ConfigureAwait(false);
                     if (!requestSide)
                     {
                         stream.Log.BytesOut += length;

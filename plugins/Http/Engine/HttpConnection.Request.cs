@@ -73,9 +73,13 @@ internal sealed partial class HttpConnection
             }
 
             _serverIo = false;
-            MarkReceived(_request, await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false));
+            MarkReceived(_request, await ReceiveFromClientAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false));
         }
     }
+
+    /// <summary>More of the request: bytes of an HTTP/1.x connection, or the data of an HTTP/2 stream.</summary>
+    private ValueTask<int> ReceiveFromClientAsync(Memory<byte> buffer) =>
+        _h2 is null ? _client.ReceiveAsync(buffer, Token) : _h2.ReadBodyAsync(buffer, Token);
 
     /// <summary>
     /// Phase 3: takes the analyzed head off the channel, writes it as the server should see it (with the body bytes
@@ -106,8 +110,15 @@ internal sealed partial class HttpConnection
         _deadlines.ClearClient();
         RequestFacts facts = stream.RequestFacts;
         HttpRequestHead request = stream.Exchange.Request;
-        stream.RequestBody.Start(facts.Chunked ? BodyKind.Chunked : facts.ContentLength > 0 ? BodyKind.Length : BodyKind.None, Math.Max(facts.ContentLength, 0),
-            trailers: facts.Chunked ? stream.Exchange.RequestBody.Trailers : null);
+        BodyKind kind = facts.Chunked ? BodyKind.Chunked : facts.ContentLength > 0 ? BodyKind.Length : BodyKind.None;
+        if (_h2 is not null && request.HasBody && request.ContentLength is null)
+        {
+            // An HTTP/2 body of unknown length: it ends with the stream, and goes to the server in chunked coding.
+            kind = BodyKind.UntilClose;
+            stream.ChunkRequestBody = true;
+        }
+
+        stream.RequestBody.Start(kind, Math.Max(facts.ContentLength, 0), trailers: facts.Chunked ? stream.Exchange.RequestBody.Trailers : null);
         stream.CloseClient |= facts.WantsClose;
         _request.Consume(facts.HeadLength);
 
@@ -122,9 +133,13 @@ internal sealed partial class HttpConnection
         stream.Log.BackendName = stream.Backend.Name;
         OutputBuffer output = stream.ServerOut;
         output.Start(facts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
-        var options = new HeadWriter.RequestOptions(_options.ForwardFor, _clientAddress, stream.Exchange.IsTls, facts.IsUpgrade);
+        var options = new HeadWriter.RequestOptions(_options.ForwardFor, _clientAddress, stream.Exchange.IsTls, facts.IsUpgrade, stream.ChunkRequestBody);
         HeadWriter.WriteRequest(output, request, facts, stream.RequestHead, options);
-        if (AppendBody(output, _request, ref stream.RequestBody, _bodyLimit) is var error and not HttpParseError.None)
+        if (stream.ChunkRequestBody)
+        {
+            AppendChunked(stream, output);
+        }
+        else if (AppendBody(output, _request, ref stream.RequestBody, _bodyLimit) is var error and not HttpParseError.None)
         {
             stream.Fail(SessionTermination.BadRequest, HttpParseErrors.Describe(error));
             return 400;
@@ -206,7 +221,7 @@ internal sealed partial class HttpConnection
         _deadlines.Phase = StreamPhase.ResponseHead;
         if (!stream.RequestBody.IsDone)
         {
-            stream.RequestPump = RelayBodyAsync(stream, requestSide: true);
+            stream.RequestPump = _h2 is null ? RelayBodyAsync(stream, requestSide: true) : RelayHttp2RequestBodyAsync(stream);
             stream.Pumping = true;
         }
 

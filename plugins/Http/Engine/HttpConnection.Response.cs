@@ -73,7 +73,14 @@ internal sealed partial class HttpConnection
                 return await SwitchProtocolsAsync(stream).ConfigureAwait(false);
             }
 
-            if (exchange.Request.Version == HttpProtocol.Http11)
+            if (_h2 is not null)
+            {
+                // 100 Continue, 103 Early Hints: an HTTP/2 client gets them as interim heads on its stream.
+                _deadlines.SetClient(_settings.Timeouts.Client);
+                _serverIo = false;
+                await _h2.WriteResponseHeadAsync(exchange.Response, endStream: false, Token).ConfigureAwait(false);
+            }
+            else if (exchange.Request.Version == HttpProtocol.Http11)
             {
                 // 100 Continue, 103 Early Hints: passed on to HTTP/1.1 clients (HTTP/1.0 ones do not know them).
                 stream.ClientOut.Start(facts.HeadLength + 64);
@@ -144,7 +151,15 @@ internal sealed partial class HttpConnection
 
         _deadlines.SetClient(_settings.Timeouts.Client);
         _serverIo = false;
-        await _client.SendAsync(stream.ClientOut.Written, Token).ConfigureAwait(false);
+        if (_h2 is null)
+        {
+            await _client.SendAsync(stream.ClientOut.Written, Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await SendHttp2ResponseHeadAsync(stream).ConfigureAwait(false);
+        }
+
         stream.Log.BytesOut += stream.ClientOut.Length;
         if (!stream.ResponseBody.IsDone)
         {
@@ -154,6 +169,11 @@ internal sealed partial class HttpConnection
                 RecordBodyFailure(stream, result, requestSide: false);
                 return StepOutcome.Close;
             }
+        }
+
+        if (_h2 is not null)
+        {
+            await EndHttp2ResponseAsync(stream).ConfigureAwait(false);
         }
 
         stream.Exchange.ResponseBody.Complete();
@@ -175,7 +195,8 @@ internal sealed partial class HttpConnection
             : facts.Chunked ? BodyKind.Chunked
             : facts.ContentLength >= 0 ? BodyKind.Length
             : BodyKind.UntilClose;
-        bool dechunk = kind == BodyKind.Chunked && clientIsHttp10;
+        // HTTP/1.0 clients cannot read chunked coding, and HTTP/2 frames the data itself.
+        bool dechunk = kind == BodyKind.Chunked && (clientIsHttp10 || _h2 is not null);
         stream.CloseClient |= kind == BodyKind.UntilClose || dechunk || Stopping;
         stream.Exchange.ResponseBody.Start(kind switch { BodyKind.None => 0, BodyKind.Length => facts.ContentLength, _ => null });
         stream.ResponseBody.Start(kind, Math.Max(facts.ContentLength, 0), dechunk, kind == BodyKind.Chunked ? stream.Exchange.ResponseBody.Trailers : null);
@@ -183,8 +204,13 @@ internal sealed partial class HttpConnection
 
         OutputBuffer output = stream.ClientOut;
         output.Start(facts.HeadLength + 256 + Math.Min(_response.Length, _bodyLimit));
-        var options = new HeadWriter.ResponseOptions(stream.CloseClient, clientIsHttp10, dechunk, Switching: false);
-        HeadWriter.WriteResponse(output, response, facts, stream.ResponseHead, options);
+        if (_h2 is null)
+        {
+            // An HTTP/2 client gets the head in a HEADERS frame; the output then holds only body bytes.
+            var options = new HeadWriter.ResponseOptions(stream.CloseClient, clientIsHttp10, dechunk, Switching: false);
+            HeadWriter.WriteResponse(output, response, facts, stream.ResponseHead, options);
+        }
+
         HttpParseError error = AppendBody(output, _response, ref stream.ResponseBody, _bodyLimit);
         if (error == HttpParseError.None)
         {

@@ -95,6 +95,13 @@ internal sealed partial class HttpConnection
     private void AbortRequestBody(HttpStream stream)
     {
         CloseServer(stream);
+        if (_h2 is not null)
+        {
+            // Only this stream stops: NO_ERROR once the response is complete (RFC 9113 §8.1), else CANCEL.
+            _h2.Reset(_h2.ResponseEnded ? Codec.H2.Http2ErrorCode.NoError : Codec.H2.Http2ErrorCode.Cancel);
+            return;
+        }
+
         try
         {
             _client.ShutdownReceive();

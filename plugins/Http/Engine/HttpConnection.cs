@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Engine.H2;
 
 namespace PluginProxy.Http.Engine;
 
@@ -40,6 +41,8 @@ internal sealed partial class HttpConnection
     private IReadOnlyList<IFlowAnalyzer>? _responseList;
     private IFlowAnalyzer[] _requestAnalyzers = [];
     private IFlowAnalyzer[] _responseAnalyzers = [];
+    private readonly Http2ServerStream? _h2;
+    private IStreamAnalyzers? _lease;
     private HttpStream? _stream;
     private string? _clientText;
     private int _streams;
@@ -48,7 +51,17 @@ internal sealed partial class HttpConnection
     private bool _serverIo;
 
     public HttpConnection(HttpSupervisor owner, ISession session)
+        : this(owner, session, null)
     {
+        session.Attach(_proxyStream);
+    }
+
+    /// <param name="owner">The supervisor.</param>
+    /// <param name="session">The client connection.</param>
+    /// <param name="h2">The HTTP/2 stream this object runs (one object per stream), or null for an HTTP/1.x connection.</param>
+    private HttpConnection(HttpSupervisor owner, ISession session, Http2ServerStream? h2)
+    {
+        _h2 = h2;
         _owner = owner;
         _session = session;
         _client = session.Transport;
@@ -60,7 +73,6 @@ internal sealed partial class HttpConnection
         _deadlines = new ConnectionDeadlines(_client, session.Stopping);
         _bodyLimit = Math.Max(_settings.BufferSize, _settings.MaxRequestHead);
         _clientAddress = _options.ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
-        session.Attach(_proxyStream);
     }
 
     private CancellationToken Token => _deadlines.Token;
@@ -101,6 +113,14 @@ internal sealed partial class HttpConnection
                         }
 
                         _request.Advance(n);
+                        if (_streams == 0 && _h2 is null && await ReadHttp2PrefaceAsync().ConfigureAwait(false))
+                        {
+                            // Prior knowledge (h2c): the connection speaks HTTP/2 from its first byte.
+                            _deadlines.Clear();
+                            _owner.Timeouts.Remove(_deadlines);
+                            await Http2Session.RunAsync(_owner, _session, _request.Data).ConfigureAwait(false);
+                            break;
+                        }
                     }
                     catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
                     {
@@ -110,53 +130,7 @@ internal sealed partial class HttpConnection
                 }
 
                 HttpStream stream = BeginStream();
-                StepOutcome outcome;
-                try
-                {
-                    outcome = await ReadRequestHeadAsync(stream).ConfigureAwait(false);
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await AnalyzeRequestAsync(stream).ConfigureAwait(false);
-                    }
-
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await ChooseServerAsync(stream).ConfigureAwait(false);
-                    }
-
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await ConnectAsync(stream).ConfigureAwait(false);
-                    }
-
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await ForwardRequestAsync(stream).ConfigureAwait(false);
-                    }
-
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await ReadResponseHeadAsync(stream).ConfigureAwait(false);
-                    }
-
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await AnalyzeResponseAsync(stream).ConfigureAwait(false);
-                    }
-
-                    if (outcome == StepOutcome.Next)
-                    {
-                        outcome = await ForwardBodyAsync(stream).ConfigureAwait(false);
-                    }
-
-                    outcome = await FinishStreamAsync(stream, outcome).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    // A timeout, a broken connection or a bug ends only this stream.
-                    outcome = await FailStreamAsync(stream, ex).ConfigureAwait(false);
-                }
-
+                StepOutcome outcome = await RunStreamPhasesAsync(stream).ConfigureAwait(false);
                 EndStream(stream, outcome);
                 if (outcome != StepOutcome.KeepAlive)
                 {
@@ -172,6 +146,85 @@ internal sealed partial class HttpConnection
             _response.Release();
             _deadlines.Dispose();
         }
+    }
+
+    /// <summary>One stream's phases, from its request head to the end of its response, whatever the client's HTTP version.</summary>
+    private async ValueTask<StepOutcome> RunStreamPhasesAsync(HttpStream stream)
+    {
+        StepOutcome outcome;
+        try
+        {
+            outcome = _h2 is null
+                ? await ReadRequestHeadAsync(stream).ConfigureAwait(false)
+                : await LoadHttp2RequestAsync(stream).ConfigureAwait(false);
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await AnalyzeRequestAsync(stream).ConfigureAwait(false);
+            }
+
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await ChooseServerAsync(stream).ConfigureAwait(false);
+            }
+
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await ConnectAsync(stream).ConfigureAwait(false);
+            }
+
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await ForwardRequestAsync(stream).ConfigureAwait(false);
+            }
+
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await ReadResponseHeadAsync(stream).ConfigureAwait(false);
+            }
+
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await AnalyzeResponseAsync(stream).ConfigureAwait(false);
+            }
+
+            if (outcome == StepOutcome.Next)
+            {
+                outcome = await ForwardBodyAsync(stream).ConfigureAwait(false);
+            }
+
+            return await FinishStreamAsync(stream, outcome).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A timeout, a broken connection or a bug ends only this stream.
+            return await FailStreamAsync(stream, ex).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// True when the connection begins with the HTTP/2 client preface: reads on while what came may still be one (the
+    /// first read holds it whole nearly always), within the request timeout the first request has anyway.
+    /// </summary>
+    private async ValueTask<bool> ReadHttp2PrefaceAsync()
+    {
+        while (Http2Session.MayBePreface(_request.Data.Span))
+        {
+            if (_request.Length >= Http2Session.Preface.Length)
+            {
+                return true;
+            }
+
+            int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);
+            if (n == 0)
+            {
+                _request.Flags |= ChannelFlags.InputEnded;
+                return false;
+            }
+
+            _request.Advance(n);
+        }
+
+        return false;
     }
 
     /// <summary>Prepares the wait for the next request: false when the connection should end instead (the proxy is stopping).</summary>
@@ -191,6 +244,13 @@ internal sealed partial class HttpConnection
     /// <summary>What a stream that threw answers, when HTTP still allows an answer; then the connection closes.</summary>
     private async ValueTask<StepOutcome> FailStreamAsync(HttpStream stream, Exception exception)
     {
+        if (_h2 is { Aborted.IsCancellationRequested: true } && !_h2.ResponseEnded && _deadlines.Expired is ConnectionDeadlines.None or ConnectionDeadlines.Stopping)
+        {
+            // The client reset the stream, or its connection ended: nobody is left to answer.
+            stream.Fail(SessionTermination.ClientAborted, _h2.ResetCode is { } code ? $"the client reset the stream ({code})" : "the client connection ended");
+            return await FinishStreamAsync(stream, StepOutcome.Close).ConfigureAwait(false);
+        }
+
         switch (exception)
         {
             case OperationCanceledException when _deadlines.Expired != ConnectionDeadlines.None:
@@ -226,21 +286,33 @@ internal sealed partial class HttpConnection
     /// </summary>
     private HttpStream BeginStream()
     {
-        _session.BeginStream();
-        if (!ReferenceEquals(_session.RequestAnalyzers, _requestList))
+        IReadOnlyList<IFlowAnalyzer> requestList, responseList;
+        if (_h2 is null)
         {
-            _requestList = _session.RequestAnalyzers;
-            _requestAnalyzers = _owner.RequestChain(_requestList);
+            _session.BeginStream();
+            (requestList, responseList) = (_session.RequestAnalyzers, _session.ResponseAnalyzers);
+        }
+        else
+        {
+            // Streams of one HTTP/2 connection run at once: each holds the analyzer versions it started with.
+            _lease = _session.AcquireStreamAnalyzers();
+            (requestList, responseList) = (_lease.RequestAnalyzers, _lease.ResponseAnalyzers);
         }
 
-        if (!ReferenceEquals(_session.ResponseAnalyzers, _responseList))
+        if (!ReferenceEquals(requestList, _requestList))
         {
-            _responseList = _session.ResponseAnalyzers;
-            _responseAnalyzers = _owner.ResponseChain(_responseList);
+            _requestList = requestList;
+            _requestAnalyzers = _owner.RequestChain(requestList);
+        }
+
+        if (!ReferenceEquals(responseList, _responseList))
+        {
+            _responseList = responseList;
+            _responseAnalyzers = _owner.ResponseChain(responseList);
         }
 
         HttpStream stream = _stream ??= _owner.RentStream();
-        stream.Begin(_session.Tls is not null, closeClient: Stopping);
+        stream.Begin(_session.Tls is not null, closeClient: Stopping && _h2 is null, _h2?.Exchange);
         _proxyStream.Http = stream.Exchange;
         _proxyStream.Reset(DefaultBackend);
         stream.RequestChain.BeginStream(_requestAnalyzers, _proxyStream);
@@ -286,6 +358,9 @@ internal sealed partial class HttpConnection
             _stream = null;
         }
     }
+
+    /// <summary>The listener's after-response analyzers for this stream.</summary>
+    private IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers => _lease?.AfterResponseAnalyzers ?? _session.AfterResponseAnalyzers;
 
     private IBackend? DefaultBackend => _settings.DefaultBackend is { } name ? _session.Backends.Find(name) : null;
 

@@ -14,8 +14,15 @@ namespace PluginProxy.Http.Engine;
 /// </summary>
 internal sealed class HttpStream
 {
-    /// <summary>The message analyzers, scripts, routing and the log see.</summary>
-    public readonly HttpExchange Exchange = new();
+    private readonly HttpExchange _ownExchange = new();
+
+    /// <summary>The message analyzers, scripts, routing and the log see: the stream state's own, or an HTTP/2 stream's.</summary>
+    public HttpExchange Exchange;
+
+    /// <summary>True when an HTTP/2 body from the client goes to the HTTP/1.1 server in chunked coding (its length is unknown).</summary>
+    public bool ChunkRequestBody;
+
+    public HttpStream() => Exchange = _ownExchange;
 
     // The HTTP/1.1 codec's view of both heads: field positions, framing and connection facts.
     public readonly RequestFacts RequestFacts = new();
@@ -72,8 +79,13 @@ internal sealed class HttpStream
     /// <summary>What the access log line says about this stream.</summary>
     public StreamRecord Log;
 
-    public void Begin(bool tls, bool closeClient)
+    /// <param name="tls">True when the client connection is TLS.</param>
+    /// <param name="closeClient">True when the client connection is to close after this stream.</param>
+    /// <param name="exchange">The message of an HTTP/2 stream (its request head is loaded), or null to use this state's own.</param>
+    public void Begin(bool tls, bool closeClient, HttpExchange? exchange = null)
     {
+        Exchange = exchange ?? _ownExchange;
+        ChunkRequestBody = false;
         RequestFacts.Reset();
         ResponseFacts.Reset();
         Exchange.HasRequest = false;
@@ -99,7 +111,8 @@ internal sealed class HttpStream
     }
 
     /// <summary>The request-target as the client sent it (the access log shows this one).</summary>
-    public ReadOnlySpan<byte> ReceivedTarget => RequestHead.AsSpan(RequestFacts.Target);
+    public ReadOnlySpan<byte> ReceivedTarget =>
+        Exchange.Request.Version == HttpProtocol.Http2 ? Exchange.Request.RawTarget : RequestHead.AsSpan(RequestFacts.Target);
 
     /// <summary>True when the request is a HEAD: its response has no body whatever the head says.</summary>
     public bool IsHeadRequest => Exchange.HasRequest && Exchange.Request.RawMethod.SequenceEqual("HEAD"u8);
@@ -120,6 +133,7 @@ internal sealed class HttpStream
     /// </summary>
     public void Detach()
     {
+        Exchange = _ownExchange;
         RequestChain.Clear();
         ResponseChain.Clear();
         Backend = null;

@@ -133,7 +133,7 @@ public class HttpsBadInputTests
     {
         using var certificates = new HttpsTests.Certificates();
         string missing = Path.Combine(certificates.Folder, "missing.pem");
-        string toml = certificates.Config("127.0.0.1:9", tlsExtra: "alpn = [\"h2\"]\nmin_version = \"1.1\"\nstrict_snl = true", use: [])
+        string toml = certificates.Config("127.0.0.1:9", tlsExtra: "alpn = [\"h3\"]\nmin_version = \"1.1\"\nstrict_snl = true", use: [])
             .Replace("certificates = []", $$"""certificates = [{ cert = "{{missing}}", key = "{{certificates.Site.KeyPath}}" }, { cert = "{{certificates.Site.CertPath}}", key = "{{certificates.Api.KeyPath}}" }]""");
 
         (StartupException error, string path) = await OrConfigErrorAsync(toml);
@@ -142,8 +142,8 @@ public class HttpsBadInputTests
         (_, int mismatchColumn) = Find(path, $"\"{certificates.Site.CertPath}\"");
         Assert.Contains(error.Problems, p => p.StartsWith($"{path}:{line}:{missingColumn}: ") && p.Contains(missing) && p.Contains("no such file"));
         Assert.Contains(error.Problems, p => p.StartsWith($"{path}:{line}:{mismatchColumn}: ") && p.Contains(certificates.Api.KeyPath) && p.Contains("cannot be used"));
-        var (alpnLine, alpnColumn) = Find(path, "\"h2\"");
-        Assert.Contains($"{path}:{alpnLine}:{alpnColumn}: `alpn` \"h2\" is not supported yet; the https supervisor speaks HTTP/1.x: use [\"http/1.1\"]", error.Problems);
+        var (alpnLine, alpnColumn) = Find(path, "\"h3\"");
+        Assert.Contains($"{path}:{alpnLine}:{alpnColumn}: `alpn` \"h3\" is not supported yet; the https supervisor speaks HTTP/2 and HTTP/1.x: use [\"h2\", \"http/1.1\"]", error.Problems);
         var (versionLine, versionColumn) = Find(path, "\"1.1\"");
         Assert.Contains(error.Problems, p => p.StartsWith($"{path}:{versionLine}:{versionColumn}: `min_version` \"1.1\" is not offered"));
         var (typoLine, typoColumn) = Find(path, "strict_snl");

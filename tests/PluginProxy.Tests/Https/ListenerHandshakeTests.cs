@@ -116,14 +116,14 @@ public class ListenerHandshakeTests
     public void CheckListener_ClaimsTlsAlpn_AndReportsEachBadProtocol()
     {
         var supervisor = new HttpsSupervisor();
-        ListenerSettings listener = Listener(new SwappableCertificates(HostOptions()), new[] { "http/1.1", "h2", "gopher" });
+        ListenerSettings listener = Listener(new SwappableCertificates(HostOptions()), new[] { "http/1.1", "h3", "gopher" });
 
         IReadOnlyList<OptionError> errors = supervisor.CheckListener(listener);
 
         Assert.Equal(["tls.alpn"], supervisor.ListenerKeys);
         Assert.Equal(
-            ["`alpn` \"h2\" is not supported yet; the https supervisor speaks HTTP/1.x: use [\"http/1.1\"]",
-             "`alpn` \"gopher\" is not a protocol the https supervisor speaks; use [\"http/1.1\"]"],
+            ["`alpn` \"h3\" is not supported yet; the https supervisor speaks HTTP/2 and HTTP/1.x: use [\"h2\", \"http/1.1\"]",
+             "`alpn` \"gopher\" is not a protocol the https supervisor speaks; use [\"h2\", \"http/1.1\"]"],
             errors.Select(e => e.Message));
     }
 }

@@ -11,7 +11,8 @@ namespace PluginProxy.Http.Codec.H1;
 internal static class HeadWriter
 {
     /// <summary>What the request head gains on its way to the server.</summary>
-    internal readonly record struct RequestOptions(bool ForwardFor, byte[] ClientAddress, bool Tls, bool Upgrade);
+    /// <param name="ChunkBody">True to announce chunked coding (an HTTP/2 request body of unknown length).</param>
+    internal readonly record struct RequestOptions(bool ForwardFor, byte[] ClientAddress, bool Tls, bool Upgrade, bool ChunkBody = false);
 
     public static void WriteRequest(OutputBuffer output, HttpRequestHead request, RequestFacts facts, byte[] head, in RequestOptions options)
     {
@@ -27,7 +28,8 @@ internal static class HeadWriter
             output.Write(request.RawTarget);
         }
 
-        output.Write(request.Version == HttpProtocol.Http11 ? " HTTP/1.1\r\n"u8 : " HTTP/1.0\r\n"u8);
+        // An HTTP/2 request goes to the server as HTTP/1.1.
+        output.Write(request.Version == HttpProtocol.Http10 ? " HTTP/1.0\r\n"u8 : " HTTP/1.1\r\n"u8);
         HttpHeaders headers = request.Headers;
         bool anyForwardedFor = false;
         for (int i = 0; i < headers.EntryCount; i++)
@@ -65,6 +67,11 @@ internal static class HeadWriter
         if (options.Upgrade)
         {
             output.Write("Connection: upgrade\r\n"u8);
+        }
+
+        if (options.ChunkBody)
+        {
+            output.Write("Transfer-Encoding: chunked\r\n"u8);
         }
 
         if (options.ForwardFor)

@@ -27,8 +27,11 @@ internal sealed class Http2ServerStream
     /// <summary>The stream identifier (odd: the client opened it).</summary>
     public int Id { get; }
 
+    /// <summary>The version-independent message of this stream: the engine runs its phases on it.</summary>
+    public HttpExchange Exchange { get; } = new();
+
     /// <summary>The request head: version HTTP/2, scheme and authority from the pseudo-fields, a <c>host</c> field made from <c>:authority</c> when the client sent none.</summary>
-    public HttpRequestHead Request { get; } = new();
+    public HttpRequestHead Request => Exchange.Request;
 
     /// <summary>The request trailers once the body ended with them, else null.</summary>
     public HttpHeaders? RequestTrailers { get; internal set; }

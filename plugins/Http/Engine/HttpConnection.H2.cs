@@ -1,0 +1,283 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Net.Sockets;
+using System.Text;
+using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Codec;
+using PluginProxy.Http.Codec.H1;
+using PluginProxy.Http.Engine.H2;
+
+namespace PluginProxy.Http.Engine;
+
+/// <summary>
+/// The HTTP/2 client side of the phases: one object runs one stream of an HTTP/2 connection (<see cref="Http2ServerStream"/>)
+/// through the same phases as an HTTP/1.x request. Only the edges differ: the request head comes decoded from HPACK, the
+/// request body from DATA frames (to an HTTP/1.1 server with its length, or in chunked coding), and the response goes
+/// out as a HEADERS frame, DATA frames (de-chunked) and trailers.
+/// </summary>
+internal sealed partial class HttpConnection
+{
+    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+
+    /// <summary>Runs one HTTP/2 stream through the phases and logs it; the handler of <see cref="Http2ClientConnection"/>.</summary>
+    public static ValueTask RunHttp2StreamAsync(HttpSupervisor owner, ISession session, Http2ServerStream h2) =>
+        new HttpConnection(owner, session, h2).RunHttp2StreamAsync();
+
+    private async ValueTask RunHttp2StreamAsync()
+    {
+        // The phase is set before the heartbeat looks: an HTTP/2 stream is never idle (its connection is).
+        _deadlines.Phase = StreamPhase.RequestHead;
+        _ = _deadlines.Token;
+        _owner.Timeouts.Add(_deadlines);
+        CancellationTokenRegistration aborted = _h2!.Aborted.UnsafeRegister(static d => ((ConnectionDeadlines)d!).Abort(), _deadlines);
+        try
+        {
+            HttpStream stream = BeginStream();
+            StepOutcome outcome = await RunStreamPhasesAsync(stream).ConfigureAwait(false);
+            EndStream(stream, outcome);
+        }
+        finally
+        {
+            aborted.Dispose();
+            _owner.Timeouts.Remove(_deadlines);
+            ReleaseStream();
+            _request.Release();
+            _response.Release();
+            _deadlines.Dispose();
+            _lease?.Dispose();
+            _lease = null;
+        }
+    }
+
+    /// <summary>Phase 1 for HTTP/2: the head is decoded and checked already; its path is normalised as an HTTP/1.1 target is.</summary>
+    private ValueTask<StepOutcome> LoadHttp2RequestAsync(HttpStream stream)
+    {
+        HttpExchange exchange = stream.Exchange;
+        HttpRequestHead request = exchange.Request;
+        exchange.HasRequest = true;
+        stream.RequestFacts.Version = HttpProtocol.Http2;
+        stream.RequestFacts.ContentLength = request.ContentLength ?? -1;
+        exchange.RequestBody.Start(request.HasBody ? request.ContentLength : 0);
+        if (NormalizePath(request) is var error and not HttpParseError.None)
+        {
+            stream.Fail(SessionTermination.BadRequest, HttpParseErrors.Describe(error));
+            return SendErrorAsync(stream, 400, close: true);
+        }
+
+        return new ValueTask<StepOutcome>(StepOutcome.Next);
+    }
+
+    /// <summary>Normalises the path of <c>:path</c> (RFC 3986 dot-segments, escapes; docs/http.md), as the HTTP/1.1 codec does.</summary>
+    private static HttpParseError NormalizePath(HttpRequestHead request)
+    {
+        ReadOnlySpan<byte> target = request.RawTarget;
+        if (target.Length == 0 || target[0] != '/')
+        {
+            // "*" (OPTIONS) and CONNECT's authority have no path.
+            return HttpParseError.None;
+        }
+
+        int question = target.IndexOf((byte)'?');
+        ReadOnlySpan<byte> path = question < 0 ? target : target[..question];
+        if (!PathNormalizer.NeedsWork(path))
+        {
+            return HttpParseError.None;
+        }
+
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(path.Length);
+        try
+        {
+            HttpParseError error = PathNormalizer.Normalize(path, scratch, out int length);
+            if (error == HttpParseError.None && !scratch.AsSpan(0, length).SequenceEqual(path))
+            {
+                request.Path = Encoding.ASCII.GetString(scratch, 0, length);
+            }
+
+            return error;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>The body bytes analyzers read already, as chunks; the last chunk too when the stream ended.</summary>
+    private void AppendChunked(HttpStream stream, OutputBuffer output)
+    {
+        if (_request.Length > 0)
+        {
+            ReadOnlySpan<byte> data = _request.Data.Span;
+            stream.RequestBody.Next(data, out int consumed, out _);
+            Span<byte> size = stackalloc byte[8];
+            Utf8Formatter.TryFormat(data.Length, size, out int digits, new StandardFormat('x'));
+            output.Write(size[..digits]);
+            output.Write(Crlf);
+            output.Write(data);
+            output.Write(Crlf);
+            _request.Consume(consumed);
+        }
+
+        if (_request.InputEnded)
+        {
+            WriteLastChunk(output, _h2!.RequestTrailers);
+            stream.RequestBody.EndOfInput();
+        }
+    }
+
+    /// <summary>The end of a chunked body: the last chunk, the client's trailers, the empty line.</summary>
+    private static void WriteLastChunk(OutputBuffer output, HttpHeaders? trailers)
+    {
+        output.Write("0\r\n"u8);
+        if (trailers is not null)
+        {
+            foreach (KeyValuePair<string, string> field in trailers)
+            {
+                output.WriteLatin1(field.Key);
+                output.Write(": "u8);
+                output.WriteLatin1(field.Value);
+                output.Write(Crlf);
+            }
+        }
+
+        output.Write(Crlf);
+    }
+
+    /// <summary>
+    /// The rest of an HTTP/2 request body, autonomously, beside the response: DATA as it is read (which opens the client's
+    /// window again) goes to the server as is (a known length) or as one chunk per read; the end of the stream ends it.
+    /// </summary>
+    private async ValueTask<BodyResult> RelayHttp2RequestBodyAsync(HttpStream stream)
+    {
+        const int Room = 10;
+        Transport to = stream.Server!.Transport;
+        long maxBody = _options.MaxRequestBody ?? -1;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(_bodyLimit + Room + 2);
+        _request.Flags |= ChannelFlags.Autonomous;
+        bool reading = true;
+        try
+        {
+            while (true)
+            {
+                reading = true;
+                _deadlines.SetClient(_settings.Timeouts.Client);
+                int n = await _h2!.ReadBodyAsync(buffer.AsMemory(Room, _bodyLimit), Token).ConfigureAwait(false);
+                reading = false;
+                if (n == 0)
+                {
+                    if (stream.ChunkRequestBody)
+                    {
+                        var end = new OutputBuffer();
+                        end.Start(64);
+                        WriteLastChunk(end, _h2.RequestTrailers);
+                        await to.SendAsync(end.Written, Token).ConfigureAwait(false);
+                        end.Release();
+                    }
+
+                    return stream.RequestBody.EndOfInput() ? BodyResult.Complete : BodyResult.SourceClosed;
+                }
+
+                stream.RequestBody.Next(buffer.AsSpan(Room, n), out _, out _);
+                if (maxBody >= 0 && stream.RequestBody.BodyBytes > maxBody)
+                {
+                    return BodyResult.TooLarge;
+                }
+
+                int start = Room;
+                int length = n;
+                if (stream.ChunkRequestBody)
+                {
+                    // The chunk-size line goes just before the data, the CRLF just after: one send per read.
+                    int digits = HexLength(n);
+                    start = Room - digits - 2;
+                    Utf8Formatter.TryFormat(n, buffer.AsSpan(start, digits), out _, new StandardFormat('x'));
+                    Crlf.CopyTo(buffer, Room - 2);
+                    Crlf.CopyTo(buffer, Room + n);
+                    length = n + digits + 4;
+                }
+
+                _deadlines.SetServer(stream.Backend!.Timeouts.Server);
+                await to.SendAsync(buffer.AsMemory(start, length), Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            return reading ? BodyResult.SourceFailed : BodyResult.DestinationFailed;
+        }
+        finally
+        {
+            _request.Flags &= ~ChannelFlags.Autonomous;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int HexLength(int value) => value == 0 ? 1 : (35 - int.LeadingZeroCount(value)) / 4;
+
+    /// <summary>True when the response data sent now ends the stream: the body is complete and no trailers follow.</summary>
+    private static bool EndsWithData(HttpStream stream) => stream.ResponseBody.IsDone && stream.Exchange.ResponseBody.Trailers.Count == 0;
+
+    /// <summary>The response head as a HEADERS frame, then the body bytes that came with it (<c>ClientOut</c>).</summary>
+    private async ValueTask SendHttp2ResponseHeadAsync(HttpStream stream)
+    {
+        OutputBuffer output = stream.ClientOut;
+        bool headEnds = output.Length == 0 && EndsWithData(stream);
+        await _h2!.WriteResponseHeadAsync(stream.Exchange.Response, headEnds, Token).ConfigureAwait(false);
+        if (output.Length > 0)
+        {
+            await _h2.WriteDataAsync(output.Written, EndsWithData(stream), Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends the response stream if the last data did not: with the server's trailers, or an empty DATA frame.</summary>
+    private async ValueTask EndHttp2ResponseAsync(HttpStream stream)
+    {
+        if (_h2!.ResponseEnded)
+        {
+            return;
+        }
+
+        HttpHeaders trailers = stream.Exchange.ResponseBody.Trailers;
+        if (trailers.Count > 0)
+        {
+            await _h2.WriteTrailersAsync(trailers, Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await _h2.WriteDataAsync(ReadOnlyMemory<byte>.Empty, endStream: true, Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A reply the proxy makes (an error page, an analyzer's answer) on the stream: the connection goes on.</summary>
+    private async ValueTask<StepOutcome> SendHttp2ReplyAsync(HttpStream stream, AnalyzerReply reply, bool headRequest)
+    {
+        stream.Log.Status = reply.Status;
+        stream.ResponseStarted = true;
+        var fields = new List<KeyValuePair<string, string>>(reply.Headers.Count + 1);
+        foreach (KeyValuePair<string, string> header in reply.Headers)
+        {
+            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                fields.Add(header);
+            }
+        }
+
+        fields.Add(new("content-length", reply.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        bool empty = headRequest || reply.Body.Length == 0;
+        try
+        {
+            // Not the stream's token: it may be cancelled already (a timeout answer); the write deadline bounds this.
+            await _h2!.WriteResponseHeadAsync(reply.Status, fields, endStream: empty).ConfigureAwait(false);
+            if (!empty)
+            {
+                await _h2.WriteDataAsync(reply.Body, endStream: true).ConfigureAwait(false);
+                stream.Log.BytesOut += reply.Body.Length;
+            }
+        }
+        catch (Exception ex) when (IsConnectionEnd(ex))
+        {
+            // The client reset the stream or went away; the stream ends either way.
+        }
+
+        return StepOutcome.Close;
+    }
+}

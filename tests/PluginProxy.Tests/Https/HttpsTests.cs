@@ -120,7 +120,7 @@ public class HttpsTests
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(certificates.Config(origin.Address));
 
-        using TlsClient offering = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test", ["h2", "http/1.1"]);
+        using TlsClient offering = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test", ["spdy/3", "http/1.1"]);
         using TlsClient silent = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test");
 
         Assert.Equal(SslApplicationProtocol.Http11, offering.Stream.NegotiatedApplicationProtocol);

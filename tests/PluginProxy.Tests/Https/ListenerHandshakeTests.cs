@@ -61,13 +61,13 @@ public class ListenerHandshakeTests
     }
 
     [Fact]
-    public void WithoutAlpn_TheListenerOffersHttp11()
+    public void WithoutAlpn_TheListenerOffersH2ThenHttp11()
     {
         var supervisor = new HttpsSupervisor();
         ListenerSettings listener = Listener(new SwappableCertificates(HostOptions()), alpn: null);
 
         Assert.Empty(supervisor.CheckListener(listener));
-        Assert.Equal([SslApplicationProtocol.Http11], supervisor.HandshakeOf(listener).Select(null)!.ApplicationProtocols!);
+        Assert.Equal([SslApplicationProtocol.Http2, SslApplicationProtocol.Http11], supervisor.HandshakeOf(listener).Select(null)!.ApplicationProtocols!);
     }
 
     [Fact]

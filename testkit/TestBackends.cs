@@ -80,4 +80,7 @@ public sealed class TestServer(string name, IBackend backend, IPEndPoint address
 
     /// <inheritdoc/>
     public int ActiveConnections => 0;
+
+    /// <inheritdoc/>
+    public ServerProtocol Protocol { get; set; } = ServerProtocol.Http1;
 }

@@ -28,4 +28,10 @@ public interface IServer
     /// a pool. <c>leastconn</c> balances on this.
     /// </summary>
     int ActiveStreams => ActiveConnections;
+
+    /// <summary>
+    /// The HTTP version to speak to this server (<c>proto = "h1" | "h2"</c>); <see cref="ServerProtocol.Http1"/> unless
+    /// the configuration says otherwise.
+    /// </summary>
+    ServerProtocol Protocol => ServerProtocol.Http1;
 }

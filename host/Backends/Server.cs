@@ -21,6 +21,7 @@ internal sealed class Server : IServer
         Address = config.EndPoint;
         _weight = config.Weight;
         Tls = config.Tls;
+        Protocol = config.Protocol;
         _backend = backend;
     }
 
@@ -35,6 +36,9 @@ internal sealed class Server : IServer
 
     /// <summary>TLS to this server, or null for plain TCP.</summary>
     public Tls.ServerTls? Tls { get; }
+
+    /// <summary>The HTTP version spoken to this server (<c>proto</c>); a reload that changes it makes a new server.</summary>
+    public ServerProtocol Protocol { get; }
 
     public bool IsUp => _isUp;
 

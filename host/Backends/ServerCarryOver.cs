@@ -5,9 +5,10 @@ namespace PluginProxy.Host.Backends;
 
 /// <summary>
 /// The servers of the running configuration, offered to the backends of the next one during a reload. A server with
-/// the same backend name, server name, address and TLS settings is the same server: the next configuration uses the
+/// the same backend name, server name, address, TLS settings and <c>proto</c> is the same server: the next configuration uses the
 /// same <see cref="Server"/> object, so its health (and the progress of its checks), its counters and the connections
-/// pooled for it by supervisors carry over. A server whose address or TLS changed is a new server and starts fresh.
+/// pooled for it by supervisors carry over. A server whose address, TLS or protocol changed is a new server and starts
+/// fresh (connections pooled for one protocol are no use to the other).
 /// Nothing about a running server changes until <see cref="Commit"/>: a reload refused later leaves them as they were.
 /// </summary>
 internal sealed class ServerCarryOver
@@ -34,6 +35,7 @@ internal sealed class ServerCarryOver
     {
         if (!_running.Remove((backend.Name, config.Name), out Server? server)
             || !server.Address.Equals(config.EndPoint)
+            || server.Protocol != config.Protocol
             || !ServerTls.SameSettings(server.Tls, config.Tls))
         {
             return null;

@@ -83,6 +83,7 @@ internal static class BackendTables
             table.Error(s.Spot, $"server `sni` \"{s.Value}\" is not a host name");
         }
 
+        ServerProtocol protocol = ReadProtocol(table);
         string verifyMode = verify?.Value ?? "system";
         if (tls && verify is { } v && v.Value is not ("system" or "none"))
         {
@@ -108,9 +109,28 @@ internal static class BackendTables
             Address = address.Value.Value,
             EndPoint = endPoint!,
             Weight = weight,
+            Protocol = protocol,
             Spot = spot,
             TlsFiles = tls ? new ServerTlsFiles(sni?.Value ?? host, verifyMode, verify?.Spot) : null,
         };
+    }
+
+    /// <summary>A server's <c>proto</c>: <c>h1</c> (the default) or <c>h2</c>.</summary>
+    private static ServerProtocol ReadProtocol(TableReader table)
+    {
+        if (table.SpottedString("proto", what: "\"h1\" or \"h2\"") is not { } proto)
+        {
+            return ServerProtocol.Http1;
+        }
+
+        switch (proto.Value)
+        {
+            case "h1": return ServerProtocol.Http1;
+            case "h2": return ServerProtocol.Http2;
+            default:
+                table.Error(proto.Spot, $"server `proto` \"{proto.Value}\" is unknown; use \"h1\" (HTTP/1.1) or \"h2\" (HTTP/2)");
+                return ServerProtocol.Http1;
+        }
     }
 
     private static HealthCheckConfig BindCheck(TableReader table)

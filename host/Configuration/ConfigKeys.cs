@@ -41,7 +41,7 @@ internal static class ConfigKeys
 
     public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts];
 
-    public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify"];
+    public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto"];
 
     public static readonly string[] Check = ["kind", "path", "host", "interval", "timeout", "rise", "fall"];
 

@@ -102,7 +102,7 @@ internal static class ConfigMaterializer
             loaded.Add(authorities);
         }
 
-        return server with { Tls = ServerTls.Create(tls.TargetHost, tls.Verify, authorities) };
+        return server with { Tls = ServerTls.Create(tls.TargetHost, tls.Verify, authorities, server.Protocol == ServerProtocol.Http2) };
     }
 
     /// <summary>The certificates of a server's CA file, or null when it cannot be used (reported at <c>verify</c>).</summary>

@@ -170,6 +170,9 @@ internal sealed record ServerConfig
 
     public int Weight { get; init; } = 1;
 
+    /// <summary>The HTTP version spoken to the server (<c>proto</c>, <c>h1</c> by default).</summary>
+    public ServerProtocol Protocol { get; init; } = ServerProtocol.Http1;
+
     /// <summary><c>tls = true</c> and how, as written (the CA file not read yet), or null for plain TCP.</summary>
     public ServerTlsFiles? TlsFiles { get; init; }
 

@@ -25,6 +25,9 @@ internal sealed class ServerTls
         _authorities = authorities;
     }
 
+    /// <summary>The ALPN protocols offered in the handshake: <c>h2</c> for an HTTP/2 server, none otherwise.</summary>
+    public IReadOnlyList<SslApplicationProtocol> ApplicationProtocols => _options.ApplicationProtocols ?? [];
+
     /// <summary>The name asked for (SNI, unless it is an IP address) and expected in the certificate.</summary>
     public string TargetHost { get; }
 
@@ -33,7 +36,12 @@ internal sealed class ServerTls
 
     /// <param name="targetHost">The <c>sni</c> given, else the host part of the server's address.</param>
     /// <param name="verify">"system", "none", or the path of the CA file the certificates in <paramref name="authorities"/> come from.</param>
-    public static ServerTls Create(string targetHost, string verify, X509Certificate2Collection? authorities)
+    /// <param name="authorities">The CA file's certificates, or null.</param>
+    /// <param name="http2">
+    /// True for a server with <c>proto = "h2"</c>: the handshake offers ALPN <c>h2</c>. Otherwise no ALPN is offered (an
+    /// HTTP/1.1 server needs none).
+    /// </param>
+    public static ServerTls Create(string targetHost, string verify, X509Certificate2Collection? authorities, bool http2 = false)
     {
         var options = new SslClientAuthenticationOptions
         {
@@ -42,6 +50,11 @@ internal sealed class ServerTls
             AllowRenegotiation = false,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         };
+        if (http2)
+        {
+            options.ApplicationProtocols = [SslApplicationProtocol.Http2];
+        }
+
         if (verify == "none")
         {
             options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
@@ -61,11 +74,12 @@ internal sealed class ServerTls
         return new ServerTls(targetHost, verify, options, thumbprints);
     }
 
-    /// <summary>True when <paramref name="other"/> connects the same way: same name, same verification, same CA certificates.</summary>
+    /// <summary>True when <paramref name="other"/> connects the same way: same name, same verification, same CA certificates, same ALPN.</summary>
     public static bool SameSettings(ServerTls? one, ServerTls? other) =>
         one is null || other is null
             ? one is null && other is null
-            : one.TargetHost == other.TargetHost && one.Verify == other.Verify && one._authorities == other._authorities;
+            : one.TargetHost == other.TargetHost && one.Verify == other.Verify && one._authorities == other._authorities
+                && one.ApplicationProtocols.SequenceEqual(other.ApplicationProtocols);
 
     /// <summary>Runs the client side of the handshake over a connected socket.</summary>
     /// <exception cref="AuthenticationException">The handshake or the verification failed.</exception>

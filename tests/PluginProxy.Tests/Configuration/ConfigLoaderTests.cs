@@ -91,6 +91,34 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void ServerProto_IsH1ByDefault_H2WhenSaid_AndAnyOtherValueIsAnErrorAtTheValue()
+    {
+        const string Listener = """
+            [[listener]]
+            name = "web"
+            bind = ["127.0.0.1:8080"]
+            supervisor = "http"
+            backend = "app"
+
+            [[backend]]
+            name = "app"
+
+            """;
+        IReadOnlyList<ServerConfig> servers = Parse(Listener + """
+            servers = [{ name = "a", address = "127.0.0.1:9001" }, { name = "b", address = "127.0.0.1:9002", proto = "h1" },
+                       { name = "c", address = "127.0.0.1:9003", proto = "h2" }]
+            """).Backends[0].Servers;
+        Assert.Equal([ServerProtocol.Http1, ServerProtocol.Http1, ServerProtocol.Http2], servers.Select(s => s.Protocol));
+
+        ConfigError error = Assert.Single(Errors(Listener + """servers = [{ name = "a", address = "127.0.0.1:9001", proto = "h3" }]"""));
+        Assert.Equal("proxy.toml:9:62: server `proto` \"h3\" is unknown; use \"h1\" (HTTP/1.1) or \"h2\" (HTTP/2)", error.ToString());
+
+        error = Assert.Single(Errors(Listener + """servers = [{ name = "a", address = "127.0.0.1:9001", proto = 2 }]"""));
+        Assert.StartsWith("proxy.toml:9:62: ", error.ToString());
+        Assert.Contains("`proto` must be \"h1\" or \"h2\"", error.Message);
+    }
+
+    [Fact]
     public void SyntaxError_IsReportedAtItsLineAndColumn()
     {
         ConfigError error = Errors("""

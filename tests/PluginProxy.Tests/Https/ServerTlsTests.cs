@@ -1,3 +1,10 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Tls;
 using PluginProxy.Tests.Infrastructure;
 
 namespace PluginProxy.Tests.Https;
@@ -153,5 +160,57 @@ public class ServerTlsTests
         int line = Array.FindIndex(lines, l => l.Contains("x.test")) + 1;
         Assert.Contains(error.Errors, e => e.ToString() == $"{path}:{line}:{lines[line - 1].IndexOf("\"x.test\"") + 1}: server `sni` only applies to TLS: add tls = true");
         Assert.Contains(error.Errors, e => e.ToString().StartsWith($"{path}:{line}:{lines[line - 1].IndexOf("\"missing-ca.pem\"") + 1}: server `verify`: cannot read the CA file"));
+    }
+
+    [Fact]
+    public async Task AnH2Server_OffersAlpnH2InItsHandshake_AnH1ServerOffersNone()
+    {
+        using var folder = new TempDirectory();
+        using var pki = new TestPki(folder.Path);
+        IssuedCertificate issued = pki.Issue("origin", "origin.test");
+        using X509Certificate2 certificate = X509Certificate2.CreateFromPemFile(issued.CertPath, issued.KeyPath);
+        string path = folder.Write("proxy.toml", $$"""
+            {{RunningProxy.GlobalSection()}}
+            [[listener]]
+            name = "web"
+            bind = ["127.0.0.1:0"]
+            supervisor = "http"
+            backend = "b"
+
+            [[backend]]
+            name = "b"
+            servers = [{ name = "one", address = "127.0.0.1:9", tls = true, sni = "origin.test", verify = "{{pki.AuthorityPath}}" },
+                       { name = "two", address = "127.0.0.1:9", tls = true, sni = "origin.test", verify = "{{pki.AuthorityPath}}", proto = "h2" }]
+            """);
+        using MaterializedConfig loaded = ConfigMaterializer.Load(path);
+        IReadOnlyList<ServerConfig> servers = loaded.Config.Backends[0].Servers;
+
+        Assert.Empty(servers[0].Tls!.ApplicationProtocols);
+        Assert.Equal([SslApplicationProtocol.Http2], servers[1].Tls!.ApplicationProtocols);
+        Assert.Equal(("", ""), await HandshakeAsync(servers[0].Tls!, certificate));
+        Assert.Equal(("h2", "h2"), await HandshakeAsync(servers[1].Tls!, certificate));
+    }
+
+    /// <summary>A handshake with a server that accepts h2 and http/1.1: what each side says ALPN agreed ("" for none).</summary>
+    private static async Task<(string Server, string Client)> HandshakeAsync(ServerTls tls, X509Certificate2 certificate)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        Task<string> serverSide = Task.Run(async () =>
+        {
+            using Socket accepted = await listener.AcceptAsync();
+            await using var stream = new SslStream(new NetworkStream(accepted, ownsSocket: false));
+            await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+            });
+            return stream.NegotiatedApplicationProtocol.ToString();
+        });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(listener.LocalEndPoint!);
+        using TlsTransport transport = await tls.HandshakeAsync(socket, CancellationToken.None);
+        return (await serverSide.WaitAsync(TimeSpan.FromSeconds(10)), transport.Tls.ApplicationProtocol ?? "");
     }
 }

@@ -112,6 +112,23 @@ public class ServerStateReloadTests
     }
 
     [Fact]
+    public async Task Reload_ThatChangesAServersProto_MakesANewServer_AndKeepingItKeepsTheServer()
+    {
+        await using var origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(Config(Server(origin.Address)));
+        Server before = ReloadTestKit.OnlyServer(proxy);
+        Assert.Equal(PluginProxy.Abstractions.ServerProtocol.Http1, before.Protocol);
+
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(origin.Address, ", proto = \"h2\""))));
+        Server after = ReloadTestKit.OnlyServer(proxy);
+        Assert.NotSame(before, after);
+        Assert.Equal(PluginProxy.Abstractions.ServerProtocol.Http2, after.Protocol);
+
+        Assert.Empty(await proxy.ReloadWithAsync(Config(Server(origin.Address, ", proto = \"h2\", weight = 2"))));
+        Assert.Same(after, ReloadTestKit.OnlyServer(proxy));
+    }
+
+    [Fact]
     public async Task Reload_ServerWithAChangedAddress_StartsFreshAndUp()
     {
         using var dead = new DeadPort();

@@ -32,6 +32,7 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
         _lbReq = lbReq;
         _lbResp = lbResp;
         Timeouts.Add(Pool);
+        Http2Pool = new Http2ServerPool(heartbeat);
     }
 
     internal IServerConnector Connector { get; }
@@ -44,6 +45,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     internal IHeartbeat Timeouts { get; }
 
     internal ServerPool Pool { get; } = new();
+
+    /// <summary>The connections to HTTP/2 servers (<c>proto = "h2"</c>), each carrying many streams.</summary>
+    internal Http2ServerPool Http2Pool { get; }
 
     /// <inheritdoc/>
     public ValueTask RunAsync(ISession session) => session.Tls?.ApplicationProtocol == "h2"
@@ -102,6 +106,7 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     {
         Timeouts.Remove(Pool);
         Pool.Dispose();
+        Http2Pool.Dispose();
         lock (_streams)
         {
             foreach (HttpStream stream in _streams)

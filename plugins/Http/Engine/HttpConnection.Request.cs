@@ -160,7 +160,7 @@ internal sealed partial class HttpConnection
         stream.Picked = backend.PickServer(Selection(stream));
         bool mayReuse = stream.Replayable || backend.HttpReuse == HttpReuse.Always;
         // A request that could not be sent again (http_reuse = "always") is worth a poll of the connection first.
-        if (stream.Picked is not null && mayReuse && _owner.Pool.TryTake(stream.Picked, check: !stream.Replayable) is { } pooled)
+        if (stream.Picked is { Protocol: ServerProtocol.Http1 } && mayReuse && _owner.Pool.TryTake(stream.Picked, check: !stream.Replayable) is { } pooled)
         {
             stream.Pooled = pooled;
             stream.Server = pooled.Connection;
@@ -178,6 +178,11 @@ internal sealed partial class HttpConnection
         }
 
         long start = Stopwatch.GetTimestamp();
+        if (stream.Picked is { Protocol: ServerProtocol.Http2 } picked)
+        {
+            return await ConnectHttp2Async(stream, picked, null, start).ConfigureAwait(false);
+        }
+
         ConnectResult result = await ConnectToAsync(stream, stream.Picked).ConfigureAwait(false);
         stream.Log.Retries = result.Retries;
         if (result.Connection is not { } connection)
@@ -187,6 +192,12 @@ internal sealed partial class HttpConnection
             // As HAProxy: a server that cannot be reached (none up, refused, no answer to the connect) is a 503; 502 is
             // kept for a server that answered badly (a failed or unverified TLS handshake included) or reset.
             return await SendErrorAsync(stream, result.Failure == SessionTermination.ServerHandshakeFailed ? 502 : 503, close: true).ConfigureAwait(false);
+        }
+
+        if (connection.Server.Protocol == ServerProtocol.Http2)
+        {
+            stream.Log.Retries = result.Retries;
+            return await ConnectHttp2Async(stream, connection.Server, connection, start).ConfigureAwait(false);
         }
 
         stream.Server = connection;

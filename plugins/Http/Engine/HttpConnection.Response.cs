@@ -254,7 +254,7 @@ internal sealed partial class HttpConnection
 
         stream.Exchange.RequestBody.SetTransferred(stream.RequestBody.BodyBytes);
 
-        if (stream.ServerReusable && stream.Server is not null && _response.Length == 0)
+        if (stream.ServerReusable && stream.Server is not (null or Upstream.Http2StreamConnection) && _response.Length == 0)
         {
             _owner.Pool.Return(stream.Server, stream.Pooled);
             stream.Server = null;

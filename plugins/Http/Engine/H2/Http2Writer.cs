@@ -20,8 +20,14 @@ internal sealed class Http2Writer
     private readonly ArrayBufferWriter<byte> _block = new(1024);
     private readonly Http2Deadlines? _deadlines;
     private readonly CancellationTokenSource _abort = new();
+    /// <summary>Past this many bytes waiting to go out, writers wait for the socket.</summary>
+    private const int HighWater = 256 * 1024;
+
     private ArrayBufferWriter<byte> _queue = new(256);
+    private ArrayBufferWriter<byte> _out = new(256);
     private ArrayBufferWriter<byte> _sending = new(256);
+    private TaskCompletionSource? _drained;
+    private bool _flushing;
     private uint? _peerTableSize;
     private volatile bool _failed;
 
@@ -84,7 +90,7 @@ internal sealed class Http2Writer
     /// <summary>Releases the write lock.</summary>
     public void Release() => _gate.Release();
 
-    /// <summary>Sends the queued control frames.</summary>
+    /// <summary>Sends the queued control frames, and waits until everything written so far went out.</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -98,31 +104,19 @@ internal sealed class Http2Writer
         }
     }
 
-    /// <summary>Sends the queued control frames; the caller holds the write lock.</summary>
-    public async ValueTask FlushLockedAsync()
+    /// <summary>Sends the queued control frames, and waits until everything written so far went out; the caller holds the write lock.</summary>
+    public ValueTask FlushLockedAsync()
     {
         lock (_queueLock)
         {
-            if (_queue.WrittenCount == 0)
+            TakeQueueLocked();
+            if (_out.WrittenCount == 0 && !_flushing)
             {
-                return;
-            }
-
-            (_queue, _sending) = (_sending, _queue);
-        }
-
-        try
-        {
-            await SendAsync(_sending.WrittenMemory).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sending.ResetWrittenCount();
-            if (_sending.Capacity > 64 * 1024)
-            {
-                _sending = new ArrayBufferWriter<byte>(256);
+                return _failed ? ValueTask.FromException(new IOException("the HTTP/2 connection is closed")) : ValueTask.CompletedTask;
             }
         }
+
+        return new ValueTask(SendOutAsync(waitAll: true));
     }
 
     /// <summary>Encodes <paramref name="fields"/> and sends them as HEADERS and CONTINUATION frames; the caller holds the write lock.</summary>
@@ -167,7 +161,6 @@ internal sealed class Http2Writer
             ArrayPool<byte>.Shared.Return(scratch);
         }
 
-        await FlushLockedAsync().ConfigureAwait(false);
         await SendBlockLockedAsync(streamId, endStream).ConfigureAwait(false);
     }
 
@@ -190,35 +183,140 @@ internal sealed class Http2Writer
         _encoder.BeginBlock(_block);
     }
 
-    /// <summary>Sends the encoded block as HEADERS and CONTINUATION frames in one write.</summary>
-    private async ValueTask SendBlockLockedAsync(int streamId, bool endStream)
+    /// <summary>Sends the encoded block as HEADERS and CONTINUATION frames, after the queued control frames.</summary>
+    private ValueTask SendBlockLockedAsync(int streamId, bool endStream)
     {
         int frameSize = Math.Min(PeerMaxFrameSize, Http2Protocol.MinMaxFrameSize);
-        int total = FrameWriter.HeadersSize(_block.WrittenCount, frameSize);
-        byte[] frames = ArrayPool<byte>.Shared.Rent(total);
-        try
+        lock (_queueLock)
         {
-            int length = FrameWriter.WriteHeaders(frames, streamId, _block.WrittenSpan, endStream, frameSize);
-            await SendAsync(frames.AsMemory(0, length)).ConfigureAwait(false);
+            ThrowIfFailed();
+            TakeQueueLocked();
+            int total = FrameWriter.HeadersSize(_block.WrittenCount, frameSize);
+            _out.Advance(FrameWriter.WriteHeaders(_out.GetSpan(total), streamId, _block.WrittenSpan, endStream, frameSize));
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frames);
-        }
+
+        return new ValueTask(SendOutAsync(waitAll: false));
     }
 
     /// <summary>Sends one DATA frame (the caller took the flow-control window for it); the caller holds the write lock.</summary>
-    public async ValueTask SendDataLockedAsync(int streamId, ReadOnlyMemory<byte> data, bool endStream)
+    public ValueTask SendDataLockedAsync(int streamId, ReadOnlyMemory<byte> data, bool endStream)
     {
-        byte[] frame = ArrayPool<byte>.Shared.Rent(FrameWriter.DataSize(data.Length));
-        try
+        lock (_queueLock)
         {
-            int length = FrameWriter.WriteData(frame, streamId, data.Span, endStream);
-            await SendAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
+            ThrowIfFailed();
+            TakeQueueLocked();
+            FrameWriter.WriteData(_out, streamId, data.Span, endStream);
         }
-        finally
+
+        return new ValueTask(SendOutAsync(waitAll: false));
+    }
+
+    /// <summary>Moves the queued control frames to the output, in front of what is written next (the caller holds the queue lock).</summary>
+    private void TakeQueueLocked()
+    {
+        if (_queue.WrittenCount > 0)
         {
-            ArrayPool<byte>.Shared.Return(frame);
+            _out.Write(_queue.WrittenSpan);
+            _queue.ResetWrittenCount();
+            if (_queue.Capacity > 64 * 1024)
+            {
+                _queue = new ArrayBufferWriter<byte>(256);
+            }
+        }
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failed)
+        {
+            throw new IOException("the HTTP/2 connection is closed");
+        }
+    }
+
+    /// <summary>
+    /// Makes sure the output goes out. Frames written while a send is in progress go out together with the next one, so
+    /// streams answering at the same time share system calls. Returns at once unless <paramref name="waitAll"/> (then when
+    /// everything written so far is sent) or the output is above <see cref="HighWater"/> (then when it is below it again:
+    /// a client that does not read holds back the writers, and their memory).
+    /// </summary>
+    private Task SendOutAsync(bool waitAll)
+    {
+        Task? wait = null;
+        bool start = false;
+        lock (_queueLock)
+        {
+            if (!_flushing && _out.WrittenCount > 0)
+            {
+                _flushing = true;
+                start = true;
+            }
+
+            if (waitAll || _out.WrittenCount > HighWater)
+            {
+                wait = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+
+        if (start)
+        {
+            Task loop = SendLoopAsync();
+            if (loop.IsFaulted && wait is null)
+            {
+                return loop;
+            }
+        }
+
+        return wait is null ? Task.CompletedTask : WaitDrainedAsync(wait);
+    }
+
+    private async Task WaitDrainedAsync(Task drained)
+    {
+        await drained.ConfigureAwait(false);
+        ThrowIfFailed();
+    }
+
+    /// <summary>Sends the output until it is empty: one write for whatever accumulated since the previous one.</summary>
+    private async Task SendLoopAsync()
+    {
+        while (true)
+        {
+            lock (_queueLock)
+            {
+                if (_out.WrittenCount == 0 || _failed)
+                {
+                    _flushing = false;
+                    _drained?.TrySetResult();
+                    _drained = null;
+                    return;
+                }
+
+                (_out, _sending) = (_sending, _out);
+            }
+
+            try
+            {
+                await SendAsync(_sending.WrittenMemory).ConfigureAwait(false);
+            }
+            catch (Exception) when (_failed)
+            {
+                // The connection is gone: the writers learn it at their next write, the reader at its next read.
+                try
+                {
+                    _transport.Dispose();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Already closed.
+                }
+            }
+            finally
+            {
+                _sending.ResetWrittenCount();
+                if (_sending.Capacity > 64 * 1024)
+                {
+                    _sending = new ArrayBufferWriter<byte>(256);
+                }
+            }
         }
     }
 

@@ -89,7 +89,9 @@ public class Http2TimeoutTests
         await AssertAliveAsync(client);
         PacedTransport server = client.Paced!;
         server.Pause();
-        await client.GetAsync(1, "/big/1000");
+
+        // More than the client's window: the handler still has data to write when the connection ends.
+        await client.GetAsync(1, "/big/100000");
         await Http2ConnectionTests.Wait(() => server.Waiting == 1);
         heartbeat.Advance(TimeSpan.FromSeconds(29));
         Assert.False(server.IsDisposed);
@@ -122,7 +124,8 @@ public class Http2TimeoutTests
         await client.GetAsync(1, "/big/100000");
         Task<H2Response> response = client.ReadResponseAsync(1);
 
-        // Each write waits 20 s of the clock (the write timeout is 30 s), many writes in all.
+        // Each write waits 20 s of the clock (the write timeout is 30 s), several writes in all (the frames written while
+        // one write is pending go out together in the next).
         int writes = 0;
         while (true)
         {
@@ -140,7 +143,7 @@ public class Http2TimeoutTests
         }
 
         Assert.Equal(100000, (await response).Body.Length);
-        Assert.True(writes >= 5, $"{writes} writes");
+        Assert.True(writes >= 2, $"{writes} writes");
         Assert.False(server.IsDisposed);
         Assert.False(client.Run.IsCompleted);
         Assert.Null(client.Connection.ErrorCode);

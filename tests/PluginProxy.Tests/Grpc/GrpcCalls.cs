@@ -9,7 +9,7 @@ namespace PluginProxy.Tests.Grpc;
 /// <summary>
 /// The gRPC calls of the tests, each with its assertions, against whatever a channel reaches: a <see cref="GrpcOrigin"/>
 /// directly, or the same origin through the proxy (pass a channel to the proxy's listener instead). Calls that check
-/// what the server saw take the origin's <see cref="EchoObservations"/>. Every call has a deadline, so a call that
+/// what the server saw take the origin's <see cref="EchoObservations"/>. Every call has a deadline or a bounded wait, so a call that
 /// hangs fails the test instead of hanging it.
 /// </summary>
 internal static class GrpcCalls
@@ -120,7 +120,8 @@ internal static class GrpcCalls
 
     /// <summary>
     /// A call that the server never answers, with a deadline of <paramref name="deadline"/> (one second unless given):
-    /// the client gets DeadlineExceeded, and the server observes the call cancelled. A unary call goes first, so that the
+    /// the client gets DeadlineExceeded, and the server observes the call cancelled (from the client's reset of the
+    /// stream or from its own timer, started by the grpc-timeout header: either suffices). A unary call goes first, so that the
     /// connection is up and the code paths warm when the deadline starts to run (a deadline that expires before the
     /// call is sent ends it in the client alone, and the server never sees it).
     /// </summary>
@@ -139,14 +140,15 @@ internal static class GrpcCalls
 
     /// <summary>
     /// A call that the server never answers, cancelled by the client once the server has it: the client gets Cancelled,
-    /// and the server observes the call cancelled.
+    /// and the server observes the call cancelled. The call has no deadline (the waits around it have), so the server
+    /// can only learn of the cancellation from the client's reset of the stream, never from a timeout of its own.
     /// </summary>
     public static async Task ClientCancellationAsync(GrpcChannel channel, EchoObservations server)
     {
         var client = new Echo.EchoClient(channel);
         string tag = "cancel-" + Guid.NewGuid().ToString("N");
         using var cancel = new CancellationTokenSource();
-        using var call = client.WaitForCancelAsync(new EchoRequest { Tag = tag }, deadline: Deadline, cancellationToken: cancel.Token);
+        using var call = client.WaitForCancelAsync(new EchoRequest { Tag = tag }, cancellationToken: cancel.Token);
         await server.WaitForStartAsync(tag);
         Assert.False(server.WasCancelled(tag));
         await cancel.CancelAsync();

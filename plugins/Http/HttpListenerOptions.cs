@@ -29,6 +29,9 @@ public sealed class HttpListenerOptions : IValidatableOptions
     /// <summary><c>[[listener.route]]</c>: the routes, in order (the first match wins; <see cref="RouteTable"/> compiles them).</summary>
     public IReadOnlyList<HttpRoute> Route { get; init; } = [];
 
+    /// <summary><c>[listener.h2]</c>: the limits of the listener's HTTP/2 client connections.</summary>
+    public Http2ListenerOptions H2 { get; init; } = Http2ListenerOptions.Default;
+
     /// <inheritdoc/>
     public IEnumerable<(string Key, string Message)> Validate()
     {

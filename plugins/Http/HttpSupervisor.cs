@@ -66,7 +66,7 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     /// <inheritdoc/>
     public IReadOnlyList<OptionError> CheckListener(ListenerSettings listener) => _lbReq.Bind(listener).Errors;
 
-    /// <summary>The listener's http options (<c>forwardfor</c>, <c>no_route_status</c>, <c>max_request_body</c>, <c>route</c>), bound once per listener configuration.</summary>
+    /// <summary>The listener's http options (<c>forwardfor</c>, <c>no_route_status</c>, <c>max_request_body</c>, <c>route</c>, <c>h2</c>), bound once per listener configuration.</summary>
     internal HttpListenerOptions OptionsFor(ListenerSettings settings) => _lbReq.OptionsFor(settings);
 
     /// <summary>The listener's analyzers, with the parser prepended when the listener does not place it itself.</summary>

@@ -29,16 +29,16 @@ internal static class Http2Session
     {
         session.Log.LoggedByStreams = true;
         var connection = new Http2ClientConnection(session.Transport, stream => HttpConnection.RunHttp2StreamAsync(owner, session, stream),
-            LimitsFor(session.Listener), owner.Logger, initialBytes, owner.Timeouts);
+            LimitsFor(owner, session.Listener), owner.Logger, initialBytes, owner.Timeouts);
         using CancellationTokenRegistration stop = session.Stopping.UnsafeRegister(static c => ((Http2ClientConnection)c!).BeginShutdown(), connection);
         await connection.RunAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The HTTP/2 limits of a listener: the header list follows <c>max_request_head</c>, the idle and write deadlines its timeouts.</summary>
-    private static Http2Limits LimitsFor(ListenerSettings settings) => Limits.GetValue(settings, static s => new Http2Limits
-    {
-        MaxHeaderListSize = s.MaxRequestHead,
-        IdleTimeout = s.Timeouts.KeepAlive,
-        WriteTimeout = s.Timeouts.Client,
-    });
+    /// <summary>
+    /// The HTTP/2 limits of a listener, made once per listener configuration: its <c>[listener.h2]</c> keys; the header
+    /// list follows <c>max_request_head</c>, the idle and write deadlines its timeouts.
+    /// </summary>
+    private static Http2Limits LimitsFor(HttpSupervisor owner, ListenerSettings settings) =>
+        Limits.TryGetValue(settings, out Http2Limits? limits) ? limits
+            : Limits.GetValue(settings, s => owner.OptionsFor(s).H2.ToLimits(s.MaxRequestHead, s.Timeouts.KeepAlive, s.Timeouts.Client));
 }

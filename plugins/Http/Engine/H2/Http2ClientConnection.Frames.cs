@@ -188,7 +188,7 @@ internal sealed partial class Http2ClientConnection
         return Http2Error.None;
     }
 
-    /// <summary>The client applied our SETTINGS: stream windows below the protocol's 65535 now hold.</summary>
+    /// <summary>The client applied our SETTINGS: stream windows below the protocol's 65535, and a header table below its 4096, now hold.</summary>
     private void OnSettingsAck()
     {
         lock (_sync)
@@ -200,6 +200,11 @@ internal sealed partial class Http2ClientConnection
 
             _settingsAcked = true;
             _deadlines.SettingsAcked();
+            if (_limits.HeaderTableSize < HpackDecoder.DefaultMaxTableSize)
+            {
+                _decoder.SetMaxTableSize(_limits.HeaderTableSize);
+            }
+
             int delta = _limits.StreamWindow - 65535;
             if (delta < 0)
             {

@@ -81,7 +81,7 @@ internal sealed partial class Http2ClientConnection
         _heartbeat = heartbeat;
         _deadlines = new Http2Deadlines(this, _limits, clock);
         _writer = new Http2Writer(transport, _limits.EncoderTableSize, _deadlines);
-        _decoder = new HpackDecoder(_limits.HeaderTableSize, _limits.MaxHeaderListSize);
+        _decoder = new HpackDecoder(Math.Max(_limits.HeaderTableSize, HpackDecoder.DefaultMaxTableSize), _limits.MaxHeaderListSize);
         _clientResets = new Http2FloodCounter(_limits.MaxClientResets, _limits.FloodWindow);
         _refusedStreams = new Http2FloodCounter(_limits.MaxRefusedStreams, _limits.FloodWindow);
         _settingsFrames = new Http2FloodCounter(_limits.MaxSettingsFrames, _limits.FloodWindow);

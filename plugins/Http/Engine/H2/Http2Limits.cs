@@ -36,7 +36,10 @@ internal sealed record Http2Limits
     /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE we advertise: a request head above it is answered 431, the connection goes on.</summary>
     public int MaxHeaderListSize { get; init; } = 16384;
 
-    /// <summary>SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table of our decoder (we advertise only the protocol default, 4096, or less).</summary>
+    /// <summary>
+    /// SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table of our decoder (0..65536). Below the protocol's 4096 it holds
+    /// once the client acknowledged our SETTINGS; until then the decoder accepts 4096.
+    /// </summary>
     public int HeaderTableSize { get; init; } = 4096;
 
     /// <summary>The HPACK dynamic table our encoder uses for responses (at most what the client allows).</summary>
@@ -104,7 +107,7 @@ internal sealed record Http2Limits
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSendFrameSize);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxHeaderListSize);
         ArgumentOutOfRangeException.ThrowIfNegative(HeaderTableSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(HeaderTableSize, 4096);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HeaderTableSize, 65536);
         ArgumentOutOfRangeException.ThrowIfNegative(EncoderTableSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeaderBlockSize);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxContinuationFrames);

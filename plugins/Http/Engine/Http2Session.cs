@@ -28,7 +28,8 @@ internal static class Http2Session
     public static async ValueTask RunAsync(HttpSupervisor owner, ISession session, ReadOnlyMemory<byte> initialBytes)
     {
         session.Log.LoggedByStreams = true;
-        var connection = new Http2ClientConnection(session.Transport, stream => HttpConnection.RunHttp2StreamAsync(owner, session, stream),
+        var runners = new Http2StreamRunners(owner, session);
+        var connection = new Http2ClientConnection(session.Transport, runners.RunAsync,
             LimitsFor(owner, session.Listener), owner.Logger, initialBytes, owner.Timeouts);
         using CancellationTokenRegistration stop = session.Stopping.UnsafeRegister(static c => ((Http2ClientConnection)c!).BeginShutdown(), connection);
         await connection.RunAsync().ConfigureAwait(false);

@@ -20,17 +20,25 @@ internal sealed partial class HttpConnection
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
-    /// <summary>Runs one HTTP/2 stream through the phases and logs it; the handler of <see cref="Http2ClientConnection"/>.</summary>
-    public static ValueTask RunHttp2StreamAsync(HttpSupervisor owner, ISession session, Http2ServerStream h2) =>
-        new HttpConnection(owner, session, h2).RunHttp2StreamAsync();
+    /// <summary>A runner of the HTTP/2 streams of <paramref name="session"/>, one at a time (see <see cref="Http2StreamRunners"/>).</summary>
+    public static HttpConnection ForHttp2(HttpSupervisor owner, ISession session) => new(owner, session, null);
 
-    private async ValueTask RunHttp2StreamAsync()
+    /// <summary>
+    /// Runs one HTTP/2 stream through the phases and logs it; then gives this runner back to <paramref name="runners"/>
+    /// when nothing of the stream can reach the next one (no deadline passed, the client's reset did not fire meanwhile).
+    /// </summary>
+    public async ValueTask RunHttp2StreamAsync(Http2ServerStream h2, Http2StreamRunners runners)
     {
+        _h2 = h2;
+        bool reusable = false;
+
         // The phase is set before the heartbeat looks: an HTTP/2 stream is never idle (its connection is).
         _deadlines.Phase = StreamPhase.RequestHead;
         _ = _deadlines.Token;
+        _request.Flags = ChannelFlags.None;
+        _response.Flags = ChannelFlags.None;
         _owner.Timeouts.Add(_deadlines);
-        CancellationTokenRegistration aborted = _h2!.Aborted.UnsafeRegister(static d => ((ConnectionDeadlines)d!).Abort(), _deadlines);
+        CancellationTokenRegistration aborted = h2.Aborted.UnsafeRegister(static d => ((ConnectionDeadlines)d!).Abort(), _deadlines);
         try
         {
             HttpStream stream = BeginStream();
@@ -39,14 +47,24 @@ internal sealed partial class HttpConnection
         }
         finally
         {
-            aborted.Dispose();
+            reusable = aborted.Unregister() && _deadlines.Expired == ConnectionDeadlines.None;
             _owner.Timeouts.Remove(_deadlines);
             ReleaseStream();
             _request.Release();
             _response.Release();
-            _deadlines.Dispose();
             _lease?.Dispose();
             _lease = null;
+            _h2 = null;
+            if (!reusable)
+            {
+                _deadlines.Dispose();
+            }
+        }
+
+        if (reusable)
+        {
+            _deadlines.Clear();
+            runners.Return(this);
         }
     }
 

@@ -41,7 +41,7 @@ internal sealed partial class HttpConnection
     private IReadOnlyList<IFlowAnalyzer>? _responseList;
     private IFlowAnalyzer[] _requestAnalyzers = [];
     private IFlowAnalyzer[] _responseAnalyzers = [];
-    private readonly Http2ServerStream? _h2;
+    private Http2ServerStream? _h2;
     private IStreamAnalyzers? _lease;
     private HttpStream? _stream;
     private string? _clientText;
@@ -58,7 +58,7 @@ internal sealed partial class HttpConnection
 
     /// <param name="owner">The supervisor.</param>
     /// <param name="session">The client connection.</param>
-    /// <param name="h2">The HTTP/2 stream this object runs (one object per stream), or null for an HTTP/1.x connection.</param>
+    /// <param name="h2">The HTTP/2 stream this object runs first (then others of that connection, one at a time), or null for an HTTP/1.x connection.</param>
     private HttpConnection(HttpSupervisor owner, ISession session, Http2ServerStream? h2)
     {
         _h2 = h2;

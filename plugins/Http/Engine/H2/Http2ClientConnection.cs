@@ -376,11 +376,14 @@ internal sealed partial class Http2ClientConnection
         }
     }
 
-    /// <summary>Starts the handler of a new stream on the thread pool.</summary>
+    /// <summary>
+    /// Starts the handler of a new stream on the reader's thread: it runs until its first wait (for the server, most of
+    /// the time), then goes on where that wait completes, and the reader reads the next frame. Handlers never block.
+    /// </summary>
     private void StartHandler(Http2ServerStream stream)
     {
         Interlocked.Increment(ref _handlers);
-        _ = Task.Run(() => RunHandlerAsync(stream));
+        _ = RunHandlerAsync(stream);
     }
 
     private async Task RunHandlerAsync(Http2ServerStream stream)

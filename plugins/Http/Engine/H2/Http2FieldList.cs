@@ -77,11 +77,18 @@ internal sealed class Http2FieldList
     public void AddFrom(HttpHeaders headers)
     {
         List<string>? hopByHop = null;
-        foreach (string value in headers.GetValues("Connection"))
+        if (headers.IndexOf("Connection"u8) >= 0)
         {
-            foreach (string token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (string value in headers.GetValues("Connection"))
             {
-                (hopByHop ??= []).Add(token);
+                foreach (string token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    // keep-alive and close name no field that is not connection-specific already.
+                    if (!token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) && !token.Equals("close", StringComparison.OrdinalIgnoreCase))
+                    {
+                        (hopByHop ??= []).Add(token);
+                    }
+                }
             }
         }
 

@@ -1,0 +1,40 @@
+using PluginProxy.Abstractions;
+using PluginProxy.Http.Engine.H2;
+
+namespace PluginProxy.Http.Engine;
+
+/// <summary>
+/// The objects that run the streams of one HTTP/2 client connection through the phases (<see cref="HttpConnection"/>,
+/// with their channels, deadlines and stream view), kept for the connection's next streams instead of made for each:
+/// at most <see cref="MaxKept"/> idle ones, so a quiet connection holds few.
+/// </summary>
+internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
+{
+    private const int MaxKept = 8;
+
+    private readonly Stack<HttpConnection> _idle = new();
+
+    /// <summary>The handler of <see cref="Http2ClientConnection"/>: runs <paramref name="stream"/> on a kept runner or a new one.</summary>
+    public ValueTask RunAsync(Http2ServerStream stream)
+    {
+        HttpConnection? runner;
+        lock (_idle)
+        {
+            _idle.TryPop(out runner);
+        }
+
+        return (runner ?? HttpConnection.ForHttp2(owner, session)).RunHttp2StreamAsync(stream, this);
+    }
+
+    /// <summary>Keeps <paramref name="runner"/> for a later stream, unless enough are kept.</summary>
+    public void Return(HttpConnection runner)
+    {
+        lock (_idle)
+        {
+            if (_idle.Count < MaxKept)
+            {
+                _idle.Push(runner);
+            }
+        }
+    }
+}

@@ -29,7 +29,6 @@ internal sealed class Http2StreamTransport : Transport
     private readonly Http2ServerPool _pool;
     private readonly IServer _server;
     private readonly Func<CancellationToken, ValueTask<ServerConnection?>> _connect;
-    private readonly string _scheme;
     private readonly bool _trailersAccepted;
     private readonly RequestFacts _facts = new();
     private readonly HttpHeaders _requestTrailers = new();
@@ -48,14 +47,13 @@ internal sealed class Http2StreamTransport : Transport
     /// <param name="pool">Where the stream came from, and where a refused request finds another connection.</param>
     /// <param name="lease">The stream.</param>
     /// <param name="connect">How the pool connects to the server when it needs a new connection.</param>
-    /// <param name="request">The request being sent (its scheme, and whether the client accepts trailers).</param>
+    /// <param name="request">The request being sent (whether the client accepts trailers).</param>
     public Http2StreamTransport(Http2ServerPool pool, Http2Lease lease, Func<CancellationToken, ValueTask<ServerConnection?>> connect, HttpRequestHead request)
     {
         _pool = pool;
         _lease = lease;
         _server = lease.Server;
         _connect = connect;
-        _scheme = request.Scheme;
         _trailersAccepted = request.Headers.Get("te") is { } te && te.Contains("trailers", StringComparison.OrdinalIgnoreCase);
     }
 
@@ -90,6 +88,7 @@ internal sealed class Http2StreamTransport : Transport
     /// <summary>Parses the head the engine wrote and sends it as HEADERS; returns the body bytes that followed it.</summary>
     private async ValueTask<ReadOnlyMemory<byte>> SendHeadAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        _facts.Reset();
         if (HeadParser.ParseRequest(data.Span, _facts, out HttpParseError error) != ParseStatus.Complete)
         {
             throw new IOException($"the request head for the HTTP/2 server could not be read back: {HttpParseErrors.Describe(error)}");
@@ -130,7 +129,7 @@ internal sealed class Http2StreamTransport : Transport
         }
 
         _method = method;
-        await _lease.Stream.WriteRequestHeadAsync(method, _scheme, authority, path, fields, endStream: _body.IsDone, cancellationToken).ConfigureAwait(false);
+        await _lease.Stream.WriteRequestHeadAsync(method, _lease.Connection.IsTls ? "https" : "http", authority, path, fields, endStream: _body.IsDone, cancellationToken).ConfigureAwait(false);
         return rest;
     }
 

@@ -4,7 +4,11 @@ using PluginProxy.Tests.Infrastructure;
 namespace PluginProxy.Tests.Grpc;
 
 /// <summary>One call as the origin's service saw it: the method, the HTTP protocol and scheme it came over, and its request headers.</summary>
-internal sealed record ObservedCall(string Method, string Protocol, string Scheme, IReadOnlyDictionary<string, string> Headers);
+internal sealed record ObservedCall(string Method, string Protocol, string Scheme, IReadOnlyDictionary<string, string> Headers)
+{
+    /// <summary>The client's address and port: which connection the call came on.</summary>
+    public string Peer { get; init; } = "";
+}
 
 /// <summary>
 /// What a <see cref="GrpcOrigin"/>'s <see cref="EchoService"/> observed, for tests to assert on or await with a deadline:

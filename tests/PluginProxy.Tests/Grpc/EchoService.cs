@@ -121,6 +121,9 @@ internal sealed class EchoService(EchoObservations observations) : Contract.Echo
     {
         HttpContext http = context.GetHttpContext();
         var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        observations.Record(new ObservedCall(context.Method, http.Request.Protocol, http.Request.Scheme, headers));
+        observations.Record(new ObservedCall(context.Method, http.Request.Protocol, http.Request.Scheme, headers)
+        {
+            Peer = $"{http.Connection.RemoteIpAddress}:{http.Connection.RemotePort}",
+        });
     }
 }

@@ -48,12 +48,16 @@ internal sealed partial class Http2ServerConnection
         _options = options ?? Http2UpstreamOptions.Default;
         _options.Validate();
         _transport = transport;
+        IsTls = transport.Tls is not null;
         _writer = new Http2Writer(transport, _options.EncoderTableSize);
         _decoder = new HpackDecoder(_options.HeaderTableSize, _options.MaxHeaderListSize);
 
         // Queued now, so whichever send comes first (RunAsync's or a request head's) puts it first on the wire.
         QueuePreface();
     }
+
+    /// <summary>True when the connection is TLS: requests on it say <c>:scheme https</c>, as the server expects.</summary>
+    public bool IsTls { get; }
 
     /// <summary>Completes when the server's first SETTINGS frame was applied (or the connection ended before it).</summary>
     public Task SettingsReceived => _settingsReceived.Task;

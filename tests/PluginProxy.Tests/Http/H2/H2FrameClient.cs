@@ -13,8 +13,9 @@ namespace PluginProxy.Tests.Http.H2;
 /// </summary>
 internal sealed class H2FrameClient : IAsyncDisposable
 {
-    private readonly InMemoryTransport _client;
-    private readonly InMemoryTransport _serverEnd;
+    private readonly Transport _client;
+    private readonly InMemoryTransport? _serverEnd;
+    private readonly Http2ClientConnection? _connection;
     private readonly HpackEncoder _encoder = new();
     private readonly HpackDecoder _decoder = new(maxHeaderListSize: 1 << 20);
     private readonly byte[] _buffer = new byte[1 << 20];
@@ -22,22 +23,37 @@ internal sealed class H2FrameClient : IAsyncDisposable
 
     private H2FrameClient(Func<Http2ServerStream, ValueTask> handler, Http2Limits? limits, ManualHeartbeat? heartbeat = null, bool paced = false)
     {
-        (_client, _serverEnd) = InMemoryTransport.CreatePair();
-        Transport server = _serverEnd;
+        (InMemoryTransport client, InMemoryTransport serverEnd) = InMemoryTransport.CreatePair();
+        (_client, _serverEnd) = (client, serverEnd);
+        Transport server = serverEnd;
         if (paced)
         {
-            Paced = new PacedTransport(_serverEnd);
+            Paced = new PacedTransport(serverEnd);
             server = Paced;
         }
 
-        Connection = new Http2ClientConnection(server, handler, limits, heartbeat: heartbeat, clock: heartbeat is null ? null : () => heartbeat.Now);
-        Run = Task.Run(Connection.RunAsync);
+        _connection = new Http2ClientConnection(server, handler, limits, heartbeat: heartbeat, clock: heartbeat is null ? null : () => heartbeat.Now);
+        Run = Task.Run(_connection.RunAsync);
+    }
+
+    /// <summary>A client over a real socket (to a proxy, say): no server in this process.</summary>
+    private H2FrameClient(Transport socket)
+    {
+        _client = socket;
+        Run = Task.CompletedTask;
+    }
+
+    /// <summary>Connects to <paramref name="endPoint"/> and starts HTTP/2 with prior knowledge, as <see cref="StartAsync(Func{Http2ServerStream, ValueTask}?, Http2Limits?, Http2Setting[])"/> does.</summary>
+    public static async Task<H2FrameClient> ConnectAsync(System.Net.IPEndPoint endPoint, params Http2Setting[] settings)
+    {
+        System.Net.Sockets.Socket socket = await PluginProxy.Tests.Infrastructure.SocketExtensions.ConnectAsync(endPoint);
+        return await StartAsync(new H2FrameClient(new SocketTransport(socket)), settings);
     }
 
     /// <summary>The server's end when the connection was made paced: its writes wait for the test's permits.</summary>
     public PacedTransport? Paced { get; }
 
-    public Http2ClientConnection Connection { get; }
+    public Http2ClientConnection Connection => _connection ?? throw new InvalidOperationException("a client over a socket has no server in this process");
 
     /// <summary>The server's run; completes once the connection ended and its handlers returned.</summary>
     public Task Run { get; }
@@ -271,7 +287,7 @@ internal sealed class H2FrameClient : IAsyncDisposable
         }
         finally
         {
-            _serverEnd.Dispose();
+            _serverEnd?.Dispose();
             Paced?.Dispose();
         }
     }

@@ -239,7 +239,7 @@ internal sealed partial class HttpConnection
     {
         OutputBuffer output = stream.ClientOut;
         bool headEnds = output.Length == 0 && EndsWithData(stream);
-        await _h2!.WriteResponseHeadAsync(stream.Exchange.Response, headEnds, Token).ConfigureAwait(false);
+        await _h2!.WriteResponseHeadAsync(stream.Exchange.Response, headEnds, dataFollows: output.Length > 0, Token).ConfigureAwait(false);
         if (output.Length > 0)
         {
             await _h2.WriteDataAsync(output.Written, EndsWithData(stream), Token).ConfigureAwait(false);

@@ -66,13 +66,14 @@ internal sealed partial class Http2ClientConnection
         }
     }
 
-    internal ValueTask WriteHeadAsync(Http2ServerStream stream, Http2FieldList fields, bool final, bool endStream, CancellationToken cancellationToken)
-        => WriteBlockAsync(stream, fields, final ? HeadKind.Final : HeadKind.Informational, endStream, cancellationToken);
+    internal ValueTask WriteHeadAsync(Http2ServerStream stream, Http2FieldList fields, bool final, bool endStream, CancellationToken cancellationToken, bool dataFollows = false)
+        => WriteBlockAsync(stream, fields, final ? HeadKind.Final : HeadKind.Informational, endStream, cancellationToken, dataFollows);
 
     internal ValueTask WriteTrailersAsync(Http2ServerStream stream, Http2FieldList fields, CancellationToken cancellationToken)
         => WriteBlockAsync(stream, fields, HeadKind.Trailers, endStream: true, cancellationToken);
 
-    private async ValueTask WriteBlockAsync(Http2ServerStream stream, Http2FieldList fields, HeadKind kind, bool endStream, CancellationToken cancellationToken)
+    private async ValueTask WriteBlockAsync(Http2ServerStream stream, Http2FieldList fields, HeadKind kind, bool endStream, CancellationToken cancellationToken,
+        bool dataFollows = false)
     {
         await _writer.LockAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -94,7 +95,7 @@ internal sealed partial class Http2ClientConnection
                 }
             }
 
-            await _writer.SendHeadersLockedAsync(stream.Id, fields, endStream).ConfigureAwait(false);
+            await _writer.SendHeadersLockedAsync(stream.Id, fields, endStream, hold: dataFollows && !endStream).ConfigureAwait(false);
         }
         finally
         {
@@ -194,6 +195,8 @@ internal sealed partial class Http2ClientConnection
                 wait = (stream.WindowWaiter ??= NewWaiter()).Task;
             }
 
+            // A head held for this data goes out now rather than wait with it.
+            _writer.Kick();
             try
             {
                 await wait.WaitAsync(cancellationToken).ConfigureAwait(false);

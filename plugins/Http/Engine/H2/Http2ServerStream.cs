@@ -88,11 +88,15 @@ internal sealed class Http2ServerStream
     /// connection-specific ones (and those its Connection field names), names lowercased.
     /// </summary>
     public ValueTask WriteResponseHeadAsync(HttpResponseHead head, bool endStream, CancellationToken cancellationToken = default)
+        => WriteResponseHeadAsync(head, endStream, dataFollows: false, cancellationToken);
+
+    /// <summary>As <see cref="WriteResponseHeadAsync(HttpResponseHead, bool, CancellationToken)"/>; with <paramref name="dataFollows"/>, the head waits for the DATA written next, to go out in one write with it.</summary>
+    public ValueTask WriteResponseHeadAsync(HttpResponseHead head, bool endStream, bool dataFollows, CancellationToken cancellationToken = default)
     {
         var fields = new Http2FieldList();
         fields.AddStatus(head.Status);
         fields.AddFrom(head.Headers);
-        return _connection.WriteHeadAsync(this, fields, head.Status >= 200, endStream, cancellationToken);
+        return _connection.WriteHeadAsync(this, fields, head.Status >= 200, endStream, cancellationToken, dataFollows);
     }
 
     /// <summary>Sends a response head with <paramref name="status"/> (100..599; a 1xx head may be followed by another) and <paramref name="fields"/>.</summary>

@@ -120,7 +120,11 @@ internal sealed class Http2Writer
     }
 
     /// <summary>Encodes <paramref name="fields"/> and sends them as HEADERS and CONTINUATION frames; the caller holds the write lock.</summary>
-    public ValueTask SendHeadersLockedAsync(int streamId, Http2FieldList fields, bool endStream)
+    /// <param name="streamId">The stream.</param>
+    /// <param name="fields">The head.</param>
+    /// <param name="endStream">True when the head ends the stream.</param>
+    /// <param name="hold">True when DATA follows at once: the head waits for it, to go out in the same write (<see cref="Kick"/> sends it otherwise).</param>
+    public ValueTask SendHeadersLockedAsync(int streamId, Http2FieldList fields, bool endStream, bool hold = false)
     {
         BeginBlock();
         for (int i = 0; i < fields.Count; i++)
@@ -128,8 +132,11 @@ internal sealed class Http2Writer
             _encoder.EncodeField(_block, fields.Name(i), fields.Value(i), fields.NeverIndex(i));
         }
 
-        return SendBlockLockedAsync(streamId, endStream);
+        return SendBlockLockedAsync(streamId, endStream, hold);
     }
+
+    /// <summary>Starts sending what is written and not sent yet (a held head whose data must wait for window).</summary>
+    public void Kick() => _ = SendOutAsync(waitAll: false);
 
     /// <summary>
     /// Encodes <paramref name="fields"/> (lowercase names, pseudo-fields first, already checked: a request to a server)
@@ -184,7 +191,7 @@ internal sealed class Http2Writer
     }
 
     /// <summary>Sends the encoded block as HEADERS and CONTINUATION frames, after the queued control frames.</summary>
-    private ValueTask SendBlockLockedAsync(int streamId, bool endStream)
+    private ValueTask SendBlockLockedAsync(int streamId, bool endStream, bool hold = false)
     {
         int frameSize = Math.Min(PeerMaxFrameSize, Http2Protocol.MinMaxFrameSize);
         lock (_queueLock)
@@ -195,7 +202,7 @@ internal sealed class Http2Writer
             _out.Advance(FrameWriter.WriteHeaders(_out.GetSpan(total), streamId, _block.WrittenSpan, endStream, frameSize));
         }
 
-        return new ValueTask(SendOutAsync(waitAll: false));
+        return hold ? ValueTask.CompletedTask : new ValueTask(SendOutAsync(waitAll: false));
     }
 
     /// <summary>Sends one DATA frame (the caller took the flow-control window for it); the caller holds the write lock.</summary>

@@ -20,6 +20,9 @@ internal sealed partial class HttpConnection
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
+    /// <summary>The response head's fields, filled again for each stream this object runs.</summary>
+    private Http2FieldList? _h2Fields;
+
     /// <summary>A runner of the HTTP/2 streams of <paramref name="session"/>, one at a time (see <see cref="Http2StreamRunners"/>).</summary>
     public static HttpConnection ForHttp2(HttpSupervisor owner, ISession session) => new(owner, session, null);
 
@@ -232,14 +235,14 @@ internal sealed partial class HttpConnection
     private static int HexLength(int value) => value == 0 ? 1 : (35 - int.LeadingZeroCount(value)) / 4;
 
     /// <summary>True when the response data sent now ends the stream: the body is complete and no trailers follow.</summary>
-    private static bool EndsWithData(HttpStream stream) => stream.ResponseBody.IsDone && stream.Exchange.ResponseBody.Trailers.Count == 0;
+    private static bool EndsWithData(HttpStream stream) => stream.ResponseBody.IsDone && !stream.Exchange.ResponseBody.HasTrailers;
 
     /// <summary>The response head as a HEADERS frame, then the body bytes that came with it (<c>ClientOut</c>).</summary>
     private async ValueTask SendHttp2ResponseHeadAsync(HttpStream stream)
     {
         OutputBuffer output = stream.ClientOut;
         bool headEnds = output.Length == 0 && EndsWithData(stream);
-        await _h2!.WriteResponseHeadAsync(stream.Exchange.Response, headEnds, dataFollows: output.Length > 0, Token).ConfigureAwait(false);
+        await _h2!.WriteResponseHeadAsync(stream.Exchange.Response, headEnds, dataFollows: output.Length > 0, Token, _h2Fields ??= new()).ConfigureAwait(false);
         if (output.Length > 0)
         {
             await _h2.WriteDataAsync(output.Written, EndsWithData(stream), Token).ConfigureAwait(false);
@@ -254,10 +257,9 @@ internal sealed partial class HttpConnection
             return;
         }
 
-        HttpHeaders trailers = stream.Exchange.ResponseBody.Trailers;
-        if (trailers.Count > 0)
+        if (stream.Exchange.ResponseBody.HasTrailers)
         {
-            await _h2.WriteTrailersAsync(trailers, Token).ConfigureAwait(false);
+            await _h2.WriteTrailersAsync(stream.Exchange.ResponseBody.Trailers, Token).ConfigureAwait(false);
         }
         else
         {

@@ -168,7 +168,7 @@ internal sealed partial class Http2ClientConnection
                 return RefuseLocked(streamId, Http2ErrorCode.ProtocolError);
             }
 
-            stream = new Http2ServerStream(this, streamId, Math.Max(_limits.StreamWindow, 65535))
+            stream = new Http2ServerStream(this, streamId, Math.Max(_limits.StreamWindow, 65535), RentExchangeLocked())
             {
                 State = endStream ? Http2StreamState.HalfClosedRemote : Http2StreamState.Open,
                 EndReceived = endStream,

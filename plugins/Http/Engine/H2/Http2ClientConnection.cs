@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Codec.H2;
 
 namespace PluginProxy.Http.Engine.H2;
@@ -31,7 +32,10 @@ internal sealed partial class Http2ClientConnection
     private readonly HpackDecoder _decoder;
     private readonly Http2HeadBuilder _head = new();
     private readonly Lock _sync = new();
+    private const int KeptExchanges = 8;
+
     private readonly Dictionary<int, Http2ServerStream> _streams = [];
+    private readonly Stack<HttpExchange> _exchanges = new();
     private readonly CancellationTokenSource _readCancel = new();
     private readonly TaskCompletionSource _handlersDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Http2FloodCounter _clientResets;
@@ -367,6 +371,24 @@ internal sealed partial class Http2ClientConnection
         }
     }
 
+    /// <summary>A message for a new stream: one a finished stream left, or a new one (the caller holds the lock).</summary>
+    private HttpExchange RentExchangeLocked() => _exchanges.TryPop(out HttpExchange? exchange) ? exchange : new HttpExchange();
+
+    /// <summary>
+    /// Keeps a finished stream's message for a later stream, as an HTTP/1.1 connection keeps its own across requests
+    /// (the handler returned and the engine let go of it); at most <see cref="KeptExchanges"/>, so a quiet connection holds few.
+    /// </summary>
+    private void ReturnExchange(HttpExchange exchange)
+    {
+        lock (_sync)
+        {
+            if (_exchanges.Count < KeptExchanges)
+            {
+                _exchanges.Push(exchange);
+            }
+        }
+    }
+
     /// <summary>After a GOAWAY either way, stops reading once no stream is left (the caller holds the lock).</summary>
     private void StopIfIdleLocked()
     {
@@ -410,6 +432,7 @@ internal sealed partial class Http2ClientConnection
         }
 
         OnHandlerDone(stream, failed);
+        ReturnExchange(stream.Exchange);
         if (Interlocked.Decrement(ref _handlers) == 0)
         {
             _handlersDone.TrySetResult();

@@ -17,6 +17,13 @@ internal sealed class Http2FieldList
 
     private readonly record struct Field(int NameStart, int NameLength, int ValueStart, int ValueLength, bool NeverIndex);
 
+    /// <summary>Empties the list for another head (its memory is kept).</summary>
+    public void Clear()
+    {
+        _fields.Clear();
+        _length = 0;
+    }
+
     /// <summary>The number of fields.</summary>
     public int Count => _fields.Count;
 

@@ -17,18 +17,19 @@ internal sealed class Http2ServerStream
     private readonly Http2ClientConnection _connection;
     private readonly CancellationTokenSource _aborted = new();
 
-    internal Http2ServerStream(Http2ClientConnection connection, int id, int receiveCapacity)
+    internal Http2ServerStream(Http2ClientConnection connection, int id, int receiveCapacity, HttpExchange exchange)
     {
         _connection = connection;
         Id = id;
         Received = new Http2ReceiveBuffer(receiveCapacity);
+        Exchange = exchange;
     }
 
     /// <summary>The stream identifier (odd: the client opened it).</summary>
     public int Id { get; }
 
     /// <summary>The version-independent message of this stream: the engine runs its phases on it.</summary>
-    public HttpExchange Exchange { get; } = new();
+    public HttpExchange Exchange { get; }
 
     /// <summary>The request head: version HTTP/2, scheme and authority from the pseudo-fields, a <c>host</c> field made from <c>:authority</c> when the client sent none.</summary>
     public HttpRequestHead Request => Exchange.Request;
@@ -91,9 +92,15 @@ internal sealed class Http2ServerStream
         => WriteResponseHeadAsync(head, endStream, dataFollows: false, cancellationToken);
 
     /// <summary>As <see cref="WriteResponseHeadAsync(HttpResponseHead, bool, CancellationToken)"/>; with <paramref name="dataFollows"/>, the head waits for the DATA written next, to go out in one write with it.</summary>
-    public ValueTask WriteResponseHeadAsync(HttpResponseHead head, bool endStream, bool dataFollows, CancellationToken cancellationToken = default)
+    /// <param name="head">The head.</param>
+    /// <param name="endStream">True when no body follows.</param>
+    /// <param name="dataFollows">True when DATA is written next at once.</param>
+    /// <param name="cancellationToken">Abandons the write.</param>
+    /// <param name="fields">A list to fill and encode (the caller's, reused), or null for a new one.</param>
+    public ValueTask WriteResponseHeadAsync(HttpResponseHead head, bool endStream, bool dataFollows, CancellationToken cancellationToken = default, Http2FieldList? fields = null)
     {
-        var fields = new Http2FieldList();
+        fields?.Clear();
+        fields ??= new Http2FieldList();
         fields.AddStatus(head.Status);
         fields.AddFrom(head.Headers);
         return _connection.WriteHeadAsync(this, fields, head.Status >= 200, endStream, cancellationToken, dataFollows);

@@ -6,12 +6,15 @@ namespace PluginProxy.Http.Codec.H2;
 /// array, in insertion order (oldest first), and the entries' positions in a ring of fixed size; when the bytes reach the
 /// end of the array the live ones are moved back to its start (the array is twice the capacity, so this happens at
 /// most once per capacity's worth of additions). Nothing is allocated per entry; the arrays are allocated at the first
-/// addition and kept.
+/// addition, grow by doubling as entries need them, and are kept.
 /// </summary>
 internal sealed class HpackDynamicTable
 {
     /// <summary>The overhead counted per entry on top of its name and value (§4.1).</summary>
     public const int EntryOverhead = 32;
+
+    private const int InitialEntries = 8;
+    private const int InitialBytes = 512;
 
     private byte[] _bytes = [];
     private Entry[] _ring = [];
@@ -96,17 +99,8 @@ internal sealed class HpackDynamicTable
         }
 
         EvictUntil(MaxSize - (int)size);
-        if (_ring.Length == 0)
-        {
-            _ring = new Entry[(Capacity / EntryOverhead) + 1];
-            _bytes = new byte[2 * Capacity];
-        }
-
         int length = name.Length + value.Length;
-        if (_end + length > _bytes.Length)
-        {
-            Compact();
-        }
+        MakeRoom(length);
 
         name.CopyTo(_bytes.AsSpan(_end));
         value.CopyTo(_bytes.AsSpan(_end + name.Length));
@@ -170,6 +164,41 @@ internal sealed class HpackDynamicTable
         {
             _end = 0;
         }
+    }
+
+    /// <summary>
+    /// Room for one more entry of <paramref name="length"/> bytes: the ring and the byte array start small and double as
+    /// entries need them (up to the most the capacity can hold: every entry counts at least 32 bytes, and the bytes array
+    /// is twice the capacity), so a connection whose peer indexes little keeps little.
+    /// </summary>
+    private void MakeRoom(int length)
+    {
+        if (Count == _ring.Length)
+        {
+            GrowRing(Math.Min(Math.Max(_ring.Length * 2, InitialEntries), (Capacity / EntryOverhead) + 1));
+        }
+
+        if (_end + length > _bytes.Length)
+        {
+            Compact();
+            if (_end + length > _bytes.Length)
+            {
+                Array.Resize(ref _bytes, Math.Min(Math.Max(Math.Max(_bytes.Length * 2, InitialBytes), _end + length), 2 * Capacity));
+            }
+        }
+    }
+
+    /// <summary>A larger ring, the entries in it oldest first.</summary>
+    private void GrowRing(int size)
+    {
+        var ring = new Entry[size];
+        for (int i = 0; i < Count; i++)
+        {
+            ring[Count - 1 - i] = At(i);
+        }
+
+        _ring = ring;
+        _head = Count;
     }
 
     /// <summary>Moves the live bytes (oldest entry first) to the start of the array.</summary>

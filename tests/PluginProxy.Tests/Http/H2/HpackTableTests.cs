@@ -164,4 +164,51 @@ public class HpackTableTests
         Assert.Equal(0, written);
         Assert.Equal(HpackError.Truncated, HpackInteger.Decode(Hex("1f9a"), 5, out _, out _));
     }
+
+    [Theory]
+    [InlineData(4096, 1)]
+    [InlineData(4096, 2)]
+    [InlineData(65536, 3)]
+    [InlineData(200, 4)]
+    public void DynamicTable_ThatGrowsAsEntriesNeedIt_MatchesASimpleModel(int capacity, int seed)
+    {
+        var random = new Random(seed);
+        var table = new HpackDynamicTable(capacity);
+        var model = new List<(string Name, string Value)>();
+        for (int step = 0; step < 3000; step++)
+        {
+            if (random.Next(50) == 0)
+            {
+                int max = random.Next(capacity + 1);
+                table.SetMaxSize(max);
+                while (model.Sum(e => e.Name.Length + e.Value.Length + 32) > max)
+                {
+                    model.RemoveAt(model.Count - 1);
+                }
+            }
+
+            string name = "n" + new string('x', random.Next(0, random.Next(2) == 0 ? 8 : 300));
+            string value = new string((char)('a' + random.Next(26)), random.Next(0, random.Next(4) == 0 ? 2000 : 40));
+            table.Add(System.Text.Encoding.ASCII.GetBytes(name), System.Text.Encoding.ASCII.GetBytes(value));
+            if (name.Length + value.Length + 32 > table.MaxSize)
+            {
+                model.Clear();
+            }
+            else
+            {
+                model.Insert(0, (name, value));
+                while (model.Sum(e => e.Name.Length + e.Value.Length + 32) > table.MaxSize)
+                {
+                    model.RemoveAt(model.Count - 1);
+                }
+            }
+
+            Assert.Equal(model.Count, table.Count);
+            for (int i = 0; i < model.Count; i++)
+            {
+                Assert.Equal(model[i].Name, System.Text.Encoding.ASCII.GetString(table.Name(i)));
+                Assert.Equal(model[i].Value, System.Text.Encoding.ASCII.GetString(table.Value(i)));
+            }
+        }
+    }
 }

@@ -168,7 +168,7 @@ internal sealed partial class Http2ClientConnection
                 return RefuseLocked(streamId, Http2ErrorCode.ProtocolError);
             }
 
-            stream = new Http2ServerStream(this, streamId, Math.Max(_limits.StreamWindow, 65535), RentExchangeLocked())
+            stream = new Http2ServerStream(this, streamId, Math.Max(_limits.StreamWindow, 65535), RentMessageLocked())
             {
                 State = endStream ? Http2StreamState.HalfClosedRemote : Http2StreamState.Open,
                 EndReceived = endStream,
@@ -178,7 +178,7 @@ internal sealed partial class Http2ClientConnection
             };
             if (!tooLarge)
             {
-                _head.LoadRequest(stream.Request, endStream);
+                _head.LoadRequest(stream.Request, endStream, ref stream.Message.Head);
             }
 
             _streams.Add(streamId, stream);

@@ -32,10 +32,10 @@ internal sealed partial class Http2ClientConnection
     private readonly HpackDecoder _decoder;
     private readonly Http2HeadBuilder _head = new();
     private readonly Lock _sync = new();
-    private const int KeptExchanges = 8;
+    private const int KeptMessages = 8;
 
     private readonly Dictionary<int, Http2ServerStream> _streams = [];
-    private readonly Stack<HttpExchange> _exchanges = new();
+    private readonly Stack<Http2Message> _messages = new();
     private readonly CancellationTokenSource _readCancel = new();
     private readonly TaskCompletionSource _handlersDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Http2FloodCounter _clientResets;
@@ -372,19 +372,19 @@ internal sealed partial class Http2ClientConnection
     }
 
     /// <summary>A message for a new stream: one a finished stream left, or a new one (the caller holds the lock).</summary>
-    private HttpExchange RentExchangeLocked() => _exchanges.TryPop(out HttpExchange? exchange) ? exchange : new HttpExchange();
+    private Http2Message RentMessageLocked() => _messages.TryPop(out Http2Message? message) ? message : new Http2Message();
 
     /// <summary>
     /// Keeps a finished stream's message for a later stream, as an HTTP/1.1 connection keeps its own across requests
-    /// (the handler returned and the engine let go of it); at most <see cref="KeptExchanges"/>, so a quiet connection holds few.
+    /// (the handler returned and the engine let go of it); at most <see cref="KeptMessages"/>, so a quiet connection holds few.
     /// </summary>
-    private void ReturnExchange(HttpExchange exchange)
+    private void ReturnMessage(Http2Message message)
     {
         lock (_sync)
         {
-            if (_exchanges.Count < KeptExchanges)
+            if (_messages.Count < KeptMessages)
             {
-                _exchanges.Push(exchange);
+                _messages.Push(message);
             }
         }
     }
@@ -432,7 +432,7 @@ internal sealed partial class Http2ClientConnection
         }
 
         OnHandlerDone(stream, failed);
-        ReturnExchange(stream.Exchange);
+        ReturnMessage(stream.Message);
         if (Interlocked.Decrement(ref _handlers) == 0)
         {
             _handlersDone.TrySetResult();

@@ -83,22 +83,7 @@ internal sealed class Http2FieldList
     /// </summary>
     public void AddFrom(HttpHeaders headers)
     {
-        List<string>? hopByHop = null;
-        if (headers.IndexOf("Connection"u8) >= 0)
-        {
-            foreach (string value in headers.GetValues("Connection"))
-            {
-                foreach (string token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                {
-                    // keep-alive and close name no field that is not connection-specific already.
-                    if (!token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) && !token.Equals("close", StringComparison.OrdinalIgnoreCase))
-                    {
-                        (hopByHop ??= []).Add(token);
-                    }
-                }
-            }
-        }
-
+        List<string>? hopByHop = HopByHopNames(headers);
         for (int i = 0; i < headers.EntryCount; i++)
         {
             if (headers.IsRemoved(i))
@@ -126,6 +111,44 @@ internal sealed class Http2FieldList
             {
                 Add(headers.NameAt(i), headers.ValueAt(i));
             }
+        }
+    }
+
+    /// <summary>
+    /// The field names the <c>Connection</c> fields list, other than <c>keep-alive</c> and <c>close</c> (which name no
+    /// field that is not connection-specific already), or null: read from the received bytes, so the usual
+    /// <c>Connection: keep-alive</c> of a server costs nothing.
+    /// </summary>
+    private static List<string>? HopByHopNames(HttpHeaders headers)
+    {
+        List<string>? names = null;
+        for (int i = headers.IndexOf("Connection"u8); i >= 0; i = headers.IndexOf("Connection"u8, i + 1))
+        {
+            if (!headers.IsReceived(i))
+            {
+                foreach (string token in headers.ValueAt(i).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    AddToken(ref names, Encoding.Latin1.GetBytes(token));
+                }
+
+                continue;
+            }
+
+            ReadOnlySpan<byte> value = headers.RawValue(i);
+            foreach (Range part in value.Split((byte)','))
+            {
+                AddToken(ref names, value[part].Trim((byte)' ').Trim((byte)'\t'));
+            }
+        }
+
+        return names;
+    }
+
+    private static void AddToken(ref List<string>? names, ReadOnlySpan<byte> token)
+    {
+        if (!token.IsEmpty && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8) && !Ascii.EqualsIgnoreCase(token, "close"u8))
+        {
+            (names ??= []).Add(Encoding.Latin1.GetString(token));
         }
     }
 

@@ -182,7 +182,10 @@ internal sealed class Http2HeadBuilder
     }
 
     /// <summary>Loads the checked request into <paramref name="head"/>: a view over a byte array made for the stream.</summary>
-    public void LoadRequest(HttpRequestHead head, bool endStream)
+    /// <param name="head">The head to load.</param>
+    /// <param name="endStream">True when the request ends with its head.</param>
+    /// <param name="bytes">The array the head becomes a view over: reused when large enough, else replaced.</param>
+    public void LoadRequest(HttpRequestHead head, bool endStream, ref byte[] bytes)
     {
         int hostName = -1;
         if (_host < 0 && (_pseudoSeen & 8) != 0)
@@ -191,7 +194,13 @@ internal sealed class Http2HeadBuilder
         }
 
         (int NameStart, int ValueStart, int ValueLength) cookie = _cookies > 1 ? JoinCookies() : default;
-        byte[] source = _bytes.AsSpan(0, _length).ToArray();
+        if (bytes.Length < _length)
+        {
+            bytes = new byte[Math.Max(_length, 256)];
+        }
+
+        _bytes.AsSpan(0, _length).CopyTo(bytes);
+        byte[] source = bytes;
         bool connect = Span(_method).SequenceEqual("CONNECT"u8);
         head.Reset(source, _method, connect ? _authority : _path, HttpProtocol.Http2, _contentLength, !endStream,
             tls: Span(_scheme).SequenceEqual("https"u8));

@@ -17,19 +17,22 @@ internal sealed class Http2ServerStream
     private readonly Http2ClientConnection _connection;
     private readonly CancellationTokenSource _aborted = new();
 
-    internal Http2ServerStream(Http2ClientConnection connection, int id, int receiveCapacity, HttpExchange exchange)
+    internal Http2ServerStream(Http2ClientConnection connection, int id, int receiveCapacity, Http2Message message)
     {
         _connection = connection;
         Id = id;
         Received = new Http2ReceiveBuffer(receiveCapacity);
-        Exchange = exchange;
+        Message = message;
     }
 
     /// <summary>The stream identifier (odd: the client opened it).</summary>
     public int Id { get; }
 
     /// <summary>The version-independent message of this stream: the engine runs its phases on it.</summary>
-    public HttpExchange Exchange { get; }
+    public HttpExchange Exchange => Message.Exchange;
+
+    /// <summary>The message and the bytes of the request head, kept by the connection for a later stream once this one is over.</summary>
+    internal Http2Message Message { get; }
 
     /// <summary>The request head: version HTTP/2, scheme and authority from the pseudo-fields, a <c>host</c> field made from <c>:authority</c> when the client sent none.</summary>
     public HttpRequestHead Request => Exchange.Request;

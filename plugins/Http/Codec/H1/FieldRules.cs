@@ -33,7 +33,10 @@ internal static class FieldRules
                 ((RequestFacts)facts).ExpectContinue = true;
                 return HttpParseError.None;
             case 7 when Ascii.EqualsIgnoreCase(name, "Upgrade"u8):
-                facts.HasUpgradeHeader = true;
+                // An upgrade to h2c only (curl --http2 on http://) is declined, as RFC 9113 §3.1 lets a server do: the
+                // request is served as HTTP/1.1, and Upgrade and HTTP2-Settings go no further (HTTP/2 clients with prior
+                // knowledge are served on the same port).
+                facts.HasUpgradeHeader |= !(isRequest && Ascii.EqualsIgnoreCase(value, "h2c"u8));
                 return HttpParseError.None;
             case 10 when Ascii.EqualsIgnoreCase(name, "Connection"u8):
                 ReadConnectionTokens(head, valueStart, valueLength, facts);

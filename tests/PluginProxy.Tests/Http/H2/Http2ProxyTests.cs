@@ -49,6 +49,21 @@ public class Http2ProxyTests
         Assert.True(line.EndsWith("\"GET /a//b/c?x=1 HTTP/2.0\"", StringComparison.Ordinal), line);
     }
 
+    [Fact]
+    public async Task AnUpgradeToH2c_IsDeclined_AndTheRequestServedAsHttp11()
+    {
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address));
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+
+        await client.SendAsync("GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+        RawResponse response = await client.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("GET /up body=0\n", response.BodyText);
+        Assert.Equal("GET /up HTTP/1.1\r\nHost: a\r\n\r\n", (await origin.WaitForRequestAsync()).Head);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

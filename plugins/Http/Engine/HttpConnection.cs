@@ -118,7 +118,12 @@ internal sealed partial class HttpConnection
                             // Prior knowledge (h2c): the connection speaks HTTP/2 from its first byte.
                             _deadlines.Clear();
                             _owner.Timeouts.Remove(_deadlines);
-                            await Http2Session.RunAsync(_owner, _session, _request.Data).ConfigureAwait(false);
+
+                            // The bytes read so far go to the HTTP/2 connection; this connection's buffer goes back to the pool
+                            // now, not when the HTTP/2 connection ends.
+                            byte[] initial = _request.Data.ToArray();
+                            _request.Release();
+                            await Http2Session.RunAsync(_owner, _session, initial).ConfigureAwait(false);
                             break;
                         }
                     }

@@ -376,13 +376,19 @@ internal sealed partial class Http2ClientConnection
 
     /// <summary>
     /// Keeps a finished stream's message for a later stream, as an HTTP/1.1 connection keeps its own across requests
-    /// (the handler returned and the engine let go of it); at most <see cref="KeptMessages"/>, so a quiet connection holds few.
+    /// (the handler returned and the engine let go of it); at most <see cref="KeptMessages"/>, and none once no stream is
+    /// open, so an idle connection holds none.
     /// </summary>
     private void ReturnMessage(Http2Message message)
     {
         lock (_sync)
         {
-            if (_messages.Count < KeptMessages)
+            if (_streams.Count == 0)
+            {
+                // No stream left: an idle connection keeps no message.
+                _messages.Clear();
+            }
+            else if (_messages.Count < KeptMessages)
             {
                 _messages.Push(message);
             }

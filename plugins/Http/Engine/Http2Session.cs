@@ -31,7 +31,6 @@ internal static class Http2Session
         var runners = new Http2StreamRunners(owner, session);
         var connection = new Http2ClientConnection(session.Transport, runners.RunAsync,
             LimitsFor(owner, session.Listener), owner.Logger, initialBytes, owner.Timeouts);
-        runners.Connection = connection;
         using CancellationTokenRegistration stop = session.Stopping.UnsafeRegister(static c => ((Http2ClientConnection)c!).BeginShutdown(), connection);
         await connection.RunAsync().ConfigureAwait(false);
     }

@@ -6,7 +6,7 @@ namespace PluginProxy.Http.Engine;
 /// <summary>
 /// The objects that run the streams of one HTTP/2 client connection through the phases (<see cref="HttpConnection"/>,
 /// with their channels, deadlines and stream view), kept for the connection's next streams instead of made for each:
-/// at most <see cref="MaxKept"/>, and none while the connection has no stream open.
+/// at most <see cref="MaxKept"/> (also while no stream is open: see <see cref="Http2ClientConnection"/>'s kept messages).
 /// </summary>
 internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
 {
@@ -26,20 +26,12 @@ internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
         return (runner ?? HttpConnection.ForHttp2(owner, session)).RunHttp2StreamAsync(stream, this);
     }
 
-    /// <summary>The connection whose streams these runners run (set once it is made): an idle one keeps no runner.</summary>
-    public Http2ClientConnection? Connection { get; set; }
-
-    /// <summary>Keeps <paramref name="runner"/> for a later stream, unless enough are kept or the connection has no stream open.</summary>
+    /// <summary>Keeps <paramref name="runner"/> for a later stream, unless enough are kept.</summary>
     public void Return(HttpConnection runner)
     {
-        bool idle = Connection is { ActiveStreams: 0 };
         lock (_idle)
         {
-            if (idle)
-            {
-                _idle.Clear();
-            }
-            else if (_idle.Count < MaxKept)
+            if (_idle.Count < MaxKept)
             {
                 _idle.Push(runner);
             }

@@ -20,6 +20,9 @@ internal sealed partial class HttpConnection
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
+    /// <summary>Cancels this runner's pending operations when its stream is aborted (made once per runner).</summary>
+    private Action? _abortDeadlines;
+
     /// <summary>The response head's fields, filled again for each stream this object runs.</summary>
     private Http2FieldList? _h2Fields;
 
@@ -41,7 +44,7 @@ internal sealed partial class HttpConnection
         _request.Flags = ChannelFlags.None;
         _response.Flags = ChannelFlags.None;
         _owner.Timeouts.Add(_deadlines);
-        CancellationTokenRegistration aborted = h2.Aborted.UnsafeRegister(static d => ((ConnectionDeadlines)d!).Abort(), _deadlines);
+        h2.ObserveAbort(_abortDeadlines ??= _deadlines.Abort);
         try
         {
             HttpStream stream = BeginStream();
@@ -50,7 +53,7 @@ internal sealed partial class HttpConnection
         }
         finally
         {
-            reusable = aborted.Unregister() && _deadlines.Expired == ConnectionDeadlines.None;
+            reusable = h2.TakeAbortObserver() && _deadlines.Expired == ConnectionDeadlines.None;
             _owner.Timeouts.Remove(_deadlines);
             ReleaseStream();
             _request.Release();

@@ -33,6 +33,13 @@ internal sealed partial class HttpConnection
                 _serverIo = true;
                 try
                 {
+                    if (_response.Length == 0)
+                    {
+                        // Wait for the server without holding a buffer: with hundreds of streams waiting at once, rented
+                        // buffers outnumber what the shared pool keeps, and every one of them would be a new array.
+                        await stream.Server!.Transport.WaitForDataAsync(Token).ConfigureAwait(false);
+                    }
+
                     n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))

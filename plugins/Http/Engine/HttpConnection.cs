@@ -249,7 +249,7 @@ internal sealed partial class HttpConnection
     /// <summary>What a stream that threw answers, when HTTP still allows an answer; then the connection closes.</summary>
     private async ValueTask<StepOutcome> FailStreamAsync(HttpStream stream, Exception exception)
     {
-        if (_h2 is { Aborted.IsCancellationRequested: true } && !_h2.ResponseEnded && _deadlines.Expired is ConnectionDeadlines.None or ConnectionDeadlines.Stopping)
+        if (_h2 is { IsAborted: true } && !_h2.ResponseEnded && _deadlines.Expired is ConnectionDeadlines.None or ConnectionDeadlines.Stopping)
         {
             // The client reset the stream, or its connection ended: nobody is left to answer.
             stream.Fail(SessionTermination.ClientAborted, _h2.ResetCode is { } code ? $"the client reset the stream ({code})" : "the client connection ended");

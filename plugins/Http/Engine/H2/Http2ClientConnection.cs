@@ -427,7 +427,7 @@ internal sealed partial class Http2ClientConnection
         catch (Exception e)
         {
             failed = true;
-            if (e is not OperationCanceledException || !stream.Aborted.IsCancellationRequested)
+            if (e is not OperationCanceledException || !stream.IsAborted)
             {
                 _log?.LogDebug(e, "HTTP/2 stream {Stream} handler failed", stream.Id);
             }

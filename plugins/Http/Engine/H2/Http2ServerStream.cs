@@ -15,7 +15,9 @@ namespace PluginProxy.Http.Engine.H2;
 internal sealed class Http2ServerStream
 {
     private readonly Http2ClientConnection _connection;
-    private readonly CancellationTokenSource _aborted = new();
+    private CancellationTokenSource? _aborted;
+    private int _abortFired;
+    private Action? _onAborted;
 
     internal Http2ServerStream(Http2ClientConnection connection, int id, int receiveCapacity, Http2Message message)
     {
@@ -41,7 +43,43 @@ internal sealed class Http2ServerStream
     public HttpHeaders? RequestTrailers { get; internal set; }
 
     /// <summary>Fires when the stream is reset (RST_STREAM either way) or the connection ends before the stream did.</summary>
-    public CancellationToken Aborted => _aborted.Token;
+    public CancellationToken Aborted => (Volatile.Read(ref _aborted) ?? CreateAborted()).Token;
+
+    /// <summary>True once the stream was reset either way, or its connection ended first.</summary>
+    public bool IsAborted => Volatile.Read(ref _abortFired) == 1;
+
+    /// <summary>
+    /// Calls <paramref name="onAborted"/> when the stream is aborted (at once if it was already), without the
+    /// cancellation machinery a token registration costs per stream. <see cref="TakeAbortObserver"/> removes it.
+    /// </summary>
+    public void ObserveAbort(Action onAborted)
+    {
+        Volatile.Write(ref _onAborted, onAborted);
+        if (IsAborted)
+        {
+            Interlocked.Exchange(ref _onAborted, null)?.Invoke();
+        }
+    }
+
+    /// <summary>Removes the observer: true when it was not called (and will not be), false when the abort took it.</summary>
+    public bool TakeAbortObserver() => Interlocked.Exchange(ref _onAborted, null) is not null;
+
+    /// <summary>The token's source, made when first asked for (most streams never are): cancelled at once if the stream was aborted already.</summary>
+    private CancellationTokenSource CreateAborted()
+    {
+        var made = new CancellationTokenSource();
+        CancellationTokenSource source = Interlocked.CompareExchange(ref _aborted, made, null) ?? made;
+        if (!ReferenceEquals(source, made))
+        {
+            made.Dispose();
+        }
+        else if (Volatile.Read(ref _abortFired) == 1)
+        {
+            source.Cancel();
+        }
+
+        return source;
+    }
 
     /// <summary>The code the stream was reset with, or null.</summary>
     public Http2ErrorCode? ResetCode { get; internal set; }
@@ -162,9 +200,15 @@ internal sealed class Http2ServerStream
     /// <summary>Fires <see cref="Aborted"/> (its callbacks run on the thread pool, never under the caller's lock).</summary>
     internal void FireAborted()
     {
-        if (!_aborted.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _abortFired, 1) == 1)
         {
-            _ = _aborted.CancelAsync();
+            return;
+        }
+
+        Interlocked.Exchange(ref _onAborted, null)?.Invoke();
+        if (Volatile.Read(ref _aborted) is { IsCancellationRequested: false } source)
+        {
+            _ = source.CancelAsync();
         }
     }
 

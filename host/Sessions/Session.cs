@@ -14,6 +14,7 @@ internal sealed class Session : ISession
     private readonly Listener _listener;
     private readonly SupervisorLevel[] _levels;
     private int _level;
+    private readonly Lock _pipelineSwap = new();
     private ListenerPipeline _streamPipeline;
 
     /// <param name="pipeline">The pipeline the session was accepted with, with a reference the session now owns.</param>
@@ -104,6 +105,7 @@ internal sealed class Session : ISession
     public CancellationToken Aborted { get; }
 
     /// <summary>Moves the next stream to the listener's current analyzers (a reloaded script or plugin), if they changed.</summary>
+    /// <remarks>Streams of one HTTP/2 connection begin on several threads at once: the swap is made under a lock.</remarks>
     public void BeginStream()
     {
         if (ReferenceEquals(_listener.Pipeline, _streamPipeline))
@@ -111,13 +113,31 @@ internal sealed class Session : ISession
             return;
         }
 
-        ListenerPipeline previous = _streamPipeline;
-        _streamPipeline = _listener.AcquirePipeline();
+        ListenerPipeline previous;
+        lock (_pipelineSwap)
+        {
+            previous = _streamPipeline;
+            if (ReferenceEquals(_listener.Pipeline, previous))
+            {
+                return;
+            }
+
+            _streamPipeline = _listener.AcquirePipeline();
+        }
+
         previous.Release();
     }
 
     /// <inheritdoc/>
-    public IStreamAnalyzers AcquireStreamAnalyzers() => new StreamPipelineLease(_listener.AcquirePipeline());
+    /// <remarks>
+    /// The session moves to the current pipeline too (<see cref="BeginStream"/>): a long-lived HTTP/2 connection must not
+    /// keep the versions it was accepted with loaded once its streams run on newer ones.
+    /// </remarks>
+    public IStreamAnalyzers AcquireStreamAnalyzers()
+    {
+        BeginStream();
+        return new StreamPipelineLease(_listener.AcquirePipeline());
+    }
 
     /// <summary>Releases what the session held, when it ends.</summary>
     public void End()

@@ -55,10 +55,13 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
         : new HttpConnection(this, session).RunAsync();
 
     /// <summary>The request analyzers to run for a listener's list (computed once per list).</summary>
-    internal IFlowAnalyzer[] RequestChain(IReadOnlyList<IFlowAnalyzer> listed) => _requestChains.GetValue(listed, list => WithParserFirst(list, _lbReq));
+    /// <remarks>A lookup without a new delegate when the list was seen: HTTP/2 streams ask once each.</remarks>
+    internal IFlowAnalyzer[] RequestChain(IReadOnlyList<IFlowAnalyzer> listed) =>
+        _requestChains.TryGetValue(listed, out IFlowAnalyzer[]? chain) ? chain : _requestChains.GetValue(listed, list => WithParserFirst(list, _lbReq));
 
     /// <summary>The response analyzers to run for a listener's list (computed once per list).</summary>
-    internal IFlowAnalyzer[] ResponseChain(IReadOnlyList<IFlowAnalyzer> listed) => _responseChains.GetValue(listed, list => WithParserFirst(list, _lbResp));
+    internal IFlowAnalyzer[] ResponseChain(IReadOnlyList<IFlowAnalyzer> listed) =>
+        _responseChains.TryGetValue(listed, out IFlowAnalyzer[]? chain) ? chain : _responseChains.GetValue(listed, list => WithParserFirst(list, _lbResp));
 
     /// <inheritdoc/>
     public IReadOnlyCollection<string> ListenerKeys => HttpLbReq.OwnKeys;

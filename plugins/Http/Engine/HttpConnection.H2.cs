@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Net.Sockets;
 using System.Text;
 using PluginProxy.Abstractions;
@@ -18,8 +17,6 @@ namespace PluginProxy.Http.Engine;
 /// </summary>
 internal sealed partial class HttpConnection
 {
-    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
-
     /// <summary>Cancels this runner's pending operations when its stream is aborted (made once per runner).</summary>
     private Action? _abortDeadlines;
 
@@ -69,7 +66,9 @@ internal sealed partial class HttpConnection
 
         if (reusable)
         {
+            // A kept runner points at no analyzer: an idle connection must not keep a replaced plugin or script loaded.
             _deadlines.Clear();
+            ForgetAnalyzers();
             runners.Return(this);
         }
     }
@@ -133,38 +132,15 @@ internal sealed partial class HttpConnection
         {
             ReadOnlySpan<byte> data = _request.Data.Span;
             stream.RequestBody.Next(data, out int consumed, out _);
-            Span<byte> size = stackalloc byte[8];
-            Utf8Formatter.TryFormat(data.Length, size, out int digits, new StandardFormat('x'));
-            output.Write(size[..digits]);
-            output.Write(Crlf);
-            output.Write(data);
-            output.Write(Crlf);
+            ChunkWriter.Write(output, data);
             _request.Consume(consumed);
         }
 
         if (_request.InputEnded)
         {
-            WriteLastChunk(output, _h2!.RequestTrailers);
+            ChunkWriter.WriteLast(output, _h2!.RequestTrailers);
             stream.RequestBody.EndOfInput();
         }
-    }
-
-    /// <summary>The end of a chunked body: the last chunk, the client's trailers, the empty line.</summary>
-    private static void WriteLastChunk(OutputBuffer output, HttpHeaders? trailers)
-    {
-        output.Write("0\r\n"u8);
-        if (trailers is not null)
-        {
-            foreach (KeyValuePair<string, string> field in trailers)
-            {
-                output.WriteLatin1(field.Key);
-                output.Write(": "u8);
-                output.WriteLatin1(field.Value);
-                output.Write(Crlf);
-            }
-        }
-
-        output.Write(Crlf);
     }
 
     /// <summary>
@@ -173,7 +149,7 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<BodyResult> RelayHttp2RequestBodyAsync(HttpStream stream)
     {
-        const int Room = 10;
+        const int Room = ChunkWriter.Room;
         Transport to = stream.Server!.Transport;
         long maxBody = _options.MaxRequestBody ?? -1;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_bodyLimit + Room + 2);
@@ -193,7 +169,7 @@ internal sealed partial class HttpConnection
                     {
                         var end = new OutputBuffer();
                         end.Start(64);
-                        WriteLastChunk(end, _h2.RequestTrailers);
+                        ChunkWriter.WriteLast(end, _h2.RequestTrailers);
                         await to.SendAsync(end.Written, Token).ConfigureAwait(false);
                         end.Release();
                     }
@@ -212,12 +188,7 @@ internal sealed partial class HttpConnection
                 if (stream.ChunkRequestBody)
                 {
                     // The chunk-size line goes just before the data, the CRLF just after: one send per read.
-                    int digits = HexLength(n);
-                    start = Room - digits - 2;
-                    Utf8Formatter.TryFormat(n, buffer.AsSpan(start, digits), out _, new StandardFormat('x'));
-                    Crlf.CopyTo(buffer, Room - 2);
-                    Crlf.CopyTo(buffer, Room + n);
-                    length = n + digits + 4;
+                    (start, length) = ChunkWriter.Frame(buffer, n);
                 }
 
                 _deadlines.SetServer(stream.Backend!.Timeouts.Server);
@@ -234,8 +205,6 @@ internal sealed partial class HttpConnection
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    private static int HexLength(int value) => value == 0 ? 1 : (35 - int.LeadingZeroCount(value)) / 4;
 
     /// <summary>True when the response data sent now ends the stream: the body is complete and no trailers follow.</summary>
     private static bool EndsWithData(HttpStream stream) => stream.ResponseBody.IsDone && !stream.Exchange.ResponseBody.HasTrailers;

@@ -364,6 +364,13 @@ internal sealed partial class HttpConnection
         }
     }
 
+    /// <summary>Drops the analyzer lists cached from the last stream.</summary>
+    private void ForgetAnalyzers()
+    {
+        (_requestList, _responseList) = (null, null);
+        (_requestAnalyzers, _responseAnalyzers) = ([], []);
+    }
+
     /// <summary>The listener's after-response analyzers for this stream.</summary>
     private IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers => _lease?.AfterResponseAnalyzers ?? _session.AfterResponseAnalyzers;
 

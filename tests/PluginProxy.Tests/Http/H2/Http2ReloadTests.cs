@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using PluginProxy.Tests.Infrastructure;
 
@@ -9,6 +10,7 @@ namespace PluginProxy.Tests.Http.H2;
 /// script or plugin replaced mid-connection serves the streams that start after it, on the same connection, and no
 /// stream fails.
 /// </summary>
+[Collection(ForcesGarbageCollection.Name)]
 public class Http2ReloadTests
 {
     /// <summary>Several request loops sharing one HTTP/2 connection, recording what each response says and any failure.</summary>
@@ -106,18 +108,31 @@ public class Http2ReloadTests
         await using RunningProxy proxy = await RunningProxy.StartAsync(toml);
         H2Traffic traffic = new(proxy, (_, body) => body);
         await Wait.UntilAsync(() => traffic.Seen.Contains("v1"), "v1 serving");
+        WeakReference first = LoadContextOf(proxy, "Stamp");
 
         string v2 = PluginFactory.Build(staging.Path, "Stamp", PluginFactory.StampSource("stamp", "X-Version", "\"v2\""));
         File.Copy(Path.Combine(v2, "Stamp.dll"), Path.Combine(plugins.Path, "Stamp", "Stamp.dll"), overwrite: true);
         await Wait.UntilAsync(() => traffic.Seen.Contains("v2"), $"v2 serving after the swap; log:\n{proxy.Logs.Dump()}", TimeSpan.FromSeconds(30));
         int before = traffic.Seen.Count;
         await Wait.UntilAsync(() => traffic.Seen.Count > before + 50, "more streams after the swap");
+
+        // The connection is still open and busy: neither it nor its kept stream runners keep the first version loaded.
+        await Wait.UntilAsync(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return !first.IsAlive;
+        }, "the first version to be collected while the HTTP/2 connection goes on", TimeSpan.FromSeconds(20));
         await traffic.DisposeAsync();
 
         Assert.Empty(traffic.Failures);
         Assert.DoesNotContain("-", traffic.Seen);
         Assert.Single(ClientsInTheLog(proxy));
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference LoadContextOf(RunningProxy proxy, string plugin) =>
+        proxy.Host.Plugins.Plugins.First(p => p.Name == plugin).LoadContext;
 
     /// <summary>The client addresses of the HTTP/2 streams' log lines: one when every stream came on the same connection.</summary>
     private static string[] ClientsInTheLog(RunningProxy proxy) =>

@@ -196,7 +196,6 @@ internal sealed partial class HttpConnection
 
         if (connection.Server.Protocol == ServerProtocol.Http2)
         {
-            stream.Log.Retries = result.Retries;
             return await ConnectHttp2Async(stream, connection.Server, connection, start).ConfigureAwait(false);
         }
 

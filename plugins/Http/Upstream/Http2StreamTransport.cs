@@ -1,9 +1,8 @@
-using System.Buffers.Text;
-using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Codec;
 using PluginProxy.Http.Codec.H1;
 using PluginProxy.Http.Engine.H2.Upstream;
 
@@ -24,7 +23,6 @@ namespace PluginProxy.Http.Upstream;
 internal sealed class Http2StreamTransport : Transport
 {
     private const int MaxRefusals = 2;
-    private const int Room = 10;
 
     private readonly Http2ServerPool _pool;
     private readonly IServer _server;
@@ -40,9 +38,8 @@ internal sealed class Http2StreamTransport : Transport
     private byte[]? _replay;
     private ResponseState _state;
     private bool _chunked;
-    private byte[]? _pending;
+    private readonly OutputBuffer _pending = new();
     private int _pendingStart;
-    private int _pendingEnd;
 
     /// <param name="pool">Where the stream came from, and where a refused request finds another connection.</param>
     /// <param name="lease">The stream.</param>
@@ -189,12 +186,12 @@ internal sealed class Http2StreamTransport : Transport
     {
         try
         {
-            if (_pending is null && _state == ResponseState.Head)
+            if (_pending.Length == 0 && _state == ResponseState.Head)
             {
                 await ReadHeadAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (_pending is not null)
+            if (_pending.Length > 0)
             {
                 return TakePending(buffer.Span);
             }
@@ -227,24 +224,30 @@ internal sealed class Http2StreamTransport : Transport
         bool hasLength = response.Get("content-length") is not null;
         bool bodiless = response.Status is 204 or 304 || _method == "HEAD";
         _chunked = !hasLength && !bodiless && !(_lease.Stream.ResponseEnded && _lease.Stream.ResponseTrailers is null);
-        var head = new StringBuilder(256);
-        head.Append("HTTP/1.1 ").Append(response.Status).Append(' ').Append(ErrorPages.Reason(response.Status)).Append("\r\n");
+        OutputBuffer head = StartPending(256);
+        head.Write("HTTP/1.1 "u8);
+        head.WriteNumber(response.Status);
+        head.Write((byte)' ');
+        head.WriteLatin1(ErrorPages.Reason(response.Status));
+        head.Write(ChunkWriter.End);
         foreach (KeyValuePair<string, string> field in response.Fields)
         {
-            head.Append(field.Key).Append(": ").Append(field.Value).Append("\r\n");
+            head.WriteLatin1(field.Key);
+            head.Write(": "u8);
+            head.WriteLatin1(field.Value);
+            head.Write(ChunkWriter.End);
         }
 
         if (_chunked)
         {
-            head.Append("transfer-encoding: chunked\r\n");
+            head.Write("transfer-encoding: chunked\r\n"u8);
         }
         else if (!hasLength && !bodiless)
         {
-            head.Append("content-length: 0\r\n");
+            head.Write("content-length: 0\r\n"u8);
         }
 
-        head.Append("\r\n");
-        SetPending(Encoding.Latin1.GetBytes(head.ToString()));
+        head.Write(ChunkWriter.End);
         _state = ResponseState.Body;
     }
 
@@ -275,52 +278,37 @@ internal sealed class Http2StreamTransport : Transport
             return n;
         }
 
-        int read = await _lease.Stream.ReadBodyAsync(buffer[Room..^2], cancellationToken).ConfigureAwait(false);
+        int read = await _lease.Stream.ReadBodyAsync(buffer[ChunkWriter.Room..^2], cancellationToken).ConfigureAwait(false);
         if (read == 0)
         {
             _state = ResponseState.Done;
-            SetPending(LastChunk(_lease.Stream.ResponseTrailers));
+            ChunkWriter.WriteLast(StartPending(64), _lease.Stream.ResponseTrailers?.Fields);
             return TakePending(buffer.Span);
         }
 
         // The chunk-size line goes before the data and the CRLF after it, then the chunk moves to the buffer's start.
         Span<byte> span = buffer.Span;
-        int digits = read <= 0xF ? 1 : read <= 0xFF ? 2 : read <= 0xFFF ? 3 : read <= 0xFFFF ? 4 : read <= 0xFFFFF ? 5 : read <= 0xFFFFFF ? 6 : 7;
-        int start = Room - digits - 2;
-        Utf8Formatter.TryFormat(read, span.Slice(start, digits), out _, new StandardFormat('x'));
-        "\r\n"u8.CopyTo(span[(Room - 2)..]);
-        "\r\n"u8.CopyTo(span[(Room + read)..]);
-        int length = digits + 2 + read + 2;
+        (int start, int length) = ChunkWriter.Frame(span, read);
         span.Slice(start, length).CopyTo(span);
         return length;
     }
 
-    private static byte[] LastChunk(Http2UpstreamResponse? trailers)
+    /// <summary>Starts the bytes to hand out before anything else is read (a head, the last chunk).</summary>
+    private OutputBuffer StartPending(int capacity)
     {
-        var end = new StringBuilder("0\r\n");
-        foreach (KeyValuePair<string, string> field in trailers?.Fields ?? [])
-        {
-            end.Append(field.Key).Append(": ").Append(field.Value).Append("\r\n");
-        }
-
-        return Encoding.Latin1.GetBytes(end.Append("\r\n").ToString());
-    }
-
-    private void SetPending(byte[] bytes)
-    {
-        _pending = bytes;
+        _pending.Start(capacity);
         _pendingStart = 0;
-        _pendingEnd = bytes.Length;
+        return _pending;
     }
 
     private int TakePending(Span<byte> buffer)
     {
-        int n = Math.Min(buffer.Length, _pendingEnd - _pendingStart);
-        _pending.AsSpan(_pendingStart, n).CopyTo(buffer);
+        int n = Math.Min(buffer.Length, _pending.Length - _pendingStart);
+        _pending.Written.Span.Slice(_pendingStart, n).CopyTo(buffer);
         _pendingStart += n;
-        if (_pendingStart == _pendingEnd)
+        if (_pendingStart == _pending.Length)
         {
-            _pending = null;
+            _pending.Release();
         }
 
         return n;
@@ -338,5 +326,9 @@ internal sealed class Http2StreamTransport : Transport
     }
 
     /// <inheritdoc/>
-    public override void Dispose() => _lease.Dispose();
+    public override void Dispose()
+    {
+        _lease.Dispose();
+        _pending.Release();
+    }
 }

@@ -163,6 +163,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
     /// <exception cref="StartupException">Some address cannot be bound; nothing is left listening.</exception>
     public async Task StartAsync()
     {
+        // Before the listeners' sockets, so that the runtime spreads the signals over its socket event threads.
+        EndOfBatch.Start();
         var problems = new List<string>();
         foreach (Listener listener in _listeners)
         {

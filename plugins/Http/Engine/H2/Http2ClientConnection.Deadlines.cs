@@ -131,7 +131,7 @@ internal sealed partial class Http2ClientConnection
 
         if (stalled is not null)
         {
-            _ = Task.Run(FlushQuietlyAsync);
+            _ = Task.Run(() => FlushQuietlyAsync());
         }
     }
 

@@ -56,7 +56,8 @@ internal sealed partial class Http2ClientConnection
             {
                 if (flush)
                 {
-                    await FlushQuietlyAsync().ConfigureAwait(false);
+                    // The WINDOW_UPDATE goes out; the reader need not wait for it.
+                    await FlushQuietlyAsync(waitSent: false).ConfigureAwait(false);
                 }
 
                 return n;
@@ -72,11 +73,12 @@ internal sealed partial class Http2ClientConnection
     internal ValueTask WriteTrailersAsync(Http2ServerStream stream, Http2FieldList fields, CancellationToken cancellationToken)
         => WriteBlockAsync(stream, fields, HeadKind.Trailers, endStream: true, cancellationToken);
 
-    private async ValueTask WriteBlockAsync(Http2ServerStream stream, Http2FieldList fields, HeadKind kind, bool endStream, CancellationToken cancellationToken,
+    private ValueTask WriteBlockAsync(Http2ServerStream stream, Http2FieldList fields, HeadKind kind, bool endStream, CancellationToken cancellationToken,
         bool dataFollows = false)
     {
-        await _writer.LockAsync(cancellationToken).ConfigureAwait(false);
-        try
+        cancellationToken.ThrowIfCancellationRequested();
+        bool othersOpen;
+        lock (_writer.Gate)
         {
             lock (_sync)
             {
@@ -93,15 +95,19 @@ internal sealed partial class Http2ClientConnection
                 {
                     EndSentLocked(stream);
                 }
+
+                othersOpen = OthersOpenLocked(stream);
             }
 
-            await _writer.SendHeadersLockedAsync(stream.Id, fields, endStream, hold: dataFollows && !endStream).ConfigureAwait(false);
+            _writer.WriteHeadersLocked(stream.Id, fields, endStream);
         }
-        finally
-        {
-            _writer.Release();
-        }
+
+        // A head followed at once by data waits for it, to go out in the same write (TakeWindowAsync sends it if the data must wait).
+        return dataFollows && !endStream ? ValueTask.CompletedTask : _writer.SendWrittenAsync(defer: othersOpen);
     }
+
+    /// <summary>True when streams other than <paramref name="stream"/> are open: their answers may come soon, and go out with this one.</summary>
+    private bool OthersOpenLocked(Http2ServerStream stream) => _streams.Count > (_streams.ContainsKey(stream.Id) ? 1 : 0);
 
     internal async ValueTask WriteDataAsync(Http2ServerStream stream, ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken)
     {
@@ -115,10 +121,10 @@ internal sealed partial class Http2ClientConnection
             int n = await TakeWindowAsync(stream, data.Length, cancellationToken).ConfigureAwait(false);
             bool last = endStream && n == data.Length;
             bool sending = false;
+            bool othersOpen;
             try
             {
-                await _writer.LockAsync(cancellationToken).ConfigureAwait(false);
-                try
+                lock (_writer.Gate)
                 {
                     lock (_sync)
                     {
@@ -128,13 +134,11 @@ internal sealed partial class Http2ClientConnection
                         {
                             EndSentLocked(stream);
                         }
+
+                        othersOpen = OthersOpenLocked(stream);
                     }
 
-                    await _writer.SendDataLockedAsync(stream.Id, data[..n], last).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _writer.Release();
+                    _writer.WriteDataLocked(stream.Id, data[..n], last);
                 }
             }
             finally
@@ -150,6 +154,7 @@ internal sealed partial class Http2ClientConnection
                 }
             }
 
+            await _writer.SendWrittenAsync(defer: othersOpen).ConfigureAwait(false);
             data = data[n..];
         }
         while (!data.IsEmpty);
@@ -239,7 +244,7 @@ internal sealed partial class Http2ClientConnection
             StreamErrorLocked(stream.Id, stream, code);
         }
 
-        _ = FlushQuietlyAsync();
+        _ = FlushQuietlyAsync(waitSent: false);
     }
 
     /// <summary>
@@ -260,7 +265,8 @@ internal sealed partial class Http2ClientConnection
             }
         }
 
-        _ = FlushQuietlyAsync();
+        // The RST_STREAM or WINDOW_UPDATE goes out (with the answers being sent, if any); nothing waits for it.
+        _ = FlushQuietlyAsync(waitSent: false);
     }
 
     /// <summary>

@@ -231,7 +231,7 @@ internal sealed partial class Http2ClientConnection
             if (_readCount > 0)
             {
                 Http2Error error = ProcessBuffer();
-                await _writer.FlushAsync().ConfigureAwait(false);
+                await _writer.SendQueuedAsync().ConfigureAwait(false);
                 if (error.IsError)
                 {
                     return error;
@@ -360,11 +360,11 @@ internal sealed partial class Http2ClientConnection
         await _handlersDone.Task.ConfigureAwait(false);
     }
 
-    private async Task FlushQuietlyAsync()
+    private async Task FlushQuietlyAsync(bool waitSent = true)
     {
         try
         {
-            await _writer.FlushAsync().ConfigureAwait(false);
+            await (waitSent ? _writer.FlushAsync() : _writer.SendQueuedAsync()).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException)
         {

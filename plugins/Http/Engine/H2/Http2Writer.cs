@@ -7,14 +7,17 @@ namespace PluginProxy.Http.Engine.H2;
 
 /// <summary>
 /// The one way out of an HTTP/2 connection, to a client or to a server: every frame goes through it, one write at a time (the transport allows one
-/// pending send). Control frames (ACKs, RST_STREAM, WINDOW_UPDATE, GOAWAY) are queued by whoever makes them and sent
-/// by the next <see cref="FlushAsync"/>; a head (HEADERS and its CONTINUATION frames) is encoded and sent whole under
-/// the write lock, so no other frame comes between them and the HPACK state follows the order of the blocks on the wire.
+/// pending send). Control frames (ACKs, RST_STREAM, WINDOW_UPDATE, GOAWAY) are queued by whoever makes them and go out
+/// with the next send; a head (HEADERS and its CONTINUATION frames) is encoded and written whole under the write lock
+/// (<see cref="Gate"/>), so no other frame comes between them and the HPACK state follows the order of the blocks on the
+/// wire. Frames are written under the lock and sent after it (<see cref="SendWrittenAsync"/>): the lock is held for
+/// microseconds and never across a wait, so a stream that finds it taken waits on its own thread instead of resuming on
+/// another one later.
 /// </summary>
-internal sealed class Http2Writer
+internal sealed class Http2Writer : IEndOfBatchWork
 {
     private readonly Transport _transport;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _gate = new();
     private readonly Lock _queueLock = new();
     private readonly HpackEncoder _encoder;
     private readonly ArrayBufferWriter<byte> _block = new(1024);
@@ -84,28 +87,34 @@ internal sealed class Http2Writer
     public void QueueGoAway(int lastStreamId, Http2ErrorCode code)
         => Queue((lastStreamId, code), static (w, s) => FrameWriter.WriteGoAway(w, s.lastStreamId, s.code));
 
-    /// <summary>Waits for the write lock; follow with the <c>…Locked</c> methods, then <see cref="Release"/>.</summary>
-    public Task LockAsync(CancellationToken cancellationToken) => _gate.WaitAsync(cancellationToken);
+    /// <summary>The write lock: held while a stream's state changes and its frames are written (the <c>…Locked</c> methods); send after it with <see cref="SendWrittenAsync"/>.</summary>
+    public Lock Gate => _gate;
 
-    /// <summary>Releases the write lock.</summary>
-    public void Release() => _gate.Release();
-
-    /// <summary>Sends the queued control frames, and waits until everything written so far went out.</summary>
-    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends the queued control frames (ACKs, WINDOW_UPDATE) with the output, without the write lock and without waiting
+    /// for the output to go out, unless it is above <see cref="HighWater"/> (a client that sends without reading).
+    /// </summary>
+    public ValueTask SendQueuedAsync()
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_queueLock)
         {
-            await FlushLockedAsync().ConfigureAwait(false);
+            if (_failed)
+            {
+                return ValueTask.FromException(new IOException("the HTTP/2 connection is closed"));
+            }
+
+            TakeQueueLocked();
+            if (_out.WrittenCount == 0)
+            {
+                return ValueTask.CompletedTask;
+            }
         }
-        finally
-        {
-            _gate.Release();
-        }
+
+        return new ValueTask(SendOutAsync(waitAll: false));
     }
 
-    /// <summary>Sends the queued control frames, and waits until everything written so far went out; the caller holds the write lock.</summary>
-    public ValueTask FlushLockedAsync()
+    /// <summary>Sends the queued control frames, and waits until everything written so far went out.</summary>
+    public ValueTask FlushAsync()
     {
         lock (_queueLock)
         {
@@ -119,12 +128,19 @@ internal sealed class Http2Writer
         return new ValueTask(SendOutAsync(waitAll: true));
     }
 
-    /// <summary>Encodes <paramref name="fields"/> and sends them as HEADERS and CONTINUATION frames; the caller holds the write lock.</summary>
+    /// <summary>
+    /// Sends what was written (after the write lock is released). Returns at once unless the output is above
+    /// <see cref="HighWater"/> (then when it is below it again).
+    /// </summary>
+    /// <param name="defer">True when other streams may write soon too: the send waits for the end of this socket event
+    /// thread's batch (<see cref="EndOfBatch"/>), so that the answers that arrived together go out in one write.</param>
+    public ValueTask SendWrittenAsync(bool defer = false) => new(SendOutAsync(waitAll: false, defer));
+
+    /// <summary>Encodes <paramref name="fields"/> and writes them as HEADERS and CONTINUATION frames; the caller holds the write lock.</summary>
     /// <param name="streamId">The stream.</param>
     /// <param name="fields">The head.</param>
     /// <param name="endStream">True when the head ends the stream.</param>
-    /// <param name="hold">True when DATA follows at once: the head waits for it, to go out in the same write (<see cref="Kick"/> sends it otherwise).</param>
-    public ValueTask SendHeadersLockedAsync(int streamId, Http2FieldList fields, bool endStream, bool hold = false)
+    public void WriteHeadersLocked(int streamId, Http2FieldList fields, bool endStream)
     {
         BeginBlock();
         for (int i = 0; i < fields.Count; i++)
@@ -132,7 +148,7 @@ internal sealed class Http2Writer
             _encoder.EncodeField(_block, fields.Name(i), fields.Value(i), fields.NeverIndex(i));
         }
 
-        return SendBlockLockedAsync(streamId, endStream, hold);
+        WriteBlockLocked(streamId, endStream);
     }
 
     /// <summary>Starts sending what is written and not sent yet (a held head whose data must wait for window).</summary>
@@ -140,10 +156,10 @@ internal sealed class Http2Writer
 
     /// <summary>
     /// Encodes <paramref name="fields"/> (lowercase names, pseudo-fields first, already checked: a request to a server)
-    /// and sends them as HEADERS and CONTINUATION frames after the queued control frames (the preface and SETTINGS come
+    /// and writes them as HEADERS and CONTINUATION frames after the queued control frames (the preface and SETTINGS come
     /// first on a new connection); the caller holds the write lock.
     /// </summary>
-    public async ValueTask SendHeadersLockedAsync(int streamId, IReadOnlyList<KeyValuePair<string, string>> fields, bool endStream)
+    public void WriteHeadersLocked(int streamId, IReadOnlyList<KeyValuePair<string, string>> fields, bool endStream)
     {
         BeginBlock();
         byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
@@ -168,7 +184,7 @@ internal sealed class Http2Writer
             ArrayPool<byte>.Shared.Return(scratch);
         }
 
-        await SendBlockLockedAsync(streamId, endStream).ConfigureAwait(false);
+        WriteBlockLocked(streamId, endStream);
     }
 
     /// <summary>Starts a field block, applying the peer's new table size first if it sent one.</summary>
@@ -190,8 +206,8 @@ internal sealed class Http2Writer
         _encoder.BeginBlock(_block);
     }
 
-    /// <summary>Sends the encoded block as HEADERS and CONTINUATION frames, after the queued control frames.</summary>
-    private ValueTask SendBlockLockedAsync(int streamId, bool endStream, bool hold = false)
+    /// <summary>Writes the encoded block as HEADERS and CONTINUATION frames, after the queued control frames.</summary>
+    private void WriteBlockLocked(int streamId, bool endStream)
     {
         int frameSize = Math.Min(PeerMaxFrameSize, Http2Protocol.MinMaxFrameSize);
         lock (_queueLock)
@@ -201,12 +217,10 @@ internal sealed class Http2Writer
             int total = FrameWriter.HeadersSize(_block.WrittenCount, frameSize);
             _out.Advance(FrameWriter.WriteHeaders(_out.GetSpan(total), streamId, _block.WrittenSpan, endStream, frameSize));
         }
-
-        return hold ? ValueTask.CompletedTask : new ValueTask(SendOutAsync(waitAll: false));
     }
 
-    /// <summary>Sends one DATA frame (the caller took the flow-control window for it); the caller holds the write lock.</summary>
-    public ValueTask SendDataLockedAsync(int streamId, ReadOnlyMemory<byte> data, bool endStream)
+    /// <summary>Writes one DATA frame (the caller took the flow-control window for it); the caller holds the write lock.</summary>
+    public void WriteDataLocked(int streamId, ReadOnlyMemory<byte> data, bool endStream)
     {
         lock (_queueLock)
         {
@@ -214,8 +228,6 @@ internal sealed class Http2Writer
             TakeQueueLocked();
             FrameWriter.WriteData(_out, streamId, data.Span, endStream);
         }
-
-        return new ValueTask(SendOutAsync(waitAll: false));
     }
 
     /// <summary>Moves the queued control frames to the output, in front of what is written next (the caller holds the queue lock).</summary>
@@ -246,7 +258,7 @@ internal sealed class Http2Writer
     /// everything written so far is sent) or the output is above <see cref="HighWater"/> (then when it is below it again:
     /// a client that does not read holds back the writers, and their memory).
     /// </summary>
-    private Task SendOutAsync(bool waitAll)
+    private Task SendOutAsync(bool waitAll, bool defer = false)
     {
         Task? wait = null;
         bool start = false;
@@ -264,7 +276,7 @@ internal sealed class Http2Writer
             }
         }
 
-        if (start)
+        if (start && !(defer && !waitAll && EndOfBatch.TryDefer(this)))
         {
             Task loop = SendLoopAsync();
             if (loop.IsFaulted && wait is null)
@@ -275,6 +287,9 @@ internal sealed class Http2Writer
 
         return wait is null ? Task.CompletedTask : WaitDrainedAsync(wait);
     }
+
+    /// <summary>The send put off to the end of the batch (<see cref="SendWrittenAsync"/>).</summary>
+    void IEndOfBatchWork.Run() => _ = SendLoopAsync();
 
     private async Task WaitDrainedAsync(Task drained)
     {

@@ -46,10 +46,10 @@ internal sealed partial class Http2ServerConnection
             throw new ArgumentException($"the request head is above the server's SETTINGS_MAX_HEADER_LIST_SIZE ({limit})", nameof(fields));
         }
 
-        await _writer.LockAsync(cancellationToken).ConfigureAwait(false);
-        try
+        cancellationToken.ThrowIfCancellationRequested();
+        Http2ClientStream? refused = null;
+        lock (_writer.Gate)
         {
-            Http2ClientStream? refused = null;
             lock (_sync)
             {
                 if (stream.HeadSent)
@@ -82,18 +82,19 @@ internal sealed partial class Http2ServerConnection
                 }
             }
 
-            if (refused is not null)
+            if (refused is null)
             {
-                refused.FireAborted();
-                throw refused.AbortedException();
+                _writer.WriteHeadersLocked(stream.Id, fields, endStream);
             }
+        }
 
-            await _writer.SendHeadersLockedAsync(stream.Id, fields, endStream).ConfigureAwait(false);
-        }
-        finally
+        if (refused is not null)
         {
-            _writer.Release();
+            refused.FireAborted();
+            throw refused.AbortedException();
         }
+
+        await _writer.SendWrittenAsync().ConfigureAwait(false);
     }
 
     internal async ValueTask WriteDataAsync(Http2ClientStream stream, ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken)
@@ -137,8 +138,7 @@ internal sealed partial class Http2ServerConnection
                 return;
             }
 
-            await _writer.LockAsync(cancellationToken).ConfigureAwait(false);
-            try
+            lock (_writer.Gate)
             {
                 lock (_sync)
                 {
@@ -156,12 +156,10 @@ internal sealed partial class Http2ServerConnection
                     stream.LocalEnded = last;
                 }
 
-                await _writer.SendDataLockedAsync(stream.Id, data.Slice(offset, n), last).ConfigureAwait(false);
+                _writer.WriteDataLocked(stream.Id, data.Slice(offset, n), last);
             }
-            finally
-            {
-                _writer.Release();
-            }
+
+            await _writer.SendWrittenAsync().ConfigureAwait(false);
 
             offset += n;
             if (last)
@@ -177,8 +175,8 @@ internal sealed partial class Http2ServerConnection
 
     internal async ValueTask WriteTrailersAsync(Http2ClientStream stream, List<KeyValuePair<string, string>> trailers, CancellationToken cancellationToken)
     {
-        await _writer.LockAsync(cancellationToken).ConfigureAwait(false);
-        try
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_writer.Gate)
         {
             lock (_sync)
             {
@@ -190,12 +188,10 @@ internal sealed partial class Http2ServerConnection
                 stream.LocalEnded = true;
             }
 
-            await _writer.SendHeadersLockedAsync(stream.Id, trailers, endStream: true).ConfigureAwait(false);
+            _writer.WriteHeadersLocked(stream.Id, trailers, endStream: true);
         }
-        finally
-        {
-            _writer.Release();
-        }
+
+        await _writer.SendWrittenAsync().ConfigureAwait(false);
 
         lock (_sync)
         {

@@ -205,7 +205,7 @@ internal sealed partial class Http2ServerConnection
 
             _readCount += n;
             Http2Error error = ProcessBuffer();
-            await _writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await _writer.FlushAsync().ConfigureAwait(false);
             if (error.IsError)
             {
                 return error;

@@ -10,7 +10,7 @@ namespace PluginProxy.Http.Engine;
 /// </summary>
 internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
 {
-    private const int MaxKept = 8;
+    private const int MaxKept = 16;
 
     private readonly Stack<HttpConnection> _idle = new();
 

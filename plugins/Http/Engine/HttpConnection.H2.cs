@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Text;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
@@ -31,7 +30,6 @@ internal sealed partial class HttpConnection
     /// Runs one HTTP/2 stream through the phases and logs it; then gives this runner back to <paramref name="runners"/>
     /// when nothing of the stream can reach the next one (no deadline passed, the client's reset did not fire meanwhile).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask RunHttp2StreamAsync(Http2ServerStream h2, Http2StreamRunners runners)
     {
         _h2 = h2;

@@ -15,7 +15,6 @@ internal sealed partial class HttpConnection
     /// Phase 6: the codec reads the response head. Interim heads never reach the analyzers: 100 and 103 go to HTTP/1.1
     /// clients as received, 101 turns the connection into a tunnel (when the client asked to upgrade).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<StepOutcome> ReadResponseHeadAsync(HttpStream stream)
     {
         HttpExchange exchange = stream.Exchange;

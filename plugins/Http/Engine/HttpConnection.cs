@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
@@ -155,7 +154,6 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>One stream's phases, from its request head to the end of its response, whatever the client's HTTP version.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<StepOutcome> RunStreamPhasesAsync(HttpStream stream)
     {
         StepOutcome outcome;

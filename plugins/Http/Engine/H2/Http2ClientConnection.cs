@@ -32,7 +32,7 @@ internal sealed partial class Http2ClientConnection
     private readonly HpackDecoder _decoder;
     private readonly Http2HeadBuilder _head = new();
     private readonly Lock _sync = new();
-    private const int KeptMessages = 8;
+    private const int KeptMessages = 16;
 
     private readonly Dictionary<int, Http2ServerStream> _streams = [];
     private readonly Stack<Http2Message> _messages = new();

@@ -198,6 +198,7 @@ internal sealed partial class Http2ClientConnection
 
                 WindowWaitLocked(stream);
                 wait = (stream.WindowWaiter ??= NewWaiter()).Task;
+                _windowWaiters = true;
             }
 
             // A head held for this data goes out now rather than wait with it.
@@ -420,6 +421,13 @@ internal sealed partial class Http2ClientConnection
     /// <summary>Wakes every stream waiting for send window (they take it in turn and wait again if none is left).</summary>
     private void WakeWindowWaitersLocked()
     {
+        // Every waiter is woken here, so none is left until one waits again: most DATA frames need no look at the streams.
+        if (!_windowWaiters)
+        {
+            return;
+        }
+
+        _windowWaiters = false;
         foreach (Http2ServerStream waiting in _streams.Values)
         {
             waiting.WindowWaiter?.TrySetResult();

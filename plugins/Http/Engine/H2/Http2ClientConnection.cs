@@ -34,6 +34,9 @@ internal sealed partial class Http2ClientConnection
     private readonly Lock _sync = new();
     private const int KeptMessages = 16;
 
+    // True when a stream may be waiting for send window (WakeWindowWaitersLocked wakes them all and clears it); under _sync.
+    private bool _windowWaiters;
+
     private readonly Dictionary<int, Http2ServerStream> _streams = [];
     private readonly Stack<Http2Message> _messages = new();
     private readonly CancellationTokenSource _readCancel = new();

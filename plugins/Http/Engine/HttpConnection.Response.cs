@@ -164,6 +164,11 @@ internal sealed partial class HttpConnection
         }
         else
         {
+            if (stream.ResponseBody.IsDone)
+            {
+                ReturnAnsweredServer(stream);
+            }
+
             await SendHttp2ResponseHeadAsync(stream).ConfigureAwait(false);
         }
 
@@ -180,12 +185,30 @@ internal sealed partial class HttpConnection
 
         if (_h2 is not null)
         {
+            ReturnAnsweredServer(stream);
             await EndHttp2ResponseAsync(stream).ConfigureAwait(false);
         }
 
         stream.Exchange.ResponseBody.Complete();
         stream.ServerReusable = stream.ResponseBody.Kind != BodyKind.UntilClose && !stream.ResponseFacts.WantsClose;
         return stream.CloseClient ? StepOutcome.Close : StepOutcome.KeepAlive;
+    }
+
+    /// <summary>
+    /// The streams of an HTTP/2 connection run side by side: a server connection whose whole answer is here goes back
+    /// to the pool before the end of the answer goes to the client, so that the client's next stream (sent as soon as it
+    /// sees that end) finds it there rather than opening another. Only when nothing else is on it: no request body still
+    /// being sent, no bytes past the answer, and the server keeps it open.
+    /// </summary>
+    private void ReturnAnsweredServer(HttpStream stream)
+    {
+        if (!stream.Pumping && stream.ResponseBody.Kind != BodyKind.UntilClose && !stream.ResponseFacts.WantsClose
+            && stream.Server is not (null or Upstream.Http2StreamConnection) && _response.Length == 0)
+        {
+            _owner.Pool.Return(stream.Server, stream.Pooled);
+            stream.Server = null;
+            stream.Pooled = null;
+        }
     }
 
     /// <summary>Decides how the body is framed for the client, and writes the head with the body bytes already received into the client output.</summary>

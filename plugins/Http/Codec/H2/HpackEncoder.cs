@@ -101,15 +101,26 @@ internal sealed class HpackEncoder
         written = 0;
         bool sensitive = neverIndex || IsSensitive(name, value);
         int staticIndex = HpackStaticTable.Find(name, value, out int staticName);
-        int dynamicIndex = _table.Find(name, value, out int dynamicName);
-        if (!sensitive && (staticIndex > 0 || dynamicIndex >= 0))
+        if (!sensitive && staticIndex > 0)
         {
-            int index = staticIndex > 0 ? staticIndex : HpackStaticTable.Count + 1 + dynamicIndex;
-            return HpackInteger.TryEncode(destination, index, 7, 0x80, out written);
+            return HpackInteger.TryEncode(destination, staticIndex, 7, 0x80, out written);
+        }
+
+        // The dynamic table holds only fields this encoder indexed: one never indexed whose name is static is not in it.
+        bool addToTable = !sensitive && ShouldIndex(name, value);
+        int dynamicIndex = -1;
+        int dynamicName = -1;
+        if (addToTable || staticName == 0)
+        {
+            dynamicIndex = _table.Find(name, value, out dynamicName);
+        }
+
+        if (!sensitive && dynamicIndex >= 0)
+        {
+            return HpackInteger.TryEncode(destination, HpackStaticTable.Count + 1 + dynamicIndex, 7, 0x80, out written);
         }
 
         int nameIndex = staticName > 0 ? staticName : dynamicName >= 0 ? HpackStaticTable.Count + 1 + dynamicName : 0;
-        bool addToTable = !sensitive && ShouldIndex(name, value);
         (byte pattern, int prefixBits) = sensitive ? ((byte)0x10, 4) : addToTable ? ((byte)0x40, 6) : ((byte)0x00, 4);
         if (!HpackInteger.TryEncode(destination, nameIndex, prefixBits, pattern, out int used))
         {

@@ -135,6 +135,13 @@ internal sealed partial class Http2ServerPool : IExpiring, IDisposable, IAsyncDi
 
                 if (ShouldConnectLocked(entry))
                 {
+                    // Readiness (the server's SETTINGS) is not under the gate: a connection that was not ready at the first
+                    // look may be now, and ShouldConnectLocked saw every one ready. Look again before making another.
+                    if (TryLeaseLocked(entry, server, out lease))
+                    {
+                        return lease;
+                    }
+
                     entry.Connecting++;
                 }
                 else

@@ -158,17 +158,17 @@ internal sealed partial class HttpConnection
 
         _deadlines.SetClient(_settings.Timeouts.Client);
         _serverIo = false;
+        if (stream.ResponseBody.IsDone)
+        {
+            ReturnAnsweredServer(stream);
+        }
+
         if (_h2 is null)
         {
             await _client.SendAsync(stream.ClientOut.Written, Token).ConfigureAwait(false);
         }
         else
         {
-            if (stream.ResponseBody.IsDone)
-            {
-                ReturnAnsweredServer(stream);
-            }
-
             await SendHttp2ResponseHeadAsync(stream).ConfigureAwait(false);
         }
 
@@ -181,29 +181,41 @@ internal sealed partial class HttpConnection
                 RecordBodyFailure(stream, result, requestSide: false);
                 return StepOutcome.Close;
             }
+
+            ReturnAnsweredServer(stream);
         }
 
         if (_h2 is not null)
         {
-            ReturnAnsweredServer(stream);
             await EndHttp2ResponseAsync(stream).ConfigureAwait(false);
         }
 
         stream.Exchange.ResponseBody.Complete();
-        stream.ServerReusable = stream.ResponseBody.Kind != BodyKind.UntilClose && !stream.ResponseFacts.WantsClose;
+        stream.ServerReusable = ServerKeepsOpen(stream);
         return stream.CloseClient ? StepOutcome.Close : StepOutcome.KeepAlive;
     }
 
     /// <summary>
-    /// The streams of an HTTP/2 connection run side by side: a server connection whose whole answer is here goes back
-    /// to the pool before the end of the answer goes to the client, so that the client's next stream (sent as soon as it
-    /// sees that end) finds it there rather than opening another. Only when nothing else is on it: no request body still
-    /// being sent, no bytes past the answer, and the server keeps it open.
+    /// A server connection whose whole answer is here goes back to the pool before the end of the answer goes to the
+    /// client: the client's next request (an HTTP/2 client sends it on another stream as soon as it sees that end, while
+    /// this one is still finishing) finds it there rather than opening another. Only when nothing else is on it: no
+    /// request body still being sent and the server keeps it open (<see cref="ReturnServer"/> checks the rest).
     /// </summary>
     private void ReturnAnsweredServer(HttpStream stream)
     {
-        if (!stream.Pumping && stream.ResponseBody.Kind != BodyKind.UntilClose && !stream.ResponseFacts.WantsClose
-            && stream.Server is not (null or Upstream.Http2StreamConnection) && _response.Length == 0)
+        if (!stream.Pumping && ServerKeepsOpen(stream))
+        {
+            ReturnServer(stream);
+        }
+    }
+
+    /// <summary>True when the answer's framing and fields let the server connection carry another request.</summary>
+    private static bool ServerKeepsOpen(HttpStream stream) => stream.ResponseBody.Kind != BodyKind.UntilClose && !stream.ResponseFacts.WantsClose;
+
+    /// <summary>Gives the stream's server connection to the pool: an HTTP/1.1 one with no bytes past the answer.</summary>
+    private void ReturnServer(HttpStream stream)
+    {
+        if (stream.Server is not (null or Upstream.Http2StreamConnection) && _response.Length == 0)
         {
             _owner.Pool.Return(stream.Server, stream.Pooled);
             stream.Server = null;
@@ -284,11 +296,9 @@ internal sealed partial class HttpConnection
 
         stream.Exchange.RequestBody.SetTransferred(stream.RequestBody.BodyBytes);
 
-        if (stream.ServerReusable && stream.Server is not (null or Upstream.Http2StreamConnection) && _response.Length == 0)
+        if (stream.ServerReusable)
         {
-            _owner.Pool.Return(stream.Server, stream.Pooled);
-            stream.Server = null;
-            stream.Pooled = null;
+            ReturnServer(stream);
         }
 
         return outcome;

@@ -107,7 +107,7 @@ internal sealed partial class Http2ClientConnection
     }
 
     /// <summary>True when streams other than <paramref name="stream"/> are open: their answers may come soon, and go out with this one.</summary>
-    private bool OthersOpenLocked(Http2ServerStream stream) => _streams.Count > (_streams.ContainsKey(stream.Id) ? 1 : 0);
+    private bool OthersOpenLocked(Http2ServerStream stream) => _streams.Count > (stream.State == Http2StreamState.Closed ? 0 : 1);
 
     internal async ValueTask WriteDataAsync(Http2ServerStream stream, ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using PluginProxy.Abstractions.Http;
+using PluginProxy.Http.Codec.H1;
 
 namespace PluginProxy.Http.Engine.H2;
 
@@ -137,7 +138,7 @@ internal sealed class Http2FieldList
             ReadOnlySpan<byte> value = headers.RawValue(i);
             foreach (Range part in value.Split((byte)','))
             {
-                AddToken(ref names, value[part].Trim((byte)' ').Trim((byte)'\t'));
+                AddToken(ref names, HttpChars.TrimOws(value[part]));
             }
         }
 

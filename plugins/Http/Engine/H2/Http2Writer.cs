@@ -94,38 +94,23 @@ internal sealed class Http2Writer : IEndOfBatchWork
     /// Sends the queued control frames (ACKs, WINDOW_UPDATE) with the output, without the write lock and without waiting
     /// for the output to go out, unless it is above <see cref="HighWater"/> (a client that sends without reading).
     /// </summary>
-    public ValueTask SendQueuedAsync()
-    {
-        lock (_queueLock)
-        {
-            if (_failed)
-            {
-                return ValueTask.FromException(new IOException("the HTTP/2 connection is closed"));
-            }
-
-            TakeQueueLocked();
-            if (_out.WrittenCount == 0)
-            {
-                return ValueTask.CompletedTask;
-            }
-        }
-
-        return new ValueTask(SendOutAsync(waitAll: false));
-    }
+    public ValueTask SendQueuedAsync() => SendQueued(waitAll: false);
 
     /// <summary>Sends the queued control frames, and waits until everything written so far went out.</summary>
-    public ValueTask FlushAsync()
+    public ValueTask FlushAsync() => SendQueued(waitAll: true);
+
+    private ValueTask SendQueued(bool waitAll)
     {
         lock (_queueLock)
         {
             TakeQueueLocked();
-            if (_out.WrittenCount == 0 && !_flushing)
+            if (_out.WrittenCount == 0 && !(waitAll && _flushing))
             {
                 return _failed ? ValueTask.FromException(new IOException("the HTTP/2 connection is closed")) : ValueTask.CompletedTask;
             }
         }
 
-        return new ValueTask(SendOutAsync(waitAll: true));
+        return new ValueTask(SendOutAsync(waitAll));
     }
 
     /// <summary>

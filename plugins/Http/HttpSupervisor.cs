@@ -14,13 +14,10 @@ namespace PluginProxy.Http;
 /// </summary>
 public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDisposable
 {
-    private const int MaxPooledStates = 1024;
-
     private readonly HttpLbReq _lbReq;
     private readonly HttpLbResp _lbResp;
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _requestChains = new();
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _responseChains = new();
-    private readonly Stack<HttpStream> _streams = new();
 
     /// <summary>Created by the host with its services.</summary>
     public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp, IHeartbeat heartbeat)
@@ -32,6 +29,7 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
         _lbReq = lbReq;
         _lbResp = lbResp;
         Timeouts.Add(Pool);
+        Timeouts.Add(States);
         Http2Pool = new Http2ServerPool(heartbeat);
     }
 
@@ -45,6 +43,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     internal IHeartbeat Timeouts { get; }
 
     internal ServerPool Pool { get; } = new();
+
+    /// <summary>The stream states between two streams: a connection holds one only while a stream runs.</summary>
+    internal HttpStreamPool States { get; } = new();
 
     /// <summary>The connections to HTTP/2 servers (<c>proto = "h2"</c>), each carrying many streams.</summary>
     internal Http2ServerPool Http2Pool { get; }
@@ -76,48 +77,13 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     private static IFlowAnalyzer[] WithParserFirst(IReadOnlyList<IFlowAnalyzer> listed, IFlowAnalyzer parser) =>
         listed.Any(a => a.GetType() == parser.GetType()) ? listed.ToArray() : [parser, .. listed];
 
-    /// <summary>A stream state for a connection's next stream: connections hold one only while a stream runs.</summary>
-    internal HttpStream RentStream()
-    {
-        lock (_streams)
-        {
-            if (_streams.TryPop(out HttpStream? stream))
-            {
-                return stream;
-            }
-        }
-
-        return new HttpStream();
-    }
-
-    internal void ReturnStream(HttpStream stream)
-    {
-        lock (_streams)
-        {
-            if (_streams.Count < MaxPooledStates)
-            {
-                _streams.Push(stream);
-                return;
-            }
-        }
-
-        stream.ReleaseBuffers();
-    }
-
     /// <summary>Closes idle server connections when this plugin version is unloaded (the host drops its heartbeat registrations).</summary>
     public void Dispose()
     {
         Timeouts.Remove(Pool);
+        Timeouts.Remove(States);
         Pool.Dispose();
         Http2Pool.Dispose();
-        lock (_streams)
-        {
-            foreach (HttpStream stream in _streams)
-            {
-                stream.ReleaseBuffers();
-            }
-
-            _streams.Clear();
-        }
+        States.Clear();
     }
 }

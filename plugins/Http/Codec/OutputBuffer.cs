@@ -35,6 +35,20 @@ internal sealed class OutputBuffer
         Length = 0;
     }
 
+    /// <summary>
+    /// Gives the buffer back to the pool when it is larger than <paramref name="keep"/> bytes, else keeps it for the next
+    /// head (empty): a state that runs stream after stream rents nothing per request.
+    /// </summary>
+    public void ReleaseIfLarger(int keep)
+    {
+        if (_buffer.Length > keep)
+        {
+            Release();
+        }
+
+        Length = 0;
+    }
+
     private Span<byte> Reserve(int count)
     {
         if (Length + count > _buffer.Length)

@@ -232,7 +232,7 @@ internal sealed partial class HttpConnection
         _deadlines.Phase = StreamPhase.ResponseBody;
         stream.Log.ResponseHead = Stopwatch.GetTimestamp();
         stream.Log.Status = response.Status;
-        stream.ServerOut.Release();
+        stream.ServerOut.ReleaseIfLarger(KeptOutput);
         BodyKind kind = stream.IsHeadRequest || response.Status is 204 or 304 ? BodyKind.None
             : facts.Chunked ? BodyKind.Chunked
             : facts.ContentLength >= 0 ? BodyKind.Length

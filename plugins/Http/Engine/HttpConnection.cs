@@ -26,6 +26,9 @@ internal sealed partial class HttpConnection
     /// <summary>What a head read rents at first: most heads are far smaller than the read limit; the channel grows if needed.</summary>
     private const int HeadReadSize = 4096;
 
+    /// <summary>The largest output buffer a stream state keeps between streams (larger ones go back to the shared pool).</summary>
+    private const int KeptOutput = 4096;
+
     private readonly HttpSupervisor _owner;
     private readonly ISession _session;
     private readonly Transport _client;
@@ -316,7 +319,7 @@ internal sealed partial class HttpConnection
             _responseAnalyzers = _owner.ResponseChain(responseList);
         }
 
-        HttpStream stream = _stream ??= _owner.RentStream();
+        HttpStream stream = _stream ??= _owner.States.Rent();
         stream.Begin(_session.Tls is not null, closeClient: Stopping && _h2 is null, _h2?.Exchange);
         _proxyStream.Http = stream.Exchange;
         _proxyStream.Reset(DefaultBackend);
@@ -341,8 +344,8 @@ internal sealed partial class HttpConnection
 
         _streams++;
         _deadlines.Clear();
-        stream.ClientOut.Release();
-        stream.ServerOut.Release();
+        stream.ClientOut.ReleaseIfLarger(KeptOutput);
+        stream.ServerOut.ReleaseIfLarger(KeptOutput);
         if (outcome != StepOutcome.KeepAlive || stream.Server is not null)
         {
             // A server connection not given back to the pool by now is not reusable: it closes with the stream.
@@ -359,7 +362,7 @@ internal sealed partial class HttpConnection
             CloseServer(_stream);
             _stream.Detach();
             _proxyStream.Http = null;
-            _owner.ReturnStream(_stream);
+            _owner.States.Return(_stream);
             _stream = null;
         }
     }

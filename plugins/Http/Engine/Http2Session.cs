@@ -30,7 +30,10 @@ internal static class Http2Session
         session.Log.LoggedByStreams = true;
         var runners = new Http2StreamRunners(owner, session);
         var connection = new Http2ClientConnection(session.Transport, runners.RunAsync,
-            LimitsFor(owner, session.Listener), owner.Logger, initialBytes, owner.Timeouts);
+            LimitsFor(owner, session.Listener), owner.Logger, initialBytes, owner.Timeouts)
+        {
+            HandlerFinishesStreams = true,
+        };
         using CancellationTokenRegistration stop = session.Stopping.UnsafeRegister(static c => ((Http2ClientConnection)c!).BeginShutdown(), connection);
         await connection.RunAsync().ConfigureAwait(false);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Http.Engine.H2;
 
@@ -14,7 +15,10 @@ internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
 
     private readonly Stack<HttpConnection> _idle = new();
 
-    /// <summary>The handler of <see cref="Http2ClientConnection"/>: runs <paramref name="stream"/> on a kept runner or a new one.</summary>
+    /// <summary>
+    /// The handler of <see cref="Http2ClientConnection"/> (<see cref="Http2ClientConnection.HandlerFinishesStreams"/>):
+    /// runs <paramref name="stream"/> on a kept runner or a new one, which finishes the stream at its end.
+    /// </summary>
     public ValueTask RunAsync(Http2ServerStream stream)
     {
         HttpConnection? runner;
@@ -23,7 +27,19 @@ internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
             _idle.TryPop(out runner);
         }
 
-        return (runner ?? HttpConnection.ForHttp2(owner, session)).RunHttp2StreamAsync(stream, this);
+        try
+        {
+            runner ??= HttpConnection.ForHttp2(owner, session);
+        }
+        catch (Exception e)
+        {
+            // The runner finishes the stream it runs; one that could not be made finishes it here (reset).
+            owner.Logger.LogDebug(e, "HTTP/2 stream {Stream}: no runner", stream.Id);
+            stream.HandlerFinished(failed: true);
+            return default;
+        }
+
+        return runner.RunHttp2StreamAsync(stream, this);
     }
 
     /// <summary>Keeps <paramref name="runner"/> for a later stream, unless enough are kept.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Codec;
@@ -28,12 +29,48 @@ internal sealed partial class HttpConnection
 
     /// <summary>
     /// Runs one HTTP/2 stream through the phases and logs it; then gives this runner back to <paramref name="runners"/>
-    /// when nothing of the stream can reach the next one (no deadline passed, the client's reset did not fire meanwhile).
+    /// when nothing of the stream can reach the next one (no deadline passed, the client's reset did not fire meanwhile),
+    /// and tells the connection the stream's handler is done (<see cref="Http2ServerStream.HandlerFinished"/>). Never throws.
     /// </summary>
     public async ValueTask RunHttp2StreamAsync(Http2ServerStream h2, Http2StreamRunners runners)
     {
+        bool failed = false;
+        try
+        {
+            bool reusable = false;
+            BeginHttp2Stream(h2);
+            try
+            {
+                HttpStream stream = BeginStream();
+                StepOutcome outcome = await RunStreamPhasesAsync(stream).ConfigureAwait(false);
+                EndStream(stream, outcome);
+            }
+            finally
+            {
+                reusable = EndHttp2Stream(h2);
+            }
+
+            if (reusable)
+            {
+                runners.Return(this);
+            }
+        }
+        catch (Exception e)
+        {
+            // A bug (the phases answer what the network and the analyzers do): this stream is reset, the connection goes on.
+            failed = true;
+            if (e is not OperationCanceledException || !h2.IsAborted)
+            {
+                _owner.Logger.LogDebug(e, "HTTP/2 stream {Stream} failed", h2.Id);
+            }
+        }
+
+        h2.HandlerFinished(failed);
+    }
+
+    private void BeginHttp2Stream(Http2ServerStream h2)
+    {
         _h2 = h2;
-        bool reusable = false;
 
         // The phase is set before the heartbeat looks: an HTTP/2 stream is never idle (its connection is).
         _deadlines.Phase = StreamPhase.RequestHead;
@@ -42,35 +79,29 @@ internal sealed partial class HttpConnection
         _response.Flags = ChannelFlags.None;
         _owner.Timeouts.Add(_deadlines);
         h2.ObserveAbort(_abortDeadlines ??= _deadlines.Abort);
-        try
+    }
+
+    /// <summary>Lets go of the stream; true when this runner may serve another one (it then points at no analyzer).</summary>
+    private bool EndHttp2Stream(Http2ServerStream h2)
+    {
+        bool reusable = h2.TakeAbortObserver() && _deadlines.Expired == ConnectionDeadlines.None;
+        _owner.Timeouts.Remove(_deadlines);
+        ReleaseStream();
+        _request.Release();
+        _response.Release();
+        _lease?.Dispose();
+        _lease = null;
+        _h2 = null;
+        if (!reusable)
         {
-            HttpStream stream = BeginStream();
-            StepOutcome outcome = await RunStreamPhasesAsync(stream).ConfigureAwait(false);
-            EndStream(stream, outcome);
-        }
-        finally
-        {
-            reusable = h2.TakeAbortObserver() && _deadlines.Expired == ConnectionDeadlines.None;
-            _owner.Timeouts.Remove(_deadlines);
-            ReleaseStream();
-            _request.Release();
-            _response.Release();
-            _lease?.Dispose();
-            _lease = null;
-            _h2 = null;
-            if (!reusable)
-            {
-                _deadlines.Dispose();
-            }
+            _deadlines.Dispose();
+            return false;
         }
 
-        if (reusable)
-        {
-            // A kept runner points at no analyzer: an idle connection must not keep a replaced plugin or script loaded.
-            _deadlines.Clear();
-            ForgetAnalyzers();
-            runners.Return(this);
-        }
+        // A kept runner points at no analyzer: an idle connection must not keep a replaced plugin or script loaded.
+        _deadlines.Clear();
+        ForgetAnalyzers();
+        return true;
     }
 
     /// <summary>Phase 1 for HTTP/2: the head is decoded and checked already; its path is normalised as an HTTP/1.1 target is.</summary>

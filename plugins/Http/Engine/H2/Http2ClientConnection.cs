@@ -410,7 +410,31 @@ internal sealed partial class Http2ClientConnection
     private void StartHandler(Http2ServerStream stream)
     {
         Interlocked.Increment(ref _handlers);
+        if (HandlerFinishesStreams && !stream.HeadTooLarge)
+        {
+            // The handler calls HandlerFinished itself at its end: no state machine here to wait for it.
+            _ = _handler(stream);
+            return;
+        }
+
         _ = RunHandlerAsync(stream);
+    }
+
+    /// <summary>
+    /// True when the handler never throws and, once it is done with a stream, calls <see cref="Http2ServerStream.HandlerFinished"/>
+    /// (the engine's runners do; one awaiting state machine less per stream). False: the connection awaits the handler.
+    /// </summary>
+    public bool HandlerFinishesStreams { get; init; }
+
+    /// <summary>The end of a stream's handler: the stream is reset if its response did not end, its message is kept.</summary>
+    internal void FinishHandler(Http2ServerStream stream, bool failed)
+    {
+        OnHandlerDone(stream, failed);
+        ReturnMessage(stream.Message);
+        if (Interlocked.Decrement(ref _handlers) == 0)
+        {
+            _handlersDone.TrySetResult();
+        }
     }
 
     private async Task RunHandlerAsync(Http2ServerStream stream)
@@ -436,11 +460,6 @@ internal sealed partial class Http2ClientConnection
             }
         }
 
-        OnHandlerDone(stream, failed);
-        ReturnMessage(stream.Message);
-        if (Interlocked.Decrement(ref _handlers) == 0)
-        {
-            _handlersDone.TrySetResult();
-        }
+        FinishHandler(stream, failed);
     }
 }

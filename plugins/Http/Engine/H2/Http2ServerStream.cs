@@ -61,6 +61,12 @@ internal sealed class Http2ServerStream
         }
     }
 
+    /// <summary>
+    /// Tells the connection the handler is done with this stream (<see cref="Http2ClientConnection.HandlerFinishesStreams"/>):
+    /// reset if its response did not end, <paramref name="failed"/> saying whether the handler broke.
+    /// </summary>
+    public void HandlerFinished(bool failed) => _connection.FinishHandler(this, failed);
+
     /// <summary>Removes the observer: true when it was not called (and will not be), false when the abort took it.</summary>
     public bool TakeAbortObserver() => Interlocked.Exchange(ref _onAborted, null) is not null;
 

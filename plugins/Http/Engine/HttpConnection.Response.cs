@@ -33,22 +33,15 @@ internal sealed partial class HttpConnection
                 _serverIo = true;
                 try
                 {
-                    if (_response.Length == 0)
+                    if (_response.Length == 0 && !_answerWaited)
                     {
                         // Wait for the server without holding a buffer: with hundreds of streams waiting at once, rented
-                        // buffers outnumber what the shared pool keeps, and every one of them would be a new array. On a
-                        // plain socket the zero-byte read is awaited as is (what SocketTransport.WaitForDataAsync does,
-                        // without the continuation and state machine its conversion to a ValueTask costs per response).
-                        if (stream.Server!.Transport is SocketTransport plain)
-                        {
-                            await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, Token).ConfigureAwait(false);
-                        }
-                        else
-                        {
-                            await stream.Server.Transport.WaitForDataAsync(Token).ConfigureAwait(false);
-                        }
+                        // buffers outnumber what the shared pool keeps, and every one of them would be a new array. (On a
+                        // plain socket the phases waited already for the first bytes: _answerWaited.)
+                        await stream.Server!.Transport.WaitForDataAsync(Token).ConfigureAwait(false);
                     }
 
+                    _answerWaited = false;
                     n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))

@@ -8,7 +8,7 @@ namespace PluginProxy.Http.Engine;
 /// <summary>
 /// A client connection that speaks HTTP/2: negotiated by ALPN <c>h2</c> on an https listener, or begun with the client
 /// preface (prior knowledge, h2c) on an http listener. <see cref="Http2ClientConnection"/> runs the frames; each stream
-/// runs through the engine's phases (<see cref="HttpConnection.RunHttp2StreamAsync"/>). When the proxy stops or the
+/// runs through the engine's phases (<see cref="HttpConnection.StartHttp2Stream"/>). When the proxy stops or the
 /// plugin is reloaded, the connection sends GOAWAY and ends once its open streams finished.
 /// </summary>
 internal static class Http2Session

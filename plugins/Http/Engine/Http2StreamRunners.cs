@@ -17,7 +17,7 @@ internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
 
     /// <summary>
     /// The handler of <see cref="Http2ClientConnection"/> (<see cref="Http2ClientConnection.HandlerFinishesStreams"/>):
-    /// runs <paramref name="stream"/> on a kept runner or a new one, which finishes the stream at its end.
+    /// starts <paramref name="stream"/> on a kept runner or a new one, which finishes the stream at its end.
     /// </summary>
     public ValueTask RunAsync(Http2ServerStream stream)
     {
@@ -29,7 +29,7 @@ internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
 
         try
         {
-            runner ??= HttpConnection.ForHttp2(owner, session);
+            runner ??= HttpConnection.ForHttp2(owner, session, this);
         }
         catch (Exception e)
         {
@@ -39,7 +39,8 @@ internal sealed class Http2StreamRunners(HttpSupervisor owner, ISession session)
             return default;
         }
 
-        return runner.RunHttp2StreamAsync(stream, this);
+        runner.StartHttp2Stream(stream);
+        return default;
     }
 
     /// <summary>Keeps <paramref name="runner"/> for a later stream, unless enough are kept.</summary>

@@ -24,48 +24,71 @@ internal sealed partial class HttpConnection
     /// <summary>The response head's fields, filled again for each stream this object runs.</summary>
     private Http2FieldList? _h2Fields;
 
+    /// <summary>The runners this one belongs to, when it runs HTTP/2 streams (it goes back to them after each).</summary>
+    private Http2StreamRunners? _runners;
+
     /// <summary>A runner of the HTTP/2 streams of <paramref name="session"/>, one at a time (see <see cref="Http2StreamRunners"/>).</summary>
-    public static HttpConnection ForHttp2(HttpSupervisor owner, ISession session) => new(owner, session, null);
+    public static HttpConnection ForHttp2(HttpSupervisor owner, ISession session, Http2StreamRunners runners) => new(owner, session, null) { _runners = runners };
 
     /// <summary>
-    /// Runs one HTTP/2 stream through the phases and logs it; then gives this runner back to <paramref name="runners"/>
-    /// when nothing of the stream can reach the next one (no deadline passed, the client's reset did not fire meanwhile),
-    /// and tells the connection the stream's handler is done (<see cref="Http2ServerStream.HandlerFinished"/>). Never throws.
+    /// Starts one HTTP/2 stream through the phases (<see cref="RunStreamPhasesAsync"/>), which log it, give this runner
+    /// back to its runners when nothing of the stream can reach the next one (no deadline passed, the client's reset did
+    /// not fire meanwhile), and tell the connection the stream is done (<see cref="Http2ServerStream.HandlerFinished"/>):
+    /// the phases' state machine is the only one a stream has. Never throws.
     /// </summary>
-    public async ValueTask RunHttp2StreamAsync(Http2ServerStream h2, Http2StreamRunners runners)
+    public void StartHttp2Stream(Http2ServerStream h2)
     {
-        bool failed = false;
+        HttpStream stream;
+        try
+        {
+            BeginHttp2Stream(h2);
+            stream = BeginStream();
+        }
+        catch (Exception e)
+        {
+            FinishHttp2Stream(h2, null, StepOutcome.Close, e);
+            return;
+        }
+
+        _ = RunStreamPhasesAsync(stream);
+    }
+
+    /// <summary>The end of an HTTP/2 stream, from its phases: logged, this runner kept or dropped, the connection told.</summary>
+    /// <param name="broken">What a bug threw (the phases answer what the network and the analyzers do), or null.</param>
+    private void FinishHttp2Stream(Http2ServerStream h2, HttpStream? stream, StepOutcome outcome, Exception? broken)
+    {
         try
         {
             bool reusable = false;
-            BeginHttp2Stream(h2);
             try
             {
-                HttpStream stream = BeginStream();
-                StepOutcome outcome = await RunStreamPhasesAsync(stream).ConfigureAwait(false);
-                EndStream(stream, outcome);
+                if (broken is null && stream is not null)
+                {
+                    EndStream(stream, outcome);
+                }
             }
             finally
             {
                 reusable = EndHttp2Stream(h2);
             }
 
-            if (reusable)
+            if (reusable && broken is null)
             {
-                runners.Return(this);
+                _runners!.Return(this);
             }
         }
         catch (Exception e)
         {
-            // A bug (the phases answer what the network and the analyzers do): this stream is reset, the connection goes on.
-            failed = true;
-            if (e is not OperationCanceledException || !h2.IsAborted)
-            {
-                _owner.Logger.LogDebug(e, "HTTP/2 stream {Stream} failed", h2.Id);
-            }
+            broken ??= e;
         }
 
-        h2.HandlerFinished(failed);
+        if (broken is not null && (broken is not OperationCanceledException || !h2.IsAborted))
+        {
+            // This stream is reset, the connection goes on.
+            _owner.Logger.LogDebug(broken, "HTTP/2 stream {Stream} failed", h2.Id);
+        }
+
+        h2.HandlerFinished(failed: broken is not null);
     }
 
     private void BeginHttp2Stream(Http2ServerStream h2)

@@ -163,72 +163,73 @@ internal sealed partial class HttpConnection
         }
     }
 
-    /// <summary>One stream's phases, from its request head to the end of its response, whatever the client's HTTP version.</summary>
+    /// <summary>
+    /// One stream's phases, from its request head to the end of its response, whatever the client's HTTP version. An
+    /// HTTP/2 stream also ends here (<see cref="FinishHttp2Stream"/>); an HTTP/1.x one ends in <see cref="RunAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// One method on purpose: its state machine is the only one a stream allocates when it waits (for the server, most
+    /// of the time), since the phases it awaits complete at once unless they wait themselves.
+    /// </remarks>
     private async ValueTask<StepOutcome> RunStreamPhasesAsync(HttpStream stream)
     {
         StepOutcome outcome;
+        Exception? broken = null;
         try
         {
-            outcome = _h2 is null
-                ? await ReadRequestHeadAsync(stream).ConfigureAwait(false)
-                : await LoadHttp2RequestAsync(stream).ConfigureAwait(false);
-            if (outcome == StepOutcome.Next)
+            try
             {
-                outcome = await AnalyzeRequestAsync(stream).ConfigureAwait(false);
-            }
+                outcome = _h2 is null
+                    ? await ReadRequestHeadAsync(stream).ConfigureAwait(false)
+                    : await LoadHttp2RequestAsync(stream).ConfigureAwait(false);
+                outcome = outcome != StepOutcome.Next ? outcome : await AnalyzeRequestAsync(stream).ConfigureAwait(false);
+                outcome = outcome != StepOutcome.Next ? outcome : await ChooseServerAsync(stream).ConfigureAwait(false);
+                outcome = outcome != StepOutcome.Next ? outcome : await ConnectAsync(stream).ConfigureAwait(false);
+                outcome = outcome != StepOutcome.Next ? outcome : await ForwardRequestAsync(stream).ConfigureAwait(false);
 
-            if (outcome == StepOutcome.Next)
-            {
-                outcome = await ChooseServerAsync(stream).ConfigureAwait(false);
-            }
-
-            if (outcome == StepOutcome.Next)
-            {
-                outcome = await ConnectAsync(stream).ConfigureAwait(false);
-            }
-
-            if (outcome == StepOutcome.Next)
-            {
-                outcome = await ForwardRequestAsync(stream).ConfigureAwait(false);
-            }
-
-            if (outcome == StepOutcome.Next)
-            {
-                if (_response.Length == 0 && stream.Server?.Transport is SocketTransport plain)
+                if (outcome == StepOutcome.Next)
                 {
-                    // The wait for the answer, here rather than in the read phase (see _answerWaited).
-                    _serverIo = true;
-                    try
+                    if (_response.Length == 0 && stream.Server?.Transport is SocketTransport plain)
                     {
-                        await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, Token).ConfigureAwait(false);
-                        _answerWaited = true;
+                        // The wait for the answer, here rather than in the read phase (see _answerWaited).
+                        _serverIo = true;
+                        try
+                        {
+                            await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, Token).ConfigureAwait(false);
+                            _answerWaited = true;
+                        }
+                        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
+                        {
+                            // Left for the read phase, which meets it again and answers it (replay on a fresh connection, 502, 504).
+                        }
                     }
-                    catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
-                    {
-                        // Left for the read phase, which meets it again and answers it (replay on a fresh connection, 502, 504).
-                    }
+
+                    outcome = await ReadResponseHeadAsync(stream).ConfigureAwait(false);
                 }
 
-                outcome = await ReadResponseHeadAsync(stream).ConfigureAwait(false);
+                outcome = outcome != StepOutcome.Next ? outcome : await AnalyzeResponseAsync(stream).ConfigureAwait(false);
+                outcome = outcome != StepOutcome.Next ? outcome : await ForwardBodyAsync(stream).ConfigureAwait(false);
+                outcome = await FinishStreamAsync(stream, outcome).ConfigureAwait(false);
             }
-
-            if (outcome == StepOutcome.Next)
+            catch (Exception ex)
             {
-                outcome = await AnalyzeResponseAsync(stream).ConfigureAwait(false);
+                // A timeout, a broken connection or a bug ends only this stream.
+                outcome = await FailStreamAsync(stream, ex).ConfigureAwait(false);
             }
-
-            if (outcome == StepOutcome.Next)
-            {
-                outcome = await ForwardBodyAsync(stream).ConfigureAwait(false);
-            }
-
-            return await FinishStreamAsync(stream, outcome).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception e) when (_h2 is not null)
         {
-            // A timeout, a broken connection or a bug ends only this stream.
-            return await FailStreamAsync(stream, ex).ConfigureAwait(false);
+            // Answering the failure failed too: the HTTP/2 stream is reset (an HTTP/1.x connection ends in RunAsync).
+            outcome = StepOutcome.Close;
+            broken = e;
         }
+
+        if (_h2 is { } h2)
+        {
+            FinishHttp2Stream(h2, stream, outcome, broken);
+        }
+
+        return outcome;
     }
 
     /// <summary>

@@ -168,14 +168,13 @@ internal sealed partial class Http2ClientConnection
                 return RefuseLocked(streamId, Http2ErrorCode.ProtocolError);
             }
 
-            stream = new Http2ServerStream(this, streamId, Math.Max(_limits.StreamWindow, 65535), RentMessageLocked())
-            {
-                State = endStream ? Http2StreamState.HalfClosedRemote : Http2StreamState.Open,
-                EndReceived = endStream,
-                ReceiveWindow = _settingsAcked ? _limits.StreamWindow : Math.Max(_limits.StreamWindow, 65535),
-                SendWindow = _peerInitialWindow,
-                HeadTooLarge = tooLarge,
-            };
+            Http2Message message = RentMessageLocked();
+            stream = message.Stream?.Reuse(streamId) ?? (message.Stream = new Http2ServerStream(this, streamId, Math.Max(_limits.StreamWindow, 65535), message));
+            stream.State = endStream ? Http2StreamState.HalfClosedRemote : Http2StreamState.Open;
+            stream.EndReceived = endStream;
+            stream.ReceiveWindow = _settingsAcked ? _limits.StreamWindow : Math.Max(_limits.StreamWindow, 65535);
+            stream.SendWindow = _peerInitialWindow;
+            stream.HeadTooLarge = tooLarge;
             if (!tooLarge)
             {
                 _head.LoadRequest(stream.Request, endStream, ref stream.Message.Head);

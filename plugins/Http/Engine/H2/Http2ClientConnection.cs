@@ -387,6 +387,12 @@ internal sealed partial class Http2ClientConnection
     {
         lock (_sync)
         {
+            // The stream object goes with it only for the engine's handlers, which keep nothing of a finished stream.
+            if (!HandlerFinishesStreams || message.Stream is { Reusable: false })
+            {
+                message.Stream = null;
+            }
+
             if (_messages.Count < KeptMessages)
             {
                 _messages.Push(message);

@@ -13,4 +13,7 @@ internal sealed class Http2Message
 
     /// <summary>The request head's bytes (reused by the next stream when they are large enough).</summary>
     public byte[] Head = [];
+
+    /// <summary>The stream that last carried this message, kept for the next one when it may serve again (<see cref="Http2ServerStream.Reusable"/>).</summary>
+    public Http2ServerStream? Stream;
 }

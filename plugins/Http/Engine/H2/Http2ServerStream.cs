@@ -28,7 +28,33 @@ internal sealed class Http2ServerStream
     }
 
     /// <summary>The stream identifier (odd: the client opened it).</summary>
-    public int Id { get; }
+    public int Id { get; private set; }
+
+    /// <summary>
+    /// True when this object may serve a later stream of its connection (kept with its message): it is closed, its
+    /// handler finished, and it never handed out a cancellation token that someone could still hold.
+    /// </summary>
+    internal bool Reusable => State == Http2StreamState.Closed && Volatile.Read(ref _aborted) is null;
+
+    /// <summary>Makes this finished stream (<see cref="Reusable"/>) the new stream <paramref name="id"/>: every state as a new one has it.</summary>
+    internal Http2ServerStream Reuse(int id)
+    {
+        Id = id;
+        _abortFired = 0;
+        _onAborted = null;
+        RequestTrailers = null;
+        ResetCode = null;
+        ResponseStarted = false;
+        ResponseEnded = false;
+        Received.Clear();
+        Credit = 0;
+        DataReceived = 0;
+        HeadTooLarge = false;
+        ReadWaiter = null;
+        WindowWaiter = null;
+        WindowWaitSince = null;
+        return this;
+    }
 
     /// <summary>The version-independent message of this stream: the engine runs its phases on it.</summary>
     public HttpExchange Exchange => Message.Exchange;

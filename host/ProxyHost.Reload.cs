@@ -120,6 +120,11 @@ internal sealed partial class ProxyHost
             problems.Add($"{Config.FilePath}: changing `plugins` or `scripts` in [global] needs a restart");
         }
 
+        if (!next.Global.ResidentPlugins.Keys.ToHashSet().SetEquals(Config.Global.ResidentPlugins.Keys))
+        {
+            problems.Add($"{Config.FilePath}: changing `resident_plugins` in [global] needs a restart");
+        }
+
         if (next.Global.HotReload != Config.Global.HotReload)
         {
             problems.Add($"{Config.FilePath}: changing `hot_reload` needs a restart");

@@ -153,9 +153,15 @@ internal sealed partial class ProxyHost : IAsyncDisposable
             PluginLog.NoPluginsFolder(log, userFolder);
         }
 
+        plugins.Resident = config.Global.ResidentPlugins.Keys.ToHashSet();
         foreach (PluginLoadException error in await plugins.LoadFoldersAsync(folders, only).ConfigureAwait(false))
         {
             problems.Add(error.Message);
+        }
+
+        foreach ((string name, SourceSpot spot) in config.Global.ResidentPlugins.Where(r => plugins.Plugins.All(p => p.Name != r.Key)))
+        {
+            errors.Add(new ConfigError(spot, $"`resident_plugins` names {name}, which no plugin folder holds"));
         }
     }
 

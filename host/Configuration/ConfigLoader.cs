@@ -226,6 +226,19 @@ internal static class ConfigLoader
         string? adminSocket = AdminKeys.ReadSocket(table, baseDirectory);
         (string Path, SourceSpot Spot)? adminTokenFile = AdminKeys.ReadTokenFile(table, baseDirectory);
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
+        var resident = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
+        foreach ((string name, SourceSpot spot) in table.StringList("resident_plugins", what: "a list of plugin names") ?? [])
+        {
+            if (name.Length == 0 || name.IndexOfAny(['/', '\\']) >= 0)
+            {
+                table.Error(spot, $"`resident_plugins`: \"{name}\" is not a plugin name (the name of a plugin's folder, as \"PluginProxy.Http\")");
+            }
+            else
+            {
+                resident[name] = spot;
+            }
+        }
+
         table.RejectUnknownKeys(ConfigKeys.Global);
         return new GlobalConfig
         {
@@ -240,6 +253,7 @@ internal static class ConfigLoader
             AdminSocket = adminSocket,
             AdminTokenFile = adminTokenFile,
             Grace = grace,
+            ResidentPlugins = resident,
         };
     }
 }

@@ -45,6 +45,13 @@ internal sealed record GlobalConfig
 
     public bool HotReload { get; init; }
 
+    /// <summary>
+    /// The plugins (by folder name) loaded into load contexts that are never unloaded (<c>resident_plugins</c>): the
+    /// runtime optimises their hot code further (tiered compilation with run-time profiles, which it does only for code
+    /// that cannot be unloaded), and a replaced version stays in memory instead of being collected.
+    /// </summary>
+    public IReadOnlyDictionary<string, SourceSpot> ResidentPlugins { get; init; } = new Dictionary<string, SourceSpot>();
+
     /// <summary>Where the stats page, metrics and runtime API listen, or null for none.</summary>
     public IPEndPoint? Admin { get; init; }
 

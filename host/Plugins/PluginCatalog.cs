@@ -33,6 +33,9 @@ internal sealed class PluginCatalog : IAsyncDisposable
         _log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
     }
 
+    /// <summary>The plugins loaded resident (never unloaded: <c>resident_plugins</c>), by name.</summary>
+    public IReadOnlySet<string> Resident { get; set; } = new HashSet<string>();
+
     /// <summary>How long an unloaded plugin version may take to be collected before it is reported as a leak.</summary>
     public TimeSpan CollectionDeadline { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -161,7 +164,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         LoadedPlugin fresh;
         try
         {
-            fresh = await LoadedPlugin.LoadAsync(folder, Interlocked.Increment(ref _generation), _host).ConfigureAwait(false);
+            fresh = await LoadedPlugin.LoadAsync(folder, Interlocked.Increment(ref _generation), _host, Resident.Contains(name)).ConfigureAwait(false);
             fresh.CollectionDeadline = CollectionDeadline;
         }
         catch (PluginLoadException ex)

@@ -29,6 +29,9 @@ internal static partial class PluginLog
     [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Plugin {Plugin} version {Generation} unloaded")]
     public static partial void Unloaded(ILogger logger, string plugin, int generation);
 
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Plugin {Plugin} version {Generation} retired; it stays in memory (resident_plugins)")]
+    public static partial void StaysResident(ILogger logger, string plugin, int generation);
+
     [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Plugin {Plugin} version {Generation} collected")]
     public static partial void Collected(ILogger logger, string plugin, int generation);
 

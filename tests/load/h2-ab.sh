@@ -8,7 +8,8 @@
 #   bash tests/load/h2-ab.sh "before=/path/to/tree" "after=/path/to/other/tree"
 #   R=5 C=400 bash tests/load/h2-ab.sh "one=$PWD:DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=$PWD"
 #
-# Each argument is label=tree[:VAR=value,VAR=value] (the environment of that contender); each tree must be built with
+# Each argument is label=tree[:VAR=value,VAR=value] (the environment of that contender; RESIDENT=1 puts
+# `resident_plugins = ["PluginProxy.Http"]` in its configuration instead); each tree must be built with
 # `dotnet build host -c Release` (a `dotnet test` afterwards puts Debug plugins in plugins/bin: build Release again).
 # C clients (50) × 10 streams, D seconds per run (5), R rounds (3); LOG=1 adds h2load's per-request log and WARM=1 its
 # one-second warm-up, as tests/load/h2.sh does.
@@ -53,6 +54,7 @@ for spec in "$@"; do
 [global]
 plugins = "$tree/plugins/bin"
 admin = "127.0.0.1:$((p+50))"
+$([[ ",$envs," == *,RESIDENT=1,* ]] && echo 'resident_plugins = ["PluginProxy.Http"]')
 [defaults]
 timeout_client = "300s"
 timeout_server = "300s"

@@ -10,7 +10,9 @@
 # (SERVERS=2, round robin) or the first only (SERVERS=1), and reaches them over HTTP/1.1 with keep-alive:
 #   haproxy      `bind ... proto h2`, mode http, http-reuse safe
 #   nginx        `listen ... http2` (`http2 on` from nginx 1.25.1), upstream keepalive
-#   pluginproxy  an http listener (h2c is recognised by its preface), access log off, built Release
+#   pluginproxy  an http listener (h2c is recognised by its preface), access log off, built Release, the http
+#                supervisor resident (`resident_plugins = ["PluginProxy.Http"]`: its code gets the runtime's
+#                profile-guided tier; RESIDENT=0 leaves it unloadable, as by default)
 # Load: h2load, THREADS threads (2), CONNECTIONS clients (50, then 400), each keeping STREAMS streams (10) open, for
 # DURATION seconds after a one-second warm-up; best of ROUNDS interleaved rounds. Printed per contender and load:
 # req/s, the mean and the 99th percentile of the time per request (p99 from h2load's per-request log), the ratio of
@@ -131,6 +133,7 @@ CONF
 cat > "$OUT/pluginproxy.toml" <<CONF
 [global]
 plugins = "$ROOT/plugins/bin"
+$([ "${RESIDENT:-1}" = 1 ] && echo 'resident_plugins = ["PluginProxy.Http"]')
 
 [defaults]
 timeout_client = "300s"
@@ -222,7 +225,8 @@ grep -v '^\s*$' "$OUT/pluginproxy.log" | sed 's/^/  pluginproxy log: /' | head -
 
 echo
 echo "h2c: $(nproc) cores; h2load -t$THREADS -m$STREAMS, ${DURATION}s per run after ${WARMUP}s of warm-up, best of $ROUNDS;" \
-  "GET /small (12 bytes); backend of $SERVERS HTTP/1.1 server(s); nginx $nginx_version, $(haproxy -v | awk 'NR == 1 { print $1, $3 }')"
+  "GET /small (12 bytes); backend of $SERVERS HTTP/1.1 server(s); nginx $nginx_version, $(haproxy -v | awk 'NR == 1 { print $1, $3 }');" \
+  "PluginProxy's http supervisor $([ "${RESIDENT:-1}" = 1 ] && echo resident || echo unloadable)"
 printf '%-12s' contender
 for c in $CONNECTIONS; do printf ' | %-50s' "$c clients x $STREAMS streams"; done
 printf ' | %s\n' "idle h2 conn"

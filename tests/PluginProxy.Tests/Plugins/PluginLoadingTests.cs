@@ -183,6 +183,37 @@ public class PluginLoadingTests
         }, "the probe plugin's load context to be collected");
     }
 
+    [Fact]
+    public async Task ResidentPlugin_LoadsIntoAContextThatIsNeverUnloaded()
+    {
+        PluginCatalog catalog = NewCatalog();
+        catalog.Resident = new HashSet<string> { "Probe" };
+        Assert.Empty(await catalog.LoadFoldersAsync([RepoPaths.TestPluginsBin]));
+        Assert.True(catalog.TryAcquireSupervisor("probe", out LoadedPlugin? plugin, out _));
+        Assert.True(plugin!.Resident);
+        Assert.False(plugin.PeekLoadContext()!.IsCollectible);
+
+        // Retired and released: its context stays, as asked (the leak check is not told to wait for it).
+        await catalog.DisposeAsync();
+        plugin.Release();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.True(plugin.LoadContext.IsAlive);
+        Assert.False(plugin.Leaked);
+    }
+
+    [Theory]
+    [InlineData("resident_plugins = [\"a/b\"]", "\"a/b\" is not a plugin name")]
+    [InlineData("resident_plugins = [7]", "`resident_plugins` must hold strings")]
+    public void ResidentPlugins_WithSomethingElseThanNames_IsAnErrorAtTheValue(string line, string message)
+    {
+        using var directory = new TempDirectory();
+        string path = directory.Write("proxy.toml", $"[global]\n{line}\n");
+        ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(path));
+        Assert.Contains("proxy.toml:2:", error.Message);
+        Assert.Contains(message, error.Message);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (LoadedPlugin, WeakReference) AcquireProbe(PluginCatalog catalog)
     {

@@ -42,18 +42,7 @@ internal sealed class IdleSweep
             Array.Resize(ref _uses, _count * 2);
         }
 
-        int fd = -1;
-        try
-        {
-            // A connection in memory (a test kit's server) has no descriptor: a negative one is skipped by poll.
-            fd = connection.Connection.Transport.HasSocket ? (int)connection.Connection.Socket.SafeHandle.DangerousGetHandle() : -1;
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed: the poll reports the invalid descriptor and the connection is dropped.
-        }
-
-        _fds[_count] = new PollFd { Fd = fd, Events = PollIn | PollRdHup };
+        _fds[_count] = new PollFd { Fd = connection.Fd, Events = PollIn | PollRdHup };
         _connections[_count] = connection;
         _uses[_count] = connection.Uses;
         _count++;

@@ -15,6 +15,9 @@ internal sealed class ServerPool : IExpiring, IDisposable
     /// <summary>How long a pooled connection may stay unused (shorter than common server keep-alive timeouts).</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>A connection idle for less than this (a heartbeat's period) is not polled yet.</summary>
+    private const long FreshMs = 50;
+
     /// <summary>
     /// The most idle connections kept per server; past it the oldest is closed. An HTTP/1.1 connection carries one
     /// request at a time, so a proxy with thousands of requests in flight (400 HTTP/2 clients with 10 streams each) needs
@@ -116,10 +119,17 @@ internal sealed class ServerPool : IExpiring, IDisposable
                     _closing.Add(candidate);
                 }
 
+                // Oldest first: the ones that went idle within the last beat end the list, and are looked at next beat
+                // (under load most idle connections are such, taken again within milliseconds).
                 for (PooledConnection? c = list.Oldest; c is not null; c = c.Newer)
                 {
-                    _sweep.Add(c);
                     anyIdle = true;
+                    if (now - c.Since < FreshMs)
+                    {
+                        break;
+                    }
+
+                    _sweep.Add(c);
                 }
             }
         }

@@ -115,7 +115,16 @@ internal sealed partial class HttpConnection
 
                     try
                     {
-                        await _client.WaitForDataAsync().ConfigureAwait(false);
+                        if (_client is SocketTransport plain)
+                        {
+                            // The socket's zero-byte read awaited as is: an idle connection then keeps no conversion state machine (120 B).
+                            await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await _client.WaitForDataAsync().ConfigureAwait(false);
+                        }
+
                         int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);
                         if (n == 0)
                         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
@@ -244,7 +245,16 @@ internal sealed partial class Http2ClientConnection
             if (_readCount == 0)
             {
                 ReturnReadBuffer();
-                await _transport.WaitForDataAsync(token).ConfigureAwait(false);
+                if (_transport is SocketTransport plain)
+                {
+                    // The socket's zero-byte read awaited as is: an idle connection then keeps no conversion state machine (120 B).
+                    await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _transport.WaitForDataAsync(token).ConfigureAwait(false);
+                }
+
                 RentReadBuffer();
             }
 

@@ -59,20 +59,19 @@ internal sealed partial class HttpConnection
     {
         try
         {
-            bool reusable = false;
-            try
+            if (broken is null && stream is not null)
             {
-                if (broken is null && stream is not null)
-                {
-                    EndStream(stream, outcome);
-                }
+                EndStream(stream, outcome);
             }
-            finally
-            {
-                reusable = EndHttp2Stream(h2);
-            }
+        }
+        catch (Exception e)
+        {
+            broken = e;
+        }
 
-            if (reusable && broken is null)
+        try
+        {
+            if (EndHttp2Stream(h2) && broken is null)
             {
                 _runners!.Return(this);
             }

@@ -15,7 +15,9 @@ internal sealed partial class HttpConnection
     /// Phase 6: the codec reads the response head. Interim heads never reach the analyzers: 100 and 103 go to HTTP/1.1
     /// clients as received, 101 turns the connection into a tunnel (when the client asked to upgrade).
     /// </summary>
-    private async ValueTask<StepOutcome> ReadResponseHeadAsync(HttpStream stream)
+    /// <param name="stream">The stream.</param>
+    /// <param name="answerArrived">True when the caller waited for the server and saw bytes (or the end) arrive: read at once.</param>
+    private async ValueTask<StepOutcome> ReadResponseHeadAsync(HttpStream stream, bool answerArrived)
     {
         HttpExchange exchange = stream.Exchange;
         ResponseFacts facts = stream.ResponseFacts;
@@ -33,15 +35,15 @@ internal sealed partial class HttpConnection
                 _serverIo = true;
                 try
                 {
-                    if (_response.Length == 0 && !_answerWaited)
+                    if (_response.Length == 0 && !answerArrived)
                     {
                         // Wait for the server without holding a buffer: with hundreds of streams waiting at once, rented
                         // buffers outnumber what the shared pool keeps, and every one of them would be a new array. (On a
-                        // plain socket the phases waited already for the first bytes: _answerWaited.)
+                        // plain socket the phases waited already for the first bytes: answerArrived.)
                         await stream.Server!.Transport.WaitForDataAsync(Token).ConfigureAwait(false);
                     }
 
-                    _answerWaited = false;
+                    answerArrived = false;
                     n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))

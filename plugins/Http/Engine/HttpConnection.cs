@@ -53,13 +53,6 @@ internal sealed partial class HttpConnection
     /// <summary>Which side the pending operation of the stream is on, to name the side that failed.</summary>
     private bool _serverIo;
 
-    /// <summary>
-    /// True when the phases waited for the server's answer (or its end) and saw it arrive: the read phase then reads at
-    /// once. Waiting in the phases' own state machine rather than in the read phase's lets that phase complete without
-    /// one of its own: a response costs one allocation and one continuation less.
-    /// </summary>
-    private bool _answerWaited;
-
     public HttpConnection(HttpSupervisor owner, ISession session)
         : this(owner, session, null)
     {
@@ -198,14 +191,16 @@ internal sealed partial class HttpConnection
 
                 if (outcome == StepOutcome.Next)
                 {
+                    // The wait for the answer happens here rather than in the read phase: that phase then completes at
+                    // once, without a state machine of its own (one allocation and one continuation less per response).
+                    bool answerArrived = false;
                     if (_response.Length == 0 && stream.Server?.Transport is SocketTransport plain)
                     {
-                        // The wait for the answer, here rather than in the read phase (see _answerWaited).
                         _serverIo = true;
                         try
                         {
                             await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, Token).ConfigureAwait(false);
-                            _answerWaited = true;
+                            answerArrived = true;
                         }
                         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
                         {
@@ -213,7 +208,7 @@ internal sealed partial class HttpConnection
                         }
                     }
 
-                    outcome = await ReadResponseHeadAsync(stream).ConfigureAwait(false);
+                    outcome = await ReadResponseHeadAsync(stream, answerArrived).ConfigureAwait(false);
                 }
 
                 outcome = outcome != StepOutcome.Next ? outcome : await AnalyzeResponseAsync(stream).ConfigureAwait(false);

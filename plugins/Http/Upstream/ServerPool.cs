@@ -15,8 +15,6 @@ internal sealed class ServerPool : IExpiring, IDisposable
     /// <summary>How long a pooled connection may stay unused (shorter than common server keep-alive timeouts).</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>A connection idle for less than this (a heartbeat's period) is not polled yet.</summary>
-    private const long FreshMs = 50;
 
     /// <summary>
     /// The most idle connections kept per server; past it the oldest is closed. An HTTP/1.1 connection carries one
@@ -26,6 +24,9 @@ internal sealed class ServerPool : IExpiring, IDisposable
     internal const int MaxIdlePerServer = 4096;
 
     private readonly ConcurrentDictionary<IServer, IdleConnections> _idle = new(ReferenceEqualityComparer.Instance);
+    /// <summary>When the last sweep ran (heartbeat thread only): connections idle since then wait for the next one.</summary>
+    private long _previousSweep;
+
     private readonly IdleSweep _sweep = new();
     private readonly List<PooledConnection> _closing = [];
     private readonly Action<PooledConnection, int> _onClosed;
@@ -119,12 +120,12 @@ internal sealed class ServerPool : IExpiring, IDisposable
                     _closing.Add(candidate);
                 }
 
-                // Oldest first: the ones that went idle within the last beat end the list, and are looked at next beat
-                // (under load most idle connections are such, taken again within milliseconds).
+                // Oldest first: the ones that went idle since the previous sweep end the list, and are looked at by the
+                // next one (under load most idle connections are such, taken again within milliseconds).
                 for (PooledConnection? c = list.Oldest; c is not null; c = c.Newer)
                 {
                     anyIdle = true;
-                    if (now - c.Since < FreshMs)
+                    if (c.Since > _previousSweep)
                     {
                         break;
                     }
@@ -136,6 +137,7 @@ internal sealed class ServerPool : IExpiring, IDisposable
 
         // A connection returned meanwhile sets the flag again.
         _anyIdle = anyIdle;
+        _previousSweep = now;
         _sweep.Run(_onClosed);
         foreach (PooledConnection connection in _closing)
         {

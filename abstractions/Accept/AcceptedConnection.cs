@@ -46,6 +46,25 @@ public sealed class AcceptedConnection
         AcceptedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
+    private AcceptedConnection(AcceptedConnection other, Socket? socket)
+    {
+        _socket = socket;
+        ListenerName = other.ListenerName;
+        Flags = other.Flags;
+        PeerEndPoint = other.PeerEndPoint;
+        LocalEndPoint = other.LocalEndPoint;
+        OriginalDestination = other.OriginalDestination;
+        ProxyHeader = other.ProxyHeader;
+        AcceptedAt = other.AcceptedAt;
+        AcceptedTimestamp = other.AcceptedTimestamp;
+    }
+
+    /// <summary>
+    /// The same connection over <paramref name="socket"/>, or over no socket when it is null: what the host keeps of an
+    /// idle connection it parked (<see cref="ISession.TryPark"/>), and the record it resumes it with. Only the host uses it.
+    /// </summary>
+    public AcceptedConnection WithSocket(Socket? socket) => new(this, socket);
+
     /// <summary>The client socket ("server TCP socket" in the seed notes: the one dedicated to the client side). Non-blocking, already configured.</summary>
     /// <exception cref="NotSupportedException">The connection has no socket (<see cref="HasSocket"/> is false).</exception>
     public Socket Socket => _socket ?? throw new NotSupportedException("this connection has no socket underneath");

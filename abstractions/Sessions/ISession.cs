@@ -87,6 +87,19 @@ public interface ISession
     /// </summary>
     string DescribeAnalyzer(IFlowAnalyzer analyzer) => analyzer.ToString() ?? analyzer.GetType().Name;
 
+    /// <summary>
+    /// Hands the idle client connection back to the host until the client sends again, so that it costs a few hundred
+    /// bytes instead of a session: for a supervisor waiting between streams that has read no byte of the next one. On
+    /// true, the host has closed the session's socket (the supervisor's pending read ends; the connection itself stays
+    /// open): the supervisor returns without touching the client again, and the host ends the session without a log
+    /// line. When the client's next bytes arrive, the host runs a new session with the same <see cref="Id"/> on the
+    /// listener's supervisor of that moment (a reload in between serves them with the new version); when
+    /// <paramref name="timeout"/> passes first, or the proxy stops, it closes the connection as an idle timeout would.
+    /// False when the host cannot park this connection (a TLS or stacked transport, a host without parking).
+    /// </summary>
+    /// <param name="timeout">How long the parked connection may stay idle, or null for no limit.</param>
+    bool TryPark(TimeSpan? timeout) => false;
+
     /// <summary>The record the host turns into the session's log line.</summary>
     SessionLog Log { get; }
 

@@ -31,6 +31,7 @@ internal sealed class Listener : IAsyncDisposable
     private ListenerPipeline _pipeline;
     private long _totalSessions;
     private int _activeSessions;
+    private int _parkedSessions;
 
     public Listener(ListenerConfig config, ListenerPipeline pipeline, SessionRegistry sessions, ILoggerFactory loggers)
     {
@@ -297,14 +298,11 @@ internal sealed class Listener : IAsyncDisposable
     }
 
     /// <summary>The generic accept's second half: configure the socket, learn what the flags ask for, hand the session to the supervisor.</summary>
-    /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
-    /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
-    private async Task RunSessionAsync(Socket socket, ListenerPipeline? pipeline)
+    /// <param name="pipeline">Taken for this session, which owns it from then on.</param>
+    private Task RunSessionAsync(Socket socket, ListenerPipeline pipeline)
     {
         Interlocked.Increment(ref _totalSessions);
         Interlocked.Increment(ref _activeSessions);
-        Session? session = null;
-        AcceptedConnection? connection = null;
         try
         {
             AcceptFlags flags = _config.Accept;
@@ -321,18 +319,61 @@ internal sealed class Listener : IAsyncDisposable
             EndPoint peer = socket.RemoteEndPoint!;
             EndPoint local = socket.LocalEndPoint!;
             IPEndPoint? originalDestination = (flags & AcceptFlags.OriginalDestination) != 0 ? LinuxSocketOptions.GetOriginalDestination(socket) : null;
-            ProxyHeader? proxyHeader = null;
             if ((flags & AcceptFlags.ProxyProtocol) != 0)
             {
-                proxyHeader = await ReadProxyHeaderAsync(socket, peer, local).ConfigureAwait(false);
-                if (proxyHeader is null)
-                {
-                    return;
-                }
+                return RunAfterProxyHeaderAsync(socket, pipeline, peer, local, originalDestination);
             }
 
-            connection = new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, proxyHeader);
-            session = new Session(_sessions.NextId(), connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted);
+            return RunAsync(new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, null), _sessions.NextId(), pipeline);
+        }
+        catch (Exception ex)
+        {
+            AcceptLog.AcceptThrew(_log, ex, Name);
+            EndUnborn(socket, pipeline);
+            return Task.CompletedTask;
+        }
+    }
+
+    private async Task RunAfterProxyHeaderAsync(Socket socket, ListenerPipeline pipeline, EndPoint peer, EndPoint local, IPEndPoint? originalDestination)
+    {
+        ProxyHeader? proxyHeader;
+        try
+        {
+            proxyHeader = await ReadProxyHeaderAsync(socket, peer, local).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            AcceptLog.AcceptThrew(_log, ex, Name);
+            proxyHeader = null;
+        }
+
+        if (proxyHeader is null)
+        {
+            EndUnborn(socket, pipeline);
+            return;
+        }
+
+        await RunAsync(new AcceptedConnection(socket, Name, _config.Accept, peer, local, originalDestination, proxyHeader), _sessions.NextId(), pipeline).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends a connection that never became a session.</summary>
+    private void EndUnborn(Socket socket, ListenerPipeline pipeline)
+    {
+        socket.Dispose();
+        pipeline.Release();
+        Interlocked.Decrement(ref _activeSessions);
+        _slots.Release();
+    }
+
+    /// <summary>Runs a session on <paramref name="connection"/>, accepted or resumed from the parking lot, until it ends or parks.</summary>
+    /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
+    /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
+    private async Task RunAsync(AcceptedConnection connection, long id, ListenerPipeline? pipeline)
+    {
+        Session? session = null;
+        try
+        {
+            session = new Session(id, connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted);
             pipeline = null; // the session owns that reference now
             _sessions.Add(session);
             await session.Supervisor.RunAsync(session).ConfigureAwait(false);
@@ -352,12 +393,14 @@ internal sealed class Listener : IAsyncDisposable
         }
         finally
         {
-            socket.Dispose();
+            connection.Socket.Dispose();
+            ParkedConnection? parked = null;
             if (session is not null)
             {
                 // Log before leaving the registry: a stopping proxy exits as soon as the registry is empty.
                 SessionLog log = session.Log;
-                if (!log.LoggedByStreams)
+                parked = session.Parked;
+                if (!log.LoggedByStreams && parked is null)
                 {
                     AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
                 }
@@ -368,7 +411,94 @@ internal sealed class Listener : IAsyncDisposable
 
             pipeline?.Release();
             Interlocked.Decrement(ref _activeSessions);
+
+            // A parked connection keeps its maxconn slot until it is resumed or closed.
+            if (parked is not null)
+            {
+                session!.HandOffParked();
+            }
+            else
+            {
+                _slots.Release();
+            }
+        }
+    }
+
+    /// <summary>Hands a connection whose session ended parked to the parking lot (or closes it, when this listener stopped).</summary>
+    internal void Park(ParkedConnection parked)
+    {
+        Interlocked.Increment(ref _parkedSessions);
+        if (!Parking!.Add(parked))
+        {
+            ParkedClosed();
+        }
+    }
+
+    /// <summary>Where this listener's idle connections are parked, or null when the platform cannot park them.</summary>
+    internal ParkingLot? Parking => _sessions.Parking;
+
+    /// <summary>True once this listener stopped accepting: nothing is parked for it any more.</summary>
+    internal bool StoppedAccepting => _stopAccepting.IsCancellationRequested;
+
+    /// <summary>Idle connections of this listener parked now (each keeps its <c>maxconn</c> slot).</summary>
+    public int ParkedSessions => Volatile.Read(ref _parkedSessions);
+
+    /// <summary>Runs a new session on a parked connection whose client sent again (called by the parking lot's thread, via the pool).</summary>
+    internal void Resume(ParkedConnection parked)
+    {
+        Interlocked.Decrement(ref _parkedSessions);
+        ListenerPipeline? pipeline = TryAcquirePipeline();
+        Socket? socket = null;
+        if (pipeline is not null)
+        {
+            var handle = new SafeSocketHandle(parked.Fd, ownsHandle: true);
+            try
+            {
+                socket = new Socket(handle);
+            }
+            catch (SocketException)
+            {
+                handle.Dispose(); // the connection broke while parked
+            }
+        }
+        else
+        {
+            ParkingLot.CloseDescriptor(parked.Fd);
+        }
+
+        if (socket is null)
+        {
+            pipeline?.Release();
             _slots.Release();
+            return;
+        }
+
+        Interlocked.Increment(ref _activeSessions);
+        _ = RunAsync(parked.Connection.WithSocket(socket), parked.SessionId, pipeline);
+    }
+
+    /// <summary>A parked connection was closed (its client left, its deadline passed, the listener stopped): its slot frees.</summary>
+    internal void ParkedClosed()
+    {
+        Interlocked.Decrement(ref _parkedSessions);
+        _slots.Release();
+    }
+
+    /// <summary>The current pipeline with a reference taken, or null when it is retired and no other replaced it (the listener stopped).</summary>
+    private ListenerPipeline? TryAcquirePipeline()
+    {
+        while (true)
+        {
+            ListenerPipeline pipeline = Volatile.Read(ref _pipeline);
+            if (pipeline.TryAcquire())
+            {
+                return pipeline;
+            }
+
+            if (ReferenceEquals(pipeline, Volatile.Read(ref _pipeline)))
+            {
+                return null;
+            }
         }
     }
 
@@ -420,6 +550,7 @@ internal sealed class Listener : IAsyncDisposable
         if (!_stopAccepting.IsCancellationRequested)
         {
             _stopAccepting.Cancel();
+            Parking?.CloseAll(this);
             foreach (Socket socket in _sockets.Where(s => !_handedOver.Contains(s)))
             {
                 socket.Dispose();

@@ -139,6 +139,50 @@ internal sealed class Session : ISession
         return new StreamPipelineLease(_listener.AcquirePipeline());
     }
 
+    /// <summary>What the host keeps of the connection once the supervisor parked it (<see cref="TryPark"/>), or null.</summary>
+    public ParkedConnection? Parked { get; private set; }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Only the accepted socket itself can be parked (not TLS, nor a supervisor stacked on another), and not once the
+    /// proxy is stopping. The socket is disposed here, on the caller's thread; the listener adds the connection to the
+    /// parking lot when the supervisor has returned, so that it is resumed only once this session has ended.
+    /// </remarks>
+    public bool TryPark(TimeSpan? timeout)
+    {
+        if (_listener.Parking is not { } parking || _level != 0 || Transport is not SocketTransport plain || !Connection.HasSocket
+            || !ReferenceEquals(plain.Socket, Connection.Socket) || Parked is not null || Stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        int fd = parking.Detach(Connection.Socket, out byte[] linger);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        long deadline = timeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue;
+        Parked = new ParkedConnection(fd, _listener, Connection.WithSocket(null), Id, deadline);
+        ParkingLot.Release(Connection.Socket, fd, linger);
+        HandOffParked();
+        return true;
+    }
+
+    private int _parkHandOff;
+
+    /// <summary>
+    /// Called twice once the connection is parked: when <see cref="TryPark"/> has put the connection back in order, and
+    /// when the session has ended (its supervisor returned). The second call hands it to the parking lot.
+    /// </summary>
+    public void HandOffParked()
+    {
+        if (Interlocked.Increment(ref _parkHandOff) == 2)
+        {
+            _listener.Park(Parked!);
+        }
+    }
+
     /// <summary>Releases what the session held, when it ends.</summary>
     public void End()
     {

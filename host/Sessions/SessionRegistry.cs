@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PluginProxy.Host.Accept;
 
 namespace PluginProxy.Host.Sessions;
 
@@ -12,6 +13,18 @@ internal sealed class SessionRegistry : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _aborted = new();
     private long _nextId;
+
+    public SessionRegistry()
+    {
+        Parking = ParkingLot.Create(out string? whyNot);
+        WhyNoParking = whyNot;
+    }
+
+    /// <summary>Where supervisors park idle client connections (<see cref="Session.TryPark"/>), or null when this platform cannot.</summary>
+    public ParkingLot? Parking { get; }
+
+    /// <summary>Why <see cref="Parking"/> is null.</summary>
+    public string? WhyNoParking { get; }
     private TaskCompletionSource? _drained;
 
     public CancellationToken Stopping => _stopping.Token;
@@ -63,6 +76,7 @@ internal sealed class SessionRegistry : IDisposable
 
     public void Dispose()
     {
+        Parking?.Dispose();
         _stopping.Dispose();
         _aborted.Dispose();
     }

@@ -26,6 +26,14 @@ public sealed class HttpListenerOptions : IValidatableOptions
     [Size]
     public long? MaxRequestBody { get; init; }
 
+    /// <summary>
+    /// <c>park_idle_after</c>: how long an HTTP/1.x client connection on plain TCP waits idle between requests before the
+    /// supervisor hands it back to the host, which keeps it for a few hundred bytes (no socket object, no session) until
+    /// the client sends again or <c>timeout_keep_alive</c> ends it. Resuming costs a few system calls, so it is not done
+    /// between requests that follow each other closely. Set it above <c>timeout_keep_alive</c> to never park.
+    /// </summary>
+    public TimeSpan ParkIdleAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary><c>[[listener.route]]</c>: the routes, in order (the first match wins; <see cref="RouteTable"/> compiles them).</summary>
     public IReadOnlyList<HttpRoute> Route { get; init; } = [];
 

@@ -18,7 +18,7 @@ OUT=$ROOT/tests/load/out
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-50 400}
 THREADS=${THREADS:-2}
-IDLE=${IDLE:-5000}
+IDLE=${IDLE:-10000}
 ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-tcp http}
 SERVERS=${SERVERS:-1 2}
@@ -176,18 +176,29 @@ run_mode() { # mode servers
   for port in $ORIGIN_PORT $ORIGIN_PORT2 $HAPROXY_PORT $NGINX_PORT $PP_PORT; do wait_port $port; done
 
   declare -A name=([$ORIGIN_PORT]=direct [$HAPROXY_PORT]=haproxy [$NGINX_PORT]=nginx [$PP_PORT]=pluginproxy)
-  declare -A rps mbs p99 idle tw
+  declare -A rps mbs p99 idle idle_last tw
 
   # Idle memory first, on fresh processes: a heap already grown by the throughput runs would hide the cost.
   local request=""
   [ "$mode" = http ] && request='GET /small HTTP/1.1\r\nHost: bench\r\n\r\n'
+  # HAProxy wants two descriptors per maxconn, so the open-files limit bounds the count (50,000 needs ulimit -Hn 100,200).
+  local idle_count=$IDLE limit=$(( MAXCONN - 200 ))
+  if [ "$idle_count" -gt "$limit" ]; then
+    echo "  IDLE=$IDLE is more than the open-files limit allows (ulimit -Hn $(ulimit -Hn), maxconn $MAXCONN): $limit idle connections instead"
+    idle_count=$limit
+  fi
+  local half=$(( idle_count / 2 ))
   for port in $HAPROXY_PORT $NGINX_PORT $PP_PORT; do
     local pid; case $port in $HAPROXY_PORT) pid=$haproxy_pid;; $NGINX_PORT) pid=$nginx_pid;; *) pid=$pp_pid;; esac
-    local before after; before=$(rss_kb "$pid")
-    coproc IDLER { python3 "$ROOT/tests/load/idle_clients.py" 127.0.0.1 "$port" "$IDLE" "$request"; }
+    local before middle after; before=$(rss_kb "$pid")
+    coproc IDLER { python3 "$ROOT/tests/load/idle_clients.py" 127.0.0.1 "$port" "$half" "$request"; }
     local ready count; read -r ready count <&"${IDLER[0]}"
+    middle=$(rss_kb "$pid")
+    echo "more $(( idle_count - half ))" >&"${IDLER[1]}"
+    read -r ready count <&"${IDLER[0]}"
     after=$(rss_kb "$pid")
     idle[${name[$port]}]=$(( (after - before) * 1024 / count ))
+    idle_last[${name[$port]}]=$(( (after - middle) * 1024 / (count - half) ))
     exec {IDLER[1]}>&-; wait "$IDLER_PID" 2>/dev/null || true
   done
 
@@ -218,7 +229,7 @@ run_mode() { # mode servers
   echo "mode $mode, backend of $servers server(s): $THREADS wrk threads, $DURATION per run, best of $ROUNDS; $(nproc) cores; large = $large"
   printf '%-12s' contender
   for load in $loads; do printf ' | %22s' "${load%@*} @${load#*@} conns"; done
-  printf ' | %12s | %8s\n' "idle B/conn" "TIME-WAIT"
+  printf ' | %12s | %10s | %8s\n' "idle B/conn" "last half" "TIME-WAIT"
   for n in direct haproxy nginx pluginproxy; do
     printf '%-12s' "$n"
     for load in $loads; do
@@ -226,10 +237,12 @@ run_mode() { # mode servers
       [ "${load%@*}" = "$large" ] && { value=${mbs[$n:$load]}; base=${mbs[haproxy:$load]}; }
       printf ' | %9s %6s %5s' "$value" "${p99[$n:$load]}" "$(ratio "$value" "$base")"
     done
-    printf ' | %12s | %8s\n' "${idle[$n]:--}" "${tw[$n]:--}"
+    printf ' | %12s | %10s | %8s\n' "${idle[$n]:--}" "${idle_last[$n]:--}" "${tw[$n]:--}"
   done
-  echo "(columns: req/s, or MB/s for $large; p99; ratio to HAProxy. idle B/conn: resident memory growth divided by $IDLE idle"
-  echo " client connections. TIME-WAIT: sockets left in TIME-WAIT over that contender's runs, a sign of connections not reused)"
+  echo "(columns: req/s, or MB/s for $large; p99; ratio to HAProxy. idle B/conn: resident memory growth divided by $idle_count idle"
+  echo " client connections, opened in two halves, each followed by ${SETTLE:-3} s of quiet; last half: the growth over the second half"
+  echo " alone, the cost of one more idle connection once the process's fixed costs (a heap's young generation) are paid."
+  echo " TIME-WAIT: sockets left in TIME-WAIT over that contender's runs, a sign of connections not reused)"
 }
 
 for mode in $MODES; do for servers in $SERVERS; do run_mode "$mode" "$servers"; done; done

@@ -17,6 +17,7 @@ internal sealed class ConnectionDeadlines(Transport client, CancellationToken st
 
     private long _client = long.MaxValue;
     private long _server = long.MaxValue;
+    private long _park = long.MaxValue;
     private int _expired;
     private CancellationTokenSource? _cancel;
 
@@ -28,6 +29,12 @@ internal sealed class ConnectionDeadlines(Transport client, CancellationToken st
 
     /// <summary>Cancelled when a deadline of an active stream passes (made at the first request).</summary>
     public CancellationToken Token => (_cancel ??= new CancellationTokenSource()).Token;
+
+    /// <summary>The connection the heartbeat asks to park when the park deadline passes while it is idle, or null.</summary>
+    public HttpConnection? Parker { get; init; }
+
+    /// <summary>When an idle connection is parked (<see cref="HttpConnection.TryPark"/>): <paramref name="after"/> from now, or never.</summary>
+    public void SetPark(TimeSpan? after) => Volatile.Write(ref _park, At(after));
 
     public void SetClient(TimeSpan? timeout) => Volatile.Write(ref _client, At(timeout));
 
@@ -50,7 +57,8 @@ internal sealed class ConnectionDeadlines(Transport client, CancellationToken st
     }
 
     public bool IsExpired(long now) =>
-        now >= Volatile.Read(ref _client) || now >= Volatile.Read(ref _server) || (Phase == StreamPhase.Idle && stopping.IsCancellationRequested);
+        now >= Volatile.Read(ref _client) || now >= Volatile.Read(ref _server)
+        || (Phase == StreamPhase.Idle && (stopping.IsCancellationRequested || now >= Volatile.Read(ref _park)));
 
     public void Expire(long now)
     {
@@ -60,6 +68,12 @@ internal sealed class ConnectionDeadlines(Transport client, CancellationToken st
             if ((now >= Volatile.Read(ref _client) || stopping.IsCancellationRequested) && Interlocked.CompareExchange(ref _expired, Stopping, 0) == 0)
             {
                 client.Dispose();
+            }
+            else if (now >= Volatile.Read(ref _park))
+            {
+                Volatile.Write(ref _park, long.MaxValue);
+                long client = Volatile.Read(ref _client);
+                Parker?.TryPark(client == long.MaxValue ? null : TimeSpan.FromMilliseconds(Math.Max(1, client - now)));
             }
 
             return;

@@ -50,6 +50,13 @@ internal sealed partial class HttpConnection
     private string? _clientText;
     private int _streams;
 
+    /// <summary>Where the connection is between requests (<see cref="IdleWaiting"/>, <see cref="IdleParked"/>...), changed under a lock on the deadlines.</summary>
+    private int _idle;
+    private const int IdleActive = 0;
+    private const int IdleWaiting = 1;
+    private const int IdleParked = 2;
+    private const int IdleDone = 3;
+
     /// <summary>Which side the pending operation of the stream is on, to name the side that failed.</summary>
     private bool _serverIo;
 
@@ -73,7 +80,7 @@ internal sealed partial class HttpConnection
         _request = new Channel(ChannelDirection.Request, _settings.MaxRequestHead);
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
         _proxyStream = new ProxyStream(session, _request, _response);
-        _deadlines = new ConnectionDeadlines(_client, session.Stopping);
+        _deadlines = new ConnectionDeadlines(_client, session.Stopping) { Parker = h2 is null && _client is SocketTransport ? this : null };
         _bodyLimit = Math.Max(_settings.BufferSize, _settings.MaxRequestHead);
         _clientAddress = _options.ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
     }
@@ -118,6 +125,11 @@ internal sealed partial class HttpConnection
                             await _client.WaitForDataAsync().ConfigureAwait(false);
                         }
 
+                        if (!LeaveIdle())
+                        {
+                            break; // parked: the host has the connection now
+                        }
+
                         int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);
                         if (n == 0)
                         {
@@ -141,7 +153,7 @@ internal sealed partial class HttpConnection
                     }
                     catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
                     {
-                        // Idle timeout, stop, or the client went away between requests: a normal end of a keep-alive connection.
+                        // Idle timeout, stop, the client went away between requests, or the connection was parked: a normal end.
                         break;
                     }
                 }
@@ -157,6 +169,11 @@ internal sealed partial class HttpConnection
         }
         finally
         {
+            lock (_deadlines)
+            {
+                _idle = IdleDone;
+            }
+
             _owner.Timeouts.Remove(_deadlines);
             ReleaseStream();
             _request.Release();
@@ -273,7 +290,44 @@ internal sealed partial class HttpConnection
 
         _deadlines.Phase = StreamPhase.Idle;
         _deadlines.SetClient(first ? _settings.Timeouts.Request : _settings.Timeouts.KeepAlive);
+        lock (_deadlines)
+        {
+            _idle = IdleWaiting;
+        }
+
+        _deadlines.SetPark(_deadlines.Parker is null ? null : _options.ParkIdleAfter);
         return true;
+    }
+
+    /// <summary>The client sent while idle: false when the heartbeat parked the connection first (the host resumes it).</summary>
+    private bool LeaveIdle()
+    {
+        lock (_deadlines)
+        {
+            if (_idle == IdleParked)
+            {
+                return false;
+            }
+
+            _idle = IdleActive;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Called by the heartbeat when the connection has been idle for <c>park_idle_after</c>: hands it to the host
+    /// (<see cref="ISession.TryPark"/>), unless the client sent meanwhile. The host disposes the socket, which ends the
+    /// wait in <see cref="RunAsync"/>; the connection itself stays open and is resumed as a new session.
+    /// </summary>
+    internal void TryPark(TimeSpan? timeout)
+    {
+        lock (_deadlines)
+        {
+            if (_idle == IdleWaiting && _request.Length == 0 && _session.TryPark(timeout))
+            {
+                _idle = IdleParked;
+            }
+        }
     }
 
     /// <summary>What a stream that threw answers, when HTTP still allows an answer; then the connection closes.</summary>

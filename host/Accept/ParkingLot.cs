@@ -1,0 +1,367 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Net.Sockets;
+
+namespace PluginProxy.Host.Accept;
+
+/// <summary>
+/// Idle client connections kept outside the runtime's sockets, as HAProxy and nginx keep theirs: a descriptor in an
+/// epoll set of our own and a <see cref="ParkedConnection"/>, instead of a socket object with its pending read, its
+/// event args and the session and supervisor state above it (≈ 4 KB). One thread waits on the set; when a parked
+/// client sends, its listener resumes it as a new session; when its deadline passes it is closed.
+/// </summary>
+/// <remarks>
+/// Detaching a socket from the runtime: the descriptor is duplicated, the original is removed from the runtime's epoll
+/// set (the runtime relies on close() for that, which would not happen while the duplicate is open) and the socket is
+/// disposed. Disposing a socket with a read pending makes the runtime set a zero linger (an abortive close, RST); the
+/// option belongs to the connection, not the descriptor, so it is put back on the duplicate. The runtime's epoll
+/// descriptors are private: they are read once by reflection, and without them (another runtime) nothing is parked.
+/// </remarks>
+internal sealed class ParkingLot : IDisposable
+{
+    private const int EpollCloexec = 0x80000;
+    private const int EpollCtlAdd = 1;
+    private const int EpollCtlDel = 2;
+    private const uint EpollIn = 0x001;
+    private const uint EpollErr = 0x008;
+    private const uint EpollHup = 0x010;
+    private const uint EpollRdHup = 0x2000;
+    private const uint EpollOneShot = 1u << 30;
+    private const int FDupFdCloexec = 1030;
+    private const int SolSocket = 1;
+    private const int SoLinger = 13;
+    private const int Batch = 256;
+    private const int SweepMilliseconds = 100;
+
+    // struct epoll_event is packed on x86-64 (12 bytes), naturally aligned elsewhere (16 bytes).
+    private static readonly int Stride = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+    private static readonly int DataOffset = Stride == 12 ? 4 : 8;
+
+    private readonly int _epoll;
+    private readonly int[] _runtimePorts;
+    private readonly Lock _lock = new();
+    private ParkedConnection?[] _byFd = new ParkedConnection?[1024];
+    private int _count;
+    private Thread? _thread;
+    private volatile bool _disposed;
+
+    private ParkingLot(int epoll, int[] runtimePorts)
+    {
+        _epoll = epoll;
+        _runtimePorts = runtimePorts;
+    }
+
+    /// <summary>The parking lot, or null with the reason when this platform or runtime cannot park connections.</summary>
+    public static ParkingLot? Create(out string? whyNot)
+    {
+        whyNot = null;
+        if (!OperatingSystem.IsLinux())
+        {
+            whyNot = "parking idle connections needs Linux (epoll)";
+            return null;
+        }
+
+        if (RuntimeEventPorts() is not { Length: > 0 } ports)
+        {
+            whyNot = "this .NET runtime's socket engine is not the one parking was made for (System.Net.Sockets.SocketAsyncEngine._port not found)";
+            return null;
+        }
+
+        int epoll = Native.epoll_create1(EpollCloexec);
+        if (epoll < 0)
+        {
+            whyNot = $"epoll_create1 failed (errno {Marshal.GetLastPInvokeError()})";
+            return null;
+        }
+
+        return new ParkingLot(epoll, ports);
+    }
+
+    /// <summary>Connections parked now.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>
+    /// First half of taking <paramref name="socket"/>'s connection out of the runtime: returns a descriptor of it that
+    /// the caller owns, with the connection's linger option, and removes the socket from the runtime's epoll set; or -1
+    /// with the socket as it was. <see cref="Release"/> completes it.
+    /// </summary>
+    public int Detach(Socket socket, out byte[] linger)
+    {
+        SafeSocketHandle handle = socket.SafeHandle;
+        bool added = false;
+        linger = new byte[8];
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            int length = linger.Length;
+            if (Native.getsockopt(fd, SolSocket, SoLinger, linger, ref length) != 0)
+            {
+                return -1;
+            }
+
+            int copy = Native.fcntl(fd, FDupFdCloexec, 0);
+            if (copy < 0)
+            {
+                return -1;
+            }
+
+            foreach (int port in _runtimePorts)
+            {
+                // ENOENT from every engine but the socket's (and from all of them if it never waited): nothing to remove.
+                Native.epoll_ctl(port, EpollCtlDel, fd, null);
+            }
+
+            return copy;
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Second half: disposes <paramref name="socket"/> (its pending operations end; the connection stays open through
+    /// <paramref name="copy"/>) and gives the connection back the linger option the runtime's abort replaced.
+    /// </summary>
+    public static void Release(Socket socket, int copy, byte[] linger)
+    {
+        socket.Dispose();
+        Native.setsockopt(copy, SolSocket, SoLinger, linger, linger.Length);
+    }
+
+    /// <summary>
+    /// Parks <paramref name="parked"/> until its client sends or its deadline passes; false (and the descriptor closed)
+    /// when its listener has stopped or the descriptor cannot be watched.
+    /// </summary>
+    public bool Add(ParkedConnection parked)
+    {
+        lock (_lock)
+        {
+            if (!_disposed && !parked.Listener.StoppedAccepting)
+            {
+                byte[] ev = new byte[Stride];
+                BitConverter.TryWriteBytes(ev.AsSpan(0, 4), EpollIn | EpollRdHup | EpollOneShot);
+                BitConverter.TryWriteBytes(ev.AsSpan(DataOffset, 8), (long)parked.Fd);
+                if (Native.epoll_ctl(_epoll, EpollCtlAdd, parked.Fd, ev) == 0)
+                {
+                    if (parked.Fd >= _byFd.Length)
+                    {
+                        Array.Resize(ref _byFd, Math.Max(parked.Fd + 1, _byFd.Length * 2));
+                    }
+
+                    _byFd[parked.Fd] = parked;
+                    _count++;
+                    if (_thread is null)
+                    {
+                        _thread = new Thread(Run) { IsBackground = true, Name = "PluginProxy parking" };
+                        _thread.Start();
+                    }
+
+                    return true;
+                }
+            }
+        }
+
+        Native.close(parked.Fd);
+        return false;
+    }
+
+    /// <summary>Closes a descriptor that <see cref="Detach"/> returned, when it cannot be used.</summary>
+    public static void CloseDescriptor(int fd) => Native.close(fd);
+
+    /// <summary>Closes every connection parked for <paramref name="listener"/> (it stopped); returns how many.</summary>
+    public int CloseAll(Listener listener)
+    {
+        List<ParkedConnection> closing = [];
+        lock (_lock)
+        {
+            for (int fd = 0; fd < _byFd.Length; fd++)
+            {
+                if (_byFd[fd] is { } parked && parked.Listener == listener)
+                {
+                    closing.Add(Take(fd)!);
+                }
+            }
+        }
+
+        foreach (ParkedConnection parked in closing)
+        {
+            Close(parked);
+        }
+
+        return closing.Count;
+    }
+
+    private void Run()
+    {
+        byte[] events = new byte[Stride * Batch];
+        long nextSweep = Environment.TickCount64 + SweepMilliseconds;
+        while (!_disposed)
+        {
+            int n = Native.epoll_wait(_epoll, events, Batch, SweepMilliseconds);
+            for (int i = 0; i < n; i++)
+            {
+                uint flags = BitConverter.ToUInt32(events, i * Stride);
+                int fd = (int)BitConverter.ToInt64(events, i * Stride + DataOffset);
+                ParkedConnection? parked;
+                lock (_lock)
+                {
+                    parked = Take(fd);
+                }
+
+                if (parked is null)
+                {
+                    continue;
+                }
+
+                if ((flags & (EpollErr | EpollHup)) != 0)
+                {
+                    Close(parked); // the client went away while parked
+                }
+                else
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static p => p.Listener.Resume(p), parked, preferLocal: false);
+                }
+            }
+
+            long now = Environment.TickCount64;
+            if (now >= nextSweep)
+            {
+                nextSweep = now + SweepMilliseconds;
+                Sweep(now);
+            }
+        }
+
+        Native.close(_epoll);
+    }
+
+    private void Sweep(long now)
+    {
+        List<ParkedConnection>? expired = null;
+        lock (_lock)
+        {
+            if (_count == 0)
+            {
+                return;
+            }
+
+            for (int fd = 0; fd < _byFd.Length; fd++)
+            {
+                if (_byFd[fd] is { } parked && now >= parked.Deadline)
+                {
+                    (expired ??= []).Add(Take(fd)!);
+                }
+            }
+        }
+
+        foreach (ParkedConnection parked in expired ?? [])
+        {
+            Close(parked);
+        }
+    }
+
+    /// <summary>Removes the connection parked on <paramref name="fd"/> from the table and the epoll set; call under the lock.</summary>
+    private ParkedConnection? Take(int fd)
+    {
+        if (fd < 0 || fd >= _byFd.Length || _byFd[fd] is not { } parked)
+        {
+            return null;
+        }
+
+        _byFd[fd] = null;
+        _count--;
+        Native.epoll_ctl(_epoll, EpollCtlDel, fd, null);
+        return parked;
+    }
+
+    private static void Close(ParkedConnection parked)
+    {
+        Native.close(parked.Fd);
+        parked.Listener.ParkedClosed();
+    }
+
+    public void Dispose()
+    {
+        List<ParkedConnection> closing = [];
+        lock (_lock)
+        {
+            _disposed = true;
+            for (int fd = 0; fd < _byFd.Length; fd++)
+            {
+                if (Take(fd) is { } parked)
+                {
+                    closing.Add(parked);
+                }
+            }
+
+            if (_thread is null)
+            {
+                Native.close(_epoll);
+            }
+        }
+
+        foreach (ParkedConnection parked in closing)
+        {
+            Close(parked);
+        }
+    }
+
+    /// <summary>The runtime socket engines' epoll descriptors (System.Net.Sockets.SocketAsyncEngine, private).</summary>
+    private static int[]? RuntimeEventPorts()
+    {
+        try
+        {
+            Type? engine = typeof(Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine");
+            FieldInfo? engines = engine?.GetField("s_engines", BindingFlags.NonPublic | BindingFlags.Static);
+            FieldInfo? port = engine?.GetField("_port", BindingFlags.NonPublic | BindingFlags.Instance);
+            if (engines?.GetValue(null) is not Array array || port is null || port.FieldType != typeof(IntPtr))
+            {
+                return null;
+            }
+
+            var ports = new int[array.Length];
+            for (int i = 0; i < ports.Length; i++)
+            {
+                ports[i] = (int)(IntPtr)port.GetValue(array.GetValue(i))!;
+            }
+
+            return ports;
+        }
+        catch (Exception ex) when (ex is TargetInvocationException or TypeLoadException or InvalidCastException or MemberAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static class Native
+    {
+        [DllImport("libc", SetLastError = true)]
+        public static extern int epoll_create1(int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int epoll_ctl(int epfd, int op, int fd, byte[]? ev);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int epoll_wait(int epfd, byte[] events, int maxEvents, int timeout);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int fcntl(int fd, int cmd, int arg);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int close(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int getsockopt(int fd, int level, int name, byte[] value, ref int length);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int setsockopt(int fd, int level, int name, byte[] value, int length);
+    }
+}

@@ -225,6 +225,11 @@ internal sealed partial class ProxyHost : IAsyncDisposable
             WatchCertificates(_materialized);
         }
 
+        if (_sessions.WhyNoParking is { } whyNoParking)
+        {
+            AcceptLog.ParkingUnavailable(_loggers.CreateLogger("PluginProxy.Listener"), whyNoParking);
+        }
+
         HostLog.Started(_log, _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count, _admin is null ? "" : $", admin on {_admin.Addresses}");
     }
 

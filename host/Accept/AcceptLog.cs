@@ -20,6 +20,9 @@ internal static partial class AcceptLog
     [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Accept failed on listener {Listener}")]
     public static partial void AcceptThrew(ILogger logger, Exception exception, string listener);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Idle client connections cannot be parked here, each keeps its session: {Reason}")]
+    public static partial void ParkingUnavailable(ILogger logger, string reason);
+
     /// <summary>A session's line when it ends (the session log, category PluginProxy.Session).</summary>
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "{Line}")]
     public static partial void SessionEnded(ILogger logger, string line);

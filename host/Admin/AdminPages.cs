@@ -39,7 +39,7 @@ internal static class AdminPages
             .Append("Configuration: <code>").Append(WebUtility.HtmlEncode(host.Config.FilePath)).Append("</code>. ")
             .Append("Also: <a href=\"/metrics\">/metrics</a>, <a href=\"/api/stats\">/api/stats</a>.</p>");
 
-        html.Append("<h2>Listeners</h2><table><tr><th>name</th><th>supervisor</th><th>bound to</th><th>sessions</th><th>held</th><th>autonomous</th>"
+        html.Append("<h2>Listeners</h2><table><tr><th>name</th><th>supervisor</th><th>bound to</th><th>sessions</th><th>parked</th><th>held</th><th>autonomous</th>"
             + "<th>maxconn</th><th>total</th><th>backend</th></tr>");
         Dictionary<string, ChannelStates> channels = ChannelStates.ByListener(host);
         foreach (Listener listener in host.Listeners)
@@ -47,7 +47,7 @@ internal static class AdminPages
             ChannelStates states = channels.GetValueOrDefault(listener.Name);
             html.Append("<tr><td>").Append(Encode(listener.Name)).Append("</td><td>").Append(Encode(listener.Config.Supervisor.Name))
                 .Append("</td><td>").Append(Encode(string.Join(", ", listener.BoundEndPoints.Select(EndPoints.Format))))
-                .Append("</td><td>").Append(listener.ActiveSessions).Append("</td><td>").Append(states.Held).Append("</td><td>").Append(states.Autonomous)
+                .Append("</td><td>").Append(listener.ActiveSessions).Append("</td><td>").Append(listener.ParkedSessions).Append("</td><td>").Append(states.Held).Append("</td><td>").Append(states.Autonomous)
                 .Append("</td><td>").Append(listener.Config.MaxConn)
                 .Append("</td><td>").Append(listener.TotalSessions).Append("</td><td>").Append(Encode(listener.Config.Backend?.Name ?? "-"))
                 .Append("</td></tr>");
@@ -98,6 +98,12 @@ internal static class AdminPages
         foreach (Listener l in host.Listeners)
         {
             m.Append("pluginproxy_listener_sessions_active{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.ActiveSessions).Append('\n');
+        }
+
+        m.Append("# HELP pluginproxy_listener_connections_parked Idle client connections parked by the host (no session; see park_idle_after).\n# TYPE pluginproxy_listener_connections_parked gauge\n");
+        foreach (Listener l in host.Listeners)
+        {
+            m.Append("pluginproxy_listener_connections_parked{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.ParkedSessions).Append('\n');
         }
 
         m.Append("# HELP pluginproxy_listener_sessions_total Sessions accepted since start.\n# TYPE pluginproxy_listener_sessions_total counter\n");
@@ -155,6 +161,7 @@ internal static class AdminPages
                 supervisor = l.Config.Supervisor.Name,
                 bind = l.BoundEndPoints.Select(EndPoints.Format),
                 sessions = l.ActiveSessions,
+                parked = l.ParkedSessions,
                 held = channels.GetValueOrDefault(l.Name).Held,
                 autonomous = channels.GetValueOrDefault(l.Name).Autonomous,
                 maxconn = l.Config.MaxConn,

@@ -229,6 +229,10 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         {
             AcceptLog.ParkingUnavailable(_loggers.CreateLogger("PluginProxy.Listener"), whyNoParking);
         }
+        else
+        {
+            _sessions.Parking!.TrimLog = _loggers.CreateLogger("PluginProxy.Listener");
+        }
 
         HostLog.Started(_log, _listeners.Count, Backends.Backends.Count, _plugins.Plugins.Count, _admin is null ? "" : $", admin on {_admin.Addresses}");
     }

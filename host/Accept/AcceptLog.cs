@@ -23,6 +23,9 @@ internal static partial class AcceptLog
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Idle client connections cannot be parked here, each keeps its session: {Reason}")]
     public static partial void ParkingUnavailable(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "{Parked} idle connections parked: heap compacted from {BeforeMb:F1} to {AfterMb:F1} MB in {Milliseconds:F0} ms")]
+    public static partial void HeapTrimmed(ILogger logger, int parked, double beforeMb, double afterMb, double milliseconds);
+
     /// <summary>A session's line when it ends (the session log, category PluginProxy.Session).</summary>
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "{Line}")]
     public static partial void SessionEnded(ILogger logger, string line);

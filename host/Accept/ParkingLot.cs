@@ -44,6 +44,16 @@ internal sealed class ParkingLot : IDisposable
     private int _count;
     private Thread? _thread;
     private volatile bool _disposed;
+    private const int TrimBurst = 1000;
+    private const int TrimQuietMilliseconds = 1000;
+    private int _trimmedAt;
+    private long _lastAdd;
+    private long _lastTrim = long.MinValue / 2;
+
+    /// <summary>Where the heap trims after a burst of parking are logged; null turns them off.</summary>
+    public Microsoft.Extensions.Logging.ILogger? TrimLog { get => _log; set => _log = value; }
+
+    private Microsoft.Extensions.Logging.ILogger? _log;
 
     private ParkingLot(int epoll, int[] runtimePorts)
     {
@@ -158,6 +168,7 @@ internal sealed class ParkingLot : IDisposable
                     }
 
                     _byFd[parked.Fd] = parked;
+                    Volatile.Write(ref _lastAdd, Environment.TickCount64);
                     _count++;
                     if (_thread is null)
                     {
@@ -237,10 +248,36 @@ internal sealed class ParkingLot : IDisposable
             {
                 nextSweep = now + SweepMilliseconds;
                 Sweep(now);
+                TrimAfterBurst(now);
             }
         }
 
         Native.close(_epoll);
+    }
+
+    /// <summary>
+    /// After a burst of parking (at least <see cref="TrimBurst"/> more connections parked, a quarter more than at the
+    /// last trim, then <see cref="TrimQuietMilliseconds"/> without a new one), compacts the heap and gives its free
+    /// memory back: the sessions of those connections were promoted to the oldest generation while they lived and are
+    /// garbage there now, which a quiet process would keep resident until its next full collection. At most once in
+    /// five seconds; logged with the pause it took (event 1007).
+    /// </summary>
+    private void TrimAfterBurst(long now)
+    {
+        int count = Count;
+        if (count - _trimmedAt < TrimBurst || count < _trimmedAt + _trimmedAt / 4 || now - Volatile.Read(ref _lastAdd) < TrimQuietMilliseconds
+            || now - _lastTrim < 5_000 || _log is null)
+        {
+            return;
+        }
+
+        _trimmedAt = count;
+        _lastTrim = now;
+        long before = GC.GetTotalMemory(false);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        TimeSpan took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        AcceptLog.HeapTrimmed(_log, count, before / 1048576.0, GC.GetTotalMemory(false) / 1048576.0, took.TotalMilliseconds);
     }
 
     private void Sweep(long now)

@@ -44,11 +44,13 @@ internal sealed class ParkingLot : IDisposable
     private int _count;
     private Thread? _thread;
     private volatile bool _disposed;
-    private const int TrimBurst = 1000;
     private const int TrimQuietMilliseconds = 1000;
     private int _trimmedAt;
     private long _lastAdd;
     private long _lastTrim = long.MinValue / 2;
+
+    /// <summary>How many more parked connections make a burst worth a trim (<see cref="TrimAfterBurst"/>); tests lower it.</summary>
+    public int TrimBurst { get; set; } = 1000;
 
     /// <summary>Where the heap trims after a burst of parking are logged; null turns them off.</summary>
     public Microsoft.Extensions.Logging.ILogger? TrimLog { get => _log; set => _log = value; }

@@ -107,6 +107,38 @@ public class HttpParkingTests
     }
 
     [Fact]
+    public async Task BurstOfParkedConnections_IsFollowedByAHeapTrim_Logged()
+    {
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address, ParkAtOnce));
+        proxy.Host.Sessions.Parking!.TrimBurst = 3;
+        Listener listener = proxy.Host.FindListener("web")!;
+        var clients = new List<RawHttp>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                RawHttp client = await RawHttp.ConnectAsync(proxy);
+                clients.Add(client);
+                await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+                await client.ReadResponseAsync();
+            }
+
+            await Wait.UntilAsync(() => listener.ParkedSessions == 3, "three connections parked");
+            string line = await proxy.Logs.WaitForAsync("PluginProxy.Listener", l => l.Contains("idle connections parked: heap compacted"), "the trim after the burst");
+            Assert.StartsWith("3 idle connections parked", line);
+
+            // The trim leaves the parked connections as they were.
+            await clients[0].SendAsync("GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+            Assert.Equal(200, (await clients[0].ReadResponseAsync()).Status);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public void ParkingLot_IsAvailableOnThisRuntime()
     {
         // Parking reads the runtime socket engine's epoll descriptors by reflection: a runtime update that renames them

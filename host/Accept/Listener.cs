@@ -400,8 +400,9 @@ internal sealed class Listener : IAsyncDisposable
                 // Log before leaving the registry: a stopping proxy exits as soon as the registry is empty.
                 SessionLog log = session.Log;
                 parked = session.Parked;
-                if (!log.LoggedByStreams && parked is null)
+                if (!log.LoggedByStreams && parked is null && _sessionLog.IsEnabled(LogLevel.Information))
                 {
+                    // Checked first: the line is formatted before the logger would look at its level.
                     AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
                 }
 

@@ -126,9 +126,15 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                 int n = await from.ReceiveAsync(buffer).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    // Half-close: pass the FIN on; the other direction keeps flowing.
+                    // Half-close: pass the FIN on; the other direction keeps flowing. When that direction has ended
+                    // already, the join ends now and closing the socket sends the FIN: no shutdown call (a system call
+                    // less per connection that ends both ways; TLS still sends its close_notify).
                     reading = false;
-                    await to.ShutdownSendAsync().ConfigureAwait(false);
+                    if (Volatile.Read(ref _runningPumps) == 2 || to is not SocketTransport)
+                    {
+                        await to.ShutdownSendAsync().ConfigureAwait(false);
+                    }
+
                     return;
                 }
 

@@ -35,6 +35,25 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
     private long _clientActivity;
     private long _serverActivity;
 
+    // Parking (ParkAfter): which pumps wait for data (1 client, 2 server), changed under _parkLock once parking is on.
+    private object? _parkLock;
+    private int _waiting;
+    private volatile bool _parked;
+    private long _noParkBefore;
+
+    /// <summary>
+    /// When set (with <see cref="ParkWith"/>), a join idle both ways for this long is handed to the host
+    /// (<see cref="ISession.TryParkJoined"/>), which keeps both connections for a few hundred bytes and resumes the
+    /// session when either side sends. Null (the default): never.
+    /// </summary>
+    public TimeSpan? ParkAfter { get; init; }
+
+    /// <summary>The server connection whose transport is the relay's server side, handed to the host when parking.</summary>
+    public ServerConnection? ParkWith { get; init; }
+
+    /// <summary>True once the join was parked: both pumps ended without closing anything.</summary>
+    public bool Parked => _parked;
+
     /// <summary>Prepares the join of <paramref name="client"/> and <paramref name="server"/>; nothing moves before <see cref="RunAsync"/>.</summary>
     /// <param name="session">The session whose log counts the bytes and records how it ended; its listener gives <c>timeout_client</c>.</param>
     /// <param name="client">The client's transport.</param>
@@ -63,6 +82,11 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
     public ValueTask RunAsync(IHeartbeat heartbeat)
     {
         _heartbeat = heartbeat;
+        if (ParkAfter is not null && ParkWith is not null && _client is SocketTransport && _server is SocketTransport)
+        {
+            _parkLock = new object();
+        }
+
         heartbeat.Add(this);
         _ = PumpAsync(_client, _server, fromClient: true);
         _ = PumpAsync(_server, _client, fromClient: false);
@@ -70,7 +94,96 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
     }
 
     /// <summary>True when a timeout is due at <paramref name="now"/>.</summary>
-    bool IExpiring.IsExpired(long now) => ExpiredReason(now) is not null;
+    bool IExpiring.IsExpired(long now) => ExpiredReason(now) is not null || ParkDue(now);
+
+    private bool ParkDue(long now) =>
+        _parkLock is not null && !_parked && Volatile.Read(ref _waiting) == 3 && now >= Volatile.Read(ref _noParkBefore)
+        && now - Math.Max(Volatile.Read(ref _clientActivity), Volatile.Read(ref _serverActivity)) >= (long)ParkAfter!.Value.TotalMilliseconds;
+
+    /// <summary>Parks the join if both pumps still wait for data (under the lock the pumps take when data arrives).</summary>
+    private void TryPark(long now)
+    {
+        lock (_parkLock!)
+        {
+            if (!ParkDue(now))
+            {
+                return;
+            }
+
+            (long deadline, SessionTermination termination) = ParkedDeadline();
+            TimeSpan? timeout = deadline == long.MaxValue ? null : TimeSpan.FromMilliseconds(Math.Max(1, deadline - now));
+            // Set first: the host closes the sockets inside the call, and the pumps' failures must read as a park.
+            _parked = true;
+            if (!_session.TryParkJoined(ParkWith!, timeout, termination))
+            {
+                _parked = false;
+                Volatile.Write(ref _noParkBefore, now + (long)ParkAfter!.Value.TotalMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>When the join's first timeout would pass with no more activity, and which one it is.</summary>
+    private (long Deadline, SessionTermination Termination) ParkedDeadline()
+    {
+        long client = Volatile.Read(ref _clientActivity);
+        long server = Volatile.Read(ref _serverActivity);
+        if (_tunnelTimeout != long.MaxValue)
+        {
+            return (Math.Max(client, server) + _tunnelTimeout, SessionTermination.TunnelTimeout);
+        }
+
+        long clientDeadline = _clientTimeout == long.MaxValue ? long.MaxValue : client + _clientTimeout;
+        long serverDeadline = _serverTimeout == long.MaxValue ? long.MaxValue : server + _serverTimeout;
+        return clientDeadline <= serverDeadline
+            ? (clientDeadline, SessionTermination.ClientTimeout)
+            : (serverDeadline, SessionTermination.ServerTimeout);
+    }
+
+    /// <summary>True when the join was parked; waits for a park in progress to settle (it holds the lock).</summary>
+    private bool WasParked()
+    {
+        if (_parkLock is null)
+        {
+            return false;
+        }
+
+        lock (_parkLock)
+        {
+            return _parked;
+        }
+    }
+
+    /// <summary>A pump is about to wait for data (parking needs both waiting).</summary>
+    private void EnterIdle(bool fromClient)
+    {
+        if (_parkLock is not null)
+        {
+            lock (_parkLock)
+            {
+                _waiting |= fromClient ? 1 : 2;
+            }
+        }
+    }
+
+    /// <summary>Data (or an end) arrived for a waiting pump: false when the join was parked first, and the pump must end quietly.</summary>
+    private bool LeaveIdle(bool fromClient)
+    {
+        if (_parkLock is null)
+        {
+            return true;
+        }
+
+        lock (_parkLock)
+        {
+            if (_parked)
+            {
+                return false;
+            }
+
+            _waiting &= fromClient ? ~1 : ~2;
+            return true;
+        }
+    }
 
     private SessionTermination? ExpiredReason(long now)
     {
@@ -95,6 +208,10 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
             _session.Log.TrySetTermination(reason);
             Abort();
         }
+        else if (ParkDue(now))
+        {
+            TryPark(now);
+        }
     }
 
     private async Task PumpAsync(Transport from, Transport to, bool fromClient)
@@ -111,6 +228,7 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                     // Idle: wait for data without holding memory. Returns at data or end of stream. The socket's zero-byte
                     // read is awaited as is when there is one: the transport's conversion would keep a state machine per
                     // waiting pump (240 B per idle session, gcdump of 3,000).
+                    EnterIdle(fromClient);
                     if (from is SocketTransport plain)
                     {
                         await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
@@ -118,6 +236,11 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                     else
                     {
                         await from.WaitForDataAsync().ConfigureAwait(false);
+                    }
+
+                    if (!LeaveIdle(fromClient))
+                    {
+                        return; // parked: the host has both connections now
                     }
 
                     buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
@@ -160,6 +283,11 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
+            if (WasParked())
+            {
+                return; // the host closed the sockets to park the join: nothing failed
+            }
+
             // The side that failed decides how the session ended, unless a timeout or shutdown already said so.
             bool clientFailed = reading == fromClient;
             string detail = Describe(ex);

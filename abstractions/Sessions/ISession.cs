@@ -100,6 +100,20 @@ public interface ISession
     /// <param name="timeout">How long the parked connection may stay idle, or null for no limit.</param>
     bool TryPark(TimeSpan? timeout) => false;
 
+    /// <summary>
+    /// As <see cref="TryPark"/>, for a session whose client is joined to <paramref name="server"/> (a tcp relay with
+    /// both directions idle): the host keeps both connections, and the server connection's place in its server's
+    /// counts. On true the host has closed both sockets (the pumps' pending reads end; the connections stay open) and
+    /// taken <paramref name="server"/> over: disposing it does nothing. When either side sends (or closes), a new
+    /// session with the same <see cref="Id"/> and the same <see cref="Log"/> runs with <see cref="ResumedServer"/> set;
+    /// when <paramref name="timeout"/> passes first, the host closes both, records <paramref name="timeoutTermination"/>
+    /// and writes the session's log line.
+    /// </summary>
+    bool TryParkJoined(ServerConnection server, TimeSpan? timeout, SessionTermination timeoutTermination) => false;
+
+    /// <summary>The server connection of a session resumed from a parked join (<see cref="TryParkJoined"/>): relay the client to it, or null.</summary>
+    ServerConnection? ResumedServer => null;
+
     /// <summary>The record the host turns into the session's log line.</summary>
     SessionLog Log { get; }
 

@@ -12,7 +12,7 @@ namespace PluginProxy.Host.Accept;
 /// One configured listener at run time: its listening sockets, the generic accept that every listener shares
 /// (driven by the listener's accept flags), its <c>maxconn</c> slots, and the pipeline its new sessions start with.
 /// </summary>
-internal sealed class Listener : IAsyncDisposable
+internal sealed partial class Listener : IAsyncDisposable
 {
     private readonly ListenerConfig _config;
     private readonly SessionRegistry _sessions;
@@ -368,12 +368,12 @@ internal sealed class Listener : IAsyncDisposable
     /// <summary>Runs a session on <paramref name="connection"/>, accepted or resumed from the parking lot, until it ends or parks.</summary>
     /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
     /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
-    private async Task RunAsync(AcceptedConnection connection, long id, ListenerPipeline? pipeline)
+    private async Task RunAsync(AcceptedConnection connection, long id, ListenerPipeline? pipeline, SessionLog? log = null, ServerConnection? resumedServer = null)
     {
         Session? session = null;
         try
         {
-            session = new Session(id, connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted);
+            session = new Session(id, connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted, log, resumedServer);
             pipeline = null; // the session owns that reference now
             _sessions.Add(session);
             await session.Supervisor.RunAsync(session).ConfigureAwait(false);
@@ -398,12 +398,12 @@ internal sealed class Listener : IAsyncDisposable
             if (session is not null)
             {
                 // Log before leaving the registry: a stopping proxy exits as soon as the registry is empty.
-                SessionLog log = session.Log;
+                SessionLog ended = session.Log;
                 parked = session.Parked;
-                if (!log.LoggedByStreams && parked is null && _sessionLog.IsEnabled(LogLevel.Information))
+                if (!ended.LoggedByStreams && parked is null && _sessionLog.IsEnabled(LogLevel.Information))
                 {
                     // Checked first: the line is formatted before the logger would look at its level.
-                    AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(session.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
+                    AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(session.Connection, ended, System.Diagnostics.Stopwatch.GetTimestamp()));
                 }
 
                 _sessions.Remove(session);
@@ -421,84 +421,6 @@ internal sealed class Listener : IAsyncDisposable
             else
             {
                 _slots.Release();
-            }
-        }
-    }
-
-    /// <summary>Hands a connection whose session ended parked to the parking lot (or closes it, when this listener stopped).</summary>
-    internal void Park(ParkedConnection parked)
-    {
-        Interlocked.Increment(ref _parkedSessions);
-        if (!Parking!.Add(parked))
-        {
-            ParkedClosed();
-        }
-    }
-
-    /// <summary>Where this listener's idle connections are parked, or null when the platform cannot park them.</summary>
-    internal ParkingLot? Parking => _sessions.Parking;
-
-    /// <summary>True once this listener stopped accepting: nothing is parked for it any more.</summary>
-    internal bool StoppedAccepting => _stopAccepting.IsCancellationRequested;
-
-    /// <summary>Idle connections of this listener parked now (each keeps its <c>maxconn</c> slot).</summary>
-    public int ParkedSessions => Volatile.Read(ref _parkedSessions);
-
-    /// <summary>Runs a new session on a parked connection whose client sent again (called by the parking lot's thread, via the pool).</summary>
-    internal void Resume(ParkedConnection parked)
-    {
-        Interlocked.Decrement(ref _parkedSessions);
-        ListenerPipeline? pipeline = TryAcquirePipeline();
-        Socket? socket = null;
-        if (pipeline is not null)
-        {
-            var handle = new SafeSocketHandle(parked.Fd, ownsHandle: true);
-            try
-            {
-                socket = new Socket(handle);
-            }
-            catch (SocketException)
-            {
-                handle.Dispose(); // the connection broke while parked
-            }
-        }
-        else
-        {
-            ParkingLot.CloseDescriptor(parked.Fd);
-        }
-
-        if (socket is null)
-        {
-            pipeline?.Release();
-            _slots.Release();
-            return;
-        }
-
-        Interlocked.Increment(ref _activeSessions);
-        _ = RunAsync(parked.Connection.WithSocket(socket), parked.SessionId, pipeline);
-    }
-
-    /// <summary>A parked connection was closed (its client left, its deadline passed, the listener stopped): its slot frees.</summary>
-    internal void ParkedClosed()
-    {
-        Interlocked.Decrement(ref _parkedSessions);
-        _slots.Release();
-    }
-
-    /// <summary>The current pipeline with a reference taken, or null when it is retired and no other replaced it (the listener stopped).</summary>
-    private ListenerPipeline? TryAcquirePipeline()
-    {
-        while (true)
-        {
-            ListenerPipeline pipeline = Volatile.Read(ref _pipeline);
-            if (pipeline.TryAcquire())
-            {
-                return pipeline;
-            }
-
-            if (ReferenceEquals(pipeline, Volatile.Read(ref _pipeline)))
-            {
-                return null;
             }
         }
     }

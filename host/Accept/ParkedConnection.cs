@@ -21,4 +21,16 @@ internal sealed class ParkedConnection(int fd, Listener listener, AcceptedConnec
 
     /// <summary>When the connection is closed if the client sent nothing (an <see cref="Environment.TickCount64"/> value).</summary>
     public long Deadline { get; } = deadline;
+
+    /// <summary>The descriptor of the server connection the client is joined to (a parked tcp relay), or -1.</summary>
+    public int ServerFd { get; init; } = -1;
+
+    /// <summary>The server that counts <see cref="ServerFd"/> among its connections, with a joined session.</summary>
+    public PluginProxy.Host.Backends.Server? Server { get; init; }
+
+    /// <summary>The session's log, carried to the session that resumes a joined one (its line is written at the very end).</summary>
+    public SessionLog? Log { get; init; }
+
+    /// <summary>How a joined session ended when <see cref="Deadline"/> passes while parked.</summary>
+    public SessionTermination TimeoutTermination { get; init; }
 }

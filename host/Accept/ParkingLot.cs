@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Net.Sockets;
+using PluginProxy.Abstractions;
 
 namespace PluginProxy.Host.Accept;
 
@@ -161,15 +162,20 @@ internal sealed class ParkingLot : IDisposable
             {
                 byte[] ev = new byte[Stride];
                 BitConverter.TryWriteBytes(ev.AsSpan(0, 4), EpollIn | EpollRdHup | EpollOneShot);
-                BitConverter.TryWriteBytes(ev.AsSpan(DataOffset, 8), (long)parked.Fd);
-                if (Native.epoll_ctl(_epoll, EpollCtlAdd, parked.Fd, ev) == 0)
+                if (Watch(parked.Fd, ev) && (parked.ServerFd < 0 || Watch(parked.ServerFd, ev) || Unwatch(parked.Fd)))
                 {
-                    if (parked.Fd >= _byFd.Length)
+                    int highest = Math.Max(parked.Fd, parked.ServerFd);
+                    if (highest >= _byFd.Length)
                     {
-                        Array.Resize(ref _byFd, Math.Max(parked.Fd + 1, _byFd.Length * 2));
+                        Array.Resize(ref _byFd, Math.Max(highest + 1, _byFd.Length * 2));
                     }
 
                     _byFd[parked.Fd] = parked;
+                    if (parked.ServerFd >= 0)
+                    {
+                        _byFd[parked.ServerFd] = parked;
+                    }
+
                     Volatile.Write(ref _lastAdd, Environment.TickCount64);
                     _count++;
                     if (_thread is null)
@@ -183,8 +189,30 @@ internal sealed class ParkingLot : IDisposable
             }
         }
 
-        Native.close(parked.Fd);
+        CloseDescriptors(parked);
         return false;
+    }
+
+    private bool Watch(int fd, byte[] ev)
+    {
+        BitConverter.TryWriteBytes(ev.AsSpan(DataOffset, 8), (long)fd);
+        return Native.epoll_ctl(_epoll, EpollCtlAdd, fd, ev) == 0;
+    }
+
+    /// <summary>Stops watching <paramref name="fd"/>; false, so that it reads as the failure it undoes.</summary>
+    private bool Unwatch(int fd)
+    {
+        Native.epoll_ctl(_epoll, EpollCtlDel, fd, null);
+        return false;
+    }
+
+    private static void CloseDescriptors(ParkedConnection parked)
+    {
+        Native.close(parked.Fd);
+        if (parked.ServerFd >= 0)
+        {
+            Native.close(parked.ServerFd);
+        }
     }
 
     /// <summary>Closes a descriptor that <see cref="Detach"/> returned, when it cannot be used.</summary>
@@ -200,14 +228,14 @@ internal sealed class ParkingLot : IDisposable
             {
                 if (_byFd[fd] is { } parked && parked.Listener == listener)
                 {
-                    closing.Add(Take(fd)!);
+                    closing.Add(Take(fd)!); // takes the server descriptor's slot too
                 }
             }
         }
 
         foreach (ParkedConnection parked in closing)
         {
-            Close(parked);
+            Close(parked, SessionTermination.Shutdown);
         }
 
         return closing.Count;
@@ -235,9 +263,9 @@ internal sealed class ParkingLot : IDisposable
                     continue;
                 }
 
-                if ((flags & (EpollErr | EpollHup)) != 0)
+                if ((flags & (EpollErr | EpollHup)) != 0 && parked.ServerFd < 0)
                 {
-                    Close(parked); // the client went away while parked
+                    Close(parked, SessionTermination.ClientAborted); // the client went away while parked
                 }
                 else
                 {
@@ -303,11 +331,14 @@ internal sealed class ParkingLot : IDisposable
 
         foreach (ParkedConnection parked in expired ?? [])
         {
-            Close(parked);
+            Close(parked, parked.TimeoutTermination);
         }
     }
 
-    /// <summary>Removes the connection parked on <paramref name="fd"/> from the table and the epoll set; call under the lock.</summary>
+    /// <summary>
+    /// Removes the connection parked on <paramref name="fd"/> (the client's or, for a join, the server's descriptor) from
+    /// the table and the epoll set, both descriptors of a join; call under the lock.
+    /// </summary>
     private ParkedConnection? Take(int fd)
     {
         if (fd < 0 || fd >= _byFd.Length || _byFd[fd] is not { } parked)
@@ -315,16 +346,22 @@ internal sealed class ParkingLot : IDisposable
             return null;
         }
 
-        _byFd[fd] = null;
+        _byFd[parked.Fd] = null;
+        Native.epoll_ctl(_epoll, EpollCtlDel, parked.Fd, null);
+        if (parked.ServerFd >= 0)
+        {
+            _byFd[parked.ServerFd] = null;
+            Native.epoll_ctl(_epoll, EpollCtlDel, parked.ServerFd, null);
+        }
+
         _count--;
-        Native.epoll_ctl(_epoll, EpollCtlDel, fd, null);
         return parked;
     }
 
-    private static void Close(ParkedConnection parked)
+    private static void Close(ParkedConnection parked, SessionTermination why)
     {
-        Native.close(parked.Fd);
-        parked.Listener.ParkedClosed();
+        CloseDescriptors(parked);
+        parked.Listener.ParkedClosed(parked, why);
     }
 
     public void Dispose()
@@ -349,7 +386,7 @@ internal sealed class ParkingLot : IDisposable
 
         foreach (ParkedConnection parked in closing)
         {
-            Close(parked);
+            Close(parked, SessionTermination.Shutdown);
         }
     }
 

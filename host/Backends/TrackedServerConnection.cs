@@ -13,6 +13,18 @@ internal sealed class TrackedServerConnection : ServerConnection
         server.ConnectionOpened();
     }
 
+    /// <summary>A connection already counted by its server, over a new socket (a parked join resumed).</summary>
+    private TrackedServerConnection(Server server, Transport transport)
+        : base(transport, server)
+    {
+    }
+
+    /// <summary>The connection of a parked join, over the socket it is resumed with: its server counted it all along.</summary>
+    public static TrackedServerConnection Resumed(Server server, Transport transport) => new(server, transport);
+
+    /// <summary>Hands the connection over to the parking lot: disposing it then neither closes a socket nor changes the counts.</summary>
+    public void Detach() => Volatile.Write(ref _disposed, 1);
+
     private Server TrackedServer => (Server)Server;
 
     protected override void OnIdleChanged(bool idle)

@@ -1,5 +1,6 @@
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Accept;
+using PluginProxy.Host.Backends;
 using PluginProxy.Host.Plugins;
 
 namespace PluginProxy.Host.Sessions;
@@ -18,9 +19,14 @@ internal sealed class Session : ISession
     private ListenerPipeline _streamPipeline;
 
     /// <param name="pipeline">The pipeline the session was accepted with, with a reference the session now owns.</param>
-    public Session(long id, AcceptedConnection connection, Listener listener, ListenerPipeline pipeline, CancellationToken stopping, CancellationToken aborted)
+    /// <param name="log">The log of the session this one resumes (a parked join), or null for a new one.</param>
+    /// <param name="resumedServer">The server connection of a parked join this session resumes, or null.</param>
+    public Session(long id, AcceptedConnection connection, Listener listener, ListenerPipeline pipeline, CancellationToken stopping, CancellationToken aborted,
+        SessionLog? log = null, ServerConnection? resumedServer = null)
     {
         Id = id;
+        Log = log ?? new SessionLog();
+        ResumedServer = resumedServer;
         Connection = connection;
         _listener = listener;
         Supervisor = pipeline.Supervisor;
@@ -81,7 +87,10 @@ internal sealed class Session : ISession
 
     public string DescribeAnalyzer(IFlowAnalyzer analyzer) => _streamPipeline.Describe(analyzer);
 
-    public SessionLog Log { get; } = new();
+    public SessionLog Log { get; }
+
+    /// <inheritdoc/>
+    public ServerConnection? ResumedServer { get; }
 
     /// <summary>The stream the supervisor runs now (see <see cref="Attach"/>), or null before it made one.</summary>
     public ProxyStream? Stream { get; private set; }
@@ -150,8 +159,7 @@ internal sealed class Session : ISession
     /// </remarks>
     public bool TryPark(TimeSpan? timeout)
     {
-        if (_listener.Parking is not { } parking || _level != 0 || Transport is not SocketTransport plain || !Connection.HasSocket
-            || !ReferenceEquals(plain.Socket, Connection.Socket) || Parked is not null || Stopping.IsCancellationRequested)
+        if (!CanPark(out ParkingLot? parking))
         {
             return false;
         }
@@ -167,6 +175,51 @@ internal sealed class Session : ISession
         ParkingLot.Release(Connection.Socket, fd, linger);
         HandOffParked();
         return true;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Both sockets must be plain; the server connection must be one the host made (its server's counts move with it).</remarks>
+    public bool TryParkJoined(ServerConnection server, TimeSpan? timeout, SessionTermination timeoutTermination)
+    {
+        if (!CanPark(out ParkingLot? parking) || server is not TrackedServerConnection tracked || tracked.Transport is not SocketTransport
+            || tracked.Server is not Server counted)
+        {
+            return false;
+        }
+
+        int clientFd = parking.Detach(Connection.Socket, out byte[] clientLinger);
+        if (clientFd < 0)
+        {
+            return false;
+        }
+
+        int serverFd = parking.Detach(tracked.Socket, out byte[] serverLinger);
+        if (serverFd < 0)
+        {
+            ParkingLot.CloseDescriptor(clientFd);
+            return false;
+        }
+
+        long deadline = timeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue;
+        Parked = new ParkedConnection(clientFd, _listener, Connection.WithSocket(null), Id, deadline)
+        {
+            ServerFd = serverFd,
+            Server = counted,
+            Log = Log,
+            TimeoutTermination = timeoutTermination,
+        };
+        tracked.Detach();
+        ParkingLot.Release(Connection.Socket, clientFd, clientLinger);
+        ParkingLot.Release(tracked.Socket, serverFd, serverLinger);
+        HandOffParked();
+        return true;
+    }
+
+    private bool CanPark([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ParkingLot? parking)
+    {
+        parking = _listener.Parking;
+        return parking is not null && _level == 0 && Transport is SocketTransport plain && Connection.HasSocket
+            && ReferenceEquals(plain.Socket, Connection.Socket) && Parked is null && !Stopping.IsCancellationRequested;
     }
 
     private int _parkHandOff;

@@ -48,8 +48,31 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
         return [_sni, .. listed];
     }
 
+    /// <summary>How long a joined session idles both ways before the host parks it (see <see cref="TcpRelay.ParkAfter"/>).</summary>
+    internal static readonly TimeSpan ParkIdleAfter = TimeSpan.FromSeconds(1);
+
     /// <inheritdoc/>
-    public async ValueTask RunAsync(ISession session)
+    public ValueTask RunAsync(ISession session) =>
+        session.ResumedServer is { } resumed ? RelayResumedAsync(session, resumed) : RunNewAsync(session);
+
+    /// <summary>A session the host parked idle and resumed when a side sent: relay again, with the backend's timeouts of now.</summary>
+    private async ValueTask RelayResumedAsync(ISession session, ServerConnection server)
+    {
+        using (server)
+        {
+            IBackend? backend = session.Log.Backend is { } name ? session.Backends.Find(name) : null;
+            var relay = new TcpRelay(session, session.Transport, server.Transport, backend?.Timeouts ?? session.Listener.Timeouts, session.Listener.BufferSize)
+            {
+                ParkAfter = ParkIdleAfter,
+                ParkWith = server,
+            };
+            session.SetAutonomous(true);
+            await relay.RunAsync(_heartbeat).ConfigureAwait(false);
+            session.SetAutonomous(false);
+        }
+    }
+
+    private async ValueTask RunNewAsync(ISession session)
     {
         ListenerSettings listener = session.Listener;
         Transport client = session.Transport;
@@ -107,7 +130,12 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
 
                 held?.Release();
                 held = null;
-                var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize);
+                var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize)
+                {
+                    // Only a session without a stream parks: one with analyzers keeps their state in its stream.
+                    ParkAfter = stream is null ? ParkIdleAfter : null,
+                    ParkWith = server,
+                };
                 SetAutonomous(session, stream, true);
                 await relay.RunAsync(_heartbeat).ConfigureAwait(false);
                 SetAutonomous(session, stream, false);

@@ -290,13 +290,13 @@ internal sealed class ParkingLot : IDisposable
     /// last trim, then <see cref="TrimQuietMilliseconds"/> without a new one), compacts the heap and gives its free
     /// memory back: the sessions of those connections were promoted to the oldest generation while they lived and are
     /// garbage there now, which a quiet process would keep resident until its next full collection. At most once in
-    /// five seconds; logged with the pause it took (event 1007).
+    /// two seconds; logged with the pause it took (event 1007).
     /// </summary>
     private void TrimAfterBurst(long now)
     {
         int count = Count;
         if (count - _trimmedAt < TrimBurst || count < _trimmedAt + _trimmedAt / 4 || now - Volatile.Read(ref _lastAdd) < TrimQuietMilliseconds
-            || now - _lastTrim < 5_000 || _log is null)
+            || now - _lastTrim < 2_000 || _log is null)
         {
             return;
         }

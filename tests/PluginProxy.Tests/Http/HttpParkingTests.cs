@@ -12,6 +12,17 @@ public class HttpParkingTests
 {
     private const string ParkAtOnce = "park_idle_after = \"1ms\"";
 
+    /// <summary>A client connection of the "web" listener that made one request and is parked now.</summary>
+    private static async Task<(Listener Listener, RawHttp Client)> ParkedClientAsync(RunningProxy proxy)
+    {
+        Listener listener = proxy.Host.FindListener("web")!;
+        RawHttp client = await RawHttp.ConnectAsync(proxy);
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReadResponseAsync();
+        await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the connection parked");
+        return (listener, client);
+    }
+
     [Fact]
     public async Task IdleConnection_IsParked_AndItsNextRequestIsServed()
     {
@@ -41,11 +52,8 @@ public class HttpParkingTests
     {
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address, ParkAtOnce + "\ntimeout_keep_alive = \"400ms\""));
-        Listener listener = proxy.Host.FindListener("web")!;
-        using RawHttp client = await RawHttp.ConnectAsync(proxy);
-        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        await client.ReadResponseAsync();
-        await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the connection parked");
+        (Listener listener, RawHttp parked) = await ParkedClientAsync(proxy);
+        using RawHttp client = parked;
 
         // An orderly close (read returns 0), not a reset: the runtime's abort of the socket's pending read must not leak
         // a zero linger onto the connection the parking lot keeps.
@@ -60,13 +68,8 @@ public class HttpParkingTests
     {
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address, ParkAtOnce + "\nmaxconn = 1"));
-        Listener listener = proxy.Host.FindListener("web")!;
-        using (RawHttp first = await RawHttp.ConnectAsync(proxy))
-        {
-            await first.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-            await first.ReadResponseAsync();
-            await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the first connection parked");
-        }
+        (Listener listener, RawHttp first) = await ParkedClientAsync(proxy);
+        first.Dispose();
 
         await Wait.UntilAsync(() => listener.ParkedSessions == 0, "the parked connection closed by its client left the lot");
         using RawHttp second = await RawHttp.ConnectAsync(proxy);
@@ -80,11 +83,8 @@ public class HttpParkingTests
     {
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address, ParkAtOnce));
-        Listener listener = proxy.Host.FindListener("web")!;
-        using RawHttp client = await RawHttp.ConnectAsync(proxy);
-        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        await client.ReadResponseAsync();
-        await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the connection parked");
+        (Listener listener, RawHttp parked) = await ParkedClientAsync(proxy);
+        using RawHttp client = parked;
 
         await proxy.Host.StopAsync(TimeSpan.FromSeconds(30)).WithDeadline("a stop with only a parked connection");
         Assert.True(await client.IsClosedAsync(), "the parked connection must be closed by the stop");

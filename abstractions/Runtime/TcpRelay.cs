@@ -51,9 +51,6 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
     /// <summary>The server connection whose transport is the relay's server side, handed to the host when parking.</summary>
     public ServerConnection? ParkWith { get; init; }
 
-    /// <summary>True once the join was parked: both pumps ended without closing anything.</summary>
-    public bool Parked => _parked;
-
     /// <summary>Prepares the join of <paramref name="client"/> and <paramref name="server"/>; nothing moves before <see cref="RunAsync"/>.</summary>
     /// <param name="session">The session whose log counts the bytes and records how it ended; its listener gives <c>timeout_client</c>.</param>
     /// <param name="client">The client's transport.</param>

@@ -218,8 +218,8 @@ internal sealed class ParkingLot : IDisposable
     /// <summary>Closes a descriptor that <see cref="Detach"/> returned, when it cannot be used.</summary>
     public static void CloseDescriptor(int fd) => Native.close(fd);
 
-    /// <summary>Closes every connection parked for <paramref name="listener"/> (it stopped); returns how many.</summary>
-    public int CloseAll(Listener listener)
+    /// <summary>Closes every connection parked for <paramref name="listener"/> (it stopped).</summary>
+    public void CloseAll(Listener listener)
     {
         List<ParkedConnection> closing = [];
         lock (_lock)
@@ -237,8 +237,6 @@ internal sealed class ParkingLot : IDisposable
         {
             Close(parked, SessionTermination.Shutdown);
         }
-
-        return closing.Count;
     }
 
     private void Run()

@@ -61,16 +61,20 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
         using (server)
         {
             IBackend? backend = session.Log.Backend is { } name ? session.Backends.Find(name) : null;
-            var relay = new TcpRelay(session, session.Transport, server.Transport, backend?.Timeouts ?? session.Listener.Timeouts, session.Listener.BufferSize)
-            {
-                ParkAfter = ParkIdleAfter,
-                ParkWith = server,
-            };
+            TcpRelay relay = NewRelay(session, server, backend?.Timeouts ?? session.Listener.Timeouts, parks: true);
             session.SetAutonomous(true);
             await relay.RunAsync(_heartbeat).ConfigureAwait(false);
             session.SetAutonomous(false);
         }
     }
+
+    /// <summary>The join of the session's client and <paramref name="server"/>, parked by the host when idle if <paramref name="parks"/>.</summary>
+    private static TcpRelay NewRelay(ISession session, ServerConnection server, ProxyTimeouts timeouts, bool parks) =>
+        new(session, session.Transport, server.Transport, timeouts, session.Listener.BufferSize)
+        {
+            ParkAfter = parks ? ParkIdleAfter : null,
+            ParkWith = server,
+        };
 
     private async ValueTask RunNewAsync(ISession session)
     {
@@ -130,12 +134,8 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
 
                 held?.Release();
                 held = null;
-                var relay = new TcpRelay(session, client, server.Transport, backend.Timeouts, listener.BufferSize)
-                {
-                    // Only a session without a stream parks: one with analyzers keeps their state in its stream.
-                    ParkAfter = stream is null ? ParkIdleAfter : null,
-                    ParkWith = server,
-                };
+                // Only a session without a stream parks: one with analyzers keeps their state in its stream.
+                TcpRelay relay = NewRelay(session, server, backend.Timeouts, parks: stream is null);
                 SetAutonomous(session, stream, true);
                 await relay.RunAsync(_heartbeat).ConfigureAwait(false);
                 SetAutonomous(session, stream, false);

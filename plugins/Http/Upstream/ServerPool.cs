@@ -15,7 +15,6 @@ internal sealed class ServerPool : IExpiring, IDisposable
     /// <summary>How long a pooled connection may stay unused (shorter than common server keep-alive timeouts).</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
 
-
     /// <summary>
     /// The most idle connections kept per server; past it the oldest is closed. An HTTP/1.1 connection carries one
     /// request at a time, so a proxy with thousands of requests in flight (400 HTTP/2 clients with 10 streams each) needs

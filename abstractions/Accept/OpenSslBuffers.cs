@@ -80,6 +80,84 @@ internal static class OpenSslBuffers
         }
     }
 
+    private const int BioSetBufMem = 114; // BIO_C_SET_BUF_MEM
+    private const long BioClose = 1;
+    private static readonly FieldInfo[]? BioFields = FindBios();
+    private static int _biosDisabled = BioFields is null ? 1 : 0;
+
+    private static FieldInfo[]? FindBios()
+    {
+        Type? handle = ContextField is null ? null : typeof(SslStream).Assembly.GetType("Microsoft.Win32.SafeHandles.SafeSslHandle");
+        FieldInfo? read = handle?.GetField("_readBio", BindingFlags.Instance | BindingFlags.NonPublic);
+        FieldInfo? write = handle?.GetField("_writeBio", BindingFlags.Instance | BindingFlags.NonPublic);
+        return read is null || write is null ? null : [read, write];
+    }
+
+    /// <summary>
+    /// Frees the data buffers of the two memory BIOs through which .NET feeds OpenSSL (each keeps the size of the largest
+    /// record or handshake flight it ever held: 1.8 KB per connection after a handshake, 16 KB after a large response),
+    /// when both are empty: for a session whose socket is parked, which no operation touches until it is resumed. Each
+    /// gets a new empty buffer, allocated again by the next record. Does nothing when the runtime's state is not as expected.
+    /// </summary>
+    public static void ReleaseIdleBios(SslStream stream)
+    {
+        if (Volatile.Read(ref _biosDisabled) != 0 || Volatile.Read(ref _disabled) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (ContextField!.GetValue(stream) is not SafeHandle { IsInvalid: false, IsClosed: false } ssl)
+            {
+                return;
+            }
+
+            foreach (FieldInfo field in BioFields!)
+            {
+                if (field.GetValue(ssl) is not SafeHandle { IsInvalid: false, IsClosed: false } bio)
+                {
+                    continue;
+                }
+
+                bool added = false;
+                try
+                {
+                    bio.DangerousAddRef(ref added);
+                    IntPtr pointer = bio.DangerousGetHandle();
+                    if (BioPending(pointer) == 0 && BufMemNew() is var empty && empty != IntPtr.Zero)
+                    {
+                        BioCtrl(pointer, BioSetBufMem, BioClose, empty);
+                    }
+                }
+                finally
+                {
+                    if (added)
+                    {
+                        bio.DangerousRelease();
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or FieldAccessException or ObjectDisposedException or InvalidOperationException or ArgumentException)
+        {
+            Volatile.Write(ref _biosDisabled, 1);
+        }
+    }
+
+    // size_t BIO_ctrl_pending(BIO *b); BUF_MEM *BUF_MEM_new(void); long BIO_ctrl(BIO *bp, int cmd, long larg, void *parg).
+    [DllImport("libcrypto.so.3", EntryPoint = "BIO_ctrl_pending", ExactSpelling = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern nuint BioPending(IntPtr bio);
+
+    [DllImport("libcrypto.so.3", EntryPoint = "BUF_MEM_new", ExactSpelling = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern IntPtr BufMemNew();
+
+    [DllImport("libcrypto.so.3", EntryPoint = "BIO_ctrl", ExactSpelling = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern long BioCtrl(IntPtr bio, int command, long argument, IntPtr pointer);
+
     // SSL_ctrl(SSL *ssl, int cmd, long larg, void *parg): blittable, so no marshalling and no unsafe code is needed.
     [DllImport("libssl.so.3", EntryPoint = "SSL_ctrl", ExactSpelling = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -12,6 +12,7 @@ namespace PluginProxy.Abstractions;
 public sealed class TlsTransport : Transport
 {
     private readonly SslStream _stream;
+    private readonly SocketStream? _inner;
     private int _disposed;
 
     /// <summary>Wraps an authenticated <paramref name="stream"/> running over <paramref name="socket"/>; disposing it closes both.</summary>
@@ -31,6 +32,52 @@ public sealed class TlsTransport : Transport
             stream.NegotiatedApplicationProtocol.Protocol.IsEmpty ? null : stream.NegotiatedApplicationProtocol.ToString(),
             stream.SslProtocol,
             stream.NegotiatedCipherSuite);
+    }
+
+    /// <summary>
+    /// Wraps an authenticated <paramref name="stream"/> running over <paramref name="inner"/>: a transport the host can
+    /// park while it idles and resume over a new socket, with the same TLS session (<see cref="ISession.TryPark"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The handshake has not completed.</exception>
+    public TlsTransport(SocketStream inner, SslStream stream)
+        : this(inner.Socket, stream)
+    {
+        _inner = inner;
+    }
+
+    /// <summary>The same TLS session over the socket a resumed connection got.</summary>
+    internal TlsTransport(SocketStream inner, SslStream stream, TlsInfo tls)
+        : base(inner.Socket)
+    {
+        _inner = inner;
+        _stream = stream;
+        Tls = tls;
+    }
+
+    /// <summary>True when the transport runs over a <see cref="SocketStream"/>, so that it can be parked.</summary>
+    public bool CanPark => _inner is not null;
+
+    /// <summary>
+    /// Takes the socket away from the TLS session while it waits for data with nothing buffered (the pending wait
+    /// fails; <see cref="Dispose"/> then leaves the session open): what the parked connection keeps of the session, or
+    /// null when it is not waiting so.
+    /// </summary>
+    internal DetachedTls? TryDetach()
+    {
+        if (_inner is null || !_inner.TryDetach())
+        {
+            return null;
+        }
+
+        Volatile.Write(ref _disposed, 1);
+        return new DetachedTls(_inner, _stream, Tls);
+    }
+
+    /// <summary>Undoes <see cref="TryDetach"/> when the host could not park the connection after all.</summary>
+    internal void CancelDetach()
+    {
+        _inner!.CancelDetach();
+        Volatile.Write(ref _disposed, 0);
     }
 
     /// <inheritdoc/>

@@ -95,7 +95,10 @@ public interface ISession
     /// line. When the client's next bytes arrive, the host runs a new session with the same <see cref="Id"/> on the
     /// listener's supervisor of that moment (a reload in between serves them with the new version); when
     /// <paramref name="timeout"/> passes first, or the proxy stops, it closes the connection as an idle timeout would.
-    /// False when the host cannot park this connection (a TLS or stacked transport, a host without parking).
+    /// A TLS connection parks too when its transport was made over a <see cref="SocketStream"/> and waits for data with
+    /// nothing buffered: the TLS session stays with the parked connection, and the supervisor that terminated TLS finds
+    /// it in <see cref="ResumedTls"/>. False when the host cannot park this connection (another transport, a host
+    /// without parking).
     /// </summary>
     /// <param name="timeout">How long the parked connection may stay idle, or null for no limit.</param>
     bool TryPark(TimeSpan? timeout) => false;
@@ -113,6 +116,12 @@ public interface ISession
 
     /// <summary>The server connection of a session resumed from a parked join (<see cref="TryParkJoined"/>): relay the client to it, or null.</summary>
     ServerConnection? ResumedServer => null;
+
+    /// <summary>
+    /// The TLS session of a connection parked while idle (<see cref="TryPark"/>) and resumed, over the new socket: the
+    /// supervisor that terminates TLS goes on with it instead of a handshake. Null for a new connection.
+    /// </summary>
+    TlsTransport? ResumedTls => null;
 
     /// <summary>The record the host turns into the session's log line.</summary>
     SessionLog Log { get; }

@@ -23,6 +23,7 @@ internal sealed partial class Listener
     internal void Park(ParkedConnection parked)
     {
         Interlocked.Increment(ref _parkedSessions);
+        parked.Tls?.Trim(); // no operation runs on the TLS session any more
         if (!Parking!.Add(parked))
         {
             ParkedClosed(parked, SessionTermination.Shutdown);
@@ -60,7 +61,8 @@ internal sealed partial class Listener
         Interlocked.Decrement(ref _parkedSessions);
         Interlocked.Increment(ref _activeSessions);
         ServerConnection? joined = server is null ? null : TrackedServerConnection.Resumed(parked.Server!, new SocketTransport(server));
-        _ = RunAsync(parked.Connection.WithSocket(client), parked.SessionId, pipeline, parked.Log, joined);
+        TlsTransport? tls = parked.Tls?.Resume(client);
+        _ = RunAsync(parked.Connection.WithSocket(client), parked.SessionId, pipeline, parked.Log, joined, tls);
     }
 
     /// <summary>A socket over a parked descriptor, which it then owns; null (and the descriptor still the caller's) when that fails.</summary>
@@ -86,6 +88,7 @@ internal sealed partial class Listener
     {
         Interlocked.Decrement(ref _parkedSessions);
         parked.Server?.ConnectionClosed(wasIdle: false);
+        parked.Tls?.Dispose();
         if (parked.Log is { } log)
         {
             log.TrySetTermination(why, why == SessionTermination.Shutdown ? "closed while parked" : "while parked");

@@ -368,12 +368,13 @@ internal sealed partial class Listener : IAsyncDisposable
     /// <summary>Runs a session on <paramref name="connection"/>, accepted or resumed from the parking lot, until it ends or parks.</summary>
     /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
     /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
-    private async Task RunAsync(AcceptedConnection connection, long id, ListenerPipeline? pipeline, SessionLog? log = null, ServerConnection? resumedServer = null)
+    private async Task RunAsync(AcceptedConnection connection, long id, ListenerPipeline? pipeline, SessionLog? log = null, ServerConnection? resumedServer = null,
+        TlsTransport? resumedTls = null)
     {
         Session? session = null;
         try
         {
-            session = new Session(id, connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted, log, resumedServer);
+            session = new Session(id, connection, this, pipeline!, _sessions.Stopping, _sessions.Aborted, log, resumedServer, resumedTls);
             pipeline = null; // the session owns that reference now
             _sessions.Add(session);
             await session.Supervisor.RunAsync(session).ConfigureAwait(false);

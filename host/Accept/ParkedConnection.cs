@@ -31,6 +31,9 @@ internal sealed class ParkedConnection(int fd, Listener listener, AcceptedConnec
     /// <summary>The session's log, carried to the session that resumes a joined one (its line is written at the very end).</summary>
     public SessionLog? Log { get; init; }
 
+    /// <summary>The TLS session of a parked TLS connection (detached from its socket), or null.</summary>
+    public DetachedTls? Tls { get; init; }
+
     /// <summary>How a joined session ended when <see cref="Deadline"/> passes while parked.</summary>
     public SessionTermination TimeoutTermination { get; init; }
 }

@@ -304,8 +304,32 @@ internal sealed class ParkingLot : IDisposable
         long before = GC.GetTotalMemory(false);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        TrimNativeHeap();
         TimeSpan took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         AcceptLog.HeapTrimmed(_log, count, before / 1048576.0, GC.GetTotalMemory(false) / 1048576.0, took.TotalMilliseconds);
+    }
+
+    private static int _noMallocTrim;
+
+    /// <summary>
+    /// Gives the native heap's free pages back too (glibc's <c>malloc_trim</c>): what the sessions of the parked
+    /// connections freed there (a TLS handshake's buffers, for one) otherwise stays resident. Off where there is no such call.
+    /// </summary>
+    private static void TrimNativeHeap()
+    {
+        if (Volatile.Read(ref _noMallocTrim) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Native.malloc_trim(0);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            Volatile.Write(ref _noMallocTrim, 1);
+        }
     }
 
     private void Sweep(long now)
@@ -434,6 +458,9 @@ internal sealed class ParkingLot : IDisposable
 
         [DllImport("libc", SetLastError = true)]
         public static extern int getsockopt(int fd, int level, int name, byte[] value, ref int length);
+
+        [DllImport("libc")]
+        public static extern int malloc_trim(nuint pad);
 
         [DllImport("libc", SetLastError = true)]
         public static extern int setsockopt(int fd, int level, int name, byte[] value, int length);

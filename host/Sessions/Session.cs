@@ -21,12 +21,14 @@ internal sealed class Session : ISession
     /// <param name="pipeline">The pipeline the session was accepted with, with a reference the session now owns.</param>
     /// <param name="log">The log of the session this one resumes (a parked join), or null for a new one.</param>
     /// <param name="resumedServer">The server connection of a parked join this session resumes, or null.</param>
+    /// <param name="resumedTls">The TLS session of a parked TLS connection this session resumes, over its new socket, or null.</param>
     public Session(long id, AcceptedConnection connection, Listener listener, ListenerPipeline pipeline, CancellationToken stopping, CancellationToken aborted,
-        SessionLog? log = null, ServerConnection? resumedServer = null)
+        SessionLog? log = null, ServerConnection? resumedServer = null, TlsTransport? resumedTls = null)
     {
         Id = id;
         Log = log ?? new SessionLog();
         ResumedServer = resumedServer;
+        ResumedTls = resumedTls;
         Connection = connection;
         _listener = listener;
         Supervisor = pipeline.Supervisor;
@@ -92,6 +94,9 @@ internal sealed class Session : ISession
     /// <inheritdoc/>
     public ServerConnection? ResumedServer { get; }
 
+    /// <inheritdoc/>
+    public TlsTransport? ResumedTls { get; }
+
     /// <summary>The stream the supervisor runs now (see <see cref="Attach"/>), or null before it made one.</summary>
     public ProxyStream? Stream { get; private set; }
 
@@ -153,8 +158,8 @@ internal sealed class Session : ISession
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Only the accepted socket itself can be parked (not TLS, nor a supervisor stacked on another), and not once the
-    /// proxy is stopping. The socket is disposed here, on the caller's thread; the listener adds the connection to the
+    /// The accepted socket itself can be parked, by the first supervisor, or a TLS session over it that can be detached
+    /// (<see cref="TlsTransport.CanPark"/>), by the supervisor it was handed to; not once the proxy is stopping. The socket is disposed here, on the caller's thread; the listener adds the connection to the
     /// parking lot when the supervisor has returned, so that it is resumed only once this session has ended.
     /// </remarks>
     public bool TryPark(TimeSpan? timeout)
@@ -164,14 +169,23 @@ internal sealed class Session : ISession
             return false;
         }
 
-        int fd = parking.Detach(Connection.Socket, out byte[] linger);
-        if (fd < 0)
+        // A TLS session first stops using its socket, and only if it waits with nothing buffered.
+        TlsTransport? tls = Transport as TlsTransport;
+        DetachedTls? detached = tls?.TryDetach();
+        if (tls is not null && detached is null)
         {
             return false;
         }
 
+        int fd = parking.Detach(Connection.Socket, out byte[] linger);
+        if (fd < 0)
+        {
+            tls?.CancelDetach();
+            return false;
+        }
+
         long deadline = timeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue;
-        Parked = new ParkedConnection(fd, _listener, Connection.WithSocket(null), Id, deadline);
+        Parked = new ParkedConnection(fd, _listener, Connection.WithSocket(null), Id, deadline) { Tls = detached };
         ParkingLot.Release(Connection.Socket, fd, linger);
         HandOffParked();
         return true;
@@ -181,7 +195,7 @@ internal sealed class Session : ISession
     /// <remarks>Both sockets must be plain; the server connection must be one the host made (its server's counts move with it).</remarks>
     public bool TryParkJoined(ServerConnection server, TimeSpan? timeout, SessionTermination timeoutTermination)
     {
-        if (!CanPark(out ParkingLot? parking) || server is not TrackedServerConnection tracked || tracked.Transport is not SocketTransport
+        if (!CanPark(out ParkingLot? parking) || Transport is not SocketTransport || server is not TrackedServerConnection tracked || tracked.Transport is not SocketTransport
             || tracked.Server is not Server counted)
         {
             return false;
@@ -218,8 +232,14 @@ internal sealed class Session : ISession
     private bool CanPark([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ParkingLot? parking)
     {
         parking = _listener.Parking;
-        return parking is not null && _level == 0 && Transport is SocketTransport plain && Connection.HasSocket
-            && ReferenceEquals(plain.Socket, Connection.Socket) && Parked is null && !Stopping.IsCancellationRequested;
+        bool parkable = Transport switch
+        {
+            SocketTransport => _level == 0,
+            TlsTransport { CanPark: true } => _level > 0,
+            _ => false,
+        };
+        return parking is not null && parkable && Connection.HasSocket && ReferenceEquals(Transport.Socket, Connection.Socket)
+            && Parked is null && !Stopping.IsCancellationRequested;
     }
 
     private int _parkHandOff;

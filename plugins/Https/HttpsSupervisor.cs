@@ -66,10 +66,31 @@ public sealed class HttpsSupervisor : IProtocolSupervisor, IListenerOptions
             throw new InvalidOperationException($"listener {session.Listener.Name} has no [listener.tls]");
         }
 
+        TlsTransport? transport = session.ResumedTls ?? await HandshakeAsync(session).ConfigureAwait(false);
+        if (transport is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await session.RunNextAsync(transport).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Does nothing to a session the host parked: it keeps the TLS session for the client's next request.
+            transport.Dispose();
+        }
+    }
+
+    /// <summary>The TLS handshake of a new connection: its transport, or null when it failed (the session's log says why).</summary>
+    private async ValueTask<TlsTransport?> HandshakeAsync(ISession session)
+    {
         ListenerHandshake handshake = HandshakeOf(session.Listener);
         Socket socket = session.Connection.Socket;
-        var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
-        TlsTransport transport;
+        // Over a SocketStream, so that the host can park the connection with its TLS session while it idles.
+        var inner = new SocketStream(socket);
+        var stream = new SslStream(inner, leaveInnerStreamOpen: false);
         TimeSpan limit = session.Listener.Timeouts.ClientHandshake;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted))
         {
@@ -83,11 +104,11 @@ public sealed class HttpsSupervisor : IProtocolSupervisor, IListenerOptions
                     session.Log.TrySetTermination(SessionTermination.HandshakeFailed, "a plain HTTP request on a TLS port; answered 400");
                     await socket.SendAsync(PlainHttpReply, SocketFlags.None, timeout.Token).ConfigureAwait(false);
                     await LingeringClose.DrainAsync(new SocketTransport(socket)).ConfigureAwait(false);
-                    return;
+                    return null;
                 }
 
                 await stream.AuthenticateAsServerAsync(SelectCertificate, handshake, timeout.Token).ConfigureAwait(false);
-                transport = new TlsTransport(socket, stream);
+                return new TlsTransport(inner, stream);
             }
             catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
@@ -96,17 +117,8 @@ public sealed class HttpsSupervisor : IProtocolSupervisor, IListenerOptions
                     ? $"no TLS handshake within {limit.TotalMilliseconds:0}ms"
                     : $"TLS handshake failed: {TlsTransport.DescribeFailure(ex)}";
                 session.Log.TrySetTermination(SessionTermination.HandshakeFailed, reason);
-                return;
+                return null;
             }
-        }
-
-        try
-        {
-            await session.RunNextAsync(transport).ConfigureAwait(false);
-        }
-        finally
-        {
-            transport.Dispose();
         }
     }
 }

@@ -80,7 +80,7 @@ internal sealed partial class HttpConnection
         _request = new Channel(ChannelDirection.Request, _settings.MaxRequestHead);
         _response = new Channel(ChannelDirection.Response, _settings.MaxRequestHead);
         _proxyStream = new ProxyStream(session, _request, _response);
-        _deadlines = new ConnectionDeadlines(_client, session.Stopping) { Parker = h2 is null && _client is SocketTransport ? this : null };
+        _deadlines = new ConnectionDeadlines(_client, session.Stopping) { Parker = h2 is null && _client is SocketTransport or TlsTransport { CanPark: true } ? this : null };
         _bodyLimit = Math.Max(_settings.BufferSize, _settings.MaxRequestHead);
         _clientAddress = _options.ForwardFor ? Encoding.ASCII.GetBytes(ClientAddressText(session.Connection.ClientEndPoint)) : [];
     }

@@ -257,7 +257,11 @@ internal sealed partial class Http2ServerConnection
 
         while (true)
         {
-            Task wait;
+            // One look under the lock decides between reading, the end and waiting, so data that arrives after the buffer
+            // was seen empty finds the ReadSignal made here. (A second look under a second lock let it arrive in between
+            // and signal nobody: the reader waited with the data buffered and the server for our WINDOW_UPDATE; or, on
+            // END_STREAM, the reader returned 0 with the last data unread.)
+            Task? wait = null;
             int n = 0;
             bool update = false;
             lock (_sync)
@@ -277,9 +281,22 @@ internal sealed partial class Http2ServerConnection
                         }
                     }
                 }
+                else if (stream.IsAborted)
+                {
+                    throw stream.AbortedException();
+                }
+                else if (stream.RemoteEnded)
+                {
+                    return 0;
+                }
+                else
+                {
+                    stream.ReadSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = stream.ReadSignal.Task;
+                }
             }
 
-            if (n > 0)
+            if (wait is null)
             {
                 if (update)
                 {
@@ -287,23 +304,6 @@ internal sealed partial class Http2ServerConnection
                 }
 
                 return n;
-            }
-
-            lock (_sync)
-            {
-
-                if (stream.IsAborted)
-                {
-                    throw stream.AbortedException();
-                }
-
-                if (stream.RemoteEnded)
-                {
-                    return 0;
-                }
-
-                stream.ReadSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = stream.ReadSignal.Task;
             }
 
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -33,6 +33,9 @@ internal sealed partial class Listener : IAsyncDisposable
     private int _activeSessions;
     private int _parkedSessions;
 
+    /// <summary>Accepted connections whose session has not started yet (it starts on the thread pool).</summary>
+    private int _starting;
+
     public Listener(ListenerConfig config, ListenerPipeline pipeline, SessionRegistry sessions, ILoggerFactory loggers)
     {
         _config = config;
@@ -244,127 +247,6 @@ internal sealed partial class Listener : IAsyncDisposable
     /// <summary>Installs the pipeline for new sessions; returns the previous one (running sessions keep it until they end).</summary>
     public ListenerPipeline SwapPipeline(ListenerPipeline next) => Interlocked.Exchange(ref _pipeline, next);
 
-    private async Task AcceptLoopAsync(Socket listening)
-    {
-        CancellationToken stop = _stopAccepting.Token;
-        while (true)
-        {
-            try
-            {
-                // A full listener stops accepting: new clients wait in the kernel's backlog until a slot frees.
-                await _slots.WaitAsync(stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            Socket client;
-            try
-            {
-                client = await listening.AcceptAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                _slots.Release();
-                return;
-            }
-            catch (SocketException ex)
-            {
-                _slots.Release();
-                if (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                // Out of file descriptors or memory: back off briefly instead of spinning on a failing accept.
-                AcceptLog.AcceptFailed(_log, Name, ex.SocketErrorCode);
-                try
-                {
-                    await Task.Delay(100, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            // The pipeline is taken here, not after the PROXY header: once the accept loops ended, every accepted
-            // session holds its pipeline, so a reload may retire the pipeline of a listener that stopped.
-            _ = RunSessionAsync(client, AcquirePipeline());
-        }
-    }
-
-    /// <summary>The generic accept's second half: configure the socket, learn what the flags ask for, hand the session to the supervisor.</summary>
-    /// <param name="pipeline">Taken for this session, which owns it from then on.</param>
-    private Task RunSessionAsync(Socket socket, ListenerPipeline pipeline)
-    {
-        Interlocked.Increment(ref _totalSessions);
-        Interlocked.Increment(ref _activeSessions);
-        try
-        {
-            AcceptFlags flags = _config.Accept;
-            if ((flags & AcceptFlags.NoDelay) != 0)
-            {
-                socket.NoDelay = true;
-            }
-
-            if ((flags & AcceptFlags.KeepAlive) != 0)
-            {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            }
-
-            EndPoint peer = socket.RemoteEndPoint!;
-            EndPoint local = socket.LocalEndPoint!;
-            IPEndPoint? originalDestination = (flags & AcceptFlags.OriginalDestination) != 0 ? LinuxSocketOptions.GetOriginalDestination(socket) : null;
-            if ((flags & AcceptFlags.ProxyProtocol) != 0)
-            {
-                return RunAfterProxyHeaderAsync(socket, pipeline, peer, local, originalDestination);
-            }
-
-            return RunAsync(new AcceptedConnection(socket, Name, flags, peer, local, originalDestination, null), _sessions.NextId(), pipeline);
-        }
-        catch (Exception ex)
-        {
-            AcceptLog.AcceptThrew(_log, ex, Name);
-            EndUnborn(socket, pipeline);
-            return Task.CompletedTask;
-        }
-    }
-
-    private async Task RunAfterProxyHeaderAsync(Socket socket, ListenerPipeline pipeline, EndPoint peer, EndPoint local, IPEndPoint? originalDestination)
-    {
-        ProxyHeader? proxyHeader;
-        try
-        {
-            proxyHeader = await ReadProxyHeaderAsync(socket, peer, local).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            AcceptLog.AcceptThrew(_log, ex, Name);
-            proxyHeader = null;
-        }
-
-        if (proxyHeader is null)
-        {
-            EndUnborn(socket, pipeline);
-            return;
-        }
-
-        await RunAsync(new AcceptedConnection(socket, Name, _config.Accept, peer, local, originalDestination, proxyHeader), _sessions.NextId(), pipeline).ConfigureAwait(false);
-    }
-
-    /// <summary>Ends a connection that never became a session.</summary>
-    private void EndUnborn(Socket socket, ListenerPipeline pipeline)
-    {
-        socket.Dispose();
-        pipeline.Release();
-        Interlocked.Decrement(ref _activeSessions);
-        _slots.Release();
-    }
-
     /// <summary>Runs a session on <paramref name="connection"/>, accepted or resumed from the parking lot, until it ends or parks.</summary>
     /// <param name="pipeline">Taken for this session; set to null once the session owns it, so that this method does not
     /// keep a superseded pipeline (and the plugin and script versions it holds) reachable for the session's whole life.</param>
@@ -426,35 +308,6 @@ internal sealed partial class Listener : IAsyncDisposable
         }
     }
 
-    private async Task<ProxyHeader?> ReadProxyHeaderAsync(Socket socket, EndPoint peer, EndPoint local)
-    {
-        TimeSpan deadline = _config.Settings.Timeouts.ClientHandshake;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_sessions.Aborted);
-        timeout.CancelAfter(deadline);
-        string failure;
-        try
-        {
-            return await ProxyProtocolReader.ReadAsync(socket, timeout.Token).ConfigureAwait(false);
-        }
-        catch (ProxyProtocolException ex)
-        {
-            failure = ex.Message;
-        }
-        catch (OperationCanceledException)
-        {
-            failure = $"no complete PROXY header within {Units.Format(deadline)}";
-        }
-        catch (SocketException ex)
-        {
-            failure = $"socket error while reading the PROXY header: {ex.SocketErrorCode}";
-        }
-
-        var connection = new AcceptedConnection(socket, Name, _config.Accept, peer, local, null, null);
-        var log = new SessionLog { Termination = SessionTermination.HandshakeFailed, Detail = failure };
-        AcceptLog.ConnectionRefused(_sessionLog, SessionLogFormatter.Format(connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
-        return null;
-    }
-
     /// <summary>The current pipeline, with a reference taken on it.</summary>
     public ListenerPipeline AcquirePipeline()
     {
@@ -481,6 +334,12 @@ internal sealed partial class Listener : IAsyncDisposable
             }
 
             await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+
+            // The last accepted connections have their sessions registered, so that a stop waits for them too.
+            while (Volatile.Read(ref _starting) > 0)
+            {
+                await Task.Delay(1).ConfigureAwait(false);
+            }
         }
     }
 

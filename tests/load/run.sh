@@ -8,7 +8,8 @@
 # For each mode (tcp, http) and backend size (SERVERS: 1 server, then 4 servers, all the same origin on several ports,
 # balanced round robin): small responses over CONNECTIONS keep-alive connections (50, then 1000), then small responses
 # with "Connection: close" (a new client connection per request) over the first count, then large responses (1 MB in
-# tcp mode, 64 KB in http mode) over the first count, then IDLE idle connections per contender to measure resident
+# tcp mode, 64 KB in http mode) over the first count, with the resident memory each active transfer holds (growth
+# halfway through the run over its connections), then IDLE idle connections per contender to measure resident
 # memory per connection (in http mode each idle client has made one request first, so it is an idle keep-alive
 # connection). Prints req/s, MB/s, p99 latency, the ratios PluginProxy/HAProxy, each contender's own CPU time per request
 # (the load generator shares the cores, so req/s alone flatters whoever leaves wrk more CPU), and the sockets left in
@@ -184,7 +185,7 @@ run_mode() { # mode servers
 
   declare -A name=([$ORIGIN_PORT]=direct [$HAPROXY_PORT]=haproxy [$NGINX_PORT]=nginx [$PP_PORT]=pluginproxy)
   declare -A pid_of=([$ORIGIN_PORT]=$origin_pid [$HAPROXY_PORT]=$haproxy_pid [$NGINX_PORT]=$nginx_pid [$PP_PORT]=$pp_pid)
-  declare -A rps mbs p99 cpu idle idle_last tw
+  declare -A rps mbs p99 cpu idle idle_last tw active
 
   # Idle memory first, on fresh processes: a heap already grown by the throughput runs would hide the cost.
   local request=""
@@ -222,7 +223,20 @@ run_mode() { # mode servers
         local out r m p key before_tw before_cpu ticks requests
         before_tw=$(tw_count)
         before_cpu=$(cpu_ticks "${pid_of[$port]}")
-        out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "${header[@]}" "http://127.0.0.1:$port/$path")
+        if [ "$path" = "$large" ]; then
+          # Memory per active transfer: resident growth halfway through the run over the connections transferring.
+          local rss_before rss_during
+          rss_before=$(rss_kb "${pid_of[$port]}")
+          wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "http://127.0.0.1:$port/$path" > "$OUT/wrk-large.txt" &
+          local wrk_pid=$!
+          sleep "$(awk -v d="${DURATION%s}" 'BEGIN { print d / 2 }')"
+          rss_during=$(rss_kb "${pid_of[$port]}")
+          wait "$wrk_pid"
+          out=$(cat "$OUT/wrk-large.txt")
+          active[${name[$port]}]=$(( (rss_during - rss_before) * 1024 / connections ))
+        else
+          out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "${header[@]}" "http://127.0.0.1:$port/$path")
+        fi
         ticks=$(( $(cpu_ticks "${pid_of[$port]}") - before_cpu ))
         r=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
         requests=$(awk '/requests in/ { print $1 }' <<<"$out")
@@ -244,7 +258,7 @@ run_mode() { # mode servers
   echo "mode $mode, backend of $servers server(s): $THREADS wrk threads, $DURATION per run, best of $ROUNDS; $(nproc) cores; large = $large"
   printf '%-12s' contender
   for load in $loads; do printf ' | %27s' "${load%@*} @${load#*@} conns"; done
-  printf ' | %12s | %10s | %8s\n' "idle B/conn" "last half" "TIME-WAIT"
+  printf ' | %12s | %10s | %8s | %11s\n' "idle B/conn" "last half" "TIME-WAIT" "B/transfer"
   for n in direct haproxy nginx pluginproxy; do
     printf '%-12s' "$n"
     for load in $loads; do
@@ -252,14 +266,16 @@ run_mode() { # mode servers
       [ "${load%@*}" = "$large" ] && { value=${mbs[$n:$load]}; base=${mbs[haproxy:$load]}; }
       printf ' | %9s %7s %5s %4s' "$value" "${p99[$n:$load]}" "$(ratio "$value" "$base")" "${cpu[$n:$load]}"
     done
-    printf ' | %12s | %10s | %8s\n' "${idle[$n]:--}" "${idle_last[$n]:--}" "${tw[$n]:--}"
+    printf ' | %12s | %10s | %8s | %11s\n' "${idle[$n]:--}" "${idle_last[$n]:--}" "${tw[$n]:--}" "${active[$n]:--}"
   done
   echo "(columns: req/s, or MB/s for $large; p99; ratio to HAProxy; the contender's own CPU microseconds per request (for direct:"
   echo " the origin's), whose inverse is requests per second per core. close: \"Connection: close\", a new client connection per"
   echo " request. idle B/conn: resident memory growth divided by $idle_count idle client connections, opened in two halves, each"
   echo " followed by ${SETTLE:-3} s of quiet; last half: the growth over the second half alone, the cost of one more idle"
   echo " connection once the process's fixed costs (a heap's young generation) are paid. TIME-WAIT: sockets left in TIME-WAIT"
-  echo " on the servers' ports over that contender's runs, a sign of server connections not reused)"
+  echo " on the servers' ports over that contender's runs, a sign of server connections not reused. B/transfer: resident"
+  echo " growth halfway through the $large run over its $first_connections connections (from the memory the earlier loads left): what"
+  echo " one active transfer holds beyond a small exchange)"
 }
 
 for mode in $MODES; do for servers in $SERVERS; do run_mode "$mode" "$servers"; done; done

@@ -18,6 +18,16 @@ public class HttpsParkingTests
         return await client.Http.ReadResponseAsync();
     }
 
+    /// <summary>A TLS client connection of the "tls" listener that made one request and is parked now.</summary>
+    private static async Task<(Listener Listener, TlsClient Client)> ParkedClientAsync(RunningProxy proxy)
+    {
+        Listener listener = proxy.Host.FindListener("tls")!;
+        TlsClient client = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test", ["http/1.1"]);
+        Assert.Equal(200, (await GetAsync(client, "/")).Status);
+        await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the TLS connection parked");
+        return (listener, client);
+    }
+
     [Fact]
     public async Task IdleTlsConnection_IsParkedWithItsTlsSession_AndItsNextRequestsAreServed()
     {
@@ -57,10 +67,8 @@ public class HttpsParkingTests
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(
             certificates.Config(origin.Address, listenerExtra: ParkAtOnce + "\ntimeout_keep_alive = \"400ms\""));
-        Listener listener = proxy.Host.FindListener("tls")!;
-        using TlsClient client = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test", ["http/1.1"]);
-        Assert.Equal(200, (await GetAsync(client, "/")).Status);
-        await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the TLS connection parked");
+        (Listener listener, TlsClient parked) = await ParkedClientAsync(proxy);
+        using TlsClient client = parked;
 
         Assert.True(await client.Http.IsClosedAsync(), "the parked TLS connection must be closed at the keep-alive timeout");
         await Wait.UntilAsync(() => listener.ParkedSessions == 0, "the parked connection left the parking lot");
@@ -72,10 +80,8 @@ public class HttpsParkingTests
         using var certificates = new HttpsTests.Certificates();
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(certificates.Config(origin.Address, listenerExtra: ParkAtOnce));
-        Listener listener = proxy.Host.FindListener("tls")!;
-        using TlsClient client = await TestPki.ConnectAsync(proxy.EndPoint(), "site.test", ["http/1.1"]);
-        Assert.Equal(200, (await GetAsync(client, "/")).Status);
-        await Wait.UntilAsync(() => listener.ParkedSessions == 1, "the TLS connection parked");
+        (Listener listener, TlsClient parked) = await ParkedClientAsync(proxy);
+        using TlsClient client = parked;
 
         await proxy.Host.StopAsync(TimeSpan.FromSeconds(30)).WithDeadline("a stop with only a parked TLS connection");
         Assert.True(await client.Http.IsClosedAsync(), "the parked TLS connection must be closed by the stop");

@@ -12,25 +12,13 @@ public class TlsTransportTests
     public async Task OpenSsl_IsToldToReleaseItsRecordBuffersWhileIdle_AndTheConnectionStillWorks()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "SSL_MODE_RELEASE_BUFFERS is set on Linux only");
-        using var folder = new TempDirectory();
-        using var pki = new TestPki(folder.Path);
-        IssuedCertificate issued = pki.Issue("server", "server.test");
-        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(issued.CertPath, issued.KeyPath);
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        Task<System.Net.Sockets.Socket> accepted = listener.AcceptSocketAsync();
-        using TlsClient client = await ConnectLaterAsync((System.Net.IPEndPoint)listener.LocalEndpoint);
-        using System.Net.Sockets.Socket serverSocket = await accepted;
+        using TlsPair pair = await TlsPair.HandshakeAsync(socket => new NetworkStream(socket, ownsSocket: false));
+        (SslStream stream, TlsClient client) = (pair.Server, pair.Client);
+        Assert.Equal(0, (OpenSslBuffers.ModeOf(stream) ?? -1) & 0x10);
 
-        var stream = new SslStream(new System.Net.Sockets.NetworkStream(serverSocket, ownsSocket: false));
-        Task handshake = stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate });
-        await client.Handshake;
-        await handshake;
-        Assert.Equal(0, (PluginProxy.Abstractions.OpenSslBuffers.ModeOf(stream) ?? -1) & 0x10);
+        using var transport = new TlsTransport(pair.ServerSocket, stream);
 
-        using var transport = new PluginProxy.Abstractions.TlsTransport(serverSocket, stream);
-
-        long? mode = PluginProxy.Abstractions.OpenSslBuffers.ModeOf(stream);
+        long? mode = OpenSslBuffers.ModeOf(stream);
         Assert.NotNull(mode);
         Assert.Equal(0x10, mode & 0x10);
         await client.Stream.WriteAsync("ping"u8.ToArray());
@@ -72,21 +60,10 @@ public class TlsTransportTests
     public async Task DetachedTlsSession_WithItsBuffersReleased_GoesOnOverTheSocketItIsGiven()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "OpenSSL's memory BIOs are released on Linux only");
-        using var folder = new TempDirectory();
-        using var pki = new TestPki(folder.Path);
-        IssuedCertificate issued = pki.Issue("server", "server.test");
-        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(issued.CertPath, issued.KeyPath);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Task<Socket> accepted = listener.AcceptSocketAsync();
-        using TlsClient client = await ConnectLaterAsync((IPEndPoint)listener.LocalEndpoint);
-        using Socket serverSocket = await accepted;
-        var inner = new SocketStream(serverSocket);
-        var stream = new SslStream(inner);
-        Task handshake = stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate });
-        await client.Handshake;
-        await handshake;
-        var transport = new TlsTransport(inner, stream);
+        SocketStream? inner = null;
+        using TlsPair pair = await TlsPair.HandshakeAsync(socket => inner = new SocketStream(socket));
+        (SslStream stream, TlsClient client, Socket serverSocket) = (pair.Server, pair.Client, pair.ServerSocket);
+        var transport = new TlsTransport(inner!, stream);
         Assert.True(transport.CanPark);
         var buffer = new byte[16];
 
@@ -122,6 +99,40 @@ public class TlsTransportTests
         Task<Socket> accepted = listener.AcceptSocketAsync();
         Socket client = await SocketExtensions.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
         return (await accepted, client);
+    }
+
+    /// <summary>A server-side TLS session over a stream of the test's choosing, handshaken with a .NET client over loopback.</summary>
+    private sealed class TlsPair : IDisposable
+    {
+        private readonly List<IDisposable> _owned = [];
+
+        public required SslStream Server { get; init; }
+
+        public required Socket ServerSocket { get; init; }
+
+        public required TlsClient Client { get; init; }
+
+        public static async Task<TlsPair> HandshakeAsync(Func<Socket, Stream> innerOf)
+        {
+            var folder = new TempDirectory();
+            var pki = new TestPki(folder.Path);
+            IssuedCertificate issued = pki.Issue("server", "server.test");
+            var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(issued.CertPath, issued.KeyPath);
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            Task<Socket> accepted = listener.AcceptSocketAsync();
+            TlsClient client = await ConnectLaterAsync((IPEndPoint)listener.LocalEndpoint);
+            Socket serverSocket = await accepted;
+            var server = new SslStream(innerOf(serverSocket));
+            Task handshake = server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate });
+            await client.Handshake;
+            await handshake;
+            var pair = new TlsPair { Server = server, ServerSocket = serverSocket, Client = client };
+            pair._owned.AddRange([client, serverSocket, certificate, pki, folder]);
+            return pair;
+        }
+
+        public void Dispose() => _owned.ForEach(o => o.Dispose());
     }
 
     private sealed record TlsClient(SslStream Stream, Task Handshake) : IDisposable

@@ -37,6 +37,13 @@ internal sealed partial class Listener
     internal void Resume(ParkedConnection parked)
     {
         ListenerPipeline? pipeline = TryAcquirePipeline();
+        if (pipeline is not null && parked.Tls is not null && !pipeline.Supervisor.TerminatesTls)
+        {
+            // A reload made the listener plain: nothing would continue the connection's TLS session.
+            pipeline.Release();
+            pipeline = null;
+        }
+
         Socket? client = pipeline is null ? null : Adopt(parked.Fd);
         Socket? server = client is null || parked.ServerFd < 0 ? null : Adopt(parked.ServerFd);
         if (client is null || (parked.ServerFd >= 0 && server is null))

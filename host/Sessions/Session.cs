@@ -159,8 +159,9 @@ internal sealed class Session : ISession
     /// <inheritdoc/>
     /// <remarks>
     /// The accepted socket itself can be parked, by the first supervisor, or a TLS session over it that can be detached
-    /// (<see cref="TlsTransport.CanPark"/>), by the supervisor it was handed to; not once the proxy is stopping. The socket is disposed here, on the caller's thread; the listener adds the connection to the
-    /// parking lot when the supervisor has returned, so that it is resumed only once this session has ended.
+    /// (<see cref="TlsTransport.CanPark"/>), by the supervisor it was handed to; not once the proxy is stopping. The
+    /// socket is disposed here, on the caller's thread; the listener adds the connection to the parking lot when the
+    /// supervisor has returned, so that it is resumed only once this session has ended.
     /// </remarks>
     public bool TryPark(TimeSpan? timeout)
     {
@@ -195,8 +196,8 @@ internal sealed class Session : ISession
     /// <remarks>Both sockets must be plain; the server connection must be one the host made (its server's counts move with it).</remarks>
     public bool TryParkJoined(ServerConnection server, TimeSpan? timeout, SessionTermination timeoutTermination)
     {
-        if (!CanPark(out ParkingLot? parking) || Transport is not SocketTransport || server is not TrackedServerConnection tracked || tracked.Transport is not SocketTransport
-            || tracked.Server is not Server counted)
+        if (!CanPark(out ParkingLot? parking) || Transport is not SocketTransport || server is not TrackedServerConnection tracked
+            || tracked.Transport is not SocketTransport || tracked.Server is not Server counted)
         {
             return false;
         }

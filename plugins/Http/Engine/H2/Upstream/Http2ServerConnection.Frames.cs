@@ -11,6 +11,9 @@ internal sealed partial class Http2ServerConnection
     private bool _blockEndStream;
     private bool _settingsReceivedFlag;
 
+    /// <summary>How many SETTINGS frames were applied (under the lock): a DATA frame reserved its window under the same count, or reserves again.</summary>
+    private int _settingsApplied;
+
     private Http2Error OnFrame(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         if (_blockStream != 0 && (header.Type != Http2FrameType.Continuation || header.StreamId != _blockStream))
@@ -254,6 +257,7 @@ internal sealed partial class Http2ServerConnection
             _writer.PeerMaxFrameSize = (int)_peer.MaxFrameSize;
             _writer.SetPeerTableSize(_peer.HeaderTableSize);
             _writer.Queue(0, static (w, _) => FrameWriter.WriteSettingsAck(w));
+            _settingsApplied++;
             _settingsReceivedFlag = true;
             WakeWindowWaitersLocked();
         }

@@ -103,9 +103,11 @@ internal sealed partial class Http2ServerConnection
         do
         {
             int n;
+            int settings;
             Task? wait = null;
             lock (_sync)
             {
+                settings = _settingsApplied;
                 if (!CheckWritableLocked(stream))
                 {
                     return;
@@ -138,25 +140,43 @@ internal sealed partial class Http2ServerConnection
                 return;
             }
 
+            bool reserveAgain = false;
             lock (_writer.Gate)
             {
                 lock (_sync)
                 {
-                    if (stream.IsAborted || stream.RequestDiscarded)
+                    if (n > 0 && settings != _settingsApplied)
                     {
-                        // Not sent after all: the connection window is given back (the stream's no longer matters).
+                        // The server's SETTINGS came in between, and their ACK is queued: it leaves in front of the next
+                        // DATA, so that DATA must fit the windows they set. Reserve again under them.
                         _sendWindow += n;
+                        stream.SendWindow += n;
+                        reserveAgain = true;
                     }
-
-                    if (!CheckWritableLocked(stream))
+                    else
                     {
-                        return;
+                        if (stream.IsAborted || stream.RequestDiscarded)
+                        {
+                            // Not sent after all: the connection window is given back (the stream's no longer matters).
+                            _sendWindow += n;
+                        }
+
+                        if (!CheckWritableLocked(stream))
+                        {
+                            return;
+                        }
+
+                        stream.LocalEnded = last;
+
+                        // Written under the lock that applies SETTINGS: no ACK can be queued in front of it meanwhile.
+                        _writer.WriteDataLocked(stream.Id, data.Slice(offset, n), last);
                     }
-
-                    stream.LocalEnded = last;
                 }
+            }
 
-                _writer.WriteDataLocked(stream.Id, data.Slice(offset, n), last);
+            if (reserveAgain)
+            {
+                continue;
             }
 
             await _writer.SendWrittenAsync().ConfigureAwait(false);

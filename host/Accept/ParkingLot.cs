@@ -100,32 +100,51 @@ internal sealed class ParkingLot : IDisposable
     /// </summary>
     public int Detach(Socket socket, out byte[] linger)
     {
+        int copy = Duplicate(socket, out linger);
+        if (copy >= 0)
+        {
+            LeaveRuntime(socket);
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// <see cref="Detach"/> in two steps, for connections that park together: a descriptor of the connection and its
+    /// linger option (or -1), the socket left as it was, so that a second connection failing to duplicate changes nothing.
+    /// </summary>
+    public static int Duplicate(Socket socket, out byte[] linger)
+    {
+        byte[] value = new byte[8];
+        linger = value;
+        return OnDescriptor(socket, fd =>
+        {
+            int length = value.Length;
+            return Native.getsockopt(fd, SolSocket, SoLinger, value, ref length) != 0 ? -1 : Native.fcntl(fd, FDupFdCloexec, 0);
+        });
+    }
+
+    /// <summary>The second step: removes <paramref name="socket"/> from the runtime's epoll set (its pending operations then wait for nothing).</summary>
+    public void LeaveRuntime(Socket socket) => OnDescriptor(socket, fd =>
+    {
+        foreach (int port in _runtimePorts)
+        {
+            // ENOENT from every engine but the socket's (and from all of them if it never waited): nothing to remove.
+            Native.epoll_ctl(port, EpollCtlDel, fd, null);
+        }
+
+        return 0;
+    });
+
+    /// <summary>Runs <paramref name="use"/> on the socket's descriptor while it cannot be closed; -1 when it already was.</summary>
+    private static int OnDescriptor(Socket socket, Func<int, int> use)
+    {
         SafeSocketHandle handle = socket.SafeHandle;
         bool added = false;
-        linger = new byte[8];
         try
         {
             handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
-            int length = linger.Length;
-            if (Native.getsockopt(fd, SolSocket, SoLinger, linger, ref length) != 0)
-            {
-                return -1;
-            }
-
-            int copy = Native.fcntl(fd, FDupFdCloexec, 0);
-            if (copy < 0)
-            {
-                return -1;
-            }
-
-            foreach (int port in _runtimePorts)
-            {
-                // ENOENT from every engine but the socket's (and from all of them if it never waited): nothing to remove.
-                Native.epoll_ctl(port, EpollCtlDel, fd, null);
-            }
-
-            return copy;
+            return use((int)handle.DangerousGetHandle());
         }
         catch (ObjectDisposedException)
         {

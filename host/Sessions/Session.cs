@@ -202,18 +202,22 @@ internal sealed class Session : ISession
             return false;
         }
 
-        int clientFd = parking.Detach(Connection.Socket, out byte[] clientLinger);
-        if (clientFd < 0)
+        // Both duplicated before either leaves the runtime: a failure leaves both sockets working as they were.
+        byte[] serverLinger = [];
+        int clientFd = ParkingLot.Duplicate(Connection.Socket, out byte[] clientLinger);
+        int serverFd = clientFd < 0 ? -1 : ParkingLot.Duplicate(tracked.Socket, out serverLinger);
+        if (serverFd < 0)
         {
+            if (clientFd >= 0)
+            {
+                ParkingLot.CloseDescriptor(clientFd);
+            }
+
             return false;
         }
 
-        int serverFd = parking.Detach(tracked.Socket, out byte[] serverLinger);
-        if (serverFd < 0)
-        {
-            ParkingLot.CloseDescriptor(clientFd);
-            return false;
-        }
+        parking.LeaveRuntime(Connection.Socket);
+        parking.LeaveRuntime(tracked.Socket);
 
         long deadline = timeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue;
         Parked = new ParkedConnection(clientFd, _listener, Connection.WithSocket(null), Id, deadline)

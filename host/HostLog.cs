@@ -40,4 +40,13 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Information, Message = "Listener {Listener} replaced: its sessions finish on the previous settings")]
     public static partial void ListenerReplaced(ILogger logger, string listener);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Server state restored from {Path}: {Count} server(s) keep the admin state or weight set at run time")]
+    public static partial void ServerStateRestored(ILogger logger, int count, string path);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Warning, Message = "Server state file {Path} not applied, every server starts as configured: {Problem}")]
+    public static partial void ServerStateNotRestored(ILogger logger, string path, string problem);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "Server state file {Path} could not be written; the change is in effect but will not survive a restart: {Problem}")]
+    public static partial void ServerStateNotSaved(ILogger logger, string path, string problem);
 }

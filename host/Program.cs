@@ -16,10 +16,11 @@ var configOption = new Option<string>("--config", "-c")
 };
 var run = new Command("run", "Run the proxy (the default command).") { configOption };
 var check = new Command("check", "Validate the configuration, its plugins and scripts; print every error and exit 1, or exit 0.") { configOption };
-var root = new RootCommand("PluginProxy: an L4/L7 reverse proxy and load balancer extended by plugins and C# scripts.") { configOption, run, check };
-
 // Help and --version are answered by the parser itself; otherwise one of these actions records the command.
 string? command = null;
+Func<Task<int>>? ctlAction = null;
+var ctl = PluginProxy.Host.Ctl.CtlCommand.Build(action => (command, ctlAction) = ("ctl", action));
+var root = new RootCommand("PluginProxy: an L4/L7 reverse proxy and load balancer extended by plugins and C# scripts.") { configOption, run, check, ctl };
 root.SetAction(_ => command = "run");
 run.SetAction(_ => command = "run");
 check.SetAction(_ => command = "check");
@@ -32,7 +33,7 @@ if (parsed.Errors.Count > 0)
         Console.Error.WriteLine($"pluginproxy: {error.Message}");
     }
 
-    Console.Error.WriteLine("usage: pluginproxy [run|check] [--config proxy.toml]");
+    Console.Error.WriteLine("usage: pluginproxy [run|check] [--config proxy.toml]  |  pluginproxy ctl <verb> ... (pluginproxy ctl --help)");
     return ExitCodes.Usage;
 }
 
@@ -40,6 +41,11 @@ int helpExit = parsed.Invoke();
 if (command is null)
 {
     return helpExit;
+}
+
+if (ctlAction is not null)
+{
+    return await ctlAction();
 }
 
 string configPath = parsed.GetValue(configOption)!;

@@ -149,6 +149,7 @@ internal sealed partial class ProxyHost
         servers.Commit();
         Backends = next;
         _health = new HealthChecker(next, _loggers.CreateLogger("PluginProxy.Health"), progress);
+        SaveServerState();
     }
 
     /// <summary>With hot reload, a changed certificate or key file is loaded again (and refused with a log line if broken).</summary>

@@ -207,6 +207,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
             throw new StartupException(problems);
         }
 
+        // Before the first stream: a server the last run left in maintenance must not take traffic meanwhile.
+        RestoreServerState();
         foreach (Listener listener in _listeners)
         {
             listener.StartAccepting();
@@ -295,6 +297,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         if (_health is not null)
         {
             await _health.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            SaveServerState();
         }
 
         _admin?.Dispose();

@@ -16,4 +16,7 @@ internal static partial class AdminLog
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Admin endpoint: configuration reload asked by {Peer}")]
     public static partial void ReloadAsked(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Admin endpoint: {Peer} changed server {Server}: {Change}")]
+    public static partial void ServerChanged(ILogger logger, string peer, string server, string change);
 }

@@ -22,8 +22,9 @@ internal static class AdminPages
             "/metrics" => AdminResponse.Text(200, Metrics(host), "text/plain; version=0.0.4; charset=utf-8"),
             "/api/stats" => AdminResponse.Text(200, StatsJson(host), "application/json"),
             "/health" => AdminResponse.Text(200, "ok\n"),
+            _ when RuntimeApi.Owns(path) => RuntimeApi.Read(host, path),
             "/api/reload" => AdminResponse.Text(405, "Use POST /api/reload (with the admin token)\n") with { Headers = [new("Allow", "POST")] },
-            _ => AdminResponse.Text(404, $"Not found: {path}\nTry /, /metrics, /api/stats or /health\n"),
+            _ => AdminResponse.Text(404, $"Not found: {path}\nTry /, /metrics, /api/stats, /api/backends, /api/listeners or /health\n"),
         };
     }
 
@@ -58,12 +59,13 @@ internal static class AdminPages
         {
             html.Append("<h3>").Append(Encode(backend.Name)).Append(" <small>(").Append(backend.Balance.ToString().ToLowerInvariant())
                 .Append(backend.Check is null ? ", no health check" : $", {backend.Check.Kind.ToString().ToLowerInvariant()} check").Append(")</small></h3>");
-            html.Append("<table><tr><th>server</th><th>address</th><th>weight</th><th>status</th><th>connections</th><th>total</th><th>failed connects</th></tr>");
+            html.Append("<table><tr><th>server</th><th>address</th><th>weight</th><th>status</th><th>admin state</th><th>connections</th><th>total</th><th>failed connects</th></tr>");
             foreach (Server server in backend.ServerStates)
             {
                 html.Append("<tr><td>").Append(Encode(server.Name)).Append("</td><td>").Append(Encode(EndPoints.Format(server.Address)))
                     .Append("</td><td>").Append(server.Weight).Append("</td><td class=\"").Append(server.IsUp ? "up\">UP" : "down\">DOWN")
                     .Append(server.LastCheckFailure is { } why ? $" <small>({Encode(why)})</small>" : "")
+                    .Append("</td><td>").Append(ServerAdminStates.Name(server.AdminState))
                     .Append("</td><td>").Append(server.ActiveConnections).Append("</td><td>").Append(server.TotalConnections)
                     .Append("</td><td>").Append(server.FailedConnections).Append("</td></tr>");
             }
@@ -178,6 +180,7 @@ internal static class AdminPages
                     address = EndPoints.Format(s.Address),
                     weight = s.Weight,
                     up = s.IsUp,
+                    state = ServerAdminStates.Name(s.AdminState),
                     connections = s.ActiveConnections,
                     total = s.TotalConnections,
                     failed = s.FailedConnections,

@@ -10,7 +10,7 @@ namespace PluginProxy.Host.Admin;
 /// <summary>
 /// The admin endpoint (<c>admin</c> and <c>admin_socket</c> in [global]): the stats page at <c>/</c>, Prometheus metrics at
 /// <c>/metrics</c>, JSON stats at <c>/api/stats</c>, <c>/health</c>, and the runtime API under <c>/api/</c>. Reading is
-/// open; a request that may change state (any method but GET and HEAD: <c>POST /api/reload</c>) needs the admin
+/// open; a request that may change state (any method but GET and HEAD: <c>POST /api/reload</c>, the runtime API's changes to servers) needs the admin
 /// credential (<see cref="AdminAccess"/>), except on the Unix socket, whose file permissions are the credential. A
 /// deliberately small HTTP/1.1 responder with keep-alive; bodies up to 64 KiB with a Content-Length. The default
 /// configuration never proxies to it.
@@ -169,7 +169,9 @@ internal sealed class AdminServer : IDisposable
                     }
 
                     bool close = parts[2] == "HTTP/1.0" || string.Equals(Header(lines, "Connection"), "close", StringComparison.OrdinalIgnoreCase);
-                    AdminResponse response = await AnswerAsync(parts[0], parts[1], lines, trusted ? "the admin socket" : LogNames.Format(client.RemoteEndPoint), trusted).ConfigureAwait(false);
+                    ReadOnlyMemory<byte> body = buffer.AsMemory(headEnd + 4, bodyLength);
+                    string peer = trusted ? "the admin socket" : LogNames.Format(client.RemoteEndPoint);
+                    AdminResponse response = await AnswerAsync(parts[0], parts[1], lines, body, peer, trusted).ConfigureAwait(false);
                     await SendAsync(client, response, parts[0] == "HEAD", close, timeout.Token).ConfigureAwait(false);
                     if (close)
                     {
@@ -188,7 +190,7 @@ internal sealed class AdminServer : IDisposable
     }
 
     /// <summary>Reads are answered by <see cref="AdminPages"/>; anything else is an action, allowed only with the admin credential.</summary>
-    private async Task<AdminResponse> AnswerAsync(string method, string target, string[] lines, string peer, bool trusted)
+    private async Task<AdminResponse> AnswerAsync(string method, string target, string[] lines, ReadOnlyMemory<byte> body, string peer, bool trusted)
     {
         if (AdminAccess.IsReadOnly(method))
         {
@@ -209,8 +211,10 @@ internal sealed class AdminServer : IDisposable
                 return await ReloadAsync().ConfigureAwait(false);
             case (_, "/api/reload"):
                 return AdminResponse.Text(405, "Use POST /api/reload\n") with { Headers = [new("Allow", "POST")] };
+            case (_, _) when RuntimeApi.Owns(path):
+                return await RuntimeApi.ChangeAsync(_host, method, path, body, peer).ConfigureAwait(false);
             default:
-                return AdminResponse.Text(404, $"No action at {method} {path}; the actions are: POST /api/reload\n");
+                return AdminResponse.Text(404, $"No action at {method} {path}; the actions are: POST /api/reload, and the runtime API's under /api/backends (PATCH, POST, DELETE)\n");
         }
     }
 

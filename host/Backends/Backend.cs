@@ -4,14 +4,17 @@ using PluginProxy.Host.Configuration;
 
 namespace PluginProxy.Host.Backends;
 
-/// <summary>A backend's servers and the balancing algorithm that picks among them. Picking allocates nothing.</summary>
+/// <summary>
+/// A backend's servers and the balancing algorithm that picks among them. Picking allocates nothing. The runtime API may
+/// change the servers and their weights while streams pick: each change publishes a new <see cref="Rotation"/>.
+/// </summary>
 internal sealed class Backend : IBackend
 {
-    private readonly Server[] _servers;
-
-    // Round robin walks this precomputed, smoothly interleaved sequence of server indexes (each server appears
-    // weight times), so a pick is one atomic increment instead of a lock.
-    private readonly int[] _roundRobin;
+    // The servers and, for round robin, a precomputed, smoothly interleaved sequence of their indexes (each server appears
+    // weight times), so a pick is one atomic increment instead of a lock. Replaced whole when the runtime API adds or
+    // removes a server or sets a weight.
+    private volatile Rotation _rotation;
+    private readonly Lock _changing = new();
     private int _cursor = -1;
 
     /// <param name="carryOver">During a reload, the running servers this backend may keep (see <see cref="ServerCarryOver"/>).</param>
@@ -23,18 +26,18 @@ internal sealed class Backend : IBackend
         Retries = config.Retries;
         HttpReuse = config.HttpReuse;
         Check = config.Check;
-        _servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
-        // The configured weights: a kept server takes its new weight only when the reload commits.
-        _roundRobin = SmoothWeightedSequence(config.Servers.Select(s => s.Weight).ToArray());
+        Server[] servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
+        // The configured weights: a kept server takes its weight in this backend only when the reload commits (Rebalance then).
+        _rotation = new Rotation(servers, SmoothWeightedSequence(config.Servers.Select(s => s.Weight).ToArray()));
     }
 
     public string Name { get; }
 
     public BalanceAlgorithm Balance { get; }
 
-    public IReadOnlyList<IServer> Servers => _servers;
+    public IReadOnlyList<IServer> Servers => _rotation.Servers;
 
-    internal IReadOnlyList<Server> ServerStates => _servers;
+    internal IReadOnlyList<Server> ServerStates => _rotation.Servers;
 
     public ProxyTimeouts Timeouts { get; }
 
@@ -43,6 +46,53 @@ internal sealed class Backend : IBackend
     public HttpReuse HttpReuse { get; }
 
     public HealthCheckConfig? Check { get; }
+
+    /// <summary>The server named <paramref name="name"/>, or null.</summary>
+    public Server? Find(string name) => Array.Find(_rotation.Servers, s => s.Name == name);
+
+    /// <summary>Rebuilds the round-robin order from the weights in use (after a weight changed at run time or a reload committed).</summary>
+    public void Rebalance()
+    {
+        lock (_changing)
+        {
+            Server[] servers = _rotation.Servers;
+            _rotation = new Rotation(servers, SmoothWeightedSequence(servers.Select(s => s.Weight).ToArray()));
+        }
+    }
+
+    /// <summary>Adds <paramref name="server"/> (the runtime API); false when the backend has a server of that name.</summary>
+    public bool TryAdd(Server server)
+    {
+        lock (_changing)
+        {
+            Server[] servers = _rotation.Servers;
+            if (Array.Exists(servers, s => s.Name == server.Name))
+            {
+                return false;
+            }
+
+            Server[] next = [.. servers, server];
+            _rotation = new Rotation(next, SmoothWeightedSequence(next.Select(s => s.Weight).ToArray()));
+            return true;
+        }
+    }
+
+    /// <summary>Removes <paramref name="server"/> (the runtime API): no stream picks it any more; the streams it carries finish.</summary>
+    public bool Remove(Server server)
+    {
+        lock (_changing)
+        {
+            Server[] servers = _rotation.Servers;
+            if (Array.IndexOf(servers, server) < 0)
+            {
+                return false;
+            }
+
+            Server[] next = servers.Where(s => s != server).ToArray();
+            _rotation = new Rotation(next, SmoothWeightedSequence(next.Select(s => s.Weight).ToArray()));
+            return true;
+        }
+    }
 
     public IServer? PickServer(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude = null)
     {
@@ -62,14 +112,16 @@ internal sealed class Backend : IBackend
     }
 
     private static bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude) =>
-        server.IsUp && (exclude is null || !exclude.Contains(server));
+        server.IsEligible && (exclude is null || !exclude.Contains(server));
 
     private Server? PickRoundRobin(IReadOnlyCollection<IServer>? exclude)
     {
-        for (int step = 0; step < _roundRobin.Length; step++)
+        Rotation rotation = _rotation;
+        int[] order = rotation.Order;
+        for (int step = 0; step < order.Length; step++)
         {
             uint position = (uint)Interlocked.Increment(ref _cursor);
-            Server candidate = _servers[_roundRobin[position % (uint)_roundRobin.Length]];
+            Server candidate = rotation.Servers[order[position % (uint)order.Length]];
             if (Eligible(candidate, exclude))
             {
                 return candidate;
@@ -81,12 +133,18 @@ internal sealed class Backend : IBackend
 
     private Server? PickLeastConnections(IReadOnlyCollection<IServer>? exclude)
     {
-        // Start the scan at a rotating offset so that ties are spread instead of always going to the first server.
-        int start = (int)((uint)Interlocked.Increment(ref _cursor) % (uint)_servers.Length);
-        Server? best = null;
-        for (int i = 0; i < _servers.Length; i++)
+        Server[] servers = _rotation.Servers;
+        if (servers.Length == 0)
         {
-            Server candidate = _servers[(start + i) % _servers.Length];
+            return null;
+        }
+
+        // Start the scan at a rotating offset so that ties are spread instead of always going to the first server.
+        int start = (int)((uint)Interlocked.Increment(ref _cursor) % (uint)servers.Length);
+        Server? best = null;
+        for (int i = 0; i < servers.Length; i++)
+        {
+            Server candidate = servers[(start + i) % servers.Length];
             if (!Eligible(candidate, exclude))
             {
                 continue;
@@ -105,8 +163,9 @@ internal sealed class Backend : IBackend
     /// <summary>Maps a hash onto the eligible servers in proportion to their weights.</summary>
     private Server? PickByHash(uint hash, IReadOnlyCollection<IServer>? exclude)
     {
+        Server[] servers = _rotation.Servers;
         long total = 0;
-        foreach (Server server in _servers)
+        foreach (Server server in servers)
         {
             if (Eligible(server, exclude))
             {
@@ -120,7 +179,7 @@ internal sealed class Backend : IBackend
         }
 
         long point = hash % total;
-        foreach (Server server in _servers)
+        foreach (Server server in servers)
         {
             if (!Eligible(server, exclude))
             {
@@ -182,6 +241,9 @@ internal sealed class Backend : IBackend
     /// The order of nginx-style smooth weighted round robin, precomputed: weights 5,1,1 give a,a,b,a,c,a,a
     /// rather than a,a,a,a,a,b,c.
     /// </summary>
+    /// <summary>One published set of servers with its round-robin order (indexes into <see cref="Servers"/>).</summary>
+    private sealed record Rotation(Server[] Servers, int[] Order);
+
     internal static int[] SmoothWeightedSequence(int[] weights)
     {
         int total = weights.Sum();

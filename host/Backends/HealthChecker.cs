@@ -35,15 +35,45 @@ internal sealed class HealthChecker : IAsyncDisposable
 
             foreach (Server server in backend.ServerStates)
             {
-                CheckProgress progress = carried?.GetValueOrDefault(server) ?? new CheckProgress();
-                _progress[server] = progress;
-                _loops.Add(Task.Run(() => RunAsync(server, check, progress, _stop.Token)));
+                Start(server, check, carried?.GetValueOrDefault(server) ?? new CheckProgress());
             }
         }
     }
 
     /// <summary>Where each checked server's checks stand; complete once this checker is disposed.</summary>
-    public IReadOnlyDictionary<Server, CheckProgress> Progress => _progress;
+    public IReadOnlyDictionary<Server, CheckProgress> Progress
+    {
+        get
+        {
+            lock (_loops)
+            {
+                return new Dictionary<Server, CheckProgress>(_progress);
+            }
+        }
+    }
+
+    /// <summary>Starts checking a server the runtime API added to <paramref name="backend"/>, if that backend has a check.</summary>
+    public void Add(Server server, Backend backend)
+    {
+        if (backend.Check is { } check)
+        {
+            Start(server, check, new CheckProgress());
+        }
+    }
+
+    private void Start(Server server, HealthCheckConfig check, CheckProgress progress)
+    {
+        lock (_loops)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _progress[server] = progress;
+            _loops.Add(Task.Run(() => RunAsync(server, check, progress, _stop.Token)));
+        }
+    }
 
     /// <summary>A kept server that checks took down, in a backend that has no check any more: nothing else would bring it back.</summary>
     private void BringUpUnchecked(Backend backend)
@@ -66,8 +96,15 @@ internal sealed class HealthChecker : IAsyncDisposable
                 await Task.Delay(wait, stop).ConfigureAwait(false);
             }
 
-            while (!stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested && !server.Removed)
             {
+                if (server.AdminState == ServerAdminState.Maint)
+                {
+                    // In maintenance the server is not checked: its health stays as the last checks left it.
+                    await Task.Delay(check.Interval, stop).ConfigureAwait(false);
+                    continue;
+                }
+
                 string? failure = await CheckOnceAsync(server, check, stop).ConfigureAwait(false);
                 progress.LastCheckedAt = Environment.TickCount64;
                 Count(server, check, progress, failure);
@@ -170,11 +207,17 @@ internal sealed class HealthChecker : IAsyncDisposable
     /// <summary>Stops the checks and waits for them to end; safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        Task[] loops;
+        lock (_loops)
         {
-            _stop.Cancel();
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _stop.Cancel();
+            }
+
+            loops = [.. _loops];
         }
 
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(false);
     }
 }

@@ -4,12 +4,20 @@ using PluginProxy.Host.Configuration;
 
 namespace PluginProxy.Host.Backends;
 
-/// <summary>The run-time state of one configured server: health, and the connections open to it.</summary>
+/// <summary>
+/// The run-time state of one server: health, what the operator decided (<see cref="AdminState"/>, a weight set at run
+/// time), and the connections open to it.
+/// </summary>
 internal sealed class Server : IServer
 {
+    /// <summary>The largest weight (HAProxy's too).</summary>
+    public const int MaxWeight = 256;
+
     private volatile bool _isUp = true;
     private volatile Backend _backend;
     private volatile int _weight;
+    private volatile int _configuredWeight;
+    private volatile ServerAdminState _adminState;
     private int _activeConnections;
     private int _activeStreams;
     private long _totalConnections;
@@ -20,6 +28,7 @@ internal sealed class Server : IServer
         Name = config.Name;
         Address = config.EndPoint;
         _weight = config.Weight;
+        _configuredWeight = config.Weight;
         Tls = config.Tls;
         Protocol = config.Protocol;
         _backend = backend;
@@ -32,7 +41,17 @@ internal sealed class Server : IServer
 
     public IPEndPoint Address { get; }
 
+    /// <summary>The weight in use: the configured one, or the one the runtime API set.</summary>
     public int Weight => _weight;
+
+    /// <summary>The weight the configuration gives this server.</summary>
+    public int ConfiguredWeight => _configuredWeight;
+
+    /// <summary>What the operator decided through the runtime API (<see cref="ServerAdminState.Ready"/> unless asked).</summary>
+    public ServerAdminState AdminState => _adminState;
+
+    /// <summary>True when the balancer may give it a new stream: up, ready, and a weight above 0.</summary>
+    public bool IsEligible => _isUp && _adminState == ServerAdminState.Ready && _weight > 0;
 
     /// <summary>TLS to this server, or null for plain TCP.</summary>
     public Tls.ServerTls? Tls { get; }
@@ -89,14 +108,35 @@ internal sealed class Server : IServer
 
     public void ConnectionFailed() => Interlocked.Increment(ref _failedConnections);
 
+    /// <summary>True for a server the runtime API added (a reload keeps it only if the file names it too).</summary>
+    public bool AddedAtRunTime { get; init; }
+
+    /// <summary>True once the runtime API removed it from its backend: its health checks end.</summary>
+    public bool Removed { get; private set; }
+
+    /// <summary>The runtime API removed it from its backend (<see cref="Backends.Backend.Remove"/>).</summary>
+    public void MarkRemoved() => Removed = true;
+
+    /// <summary>Sets the admin state (the runtime API); the backend's balancer sees it at its next pick.</summary>
+    public void SetAdminState(ServerAdminState state) => _adminState = state;
+
+    /// <summary>Sets the weight in use (the runtime API); call <see cref="Backends.Backend.Rebalance"/> after.</summary>
+    public void SetWeight(int weight) => _weight = weight;
+
     /// <summary>
     /// A configuration reload kept this server (same backend name, server name, address and TLS): it joins the new
-    /// configuration's backend with the weight written there, and keeps its health, counters and pooled connections.
+    /// configuration's backend, and keeps its health, admin state, counters and pooled connections. A weight set at run
+    /// time stays, unless the new configuration changed this server's weight: then the newer decision, the file's, wins.
     /// </summary>
-    public void MoveTo(Backend backend, int weight)
+    public void MoveTo(Backend backend, int configuredWeight)
     {
         _backend = backend;
-        _weight = weight;
+        if (configuredWeight != _configuredWeight || _weight == _configuredWeight)
+        {
+            _weight = configuredWeight;
+        }
+
+        _configuredWeight = configuredWeight;
     }
 
     public override string ToString() => $"{Backend.Name}/{Name}";

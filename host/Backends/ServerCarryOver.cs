@@ -5,10 +5,11 @@ namespace PluginProxy.Host.Backends;
 
 /// <summary>
 /// The servers of the running configuration, offered to the backends of the next one during a reload. A server with
-/// the same backend name, server name, address, TLS settings and <c>proto</c> is the same server: the next configuration uses the
-/// same <see cref="Server"/> object, so its health (and the progress of its checks), its counters and the connections
-/// pooled for it by supervisors carry over. A server whose address, TLS or protocol changed is a new server and starts
-/// fresh (connections pooled for one protocol are no use to the other).
+/// the same backend name, server name, address, TLS settings and <c>proto</c> is the same server: the next configuration
+/// uses the same <see cref="Server"/> object, so its health (and the progress of its checks), its admin state and a
+/// weight set at run time, its counters and the connections pooled for it by supervisors carry over. A server whose
+/// address, TLS or protocol changed is a new server and starts fresh (connections pooled for one protocol are no use to
+/// the other); so does a server the runtime API added that the file does not name.
 /// Nothing about a running server changes until <see cref="Commit"/>: a reload refused later leaves them as they were.
 /// </summary>
 internal sealed class ServerCarryOver
@@ -45,12 +46,20 @@ internal sealed class ServerCarryOver
         return server;
     }
 
-    /// <summary>Moves every kept server into its new backend, with the weight the new configuration gives it.</summary>
+    /// <summary>
+    /// Moves every kept server into its new backend, with its admin state and the weight the new configuration gives it
+    /// (or the one set at run time, when the file did not change it: <see cref="Server.MoveTo"/>).
+    /// </summary>
     public void Commit()
     {
         foreach ((Server server, Backend backend, int weight) in _kept)
         {
             server.MoveTo(backend, weight);
+        }
+
+        foreach (Backend backend in _kept.Select(k => k.Backend).Distinct())
+        {
+            backend.Rebalance();
         }
     }
 }

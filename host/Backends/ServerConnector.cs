@@ -30,7 +30,7 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
         {
             // The caller's pick is the first attempt, if it is still up: one pick per stream, so that a balancer's turn
             // is not spent twice and the server whose idle connections were looked at is the one connected to.
-            IServer? picked = attempt == 0 && first is { IsUp: true } ? first : backend.PickServer(selection, tried);
+            IServer? picked = attempt == 0 && first is Server { IsEligible: true } ? first : backend.PickServer(selection, tried);
             if (picked is null && tried is { Count: > 0 })
             {
                 // Every usable server was tried once: go round again.

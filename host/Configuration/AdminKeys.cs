@@ -66,4 +66,31 @@ internal static class AdminKeys
 
         return token;
     }
+
+    /// <summary>
+    /// The absolute path of <c>server_state_file</c>, or null when the key is absent or wrong (the error is recorded). Its
+    /// folder must exist; the file itself is created at the first change.
+    /// </summary>
+    public static string? ReadServerStateFile(TableReader table, string baseDirectory)
+    {
+        if (table.SpottedString("server_state_file", what: "a file path such as \"/var/lib/pluginproxy/server-state.json\"") is not { } written)
+        {
+            return null;
+        }
+
+        string path = Path.GetFullPath(written.Value, baseDirectory);
+        if (!Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            table.Error(written.Spot, $"`server_state_file`: the folder {Path.GetDirectoryName(path)} does not exist; create it (writable by the proxy's user) or choose another path");
+            return null;
+        }
+
+        if (Directory.Exists(path))
+        {
+            table.Error(written.Spot, $"`server_state_file`: {path} is a folder; name a file in it, such as {Path.Combine(path, "server-state.json")}");
+            return null;
+        }
+
+        return path;
+    }
 }

@@ -225,6 +225,7 @@ internal static class ConfigLoader
 
         string? adminSocket = AdminKeys.ReadSocket(table, baseDirectory);
         (string Path, SourceSpot Spot)? adminTokenFile = AdminKeys.ReadTokenFile(table, baseDirectory);
+        string? serverStateFile = AdminKeys.ReadServerStateFile(table, baseDirectory);
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         var resident = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
         foreach ((string name, SourceSpot spot) in table.StringList("resident_plugins", what: "a list of plugin names") ?? [])
@@ -252,6 +253,7 @@ internal static class ConfigLoader
             AdminSpot = adminSpot,
             AdminSocket = adminSocket,
             AdminTokenFile = adminTokenFile,
+            ServerStateFile = serverStateFile,
             Grace = grace,
             ResidentPlugins = resident,
         };

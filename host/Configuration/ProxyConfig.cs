@@ -74,6 +74,12 @@ internal sealed record GlobalConfig
     /// </summary>
     public string? AdminToken { get; init; }
 
+    /// <summary>
+    /// <c>server_state_file</c>: the absolute path of the file where the runtime API's changes to servers (admin state,
+    /// weight) are kept, so that they survive a restart (HAProxy's <c>server-state-file</c>), or null for none.
+    /// </summary>
+    public string? ServerStateFile { get; init; }
+
     /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -7,8 +7,9 @@ namespace PluginProxy.Host.Plugins;
 /// The process's one timer for connection timeouts (as Kestrel's heartbeat): every <see cref="Period"/> it asks each
 /// registered <see cref="IExpiring"/> of every plugin version whether a timeout is due, and expires those that say so.
 /// Each plugin version gets its own <see cref="Registrations"/> (the <see cref="IHeartbeat"/> of its service provider);
-/// disposing the provider at unload drops them, so no registration keeps an unloaded version's code alive. The timer
-/// runs only while some plugin version holds registrations.
+/// disposing the provider at unload drops them, so no registration keeps an unloaded version's code alive. The beats
+/// run on a thread of their own, only while some plugin version holds registrations: a thread-pool timer fired up to a
+/// second late whenever the pool was short of threads, and every timeout and idle park waited with it.
 /// </summary>
 /// <remarks>
 /// The period is 50 ms, not Kestrel's 1 s: the http server pool relies on a beat that short to drop connections the server
@@ -20,10 +21,10 @@ internal sealed partial class Heartbeat
     public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(50);
 
     private readonly object _gate = new();
-    private readonly List<IExpiring> _due = [];
     private volatile Registrations[] _all = [];
-    private Timer? _timer;
-    private int _beating;
+
+    // Set to end the beating thread that waits on it; null while no thread beats.
+    private ManualResetEventSlim? _stop;
 
     /// <summary>The process's heartbeat, shared by every plugin catalog.</summary>
     public static Heartbeat Shared { get; } = new();
@@ -35,7 +36,7 @@ internal sealed partial class Heartbeat
         {
             lock (_gate)
             {
-                return _timer is not null;
+                return _stop is not null;
             }
         }
     }
@@ -47,12 +48,15 @@ internal sealed partial class Heartbeat
         lock (_gate)
         {
             _all = [.. _all, registrations];
-            if (_timer is null)
+            if (_stop is null)
             {
-                // No execution context flows into the timer: it could hold values set by whoever opened first (a plugin).
+                var stop = new ManualResetEventSlim();
+                _stop = stop;
+                var thread = new Thread(() => BeatUntil(stop)) { IsBackground = true, Name = "heartbeat" };
+                // No execution context flows into the thread: it could hold values set by whoever opened first (a plugin).
                 using (ExecutionContext.SuppressFlow())
                 {
-                    _timer = new Timer(static state => ((Heartbeat)state!).Beat(), this, Period, Period);
+                    thread.Start();
                 }
             }
         }
@@ -67,37 +71,38 @@ internal sealed partial class Heartbeat
             _all = _all.Where(r => r != registrations).ToArray();
             if (_all.Length == 0)
             {
-                _timer?.Dispose();
-                _timer = null;
+                _stop?.Set();
+                _stop = null;
             }
         }
     }
 
-    private void Beat()
+    /// <summary>The beating thread: a beat every period (after the previous one ended) until <paramref name="stop"/> is set.</summary>
+    private void BeatUntil(ManualResetEventSlim stop)
     {
-        // A beat that overruns the period makes the next one skip, not run beside it: targets are asked one beat at a time.
-        if (Interlocked.Exchange(ref _beating, 1) == 1)
+        // Each thread its own list: a thread told to stop may still end its beat while a new one starts.
+        var due = new List<IExpiring>();
+        using (stop)
         {
-            return;
-        }
-
-        try
-        {
-            long now = Environment.TickCount64;
-            foreach (Registrations registrations in _all)
+            while (!stop.Wait(Period))
             {
-                registrations.CollectDue(now, _due);
-                foreach (IExpiring target in _due)
-                {
-                    registrations.Expire(target, now);
-                }
-
-                _due.Clear();
+                Beat(due);
             }
         }
-        finally
+    }
+
+    private void Beat(List<IExpiring> due)
+    {
+        long now = Environment.TickCount64;
+        foreach (Registrations registrations in _all)
         {
-            Volatile.Write(ref _beating, 0);
+            registrations.CollectDue(now, due);
+            foreach (IExpiring target in due)
+            {
+                registrations.Expire(target, now);
+            }
+
+            due.Clear();
         }
     }
 }

@@ -317,15 +317,25 @@ internal sealed partial class HttpConnection
     /// <summary>
     /// Called by the heartbeat when the connection has been idle for <c>park_idle_after</c>: hands it to the host
     /// (<see cref="ISession.TryPark"/>), unless the client sent meanwhile. The host disposes the socket, which ends the
-    /// wait in <see cref="RunAsync"/>; the connection itself stays open and is resumed as a new session.
+    /// wait in <see cref="RunAsync"/>; the connection itself stays open and is resumed as a new session. When the host
+    /// cannot take it now (a TLS session reading a record, say), it tries again <c>park_idle_after</c> later.
     /// </summary>
     internal void TryPark(TimeSpan? timeout)
     {
         lock (_deadlines)
         {
-            if (_idle == IdleWaiting && _request.Length == 0 && _session.TryPark(timeout))
+            if (_idle != IdleWaiting || _request.Length != 0)
+            {
+                return;
+            }
+
+            if (_session.TryPark(timeout))
             {
                 _idle = IdleParked;
+            }
+            else
+            {
+                _deadlines.SetPark(_options.ParkIdleAfter);
             }
         }
     }

@@ -8,6 +8,9 @@ namespace PluginProxy.Tests.Https;
 /// ends, the connection and its TLS session stay, and the client's next request, encrypted with the same keys, is served
 /// by a new session on the same connection.
 /// </summary>
+// Parking races the clock: a connection must park (park_idle_after, 1 ms here) before its keep-alive or tunnel timeout,
+// and a full blocking collection in a parallel test stops the proxy past both.
+[Collection(TimingSensitive.Name)]
 public class HttpsParkingTests
 {
     private const string ParkAtOnce = "park_idle_after = \"1ms\"";
@@ -55,6 +58,8 @@ public class HttpsParkingTests
         await Wait.UntilAsync(() => listener.ParkedSessions == 1 && proxy.Host.Sessions.Count == 0, "the TLS connection parked after the large request");
         Assert.Equal(200, (await GetAsync(client, "/last")).Status);
 
+        // A stream's line is written once its response has left: the client may read the response first.
+        await Wait.UntilAsync(() => proxy.AccessLog.Lines.Count >= 5, "the last request's access-log line");
         Assert.Equal(5, proxy.AccessLog.Lines.Count);
         string clientAddress = client.Http.Socket.LocalEndPoint!.ToString()!;
         Assert.All(proxy.AccessLog.Lines, line => Assert.StartsWith(clientAddress + " ", line));

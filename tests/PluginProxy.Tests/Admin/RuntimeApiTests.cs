@@ -25,19 +25,7 @@ public class RuntimeApiTests
             File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        return $$"""
-            {{RunningProxy.GlobalSection($"admin = \"127.0.0.1:0\"\nadmin_token_file = \"{tokenFile}\"\n{global}")}}
-            [[listener]]
-            name = "web"
-            bind = ["127.0.0.1:0"]
-            supervisor = "http"
-            backend = "app"
-
-            [[backend]]
-            name = "app"
-            servers = [{{string.Join(", ", servers.Select(s => $"{{ name = \"{s.Name}\", address = \"{s.Address}\", weight = {s.Weight} }}"))}}]
-            {{backendExtra}}
-            """;
+        return HttpConfig.WithServers(servers, $"admin = \"127.0.0.1:0\"\nadmin_token_file = \"{tokenFile}\"\n{global}", backendExtra);
     }
 
     private static HttpClient Admin(RunningProxy proxy, string? token = Token)
@@ -173,33 +161,24 @@ public class RuntimeApiTests
     [Fact]
     public async Task Maint_StopsTheServersHealthChecks_WhileTheOtherServersGoOn()
     {
-        int checksA = 0, checksB = 0;
-        await using var a = new HttpOrigin(async (request, socket) =>
-        {
-            Interlocked.Increment(ref checksA);
-            await socket.SendAllAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
-            return false;
-        });
-        await using var b = new HttpOrigin(async (request, socket) =>
-        {
-            Interlocked.Increment(ref checksB);
-            await socket.SendAllAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
-            return false;
-        });
+        // Health checks are the only requests these origins get.
+        await using HttpOrigin a = HttpOrigin.Named("a");
+        await using HttpOrigin b = HttpOrigin.Named("b");
+        int ChecksOf(HttpOrigin origin) => origin.Requests.Count;
         using var directory = new TempDirectory();
         string check = "check = { kind = \"http\", path = \"/health\", interval = \"20ms\", timeout = \"5s\", rise = 1, fall = 1 }";
         await using RunningProxy proxy = await RunningProxy.StartAsync(Config(directory, [("a", a.Address, 1), ("b", b.Address, 1)], check));
         using HttpClient admin = Admin(proxy);
-        await Wait.UntilAsync(() => Volatile.Read(ref checksA) >= 2, "server a checked");
+        await Wait.UntilAsync(() => ChecksOf(a) >= 2, "server a checked");
 
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(admin, HttpMethod.Patch, "/api/backends/app/servers/a", """{"state": "maint"}""")).Status);
         // A check that was running when the state changed may still land: count from the one after.
-        int bAtMaint = Volatile.Read(ref checksB);
-        await Wait.UntilAsync(() => Volatile.Read(ref checksB) >= bAtMaint + 2, "server b checked twice more");
-        int aAfter = Volatile.Read(ref checksA);
-        await Wait.UntilAsync(() => Volatile.Read(ref checksB) >= bAtMaint + 12, "server b checked ten times more");
+        int bAtMaint = ChecksOf(b);
+        await Wait.UntilAsync(() => ChecksOf(b) >= bAtMaint + 2, "server b checked twice more");
+        int aAfter = ChecksOf(a);
+        await Wait.UntilAsync(() => ChecksOf(b) >= bAtMaint + 12, "server b checked ten times more");
 
-        Assert.Equal(aAfter, Volatile.Read(ref checksA));
+        Assert.Equal(aAfter, ChecksOf(a));
         Assert.Equal("maint", (await SendAsync(admin, HttpMethod.Get, "/api/backends/app/servers/a")).Body.GetProperty("state").GetString());
     }
 

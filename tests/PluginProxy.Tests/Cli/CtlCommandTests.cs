@@ -9,18 +9,7 @@ public class CtlCommandTests
 {
     private const string Token = "fedcba9876543210fedcba9876543210";
 
-    private static string Config(string originA, string originB, string admin) => $$"""
-        {{RunningProxy.GlobalSection(admin)}}
-        [[listener]]
-        name = "web"
-        bind = ["127.0.0.1:0"]
-        supervisor = "http"
-        backend = "app"
-
-        [[backend]]
-        name = "app"
-        servers = [{ name = "a", address = "{{originA}}" }, { name = "b", address = "{{originB}}" }]
-        """;
+    private static string Config(string originA, string originB, string admin) => HttpConfig.WithServers([("a", originA, 1), ("b", originB, 1)], admin);
 
     private static Server ServerOf(RunningProxy proxy, string name) => proxy.Host.Backends.Backends[0].ServerStates.Single(s => s.Name == name);
 

@@ -56,20 +56,7 @@ public partial class InstallTests(PublishedInstall install) : IClassFixture<Publ
         string unit = File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "pluginproxy.service"));
         using var etc = new TempDirectory();
         await using HttpOrigin origin = HttpOrigin.Named("served");
-        etc.Write("proxy.toml", $$"""
-            [global]
-            grace = "5s"
-
-            [[listener]]
-            name = "web"
-            bind = ["127.0.0.1:0"]
-            supervisor = "http"
-            backend = "app"
-
-            [[backend]]
-            name = "app"
-            servers = [{ name = "a", address = "{{origin.Address}}" }]
-            """);
+        etc.Write("proxy.toml", HttpConfig.WithServers([("a", origin.Address, 1)], global: "[global]\ngrace = \"5s\""));
         string[] Command(string key) => Key(unit, key).Replace("/opt/pluginproxy", install.Path).Replace("/etc/pluginproxy", etc.Path).Split(' ');
 
         string[] check = Command("ExecStartPre");

@@ -74,7 +74,9 @@ public class TcpParkingTests
     public async Task ParkedSession_TimesOut_WithTheClientTimeoutInItsLogLine()
     {
         await using StubServer echo = StubServer.Echo();
-        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"1500ms\""));
+        // 3 s: the join parks after 1 s idle, and a park the host refuses is tried again a second later; the timeout must
+        // leave room for that second try, or the session times out unparked.
+        await using RunningProxy proxy = await RunningProxy.StartAsync(TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"3s\""));
         (Listener listener, Socket client) = await ParkedSessionAsync(proxy);
         using (client)
         {

@@ -8,9 +8,6 @@ namespace PluginProxy.Tests.Http;
 /// Idle HTTP/1.1 client connections parked by the host (<c>park_idle_after</c>): the session ends, the connection stays
 /// open, and the client's next request is served by a new session on the same connection.
 /// </summary>
-// Parking races the clock: a connection must park (park_idle_after, 1 ms here) before its keep-alive or tunnel timeout,
-// and a full blocking collection in a parallel test stops the proxy past both.
-[Collection(TimingSensitive.Name)]
 public class HttpParkingTests
 {
     private const string ParkAtOnce = "park_idle_after = \"1ms\"";

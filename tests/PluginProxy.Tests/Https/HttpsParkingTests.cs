@@ -8,9 +8,6 @@ namespace PluginProxy.Tests.Https;
 /// ends, the connection and its TLS session stay, and the client's next request, encrypted with the same keys, is served
 /// by a new session on the same connection.
 /// </summary>
-// Parking races the clock: a connection must park (park_idle_after, 1 ms here) before its keep-alive or tunnel timeout,
-// and a full blocking collection in a parallel test stops the proxy past both.
-[Collection(TimingSensitive.Name)]
 public class HttpsParkingTests
 {
     private const string ParkAtOnce = "park_idle_after = \"1ms\"";

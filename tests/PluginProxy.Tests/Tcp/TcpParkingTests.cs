@@ -9,9 +9,6 @@ namespace PluginProxy.Tests.Tcp;
 /// Joined tcp sessions idle both ways are parked by the host with their server connection, and resumed when either
 /// side sends: the bytes keep flowing as if nothing happened, and the session writes one log line at its very end.
 /// </summary>
-// Parking races the clock: a connection must park (park_idle_after, 1 ms here) before its keep-alive or tunnel timeout,
-// and a full blocking collection in a parallel test stops the proxy past both.
-[Collection(TimingSensitive.Name)]
 public class TcpParkingTests
 {
     private static async Task<(Listener Listener, Socket Client)> ParkedSessionAsync(RunningProxy proxy)

@@ -112,6 +112,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         if (problems.Count > 0)
         {
             await host.ReleaseEverythingAsync().ConfigureAwait(false);
+            host._sessions.Dispose(); // its parking lot's epoll descriptor
             materialized.Dispose();
             throw new StartupException(problems);
         }

@@ -85,7 +85,7 @@ internal static class RuntimeApi
 
     internal static bool FindBackend(ProxyHost host, string name, out Backend? backend, out AdminResponse? missing)
     {
-        backend = host.Backends.Backends.FirstOrDefault(b => b.Name == name);
+        backend = host.Backends.Find(name) as Backend;
         missing = backend is null ? Problem(404, $"no backend named \"{name}\"; the backends are: {Names(host.Backends.Backends.Select(b => b.Name))}") : null;
         return backend is not null;
     }

@@ -55,8 +55,7 @@ internal sealed class Backend : IBackend
     {
         lock (_changing)
         {
-            Server[] servers = _rotation.Servers;
-            _rotation = new Rotation(servers, SmoothWeightedSequence(servers.Select(s => s.Weight).ToArray()));
+            _rotation = Rotation.Of(_rotation.Servers);
         }
     }
 
@@ -71,8 +70,7 @@ internal sealed class Backend : IBackend
                 return false;
             }
 
-            Server[] next = [.. servers, server];
-            _rotation = new Rotation(next, SmoothWeightedSequence(next.Select(s => s.Weight).ToArray()));
+            _rotation = Rotation.Of([.. servers, server]);
             return true;
         }
     }
@@ -88,8 +86,7 @@ internal sealed class Backend : IBackend
                 return false;
             }
 
-            Server[] next = servers.Where(s => s != server).ToArray();
-            _rotation = new Rotation(next, SmoothWeightedSequence(next.Select(s => s.Weight).ToArray()));
+            _rotation = Rotation.Of(servers.Where(s => s != server).ToArray());
             return true;
         }
     }
@@ -242,7 +239,11 @@ internal sealed class Backend : IBackend
     /// rather than a,a,a,a,a,b,c.
     /// </summary>
     /// <summary>One published set of servers with its round-robin order (indexes into <see cref="Servers"/>).</summary>
-    private sealed record Rotation(Server[] Servers, int[] Order);
+    private sealed record Rotation(Server[] Servers, int[] Order)
+    {
+        /// <summary>The servers with the order their weights in use give.</summary>
+        public static Rotation Of(Server[] servers) => new(servers, SmoothWeightedSequence(servers.Select(s => s.Weight).ToArray()));
+    }
 
     internal static int[] SmoothWeightedSequence(int[] weights)
     {

@@ -68,7 +68,7 @@ internal static class ServerStateFile
         int applied = 0;
         foreach (Entry entry in entries)
         {
-            if (backends.Backends.FirstOrDefault(b => b.Name == entry.Backend) is not { } backend
+            if (backends.Find(entry.Backend) is not Backend backend
                 || backend.Find(entry.Server) is not { } server
                 || EndPoints.Format(server.Address) != entry.Address
                 || !ServerAdminStates.TryParse(entry.State, out ServerAdminState state))

@@ -94,7 +94,7 @@ internal static class CtlCommand
             _ when what.Split('/') is [string backend, string server] => $"/api/backends/{Uri.EscapeDataString(backend)}/servers/{Uri.EscapeDataString(server)}",
             _ => $"/api/backends/{Uri.EscapeDataString(what)}",
         };
-        return await SendAsync(connect, HttpMethod.Get, path, null, json, body => CtlOutput.Render(what, body)).ConfigureAwait(false);
+        return await SendAsync(connect, HttpMethod.Get, path, null, json, CtlOutput.Render).ConfigureAwait(false);
     }
 
     private static Task<int> ChangeAsync(Func<AdminClient?> connect, string target, string change, bool json) =>

@@ -7,8 +7,8 @@ internal static class CtlOutput
 {
     private static readonly string[] ServerColumns = ["server", "address", "state", "health", "weight", "streams", "conns", "total", "failed"];
 
-    /// <summary>What <c>show</c> printed for <paramref name="what"/>.</summary>
-    public static string Render(string what, string json)
+    /// <summary>What <c>show</c> prints for the API's answer: listeners, backends, one backend, or one server.</summary>
+    public static string Render(string json)
     {
         using JsonDocument document = JsonDocument.Parse(json);
         JsonElement root = document.RootElement;

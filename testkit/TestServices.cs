@@ -55,6 +55,16 @@ public sealed class TestAccessLog : IAccessLog
 
     /// <inheritdoc/>
     public void Write(ReadOnlySpan<char> line) => _lines.Enqueue(line.ToString());
+
+    /// <summary>Keeps the record's text line (<see cref="AccessLogText"/>) when the listener logs it.</summary>
+    public void Write(in AccessRecord record)
+    {
+        if (record.Logged)
+        {
+            Span<char> line = stackalloc char[AccessLogText.MaxLength];
+            Write(line[..AccessLogText.Format(record, line)]);
+        }
+    }
 }
 
 /// <summary>A logger that keeps what it is given: pass it to an analyzer's constructor and check <see cref="Lines"/>.</summary>

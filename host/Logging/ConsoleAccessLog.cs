@@ -63,6 +63,15 @@ internal sealed class ConsoleAccessLog : IAccessLog, IDisposable
         }
     }
 
+    public void Write(in AccessRecord record)
+    {
+        if (IsEnabled && record.Logged)
+        {
+            Span<char> line = stackalloc char[AccessLogText.MaxLength];
+            Write(line[..AccessLogText.Format(record, line)]);
+        }
+    }
+
     /// <summary>Hands the filling buffer to the writer thread if the spare one is free. Called under the lock.</summary>
     private bool TrySwap()
     {

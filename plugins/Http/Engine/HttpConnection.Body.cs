@@ -80,6 +80,11 @@ internal sealed partial class HttpConnection
                     }
                 }
 
+                if (requestSide)
+                {
+                    stream.Log.BytesIn += consumed;
+                }
+
                 channel.Consume(consumed);
                 if (Framer(stream, requestSide).IsDone)
                 {

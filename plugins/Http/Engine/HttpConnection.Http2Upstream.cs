@@ -51,7 +51,7 @@ internal sealed partial class HttpConnection
         stream.Server = new Http2StreamConnection(new Http2StreamTransport(_owner.Http2Pool, lease, Connect, stream.Exchange.Request), server);
         stream.Pooled = null;
         stream.ServerReused = false;
-        stream.Log.ConnectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        stream.Log.Connect = Stopwatch.GetElapsedTime(start);
         return StepOutcome.Next;
     }
 }

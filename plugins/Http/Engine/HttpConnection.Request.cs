@@ -121,6 +121,7 @@ internal sealed partial class HttpConnection
         stream.RequestBody.Start(kind, Math.Max(facts.ContentLength, 0), trailers: facts.Chunked ? stream.Exchange.RequestBody.Trailers : null);
         stream.CloseClient |= facts.WantsClose;
         _request.Consume(facts.HeadLength);
+        stream.Log.BytesIn += facts.HeadLength;
 
         stream.Backend = _proxyStream.Backend;
         if (stream.Backend is null)
@@ -130,7 +131,7 @@ internal sealed partial class HttpConnection
             return _options.NoRouteStatus;
         }
 
-        stream.Log.BackendName = stream.Backend.Name;
+        stream.Log.Backend = stream.Backend;
         OutputBuffer output = stream.ServerOut;
         output.Start(facts.HeadLength + 512 + Math.Min(_request.Length, _bodyLimit));
         var options = new HeadWriter.RequestOptions(_options.ForwardFor, _clientAddress, stream.Exchange.IsTls, facts.IsUpgrade, stream.ChunkRequestBody);
@@ -165,7 +166,7 @@ internal sealed partial class HttpConnection
             stream.Pooled = pooled;
             stream.Server = pooled.Connection;
             stream.ServerReused = true;
-            stream.Log.ConnectMs = 0;
+            stream.Log.Connect = TimeSpan.Zero;
         }
     }
 
@@ -202,7 +203,7 @@ internal sealed partial class HttpConnection
         stream.Server = connection;
         stream.Pooled = null;
         stream.ServerReused = false;
-        stream.Log.ConnectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        stream.Log.Connect = Stopwatch.GetElapsedTime(start);
         return StepOutcome.Next;
     }
 
@@ -212,7 +213,7 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask<StepOutcome> ForwardRequestAsync(HttpStream stream)
     {
-        stream.Log.ServerName = stream.Server!.Server.Name;
+        stream.Log.Server = stream.Server!.Server;
         stream.ResponseByteMark = _response.TotalBytes;
         _deadlines.SetServer(stream.Backend!.Timeouts.Server);
         _serverIo = true;

@@ -37,8 +37,8 @@ internal sealed partial class HttpConnection
         }
 
         stream.Server = result.Connection;
-        stream.Log.ServerName = stream.Server.Server.Name;
-        stream.Log.ConnectMs = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        stream.Log.Server = stream.Server.Server;
+        stream.Log.Connect = Stopwatch.GetElapsedTime(start);
         await stream.Server.Transport.SendAsync(stream.ServerOut.Written, Token).ConfigureAwait(false);
         Log.LogDebug("Session {Session}: pooled connection to {Server} was closed by the server; request replayed on a new one", _session.Id, server.Name);
         return true;

@@ -426,9 +426,9 @@ internal sealed partial class HttpConnection
     /// <summary>The log phase: writes the stream's line and releases what only it needed; an idle connection keeps no stream state.</summary>
     private void EndStream(HttpStream stream, StepOutcome outcome)
     {
-        if (_settings.AccessLog && _owner.AccessLog.IsEnabled)
+        if (_owner.AccessLog.IsEnabled)
         {
-            AccessLogLine.Write(_owner.AccessLog, _settings.Name, _clientText ??= LogNames.Format(_session.Connection.ClientEndPoint), stream);
+            StreamRecord.Write(_owner.AccessLog, _settings.Name, _clientText ??= LogNames.Format(_session.Connection.ClientEndPoint), _settings.AccessLog, stream);
         }
 
         NotifyStreamEnded(stream);

@@ -14,6 +14,15 @@ internal sealed class CapturedAccessLog : IAccessLog
 
     public void Write(ReadOnlySpan<char> line) => _lines.Enqueue(line.ToString());
 
+    public void Write(in AccessRecord record)
+    {
+        if (record.Logged)
+        {
+            Span<char> line = stackalloc char[AccessLogText.MaxLength];
+            Write(line[..AccessLogText.Format(record, line)]);
+        }
+    }
+
     public async Task<string> WaitForAsync(Func<string, bool> match, string what, TimeSpan? deadline = null)
     {
         string? found = null;

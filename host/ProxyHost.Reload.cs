@@ -110,6 +110,7 @@ internal sealed partial class ProxyHost
         (_materialized, MaterializedConfig previous) = (materialized, _materialized);
         await previous.RetireAsync().ConfigureAwait(false);
         HostLog.Reloaded(_log, next.FilePath, _listeners.Count, plan, Backends.Backends.Count, servers.Kept);
+        NoteReload("config", Path.GetFileName(next.FilePath), true);
     }
 
     private List<string> ChangesNeedingRestart(ProxyConfig next)
@@ -167,6 +168,8 @@ internal sealed partial class ProxyHost
         {
             HostLog.ReloadRefused(_log, problem);
         }
+
+        NoteReload("config", Path.GetFileName(Config.FilePath), false, problems.Count > 0 ? problems[0] : null);
 
         return problems;
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Logging;
+using PluginProxy.Host.Metrics;
 using PluginProxy.Host.Accept;
 using PluginProxy.Host.Admin;
 using PluginProxy.Host.Backends;
@@ -48,6 +49,9 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         _plugins = plugins;
         Scripts = scripts;
         Backends = backends;
+        plugins.VersionChanged += (what, problem) => NoteReload("plugin", what, problem is null, problem);
+        scripts.Versioned += what => NoteReload("script", what, true);
+        scripts.ReloadFailed += (path, errors) => NoteReload("script", Path.GetFileName(path), false, errors.Count > 0 ? errors[0].ToString() : null);
     }
 
     public ScriptCatalog Scripts { get; }
@@ -88,7 +92,9 @@ internal sealed partial class ProxyHost : IAsyncDisposable
             accessLog = ownedLog;
         }
 
-        var services = new PluginHostServices(loggers, connector, accessLog);
+        var metrics = new ProxyMetrics();
+        var recorder = new AccessRecorder(accessLog, metrics);
+        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope);
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
@@ -98,7 +104,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
         var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog };
+        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder };
+        metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)
         {
@@ -215,6 +222,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
             listener.StartAccepting();
         }
 
+        StartTelemetry();
         _admin?.Start();
         _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
         Scripts.Reloaded = _ => RebuildPipelinesAsync();
@@ -243,7 +251,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
     public Listener? FindListener(string name) => _listeners.Find(l => l.Name == name);
 
     /// <summary>Binds the admin endpoint (it accepts once started).</summary>
-    private AdminServer CreateAdmin(ProxyConfig config) => new(this, config, _loggers.CreateLogger("PluginProxy.Admin"));
+    private AdminServer CreateAdmin(ProxyConfig config) => new(this, config, _loggers);
 
     /// <summary>
     /// Stops accepting, lets running sessions finish for up to <paramref name="grace"/>, closes what is left, and
@@ -317,6 +325,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await Scripts.DisposeAsync().ConfigureAwait(false);
         await _plugins.DisposeAsync().ConfigureAwait(false);
         _ownedAccessLog?.Dispose();
+        StopTelemetry();
     }
 
     public async ValueTask DisposeAsync()

@@ -64,6 +64,9 @@ public readonly ref struct AccessRecord
     /// <summary>A short detail (an analyzer's verdict, an error), or null.</summary>
     public string? Detail { get; init; }
 
+    /// <summary>The analyzer (plugin analyzer or script) that threw and ended the stream with a 500, or null.</summary>
+    public string? FailedAnalyzer { get; init; }
+
     /// <summary>The request and response, for header capture; <see cref="HttpExchange.HasRequest"/> is false for a request that could not be parsed.</summary>
     public HttpExchange? Exchange { get; init; }
 

@@ -19,7 +19,7 @@ internal static class AdminPages
         return path switch
         {
             "/" => AdminResponse.Text(200, StatsHtml(host), "text/html; charset=utf-8"),
-            "/metrics" => AdminResponse.Text(200, Metrics(host), "text/plain; version=0.0.4; charset=utf-8"),
+            "/metrics" => AdminResponse.Text(503, "The metrics exporter is not running\n"),
             "/api/stats" => AdminResponse.Text(200, StatsJson(host), "application/json"),
             "/health" => AdminResponse.Text(200, "ok\n"),
             _ when RuntimeApi.Owns(path) => RuntimeApi.Read(host, path),
@@ -92,55 +92,6 @@ internal static class AdminPages
     }
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
-
-    private static string Metrics(ProxyHost host)
-    {
-        var m = new StringBuilder();
-        m.Append("# HELP pluginproxy_listener_sessions_active Sessions running now.\n# TYPE pluginproxy_listener_sessions_active gauge\n");
-        foreach (Listener l in host.Listeners)
-        {
-            m.Append("pluginproxy_listener_sessions_active{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.ActiveSessions).Append('\n');
-        }
-
-        m.Append("# HELP pluginproxy_listener_connections_parked Idle client connections parked by the host (no session; see park_idle_after).\n# TYPE pluginproxy_listener_connections_parked gauge\n");
-        foreach (Listener l in host.Listeners)
-        {
-            m.Append("pluginproxy_listener_connections_parked{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.ParkedSessions).Append('\n');
-        }
-
-        m.Append("# HELP pluginproxy_listener_sessions_total Sessions accepted since start.\n# TYPE pluginproxy_listener_sessions_total counter\n");
-        foreach (Listener l in host.Listeners)
-        {
-            m.Append("pluginproxy_listener_sessions_total{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.TotalSessions).Append('\n');
-        }
-
-        m.Append("# HELP pluginproxy_listener_maxconn The listener's maxconn.\n# TYPE pluginproxy_listener_maxconn gauge\n");
-        foreach (Listener l in host.Listeners)
-        {
-            m.Append("pluginproxy_listener_maxconn{listener=\"").Append(Label(l.Name)).Append("\"} ").Append(l.Config.MaxConn).Append('\n');
-        }
-
-        AppendServerMetric(m, host, "pluginproxy_server_up", "gauge", "1 when the server is up, 0 when health checks took it down.", s => s.IsUp ? 1 : 0);
-        AppendServerMetric(m, host, "pluginproxy_server_connections_active", "gauge", "Connections open to the server now.", s => s.ActiveConnections);
-        AppendServerMetric(m, host, "pluginproxy_server_connections_total", "counter", "Connections made to the server since start.", s => s.TotalConnections);
-        AppendServerMetric(m, host, "pluginproxy_server_connect_failures_total", "counter", "Connection attempts to the server that failed.", s => s.FailedConnections);
-        return m.ToString();
-    }
-
-    private static void AppendServerMetric(StringBuilder m, ProxyHost host, string name, string type, string help, Func<Server, long> value)
-    {
-        m.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-        foreach (Backend backend in host.Backends.Backends)
-        {
-            foreach (Server server in backend.ServerStates)
-            {
-                m.Append(name).Append("{backend=\"").Append(Label(backend.Name)).Append("\",server=\"").Append(Label(server.Name)).Append("\"} ")
-                    .Append(value(server)).Append('\n');
-            }
-        }
-    }
-
-    private static string Label(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
     private static string StatsJson(ProxyHost host)
     {

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
@@ -8,32 +12,32 @@ using PluginProxy.Host.Configuration;
 namespace PluginProxy.Host.Admin;
 
 /// <summary>
-/// The admin endpoint (<c>admin</c> and <c>admin_socket</c> in [global]): the stats page at <c>/</c>, Prometheus metrics at
-/// <c>/metrics</c>, JSON stats at <c>/api/stats</c>, <c>/health</c>, and the runtime API under <c>/api/</c>. Reading is
-/// open; a request that may change state (any method but GET and HEAD: <c>POST /api/reload</c>, the runtime API's changes to servers) needs the admin
-/// credential (<see cref="AdminAccess"/>), except on the Unix socket, whose file permissions are the credential. A
-/// deliberately small HTTP/1.1 responder with keep-alive; bodies up to 64 KiB with a Content-Length. The default
-/// configuration never proxies to it.
+/// The admin endpoint (<c>admin</c> and <c>admin_socket</c> in [global]): the dashboard at <c>/</c>, Prometheus metrics at
+/// <c>/metrics</c>, JSON at <c>/api/stats</c> and <c>/api/dashboard</c>, <c>/health</c>, and the runtime API under
+/// <c>/api/</c>. Reading is open; a request that may change state (any method but GET and HEAD) needs the admin credential
+/// (<see cref="AdminAccess"/>), except on the Unix socket, whose file permissions are the credential. Served by Kestrel
+/// (docs/architecture.md says why) on sockets bound here first, so that a bind error is reported at the configuration's
+/// line like any other. The default configuration never proxies to it.
 /// </summary>
 internal sealed class AdminServer : IDisposable
 {
-    private const int MaxRequestHead = 8192;
     private const int MaxBody = 64 * 1024;
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ProxyHost _host;
+    private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
-    private readonly Socket? _tcp;
-    private readonly Socket? _unix;
+    private Socket? _tcp;
+    private Socket? _unix;
     private readonly string? _socketPath;
-    private readonly CancellationTokenSource _stop = new();
+    private WebApplication? _app;
 
     /// <summary>Binds what <paramref name="config"/>'s [global] asks for; nothing is accepted before <see cref="Start"/>.</summary>
     /// <exception cref="AdminBindException">An address or the socket path cannot be bound (nothing is left bound).</exception>
-    public AdminServer(ProxyHost host, ProxyConfig config, ILogger log)
+    public AdminServer(ProxyHost host, ProxyConfig config, ILoggerFactory loggers)
     {
         _host = host;
-        _log = log;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("PluginProxy.Admin");
         if (config.Global.Admin is { } address)
         {
             _tcp = AdminSockets.BindTcp(address, config.Global.AdminSpot?.ToString() ?? config.FilePath);
@@ -71,134 +75,98 @@ internal sealed class AdminServer : IDisposable
     /// <summary>Where it listens, for the log: <c>http://127.0.0.1:8404/</c>, the socket path, or both.</summary>
     public string Addresses => string.Join(" and ", new[] { EndPoint is { } tcp ? $"http://{EndPoints.Format(tcp)}/" : null, _socketPath }.OfType<string>());
 
+    /// <summary>Starts Kestrel on the bound sockets (it takes them over).</summary>
     public void Start()
     {
-        if (_tcp is not null)
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "pluginproxy-admin" });
+        // The proxy handles its own signals: the admin endpoint starts and stops with it, never on a signal of its own.
+        builder.Services.AddSingleton<IHostLifetime, AdminLifetime>();
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietLoggerFactory(_loggers));
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            _ = AcceptLoopAsync(_tcp, trusted: false);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxBody;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 8192;
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
+            foreach (Socket socket in new[] { _tcp, _unix }.OfType<Socket>())
+            {
+                // Kestrel owns (and closes) the descriptor it is given: it gets a duplicate, and ours closes now.
+                kestrel.ListenHandle(AdminSockets.Duplicate(socket));
+            }
+        });
+        WebApplication app = builder.Build();
+        if (_host.EnsureTelemetry() is { } telemetry)
+        {
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(telemetry.Provider, context => context.Request.Path == "/metrics", null, null, null);
         }
 
-        if (_unix is not null)
+        app.Run(ServeAsync);
+        app.StartAsync().GetAwaiter().GetResult();
+        _tcp?.Dispose();
+        _unix?.Dispose();
+        (_tcp, _unix, _app) = (null, null, app);
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        // The Unix socket has no IP address: a client that could connect to it passed its file permissions.
+        bool trusted = context.Connection.LocalIpAddress is null;
+        string peer = trusted ? "the admin socket" : LogNames.Format(new IPEndPoint(context.Connection.RemoteIpAddress!, context.Connection.RemotePort));
+        string target = request.Path.Value + request.QueryString.Value;
+        AdminResponse response;
+        if (AdminAccess.IsReadOnly(request.Method))
         {
-            _ = AcceptLoopAsync(_unix, trusted: true);
+            response = AdminPages.Render(_host, target);
+        }
+        else if (await ReadBodyAsync(request).ConfigureAwait(false) is not { } body)
+        {
+            response = AdminResponse.Text(413, "Bodies here are limited to 64 KiB\n");
+        }
+        else
+        {
+            response = await ActAsync(request.Method, request.Path.Value ?? "/", body, request.Headers.Authorization.ToString(), peer, trusted).ConfigureAwait(false);
+        }
+
+        HttpResponse output = context.Response;
+        output.StatusCode = response.Status;
+        output.ContentType = response.ContentType;
+        output.ContentLength = response.Body.Length;
+        output.Headers.CacheControl = "no-cache";
+        output.Headers["Server"] = "PluginProxy-admin";
+        foreach ((string name, string value) in response.Headers)
+        {
+            output.Headers.Append(name, value);
+        }
+
+        if (!HttpMethods.IsHead(request.Method))
+        {
+            await output.Body.WriteAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
         }
     }
 
-    /// <param name="trusted">True on the Unix socket: a client that could connect passed its file permissions.</param>
-    private async Task AcceptLoopAsync(Socket listening, bool trusted)
+    /// <summary>The body, or null when it is larger than <see cref="MaxBody"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request)
     {
-        while (!_stop.IsCancellationRequested)
+        using var body = new MemoryStream();
+        try
         {
-            Socket client;
-            try
-            {
-                client = await listening.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException ex)
-            {
-                AdminLog.AcceptFailed(_log, ex.SocketErrorCode);
-                continue;
-            }
-
-            _ = ServeAsync(client, trusted);
+            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+
+        return body.Length > MaxBody ? null : body.ToArray();
     }
 
-    /// <summary>Serves requests on one connection (keep-alive) until the client closes, asks to close, or idles 5 s.</summary>
-    private async Task ServeAsync(Socket client, bool trusted)
+    /// <summary>Anything but a read is an action, allowed only with the admin credential.</summary>
+    private async Task<AdminResponse> ActAsync(string method, string path, ReadOnlyMemory<byte> body, string authorization, string peer, bool trusted)
     {
-        using (client)
-        {
-            var buffer = new byte[MaxRequestHead + MaxBody];
-            int filled = 0;
-            try
-            {
-                while (true)
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    timeout.CancelAfter(RequestTimeout);
-                    int headEnd;
-                    while ((headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
-                    {
-                        if (filled >= MaxRequestHead)
-                        {
-                            await SendAsync(client, AdminResponse.Text(431, "Request header too large\n"), false, close: true, timeout.Token).ConfigureAwait(false);
-                            return;
-                        }
-
-                        int n = await client.ReceiveAsync(buffer.AsMemory(filled, MaxRequestHead - filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                        if (n == 0)
-                        {
-                            return;
-                        }
-
-                        filled += n;
-                    }
-
-                    string head = Encoding.Latin1.GetString(buffer, 0, headEnd);
-                    string[] lines = head.Split("\r\n");
-                    string[] parts = lines[0].Split(' ');
-                    if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal) || lines.Skip(1).Any(l => !l.Contains(':')))
-                    {
-                        await SendAsync(client, AdminResponse.Text(400, "Bad request\n"), false, close: true, timeout.Token).ConfigureAwait(false);
-                        return;
-                    }
-
-                    string? lengthText = Header(lines, "Content-Length");
-                    if (Header(lines, "Transfer-Encoding") is not null || (lengthText is not null && (!int.TryParse(lengthText, out int length) || length is < 0 or > MaxBody)))
-                    {
-                        await SendAsync(client, AdminResponse.Text(413, "Bodies here are limited to 64 KiB with a Content-Length\n"), false, close: true, timeout.Token).ConfigureAwait(false);
-                        return;
-                    }
-
-                    int bodyLength = lengthText is null ? 0 : int.Parse(lengthText);
-                    int total = headEnd + 4 + bodyLength;
-                    while (filled < total)
-                    {
-                        int n = await client.ReceiveAsync(buffer.AsMemory(filled, total - filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                        if (n == 0)
-                        {
-                            return;
-                        }
-
-                        filled += n;
-                    }
-
-                    bool close = parts[2] == "HTTP/1.0" || string.Equals(Header(lines, "Connection"), "close", StringComparison.OrdinalIgnoreCase);
-                    ReadOnlyMemory<byte> body = buffer.AsMemory(headEnd + 4, bodyLength);
-                    string peer = trusted ? "the admin socket" : LogNames.Format(client.RemoteEndPoint);
-                    AdminResponse response = await AnswerAsync(parts[0], parts[1], lines, body, peer, trusted).ConfigureAwait(false);
-                    await SendAsync(client, response, parts[0] == "HEAD", close, timeout.Token).ConfigureAwait(false);
-                    if (close)
-                    {
-                        return;
-                    }
-
-                    buffer.AsSpan(total, filled - total).CopyTo(buffer);
-                    filled -= total;
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                // A slow, vanished or reset admin client only loses its own connection.
-            }
-        }
-    }
-
-    /// <summary>Reads are answered by <see cref="AdminPages"/>; anything else is an action, allowed only with the admin credential.</summary>
-    private async Task<AdminResponse> AnswerAsync(string method, string target, string[] lines, ReadOnlyMemory<byte> body, string peer, bool trusted)
-    {
-        if (AdminAccess.IsReadOnly(method))
-        {
-            return AdminPages.Render(_host, target);
-        }
-
-        string path = target.Split('?', 2)[0];
-        if (!trusted && AdminAccess.Refusal(method, path, Header(lines, "Authorization"), _host.Config.Global.AdminToken) is { } refused)
+        if (!trusted && AdminAccess.Refusal(method, path, authorization.Length == 0 ? null : authorization, _host.Config.Global.AdminToken) is { } refused)
         {
             AdminLog.Refused(_log, method, path, peer, refused.Status);
             return refused;
@@ -218,7 +186,7 @@ internal sealed class AdminServer : IDisposable
         }
     }
 
-    /// <summary>POST /api/reload: the configuration is loaded again (off the socket threads: it may compile scripts).</summary>
+    /// <summary>POST /api/reload: the configuration is loaded again (off the request's thread: it may compile scripts).</summary>
     private async Task<AdminResponse> ReloadAsync()
     {
         IReadOnlyList<string> problems = await Task.Run(_host.ReloadConfigurationAsync).ConfigureAwait(false);
@@ -227,33 +195,31 @@ internal sealed class AdminServer : IDisposable
             : AdminResponse.Text(409, string.Join("\n", problems) + "\n");
     }
 
-    private static string? Header(string[] lines, string name) => lines.Skip(1)
-        .Where(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase)).Select(l => l[(name.Length + 1)..].Trim()).FirstOrDefault();
-
-    private static async Task SendAsync(Socket client, AdminResponse response, bool headOnly, bool close, CancellationToken cancellationToken)
-    {
-        string extra = string.Concat(response.Headers.Select(h => $"{h.Key}: {h.Value}\r\n"));
-        string head = $"HTTP/1.1 {response.Status} {AdminResponse.Reason(response.Status)}\r\n" +
-                      $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n{extra}" +
-                      $"Cache-Control: no-cache\r\nServer: PluginProxy-admin\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
-        byte[] bytes = [.. Encoding.ASCII.GetBytes(head), .. (headOnly ? [] : response.Body)];
-        await client.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        if (close)
-        {
-            client.Shutdown(SocketShutdown.Send);
-        }
-    }
-
+    /// <summary>Stops serving: open connections are closed at once.</summary>
     public void Dispose()
     {
-        _stop.Cancel();
+        if (_app is { } app)
+        {
+            _app = null;
+            using var now = new CancellationTokenSource();
+            now.Cancel();
+            app.StopAsync(now.Token).GetAwaiter().GetResult();
+            ((IDisposable)app).Dispose();
+        }
+
         _tcp?.Dispose();
         _unix?.Dispose();
         if (_socketPath is not null)
         {
             AdminSockets.Remove(_socketPath);
         }
+    }
 
-        _stop.Dispose();
+    /// <summary>A host lifetime that neither waits for nor reacts to signals.</summary>
+    private sealed class AdminLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -77,7 +77,22 @@ internal static class AdminSockets
     }
 
     /// <summary>Removes the socket file when the admin endpoint closes (a restart would replace it anyway).</summary>
-    public static void Remove(string path)
+    /// <summary>A duplicate of the socket's descriptor, for a server that takes ownership of what it is given.</summary>
+    public static ulong Duplicate(Socket socket)
+    {
+        int copy = dup((int)socket.Handle);
+        if (copy < 0)
+        {
+            throw new SocketException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+        }
+
+        return (ulong)copy;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int dup(int fd);
+
+        public static void Remove(string path)
     {
         try
         {

@@ -22,6 +22,8 @@ internal sealed class Server : IServer
     private int _activeStreams;
     private long _totalConnections;
     private long _failedConnections;
+    private long _wentUp;
+    private long _wentDown;
 
     public Server(ServerConfig config, Backend backend)
     {
@@ -73,7 +75,24 @@ internal sealed class Server : IServer
     public string? LastCheckFailure { get; set; }
 
     /// <summary>Set by health checks.</summary>
-    public void SetUp(bool up) => _isUp = up;
+    public void SetUp(bool up)
+    {
+        if (up != _isUp)
+        {
+            Interlocked.Increment(ref up ? ref _wentUp : ref _wentDown);
+        }
+
+        _isUp = up;
+    }
+
+    /// <summary>How many times checks brought the server up (after it was down).</summary>
+    public long WentUp => Interlocked.Read(ref _wentUp);
+
+    /// <summary>How many times checks took the server down.</summary>
+    public long WentDown => Interlocked.Read(ref _wentDown);
+
+    /// <summary>Requests, statuses, bytes and latencies of the streams this server answered (the dashboard's).</summary>
+    public Metrics.TrafficStats Traffic { get; } = new();
 
     /// <summary>A connection was made; it carries a stream until it is pooled.</summary>
     public void ConnectionOpened()

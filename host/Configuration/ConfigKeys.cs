@@ -5,7 +5,7 @@ internal static class ConfigKeys
 {
     public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
 
-    public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins"];
+    public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins", .. TelemetryKeys.Keys];
 
     /// <summary>Timeouts that concern the client side: read from a listener, else from [defaults].</summary>
     public static readonly string[] ListenerTimeouts = ["timeout_client", "timeout_request", "timeout_keep_alive", "timeout_client_hs"];

@@ -3,6 +3,8 @@ using PluginProxy.Abstractions;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
+using PluginProxy.Host.Metrics;
+
 namespace PluginProxy.Host.Configuration;
 
 /// <summary>
@@ -226,6 +228,13 @@ internal static class ConfigLoader
         string? adminSocket = AdminKeys.ReadSocket(table, baseDirectory);
         (string Path, SourceSpot Spot)? adminTokenFile = AdminKeys.ReadTokenFile(table, baseDirectory);
         string? serverStateFile = AdminKeys.ReadServerStateFile(table, baseDirectory);
+        OtlpTarget? otlp = TelemetryKeys.ReadOtlp(table);
+        bool tracing = table.Bool("tracing") ?? false;
+        if (tracing && otlp is null)
+        {
+            table.Error(table.SpotOf("tracing"), "`tracing` exports spans by OTLP: set `otlp_endpoint` too (for example \"http://127.0.0.1:4318\")");
+        }
+        double sampleRatio = table.Ratio("trace_sample_ratio") ?? 1.0;
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         var resident = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
         foreach ((string name, SourceSpot spot) in table.StringList("resident_plugins", what: "a list of plugin names") ?? [])
@@ -254,6 +263,9 @@ internal static class ConfigLoader
             AdminSocket = adminSocket,
             AdminTokenFile = adminTokenFile,
             ServerStateFile = serverStateFile,
+            Otlp = otlp,
+            Tracing = tracing,
+            TraceSampleRatio = sampleRatio,
             Grace = grace,
             ResidentPlugins = resident,
         };

@@ -80,6 +80,15 @@ internal sealed record GlobalConfig
     /// </summary>
     public string? ServerStateFile { get; init; }
 
+    /// <summary><c>otlp_endpoint</c> and its companions: where metrics (and traces, with <c>tracing</c>) are pushed by OTLP, or null.</summary>
+    public Metrics.OtlpTarget? Otlp { get; init; }
+
+    /// <summary><c>tracing</c>: a span per HTTP stream, with W3C <c>traceparent</c> propagated to servers, exported by OTLP.</summary>
+    public bool Tracing { get; init; }
+
+    /// <summary><c>trace_sample_ratio</c>: the share of new traces recorded (0-1; a request carrying a sampled parent is always recorded).</summary>
+    public double TraceSampleRatio { get; init; } = 1.0;
+
     /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -121,6 +121,31 @@ internal sealed class TableReader
         return value;
     }
 
+    /// <summary>A number from 0 to 1 (an integer 0 or 1 is taken too).</summary>
+    public double? Ratio(string key)
+    {
+        TomlNode? node = Take(key, false, "a number from 0 to 1");
+        if (node is null)
+        {
+            return null;
+        }
+
+        double? value = node is TomlValueNode { Value: double d } ? d : node is TomlValueNode { Value: long l } ? l : null;
+        if (value is null)
+        {
+            WrongType(key, node, "a number from 0 to 1, such as 0.1");
+            return null;
+        }
+
+        if (value is < 0 or > 1 || double.IsNaN(value.Value))
+        {
+            Error(node.Spot, $"`{key}` must be from 0 to 1, not {value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        return value;
+    }
+
     public TimeSpan? Duration(string key, TimeSpan? min = null)
     {
         TomlNode? node = Take(key, false, "a duration");

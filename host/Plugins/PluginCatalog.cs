@@ -42,6 +42,9 @@ internal sealed class PluginCatalog : IAsyncDisposable
     /// <summary>Called (off socket threads, and awaited) after the plugin folders changed and plugins were added, replaced or removed.</summary>
     public Func<Task>? Changed { get; set; }
 
+    /// <summary>A plugin version was loaded (problem null) or refused (the old one stays): what, and why refused.</summary>
+    public event Action<string, string?>? VersionChanged;
+
     public IReadOnlyCollection<LoadedPlugin> Plugins
     {
         get
@@ -188,6 +191,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         }
 
         previous?.Retire();
+        VersionChanged?.Invoke($"{name} v{fresh.Generation}", null);
         PluginLog.Loaded(_log, name, fresh.Generation, fresh.AssemblyPath, fresh.SdkVersion?.ToString(2), string.Join(", ", fresh.Supervisors.Keys), string.Join(", ", fresh.Analyzers.Keys));
         return true;
     }
@@ -235,6 +239,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         foreach (PluginLoadException error in errors)
         {
             PluginLog.Refused(_log, error.Message);
+            VersionChanged?.Invoke(error.PluginPath, error.Message);
         }
 
         return changed;

@@ -48,6 +48,9 @@ internal sealed class ScriptCatalog : IAsyncDisposable
     /// <summary>Raised after a changed script failed to compile; the errors are logged, the old version serves on.</summary>
     public event Action<string, IReadOnlyList<ConfigError>>? ReloadFailed;
 
+    /// <summary>A script changed and its new version took over.</summary>
+    public event Action<string>? Versioned;
+
     public static bool IsScript(string name) => name.EndsWith(".csx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every name in <paramref name="config"/> that may be a script: supervisors and analyzers of every listener.</summary>
@@ -350,6 +353,7 @@ internal sealed class ScriptCatalog : IAsyncDisposable
             Install(path, fresh);
             Follow([]);
             ScriptLog.Reloaded(_log, path, fresh.Version, watch.ElapsedMilliseconds);
+            Versioned?.Invoke($"{System.IO.Path.GetFileName(path)} v{fresh.Version}");
         }
 
         return (true, swapped);

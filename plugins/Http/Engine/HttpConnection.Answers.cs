@@ -82,6 +82,7 @@ internal sealed partial class HttpConnection
         string name = _session.DescribeAnalyzer(chain.Current!);
         Exception ex = chain.Failure!;
         Log.LogError(ex, "Session {Session}: {Side} analyzer {Analyzer} threw", _session.Id, side, name);
+        stream.Log.FailedAnalyzer = name;
         stream.Fail(SessionTermination.InternalError, ex is AnalyzerException ? ex.Message : $"{name} threw {ex.GetType().Name}: {ex.Message}");
         if (chain == stream.ResponseChain)
         {

@@ -16,6 +16,7 @@ internal struct StreamRecord
     public long BytesOut;
     public SessionTermination End;
     public string? Detail;
+    public string? FailedAnalyzer;
     public int Retries;
     public IBackend? Backend;
     public IServer? Server;
@@ -32,6 +33,7 @@ internal struct StreamRecord
         BytesOut = 0;
         End = SessionTermination.Normal;
         Detail = null;
+        FailedAnalyzer = null;
         Retries = 0;
         Backend = null;
         Server = null;
@@ -59,6 +61,7 @@ internal struct StreamRecord
             Termination = r.End,
             Retries = r.Retries,
             Detail = r.Detail,
+            FailedAnalyzer = r.FailedAnalyzer,
             Exchange = stream.Exchange,
             Target = stream.Exchange.HasRequest ? stream.ReceivedTarget : default,
             Logged = logged,

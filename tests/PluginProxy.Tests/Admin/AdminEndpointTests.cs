@@ -101,6 +101,15 @@ public partial class AdminEndpointTests
         Assert.Equal(1, samples["pluginproxy_server_up{backend=\"app\",server=\"origin\"}"]);
         Assert.Equal(1, samples["pluginproxy_server_connections_total{backend=\"app\",server=\"origin\"}"]);
         Assert.Equal(0, samples["pluginproxy_server_connect_failures_total{backend=\"app\",server=\"origin\"}"]);
+
+        // What the stream counted as it ended: one 2xx request, its duration, and the bytes each way.
+        const string Stream = "backend=\"app\",listener=\"we\\\"b\\\\1\",server=\"origin\"";
+        Assert.Equal(1, samples[$"pluginproxy_requests_total{{{Stream},status_class=\"2xx\"}}"]);
+        Assert.Equal(1, samples[$"pluginproxy_request_duration_seconds_count{{{Stream}}}"]);
+        Assert.Equal(1, samples[$"pluginproxy_request_duration_seconds_bucket{{{Stream},le=\"+Inf\"}}"]);
+        Assert.Equal("GET / HTTP/1.1\r\nHost: a\r\n\r\n".Length, samples[$"pluginproxy_client_received_bytes_total{{{Stream}}}"]);
+        Assert.True(samples[$"pluginproxy_client_sent_bytes_total{{{Stream}}}"] > 0);
+        Assert.Equal(1, samples["pluginproxy_server_connect_duration_seconds_count{backend=\"app\",server=\"origin\"}"]);
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed class HeartbeatUnloadTests : IDisposable
     public async Task RegistrationsLeftByAPluginVersion_AreDroppedAtUnload_AndTheVersionIsCollected()
     {
         PluginFactory.Build(_plugins.Path, "Forgetful", PluginFactory.GreeterSource("\"v1\"", supervisor: "forgetful", extra: Forgetful));
-        var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(NullLogger.Instance), new CapturedAccessLog()));
+        var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(NullLogger.Instance), new CapturedAccessLog(), new object()));
         Assert.Empty(await catalog.LoadFoldersAsync([_plugins.Path]));
         WeakReference context = ContextOf(catalog);
 

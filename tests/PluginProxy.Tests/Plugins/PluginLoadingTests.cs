@@ -13,7 +13,7 @@ namespace PluginProxy.Tests.Plugins;
 public class PluginLoadingTests
 {
     private static PluginCatalog NewCatalog() =>
-        new(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new CapturedAccessLog()));
+        new(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new CapturedAccessLog(), new object()));
 
     private static string ConfigNaming(string supervisor, string plugins, string analyzers = "") => $$"""
         {{RunningProxy.GlobalSection(plugins: plugins)}}

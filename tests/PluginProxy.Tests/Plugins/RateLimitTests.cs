@@ -95,7 +95,7 @@ public class RateLimitTests
     [Fact]
     public async Task StopAsyncStopsTheSweeper_SoTheUnloadedPluginIsCollected()
     {
-        var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new CapturedAccessLog()));
+        var catalog = new PluginCatalog(new PluginHostServices(NullLoggerFactory.Instance, new ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new CapturedAccessLog(), new object()));
         Assert.Empty(await catalog.LoadFoldersAsync([RepoPaths.PluginsBin]));
         WeakReference context = UseOnce(catalog);
 

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using PluginProxy.Abstractions;
+using PluginProxy.Host.Accept;
+using PluginProxy.Host.Backends;
+using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Scripting;
+
+namespace PluginProxy.Host.Metrics;
+
+/// <summary>
+/// The proxy's instruments, on one <see cref="Meter"/> named <c>PluginProxy</c> (docs/operations.md lists them): what
+/// streams count as they end (<see cref="Record"/>), and what is read from the host's state when a reader collects
+/// (sessions, servers, plugin and script versions). The meter's scope is this host, so that the exporters of one
+/// host never show another's figures (tests run many hosts in one process).
+/// </summary>
+internal sealed class ProxyMetrics : IDisposable
+{
+    public const string MeterName = "PluginProxy";
+
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Histogram<double> _connectDuration;
+    private readonly Counter<long> _received;
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _terminations;
+    private readonly Counter<long> _analyzerFailures;
+    private readonly Counter<long> _reloads;
+
+    private ProxyHost? _host;
+
+    public ProxyMetrics()
+    {
+        _meter = new Meter(new MeterOptions(MeterName) { Version = typeof(ProxyMetrics).Assembly.GetName().Version?.ToString(3), Scope = Scope });
+        _requests = _meter.CreateCounter<long>("pluginproxy.requests", "{request}", "HTTP streams ended, by listener, backend, server and status class");
+        _requestDuration = _meter.CreateHistogram<double>("pluginproxy.request.duration", "s", "Whole duration of HTTP streams (Ta)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _connectDuration = _meter.CreateHistogram<double>("pluginproxy.server.connect.duration", "s", "Time to connect to a server (new connections only)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _received = _meter.CreateCounter<long>("pluginproxy.client.received", "By", "Bytes received from clients in HTTP streams");
+        _sent = _meter.CreateCounter<long>("pluginproxy.client.sent", "By", "Bytes sent to clients in HTTP streams");
+        _retries = _meter.CreateCounter<long>("pluginproxy.retries", "{retry}", "Connection attempts that failed and were retried on another try");
+        _terminations = _meter.CreateCounter<long>("pluginproxy.stream.errors", "{stream}", "Streams that did not end normally, by how they ended (the log's termination)");
+        _analyzerFailures = _meter.CreateCounter<long>("pluginproxy.analyzer.failures", "{failure}", "Analyzers and scripts that threw (the stream ended with a 500)");
+        _reloads = _meter.CreateCounter<long>("pluginproxy.reloads", "{reload}", "Reloads of the configuration, plugins and scripts, by kind and result");
+
+        _meter.CreateObservableGauge("pluginproxy.listener.sessions.active", () => Host(h => h.Listeners).Select(l => new Measurement<long>(l.ActiveSessions, Tag("listener", l.Name))),
+            "{session}", "Sessions running now");
+        _meter.CreateObservableGauge("pluginproxy.listener.connections.parked", () => Host(h => h.Listeners).Select(l => new Measurement<long>(l.ParkedSessions, Tag("listener", l.Name))),
+            "{connection}", "Idle client connections parked by the host (no session; see park_idle_after)");
+        _meter.CreateObservableCounter("pluginproxy.listener.sessions", () => Host(h => h.Listeners).Select(l => new Measurement<long>(l.TotalSessions, Tag("listener", l.Name))),
+            "{session}", "Sessions accepted since start");
+        _meter.CreateObservableGauge("pluginproxy.listener.maxconn", () => Host(h => h.Listeners).Select(l => new Measurement<long>(l.Config.MaxConn, Tag("listener", l.Name))),
+            "{session}", "The listener's maxconn");
+        _meter.CreateObservableGauge("pluginproxy.server.up", () => Servers(s => s.IsUp ? 1 : 0), "1", "1 when the server is up, 0 when health checks took it down");
+        _meter.CreateObservableGauge("pluginproxy.server.ready", () => Servers(s => s.AdminState == ServerAdminState.Ready ? 1 : 0), "1",
+            "1 when the server's admin state is ready, 0 in drain or maint");
+        _meter.CreateObservableGauge("pluginproxy.server.weight", () => Servers(s => s.Weight), "1", "The weight in use");
+        _meter.CreateObservableGauge("pluginproxy.server.connections.active", () => Servers(s => s.ActiveConnections), "{connection}", "Connections open to the server now");
+        _meter.CreateObservableCounter("pluginproxy.server.connections", () => Servers(s => s.TotalConnections), "{connection}", "Connections made to the server since start");
+        _meter.CreateObservableCounter("pluginproxy.server.connect.failures", () => Servers(s => s.FailedConnections), "{failure}", "Connection attempts to the server that failed");
+        _meter.CreateObservableCounter("pluginproxy.server.health.transitions", () => HealthTransitions(), "{transition}",
+            "Health changes made by checks, by direction (up, down)");
+        _meter.CreateObservableGauge("pluginproxy.plugin.version", () => Host(h => h.Plugins.Plugins).Select(p => new Measurement<long>(p.Generation, Tag("plugin", p.Name))),
+            "1", "The version (generation) of each loaded plugin: 1 at start, one more per hot reload");
+        _meter.CreateObservableGauge("pluginproxy.script.version", () => Host(h => h.Scripts.Scripts).Select(s => new Measurement<long>(s.Version, Tag("script", Path.GetFileName(s.Path)))),
+            "1", "The version of each compiled script: 1 at start, one more per change");
+    }
+
+    /// <summary>The scope of the host's meters (its own and those plugins and scripts create): exporters keep only these.</summary>
+    public object Scope => this;
+
+    /// <summary>The host whose state the observed instruments read; none are reported before.</summary>
+    public void Attach(ProxyHost host) => _host = host;
+
+    /// <summary>True when an exporter listens: skip work done only for the metrics otherwise.</summary>
+    public bool Enabled => _requests.Enabled;
+
+    /// <summary>Counts one finished stream: allocation-free, and a few atomic adds when nobody listens.</summary>
+    public void Record(in AccessRecord record)
+    {
+        if (!_requests.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { "listener", record.Listener },
+            { "backend", record.Backend?.Name ?? "-" },
+            { "server", record.Server?.Name ?? "-" },
+        };
+        _requestDuration.Record(record.TotalTime.TotalSeconds, tags);
+        _received.Add(record.BytesIn, tags);
+        _sent.Add(record.BytesOut, tags);
+        tags.Add("status_class", StatusClasses[TrafficStats.ClassIndex(record.Status)]);
+        _requests.Add(1, tags);
+        if (record.ConnectTime > TimeSpan.Zero && record.Server is not null)
+        {
+            _connectDuration.Record(record.ConnectTime.TotalSeconds, new KeyValuePair<string, object?>("backend", record.Backend?.Name ?? "-"), new("server", record.Server.Name));
+        }
+
+        if (record.Retries > 0)
+        {
+            _retries.Add(record.Retries, new KeyValuePair<string, object?>("listener", record.Listener), new("backend", record.Backend?.Name ?? "-"));
+        }
+
+        if (record.Termination != SessionTermination.Normal)
+        {
+            _terminations.Add(1, new KeyValuePair<string, object?>("listener", record.Listener), new("termination", record.Termination.ToLogName()));
+        }
+
+        if (record.FailedAnalyzer is { } analyzer)
+        {
+            _analyzerFailures.Add(1, new KeyValuePair<string, object?>("listener", record.Listener), new("analyzer", analyzer));
+        }
+    }
+
+    /// <summary>Counts a reload: <paramref name="kind"/> config, plugin or script; refused when the old version stays.</summary>
+    public void Reloaded(string kind, bool succeeded) =>
+        _reloads.Add(1, new KeyValuePair<string, object?>("kind", kind), new("result", succeeded ? "ok" : "refused"));
+
+    private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
+
+    private IEnumerable<T> Host<T>(Func<ProxyHost, IEnumerable<T>> read) => _host is { } host ? read(host) : [];
+
+    private IEnumerable<Measurement<long>> Servers(Func<Server, long> value) =>
+        Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.Select(s => new Measurement<long>(value(s), Tag("backend", b.Name), Tag("server", s.Name))));
+
+    private IEnumerable<Measurement<long>> HealthTransitions() =>
+        Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.SelectMany(s => new[]
+        {
+            new Measurement<long>(s.WentUp, Tag("backend", b.Name), Tag("server", s.Name), Tag("to", "up")),
+            new Measurement<long>(s.WentDown, Tag("backend", b.Name), Tag("server", s.Name), Tag("to", "down")),
+        }));
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,54 @@
+using PluginProxy.Host.Admin;
+using PluginProxy.Host.Metrics;
+
+namespace PluginProxy.Host;
+
+/// <summary>The host's metrics: what streams count, the OpenTelemetry provider that exports them, and the reload history.</summary>
+internal sealed partial class ProxyHost
+{
+    private Telemetry? _telemetry;
+
+    /// <summary>The proxy's instruments (one meter, scoped to this host).</summary>
+    public ProxyMetrics Metrics { get; private init; } = null!;
+
+    /// <summary>What supervisors write their streams to: it counts them, then writes the access log.</summary>
+    public AccessRecorder Recorder { get; private init; } = null!;
+
+    /// <summary>The OpenTelemetry provider, when the admin endpoint or <c>otlp_endpoint</c> asks for one.</summary>
+    public Telemetry? Telemetry => _telemetry;
+
+    /// <summary>The last reloads (configuration, plugins, scripts), newest last, for the dashboard.</summary>
+    public ReloadHistory Reloads { get; } = new();
+
+    /// <summary>Records a reload in the history and the metrics.</summary>
+    internal void NoteReload(string kind, string what, bool succeeded, string? problem = null)
+    {
+        Reloads.Add(new ReloadEvent(DateTimeOffset.UtcNow, kind, what, succeeded, problem));
+        Metrics.Reloaded(kind, succeeded);
+    }
+
+    private void StartTelemetry() =>
+        _telemetry = Telemetry.Start(Metrics, AdminServer.IsConfigured(Config.Global), Config.Global.Otlp);
+
+    /// <summary>The provider, started now if the admin endpoint was added by a reload (it serves <c>/metrics</c> from it).</summary>
+    internal Telemetry? EnsureTelemetry()
+    {
+        lock (Reloads)
+        {
+            return _telemetry is { Prometheus: true } ? _telemetry : (_telemetry = Restart());
+        }
+
+        Telemetry? Restart()
+        {
+            _telemetry?.Dispose();
+            return Telemetry.Start(Metrics, prometheus: true, Config.Global.Otlp);
+        }
+    }
+
+    private void StopTelemetry()
+    {
+        _telemetry?.Dispose();
+        _telemetry = null;
+        Metrics.Dispose();
+    }
+}

@@ -126,6 +126,11 @@ internal sealed partial class ProxyHost
             problems.Add($"{Config.FilePath}: changing `resident_plugins` in [global] needs a restart");
         }
 
+        if (next.Global.Otlp != Config.Global.Otlp || next.Global.Tracing != Config.Global.Tracing || next.Global.TraceSampleRatio != Config.Global.TraceSampleRatio)
+        {
+            problems.Add($"{Config.FilePath}: changing `otlp_endpoint`, `otlp_protocol`, `otlp_interval`, `tracing` or `trace_sample_ratio` in [global] needs a restart");
+        }
+
         if (next.Global.HotReload != Config.Global.HotReload)
         {
             problems.Add($"{Config.FilePath}: changing `hot_reload` needs a restart");

@@ -1,4 +1,5 @@
 using PluginProxy.Host.Admin;
+using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Metrics;
 
 namespace PluginProxy.Host;
@@ -27,8 +28,15 @@ internal sealed partial class ProxyHost
         Metrics.Reloaded(kind, succeeded);
     }
 
-    private void StartTelemetry() =>
-        _telemetry = Telemetry.Start(Metrics, AdminServer.IsConfigured(Config.Global), Config.Global.Otlp);
+    /// <summary>The host's tracing (on with <c>tracing = true</c>), given to supervisors.</summary>
+    public RequestTracing Tracing { get; private init; } = null!;
+
+    private void StartTelemetry()
+    {
+        GlobalConfig global = Config.Global;
+        _telemetry = Telemetry.Start(Metrics, AdminServer.IsConfigured(global), global.Otlp, global.Tracing, global.TraceSampleRatio);
+        Tracing.Enabled = _telemetry is { Tracing: true };
+    }
 
     /// <summary>The provider, started now if the admin endpoint was added by a reload (it serves <c>/metrics</c> from it).</summary>
     internal Telemetry? EnsureTelemetry()
@@ -41,7 +49,9 @@ internal sealed partial class ProxyHost
         Telemetry? Restart()
         {
             _telemetry?.Dispose();
-            return Telemetry.Start(Metrics, prometheus: true, Config.Global.Otlp);
+            Telemetry? started = Telemetry.Start(Metrics, prometheus: true, Config.Global.Otlp, Tracing.Enabled, Config.Global.TraceSampleRatio);
+            Tracing.Enabled = started is { Tracing: true };
+            return started;
         }
     }
 

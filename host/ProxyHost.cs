@@ -94,7 +94,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
 
         var metrics = new ProxyMetrics();
         var recorder = new AccessRecorder(accessLog, metrics);
-        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope);
+        var tracing = new RequestTracing();
+        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing);
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
@@ -104,7 +105,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
         var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder };
+        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing };
         metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)

@@ -73,7 +73,10 @@ public readonly ref struct AccessRecord
     /// <summary>The request-target as the client sent it.</summary>
     public ReadOnlySpan<byte> Target { get; init; }
 
-    /// <summary>False when the listener's <c>access_log</c> is off: the record is only counted.</summary>
+    /// <summary>The stream's span (<see cref="IRequestTracing.Start"/>), ended by the host with the record, or null.</summary>
+    public System.Diagnostics.Activity? Activity { get; init; }
+
+        /// <summary>False when the listener's <c>access_log</c> is off: the record is only counted.</summary>
     public bool Logged { get; init; }
 
     /// <summary>Whether a request head was parsed (the log shows <c>&lt;BADREQ&gt;</c> otherwise).</summary>

@@ -29,6 +29,10 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
         Listener(record.Listener).Record(record.Status, record.BytesIn, record.BytesOut, record.TotalTime);
         (record.Server as Server)?.Traffic.Record(record.Status, record.BytesIn, record.BytesOut, record.TotalTime);
         metrics.Record(record);
+        if (record.Activity is { } activity)
+        {
+            RequestTracing.End(activity, record);
+        }
         if (log.IsEnabled)
         {
             log.Write(record);

@@ -5,7 +5,7 @@ using PluginProxy.Abstractions;
 namespace PluginProxy.Host.Plugins;
 
 /// <summary>The host services every plugin may ask for by injection (<c>ILogger&lt;T&gt;</c>, <see cref="IServerConnector"/>, <see cref="IAccessLog"/>, <see cref="IHeartbeat"/>, <see cref="System.Diagnostics.Metrics.IMeterFactory"/>). Each plugin version gets its own provider built from these.</summary>
-internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerConnector connector, IAccessLog accessLog, object meterScope)
+internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerConnector connector, IAccessLog accessLog, object meterScope, IRequestTracing? tracing = null)
 {
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
@@ -19,6 +19,10 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(Connector);
         services.AddSingleton(AccessLog);
+        if (tracing is not null)
+        {
+            services.AddSingleton(tracing);
+        }
         // Each version gets its own registrations with the process's one heartbeat; the provider disposes them at unload.
         // Meters a version creates carry the host's scope and go with the version (the provider disposes the factory).
         services.AddSingleton<System.Diagnostics.Metrics.IMeterFactory>(_ => new Metrics.ScopedMeterFactory(meterScope));

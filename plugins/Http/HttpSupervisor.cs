@@ -20,8 +20,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     private readonly ConditionalWeakTable<IReadOnlyList<IFlowAnalyzer>, IFlowAnalyzer[]> _responseChains = new();
 
     /// <summary>Created by the host with its services.</summary>
-    public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp, IHeartbeat heartbeat)
+    public HttpSupervisor(IServerConnector connector, IAccessLog accessLog, ILogger<HttpSupervisor> logger, HttpLbReq lbReq, HttpLbResp lbResp, IHeartbeat heartbeat, IRequestTracing? tracing = null)
     {
+        Tracing = tracing;
         Timeouts = heartbeat;
         Connector = connector;
         AccessLog = accessLog;
@@ -36,6 +37,9 @@ public sealed class HttpSupervisor : IProtocolSupervisor, IListenerOptions, IDis
     internal IServerConnector Connector { get; }
 
     internal IAccessLog AccessLog { get; }
+
+    /// <summary>The host's tracing, or null when it has none (tests).</summary>
+    internal IRequestTracing? Tracing { get; }
 
     internal ILogger Logger { get; }
 

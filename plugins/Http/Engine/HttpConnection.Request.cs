@@ -123,6 +123,7 @@ internal sealed partial class HttpConnection
         _request.Consume(facts.HeadLength);
         stream.Log.BytesIn += facts.HeadLength;
 
+        stream.Log.Activity = _owner.Tracing?.Start(_settings.Name, request, stream.Log.StartWall);
         stream.Backend = _proxyStream.Backend;
         if (stream.Backend is null)
         {

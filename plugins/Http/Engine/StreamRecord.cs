@@ -20,6 +20,7 @@ internal struct StreamRecord
     public int Retries;
     public IBackend? Backend;
     public IServer? Server;
+    public System.Diagnostics.Activity? Activity;
 
     public void Begin()
     {
@@ -37,6 +38,7 @@ internal struct StreamRecord
         Retries = 0;
         Backend = null;
         Server = null;
+        Activity = null;
     }
 
     /// <summary>Hands the finished stream to the host's access log (which writes its line and counts it).</summary>
@@ -65,6 +67,7 @@ internal struct StreamRecord
             Exchange = stream.Exchange,
             Target = stream.Exchange.HasRequest ? stream.ReceivedTarget : default,
             Logged = logged,
+            Activity = r.Activity,
         });
     }
 }

@@ -2,6 +2,8 @@
 # A/B of two PluginProxy builds (work trees, each built with `dotnet build host -c Release`) on the same nginx origin:
 # both run at once, wrk alternates between them, and each run prints req/s and the CPU the proxy spent per request.
 # A benchmark, not a test.   C=50 N=6 D=8s SERVERS=2 bash tests/load/ab.sh /path/to/before /path/to/after
+# A tree written as /path:nometrics runs without the admin endpoint (so without /metrics: no exporter listens to the
+# meters): `bash tests/load/ab.sh /work/main:nometrics /work/main` is the cost of the metrics.
 set -u
 OUT=/tmp/qab; rm -rf $OUT; mkdir -p $OUT/www $OUT/ngx; printf 'hello world\n' > $OUT/www/small
 C=${C:-50}; D=${D:-6s}; N=${N:-4}; SERVERS=${SERVERS:-2}
@@ -20,11 +22,14 @@ nginx -c $OUT/origin.conf & pids+=($!)
 port=18190
 declare -A ports pidof
 cpu() { awk '{print $14+$15}' /proc/$1/stat; }
-for tree in "$@"; do
+for run in "$@"; do
+  tree=${run%%:*}
+  admin="admin = \"127.0.0.1:$((port+100))\""
+  [ "$run" != "$tree" ] && admin=""
   cat > $OUT/pp-$port.toml <<CONF
 [global]
 plugins = "$tree/plugins/bin"
-admin = "127.0.0.1:$((port+100))"
+$admin
 [defaults]
 timeout_client = "300s"
 timeout_server = "300s"
@@ -41,17 +46,17 @@ name = "app"
 servers = [$servers]
 CONF
   PLUGINPROXY_LOG_LEVEL=Warning dotnet $tree/host/bin/Release/net10.0/pluginproxy.dll run --config $OUT/pp-$port.toml > $OUT/pp-$port.log 2>&1 & pids+=($!)
-  ports[$tree]=$port; pidof[$tree]=$!; port=$((port+1))
+  ports[$run]=$port; pidof[$run]=$!; port=$((port+1))
 done
 sleep 3
-for tree in "$@"; do wrk -t2 -c$C -d3s http://127.0.0.1:${ports[$tree]}/small > /dev/null; done
+for run in "$@"; do wrk -t2 -c$C -d3s http://127.0.0.1:${ports[$run]}/small > /dev/null; done
 for i in $(seq 1 $N); do
-  for tree in "$@"; do
-    c0=$(cpu ${pidof[$tree]})
-    out=$(wrk -t2 -c$C -d$D --latency http://127.0.0.1:${ports[$tree]}/small)
-    c1=$(cpu ${pidof[$tree]})
+  for run in "$@"; do
+    c0=$(cpu ${pidof[$run]})
+    out=$(wrk -t2 -c$C -d$D --latency http://127.0.0.1:${ports[$run]}/small)
+    c1=$(cpu ${pidof[$run]})
     reqs=$(echo "$out" | awk '/requests in/ {print $1}')
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    echo "$tree rps=$rps cpu_us_per_req=$(awk "BEGIN {printf \"%.1f\", ($c1-$c0)*10000/$reqs}")"
+    echo "$run rps=$rps cpu_us_per_req=$(awk "BEGIN {printf \"%.1f\", ($c1-$c0)*10000/$reqs}")"
   done
 done

@@ -147,6 +147,7 @@ CONF
   cat > "$dir/pluginproxy.toml" <<CONF
 [global]
 plugins = "$ROOT/plugins/bin"
+admin = "127.0.0.1:0"   # metrics on, as in production (HAProxy and nginx count their stats too)
 
 [defaults]
 timeout_client = "300s"

@@ -154,7 +154,7 @@ internal sealed partial class ProxyHost
 
         servers.Commit();
         Backends = next;
-        _health = new HealthChecker(next, _loggers.CreateLogger("PluginProxy.Health"), progress);
+        _health = new HealthChecker(next, _plugins, _loggers.CreateLogger("PluginProxy.Health"), progress);
         SaveServerState();
     }
 

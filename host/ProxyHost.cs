@@ -225,7 +225,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
 
         StartTelemetry();
         _admin?.Start();
-        _health = new HealthChecker(Backends, _loggers.CreateLogger("PluginProxy.Health"));
+        _health = new HealthChecker(Backends, _plugins, _loggers.CreateLogger("PluginProxy.Health"));
         Scripts.Reloaded = _ => RebuildPipelinesAsync();
         _plugins.Changed = RebuildPipelinesAsync;
         if (Config.Global.HotReload)

@@ -23,6 +23,13 @@ public interface IPluginBuilder
     IPluginBuilder AddAnalyzer<TAnalyzer>(string name) where TAnalyzer : class, IFlowAnalyzer;
 
     /// <summary>
+    /// Provides the health checks of backends whose <c>check</c> says <c>kind = "<paramref name="kind"/>"</c> (the host
+    /// knows <c>"http"</c>): an <see cref="IHealthProbe"/>, built once, through dependency injection, when the plugin loads.
+    /// Like supervisor and analyzer names, a kind is provided by one plugin at most. (SDK 2.1)
+    /// </summary>
+    IPluginBuilder AddHealthProbe<TProbe>(string kind) where TProbe : class, IHealthProbe;
+
+    /// <summary>
     /// Provides an <see cref="IHttpRequestFilter"/> that listeners name in <c>request_analyzers</c>: it runs there as a
     /// flow analyzer (<see cref="RequestFilterAnalyzer{TFilter}"/>). <typeparamref name="TFilter"/> is built once, through
     /// dependency injection; one type that implements several phases is one instance.

@@ -14,6 +14,9 @@ internal static partial class BackendLog
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Server {Server} is DOWN ({Count} checks failed, last: {Reason})")]
     public static partial void Down(ILogger logger, Server server, int count, string reason);
 
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Backend {Backend} has http health checks, but no loaded plugin provides them (the http plugin does): they fail until one is loaded")]
+    public static partial void NoHttpProbe(ILogger logger, string backend);
+
     [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Server {Server}: TLS handshake with {Host} (verify {Verify}) failed: {Reason}")]
     public static partial void TlsHandshakeFailed(ILogger logger, Server server, string host, string verify, string reason);
 }

@@ -1,36 +1,45 @@
-using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
-using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Plugins;
 
 namespace PluginProxy.Host.Backends;
 
 /// <summary>
-/// Runs the health checks of the backends that have a <c>check</c>: every <c>interval</c>, a TCP connect or an HTTP GET
-/// per server; <c>fall</c> consecutive failures take a server down, <c>rise</c> consecutive successes bring it back.
+/// Runs the health checks of the backends that have a <c>check</c>: every <c>interval</c>, a connect or an HTTP GET per
+/// server (<see cref="HealthCheck"/>: through the server connector, and the http plugin's codec);
+/// <c>fall</c> consecutive failures take a server down, <c>rise</c> consecutive successes bring it back.
 /// A configuration reload stops these checks and starts those of the new configuration, which carry on from where
 /// each kept server stood (<see cref="Progress"/>); a server of a backend without checks is always up.
 /// </summary>
 internal sealed class HealthChecker : IAsyncDisposable
 {
     private readonly ILogger _log;
+    private readonly HealthCheck _check;
     // Never disposed: it has no timer, and a second DisposeAsync must still be able to see it cancelled.
     private readonly CancellationTokenSource _stop = new();
     private int _disposed;
     private readonly List<Task> _loops = [];
     private readonly Dictionary<Server, CheckProgress> _progress = [];
 
+    /// <param name="backends">The backends of the running configuration.</param>
+    /// <param name="plugins">Where the probe of http checks is found at each check (null: none, http checks fail).</param>
+    /// <param name="log">Where servers going up and down are logged.</param>
     /// <param name="carried">The progress of the checks of the previous configuration (stopped), by server.</param>
-    public HealthChecker(BackendCatalog backends, ILogger log, IReadOnlyDictionary<Server, CheckProgress>? carried = null)
+    public HealthChecker(BackendCatalog backends, PluginCatalog? plugins, ILogger log, IReadOnlyDictionary<Server, CheckProgress>? carried = null)
     {
         _log = log;
+        _check = new HealthCheck(plugins);
         foreach (Backend backend in backends.Backends)
         {
             if (backend.Check is not { } check)
             {
                 BringUpUnchecked(backend);
                 continue;
+            }
+
+            if (check.Kind == HealthCheckKind.Http && !_check.CanCheckHttp)
+            {
+                BackendLog.NoHttpProbe(_log, backend.Name);
             }
 
             foreach (Server server in backend.ServerStates)
@@ -105,7 +114,7 @@ internal sealed class HealthChecker : IAsyncDisposable
                     continue;
                 }
 
-                string? failure = await CheckOnceAsync(server, check, stop).ConfigureAwait(false);
+                string? failure = await _check.RunAsync(server, check, stop).ConfigureAwait(false);
                 progress.LastCheckedAt = Environment.TickCount64;
                 Count(server, check, progress, failure);
                 await Task.Delay(check.Interval, stop).ConfigureAwait(false);
@@ -140,67 +149,6 @@ internal sealed class HealthChecker : IAsyncDisposable
                 server.SetUp(false);
                 BackendLog.Down(_log, server, progress.Failures, failure);
             }
-        }
-    }
-
-    /// <summary>Returns null when the server passed, else why it failed.</summary>
-    internal static async Task<string?> CheckOnceAsync(Server server, HealthCheckConfig check, CancellationToken stop)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        timeout.CancelAfter(check.Timeout);
-        var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Transport? connection = null;
-        try
-        {
-            await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
-            // A TLS server passes a check only if its handshake (and verification) succeeds, as traffic would need.
-            connection = server.Tls is { } tls ? await tls.HandshakeAsync(socket, timeout.Token).ConfigureAwait(false) : new SocketTransport(socket);
-            if (check.Kind == HealthCheckKind.Tcp)
-            {
-                return null;
-            }
-
-            string host = check.Host ?? server.Address.ToString();
-            byte[] request = Encoding.ASCII.GetBytes($"GET {check.Path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: PluginProxy-check\r\nConnection: close\r\n\r\n");
-            await connection.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            var buffer = new byte[64];
-            int filled = 0;
-            while (filled < 12)
-            {
-                int n = await connection.ReceiveAsync(buffer.AsMemory(filled), timeout.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    return "connection closed before a status line";
-                }
-
-                filled += n;
-            }
-
-            // "HTTP/1.x NNN"
-            string head = Encoding.ASCII.GetString(buffer, 0, filled);
-            if (!head.StartsWith("HTTP/1.", StringComparison.Ordinal) || head[8] != ' ' || !int.TryParse(head.AsSpan(9, 3), out int status))
-            {
-                return "not an HTTP response";
-            }
-
-            return status is >= 200 and < 400 ? null : $"HTTP status {status}";
-        }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-        {
-            return $"no answer within {check.Timeout.TotalMilliseconds:0}ms";
-        }
-        catch (SocketException ex)
-        {
-            return ex.SocketErrorCode.ToString();
-        }
-        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
-        {
-            return $"TLS: {TlsTransport.DescribeFailure(ex)}";
-        }
-        finally
-        {
-            connection?.Dispose();
-            socket.Dispose();
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class Server : IServer
     private long _failedConnections;
     private long _wentUp;
     private long _wentDown;
+    private long _checks;
 
     public Server(ServerConfig config, Backend backend)
     {
@@ -126,6 +127,15 @@ internal sealed class Server : IServer
     }
 
     public void ConnectionFailed() => Interlocked.Increment(ref _failedConnections);
+
+    /// <summary>
+    /// The health checks that connected or tried to (<see cref="ServerConnector.ConnectForCheckAsync"/>). Checks are not
+    /// traffic: they count here only, never in the connection and stream counts that balancing and statistics read.
+    /// </summary>
+    public long Checks => Interlocked.Read(ref _checks);
+
+    /// <summary>A health check is connecting to this server.</summary>
+    public void CheckStarted() => Interlocked.Increment(ref _checks);
 
     /// <summary>True for a server the runtime API added (a reload keeps it only if the file names it too).</summary>
     public bool AddedAtRunTime { get; init; }

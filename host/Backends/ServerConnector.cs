@@ -10,7 +10,8 @@ namespace PluginProxy.Host.Backends;
 /// <summary>
 /// Connects to a server of a backend: picks one (or takes the one the caller picked), connects within
 /// <c>timeout_connect</c>, and on refusal, reset or timeout tries another (all servers in turn, then again from the start)
-/// until <c>retries</c> more attempts were made.
+/// until <c>retries</c> more attempts were made. Health checks connect through it too (<see cref="ConnectForCheckAsync"/>),
+/// the same way, to one given server.
 /// </summary>
 internal sealed class ServerConnector(ILogger log) : IServerConnector
 {
@@ -45,15 +46,11 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
             }
 
             long start = Stopwatch.GetTimestamp();
-            var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(backend.Timeouts.Connect);
             try
             {
-                await socket.ConnectAsync(server.Address, timeout.Token).ConfigureAwait(false);
-                Transport transport = server.Tls is { } tls
-                    ? await tls.HandshakeAsync(socket, timeout.Token).ConfigureAwait(false)
-                    : new SocketTransport(socket);
+                Transport transport = await OpenAsync(server, timeout.Token).ConfigureAwait(false);
                 return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
             }
             catch (Exception ex) when (server.Tls is not null && ex is AuthenticationException or IOException)
@@ -72,18 +69,47 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
                 lastFailure = SessionTermination.ServerRefused;
                 detail = $"{server}: {ex.SocketErrorCode}";
             }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
 
-            socket.Dispose();
             server.ConnectionFailed();
             failures++;
             (tried ??= new List<IServer>(backend.Servers.Count)).Add(server);
         }
 
         return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="server"/> for a health check, as traffic connects (same socket options, same TLS,
+    /// ALPN and verification), whatever its health or admin state: a server that is down, drained or has weight 0 is
+    /// checked all the same. The check is not traffic: it counts in <see cref="Server.Checks"/> only, never in the
+    /// counts of connections, streams and failed connects, and a failure is not logged here (the check's result says it).
+    /// No attempt is made on another server, and no timeout is added to <paramref name="cancellationToken"/>'s.
+    /// </summary>
+    /// <exception cref="SocketException">The connect failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was signalled first.</exception>
+    /// <exception cref="AuthenticationException">The TLS handshake failed (an <see cref="IOException"/> too, for some failures).</exception>
+    public static async Task<ServerConnection> ConnectForCheckAsync(Server server, CancellationToken cancellationToken)
+    {
+        server.CheckStarted();
+        Transport transport = await OpenAsync(server, cancellationToken).ConfigureAwait(false);
+        return new CheckConnection(transport, server);
+    }
+
+    /// <summary>Connects to <paramref name="server"/> and completes its TLS handshake, if it has TLS; the socket is closed on failure.</summary>
+    private static async Task<Transport> OpenAsync(Server server, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(server.Address, cancellationToken).ConfigureAwait(false);
+            return server.Tls is { } tls
+                ? await tls.HandshakeAsync(socket, cancellationToken).ConfigureAwait(false)
+                : new SocketTransport(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 }

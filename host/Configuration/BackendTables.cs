@@ -1,5 +1,6 @@
 using System.Net;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Http;
 using Tomlyn.Syntax;
 
 namespace PluginProxy.Host.Configuration;
@@ -151,6 +152,11 @@ internal static class BackendTables
         {
             table.Error(p.Spot, $"check `path` must start with '/', not \"{p.Value}\"");
         }
+        else if (path is { } sent && (!sent.Value.All(HttpSyntax.IsTargetChar) || sent.Value.Contains('#')))
+        {
+            // It goes on the request line as written: a space or a control character would break it.
+            table.Error(sent.Spot, $"check `path` \"{sent.Value}\" must be visible ASCII without spaces or '#' (percent-encode them)");
+        }
 
         if (path is not null && kind != HealthCheckKind.Http)
         {
@@ -161,7 +167,7 @@ internal static class BackendTables
         {
             Kind = kind,
             Path = path?.Value ?? "/",
-            Host = table.String("host", what: "a Host header value"),
+            Host = BindCheckHost(table),
             Interval = table.Duration("interval", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(2),
             Timeout = table.Duration("timeout", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(2),
             Rise = (int)(table.Integer("rise", 1, 100) ?? 2),
@@ -169,5 +175,21 @@ internal static class BackendTables
         };
         table.RejectUnknownKeys(ConfigKeys.Check);
         return check;
+    }
+
+    /// <summary>The check's <c>host</c>: a name or an address, with an optional port (what a Host field may hold).</summary>
+    private static string? BindCheckHost(TableReader table)
+    {
+        if (table.SpottedString("host", what: "a Host header value") is not { } host)
+        {
+            return null;
+        }
+
+        if (host.Value.Length == 0 || !host.Value.All(c => char.IsAsciiLetterOrDigit(c) || "-._~!$&'()*+,;=%:[]".Contains(c)))
+        {
+            table.Error(host.Spot, $"check `host` \"{host.Value}\" is not a valid Host: a name or an address, with an optional port");
+        }
+
+        return host.Value;
     }
 }

@@ -8,8 +8,8 @@ using PluginProxy.Abstractions;
 namespace PluginProxy.Host.Plugins;
 
 /// <summary>
-/// One version of one plugin, loaded into its own unloadable load context, with the supervisors and analyzers it provides
-/// already built. Listener pipelines hold references to it; once it is retired and the last reference is dropped,
+/// One version of one plugin, loaded into its own unloadable load context, with the supervisors, analyzers and health
+/// probes it provides already built. Listener pipelines hold references to it; once it is retired and the last reference is dropped,
 /// its services are disposed and its load context unloaded.
 /// </summary>
 internal sealed class LoadedPlugin : LoadedVersion
@@ -33,9 +33,10 @@ internal sealed class LoadedPlugin : LoadedVersion
     private ServiceProvider? _services;
     private Dictionary<string, IProtocolSupervisor> _supervisors;
     private Dictionary<string, IFlowAnalyzer> _analyzers;
+    private Dictionary<string, IHealthProbe> _healthProbes;
 
     private LoadedPlugin(string name, int generation, string assemblyPath, Version? sdkVersion, IPlugin entry, PluginLoader loader, ServiceProvider services,
-        Dictionary<string, IProtocolSupervisor> supervisors, Dictionary<string, IFlowAnalyzer> analyzers, ILogger log)
+        Dictionary<string, IProtocolSupervisor> supervisors, Dictionary<string, IFlowAnalyzer> analyzers, Dictionary<string, IHealthProbe> healthProbes, ILogger log)
     {
         _entry = entry;
         Name = name;
@@ -45,6 +46,7 @@ internal sealed class LoadedPlugin : LoadedVersion
         _services = services;
         _supervisors = supervisors;
         _analyzers = analyzers;
+        _healthProbes = healthProbes;
         _log = log;
         LoadContext = new WeakReference(loader.LoadContext);
         SdkVersion = sdkVersion;
@@ -65,6 +67,9 @@ internal sealed class LoadedPlugin : LoadedVersion
     public IReadOnlyDictionary<string, IProtocolSupervisor> Supervisors => _supervisors;
 
     public IReadOnlyDictionary<string, IFlowAnalyzer> Analyzers => _analyzers;
+
+    /// <summary>The health probes it provides, by check kind (<see cref="IPluginBuilder.AddHealthProbe{TProbe}"/>).</summary>
+    public IReadOnlyDictionary<string, IHealthProbe> HealthProbes => _healthProbes;
 
     /// <summary>Loads the plugin in <paramref name="folder"/> (<c>&lt;Name&gt;/&lt;Name&gt;.dll</c>) and builds what it provides.</summary>
     /// <exception cref="PluginLoadException">The folder holds no usable plugin; the message says why.</exception>
@@ -117,7 +122,7 @@ internal sealed class LoadedPlugin : LoadedVersion
                 collection.AddSingleton(type);
             }
 
-            foreach ((_, Type type) in builder.Analyzers)
+            foreach ((_, Type type) in builder.Analyzers.Concat(builder.HealthProbes))
             {
                 collection.AddSingleton(type);
             }
@@ -137,9 +142,15 @@ internal sealed class LoadedPlugin : LoadedVersion
                 analyzers[providedName] = (IFlowAnalyzer)services.GetRequiredService(type);
             }
 
-            if (supervisors.Count == 0 && analyzers.Count == 0)
+            var healthProbes = new Dictionary<string, IHealthProbe>(StringComparer.Ordinal);
+            foreach ((string providedName, Type type) in builder.HealthProbes)
             {
-                throw new PluginLoadException(assemblyPath, "provides nothing: its Configure announced no supervisor and no analyzer");
+                healthProbes[providedName] = (IHealthProbe)services.GetRequiredService(type);
+            }
+
+            if (supervisors.Count == 0 && analyzers.Count == 0 && healthProbes.Count == 0)
+            {
+                throw new PluginLoadException(assemblyPath, "provides nothing: its Configure announced no supervisor, no analyzer and no health probe");
             }
 
             using (var timeout = new CancellationTokenSource(LifecycleTimeout))
@@ -149,7 +160,7 @@ internal sealed class LoadedPlugin : LoadedVersion
             }
 
             ILogger log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
-            return new LoadedPlugin(name, generation, assemblyPath, sdk, entry, loader, services, supervisors, analyzers, log) { Resident = resident };
+            return new LoadedPlugin(name, generation, assemblyPath, sdk, entry, loader, services, supervisors, analyzers, healthProbes, log) { Resident = resident };
         }
         catch (Exception ex)
         {
@@ -215,6 +226,7 @@ internal sealed class LoadedPlugin : LoadedVersion
         PluginLoader? loader = Interlocked.Exchange(ref _loader, null);
         _supervisors = new Dictionary<string, IProtocolSupervisor>();
         _analyzers = new Dictionary<string, IFlowAnalyzer>();
+        _healthProbes = new Dictionary<string, IHealthProbe>();
         try
         {
             using var timeout = new CancellationTokenSource(LifecycleTimeout);

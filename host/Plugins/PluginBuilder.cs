@@ -14,6 +14,8 @@ internal sealed class PluginBuilder(string pluginName, IServiceCollection servic
 
     public List<(string Name, Type Type)> Analyzers { get; } = [];
 
+    public List<(string Name, Type Type)> HealthProbes { get; } = [];
+
     public IPluginBuilder AddSupervisor<TSupervisor>(string name) where TSupervisor : class, IProtocolSupervisor
     {
         Add(Supervisors, name, typeof(TSupervisor), "supervisor");
@@ -26,11 +28,17 @@ internal sealed class PluginBuilder(string pluginName, IServiceCollection servic
         return this;
     }
 
-    private void Add(List<(string Name, Type Type)> list, string name, Type type, string what)
+    public IPluginBuilder AddHealthProbe<TProbe>(string kind) where TProbe : class, IHealthProbe
+    {
+        Add(HealthProbes, kind, typeof(TProbe), "health probe", example: "http");
+        return this;
+    }
+
+    private void Add(List<(string Name, Type Type)> list, string name, Type type, string what, string? example = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.EndsWith(".csx", StringComparison.OrdinalIgnoreCase))
         {
-            throw new ArgumentException($"the {what} name \"{name}\" is not valid: use a plain name such as \"my_{what}\"");
+            throw new ArgumentException($"the {what} name \"{name}\" is not valid: use a plain name such as \"{example ?? "my_" + what}\"");
         }
 
         if (list.Exists(e => e.Name == name))

@@ -196,7 +196,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         return true;
     }
 
-    /// <summary>A supervisor or analyzer name <paramref name="candidate"/> provides that another plugin already does.</summary>
+    /// <summary>A supervisor or analyzer name, or a health probe's kind, <paramref name="candidate"/> provides that another plugin already does.</summary>
     private PluginLoadException? Conflict(LoadedPlugin candidate, string name)
     {
         foreach (LoadedPlugin other in _plugins.Values)
@@ -207,7 +207,8 @@ internal sealed class PluginCatalog : IAsyncDisposable
             }
 
             string? clash = candidate.Supervisors.Keys.Intersect(other.Supervisors.Keys).Select(n => $"supervisor \"{n}\"")
-                .Concat(candidate.Analyzers.Keys.Intersect(other.Analyzers.Keys).Select(n => $"analyzer \"{n}\"")).FirstOrDefault();
+                .Concat(candidate.Analyzers.Keys.Intersect(other.Analyzers.Keys).Select(n => $"analyzer \"{n}\""))
+                .Concat(candidate.HealthProbes.Keys.Intersect(other.HealthProbes.Keys).Select(n => $"health probe \"{n}\"")).FirstOrDefault();
             if (clash is not null)
             {
                 return new PluginLoadException(candidate.AssemblyPath, $"provides {clash}, which {other.Name} also provides; names must be unique across plugins");
@@ -252,6 +253,22 @@ internal sealed class PluginCatalog : IAsyncDisposable
     /// <summary>Finds the plugin providing analyzer <paramref name="name"/>, and takes a reference on it.</summary>
     public bool TryAcquireAnalyzer(string name, out LoadedPlugin? plugin, out IFlowAnalyzer? analyzer) =>
         TryAcquire(name, static p => p.Analyzers, out plugin, out analyzer);
+
+    /// <summary>
+    /// Finds the plugin providing the health probe of check kind <paramref name="kind"/> now, and takes a reference on it:
+    /// release it once the check ended, so that a replaced version can unload.
+    /// </summary>
+    public bool TryAcquireHealthProbe(string kind, out LoadedPlugin? plugin, out IHealthProbe? probe) =>
+        TryAcquire(kind, static p => p.HealthProbes, out plugin, out probe);
+
+    /// <summary>True when a loaded plugin provides the health probe of check kind <paramref name="kind"/>.</summary>
+    public bool ProvidesHealthProbe(string kind)
+    {
+        lock (_gate)
+        {
+            return _plugins.Values.Any(p => p.HealthProbes.ContainsKey(kind));
+        }
+    }
 
     private bool TryAcquire<T>(string name, Func<LoadedPlugin, IReadOnlyDictionary<string, T>> provided, out LoadedPlugin? plugin, out T? value)
         where T : class

@@ -119,6 +119,33 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void CheckPathAndHost_ThatCannotGoOnTheRequestLineOrInHost_AreRefusedAtTheirValue()
+    {
+        const string Listener = """
+            [[listener]]
+            name = "web"
+            bind = ["127.0.0.1:8080"]
+            supervisor = "http"
+            backend = "app"
+
+            [[backend]]
+            name = "app"
+            servers = [{ name = "a", address = "127.0.0.1:9001" }]
+
+            """;
+        HealthCheckConfig check = Parse(Listener + """check = { kind = "http", path = "/health?full=1", host = "api.example.com:8080" }""").Backends[0].Check!;
+        Assert.Equal("/health?full=1", check.Path);
+        Assert.Equal("api.example.com:8080", check.Host);
+
+        ConfigError error = Assert.Single(Errors(Listener + """check = { kind = "http", path = "/a b" }"""));
+        Assert.Equal("proxy.toml:10:33: check `path` \"/a b\" must be visible ASCII without spaces or '#' (percent-encode them)", error.ToString());
+        error = Assert.Single(Errors(Listener + """check = { kind = "http", path = "/health#top" }"""));
+        Assert.Equal("proxy.toml:10:33: check `path` \"/health#top\" must be visible ASCII without spaces or '#' (percent-encode them)", error.ToString());
+        error = Assert.Single(Errors(Listener + """check = { kind = "http", host = "a host" }"""));
+        Assert.Equal("proxy.toml:10:33: check `host` \"a host\" is not a valid Host: a name or an address, with an optional port", error.ToString());
+    }
+
+    [Fact]
     public void SyntaxError_IsReportedAtItsLineAndColumn()
     {
         ConfigError error = Errors("""

@@ -98,6 +98,22 @@ internal static class HeadWriter
         output.Write("\r\n"u8);
     }
 
+    /// <summary>
+    /// The request of a health check: <c>GET</c> of <paramref name="path"/> without a body, with Host, User-Agent and
+    /// <c>Connection: close</c> (the connection serves this one request). The caller checked the values
+    /// (<see cref="Checks.HttpHealthProbe.Refuse"/>).
+    /// </summary>
+    public static void WriteCheckRequest(OutputBuffer output, string path, string host, string userAgent)
+    {
+        output.Write("GET "u8);
+        output.WriteLatin1(path);
+        output.Write(" HTTP/1.1\r\nHost: "u8);
+        output.WriteLatin1(host);
+        output.Write("\r\nUser-Agent: "u8);
+        output.WriteLatin1(userAgent);
+        output.Write("\r\nConnection: close\r\n\r\n"u8);
+    }
+
     /// <summary>X-Forwarded-For: the values already present, in order, then this client.</summary>
     private static void WriteForwardedFor(OutputBuffer output, HttpHeaders headers, byte[] client, bool anyExisting)
     {

@@ -63,6 +63,7 @@ internal sealed class ProxyMetrics : IDisposable
         _meter.CreateObservableGauge("pluginproxy.server.connections.active", () => Servers(s => s.ActiveConnections), "{connection}", "Connections open to the server now");
         _meter.CreateObservableCounter("pluginproxy.server.connections", () => Servers(s => s.TotalConnections), "{connection}", "Connections made to the server since start");
         _meter.CreateObservableCounter("pluginproxy.server.connect.failures", () => Servers(s => s.FailedConnections), "{failure}", "Connection attempts to the server that failed");
+        _meter.CreateObservableCounter("pluginproxy.server.checks", () => Servers(s => s.Checks), "{check}", "Health checks that connected or tried to");
         _meter.CreateObservableCounter("pluginproxy.server.health.transitions", () => HealthTransitions(), "{transition}",
             "Health changes made by checks, by direction (up, down)");
         _meter.CreateObservableGauge("pluginproxy.plugin.version", () => Host(h => h.Plugins.Plugins).Select(p => new Measurement<long>(p.Generation, Tag("plugin", p.Name))),

@@ -227,6 +227,7 @@ internal static class ConfigLoader
         (string Path, SourceSpot Spot)? adminTokenFile = AdminKeys.ReadTokenFile(table, baseDirectory);
         string? serverStateFile = AdminKeys.ReadServerStateFile(table, baseDirectory);
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
+        AccessLogConfig accessLog = AccessLogKeys.ReadGlobal(table, baseDirectory);
         var resident = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
         foreach ((string name, SourceSpot spot) in table.StringList("resident_plugins", what: "a list of plugin names") ?? [])
         {
@@ -255,6 +256,7 @@ internal static class ConfigLoader
             AdminTokenFile = adminTokenFile,
             ServerStateFile = serverStateFile,
             Grace = grace,
+            AccessLog = accessLog,
             ResidentPlugins = resident,
         };
     }

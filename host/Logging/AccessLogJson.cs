@@ -162,8 +162,10 @@ internal static class AccessLogJson
     private static void WriteHeaders(Utf8JsonWriter json, JsonEncodedText name, IReadOnlyList<CapturedHeader> captured, HttpHeaders? headers)
     {
         json.WriteStartObject(name);
-        foreach (CapturedHeader header in captured)
+        // Indexed: a foreach over the interface would allocate its enumerator.
+        for (int i = 0; i < captured.Count; i++)
         {
+            CapturedHeader header = captured[i];
             int index = headers?.IndexOf(header.AsciiName) ?? -1;
             if (index < 0)
             {

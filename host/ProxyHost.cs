@@ -93,6 +93,11 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
         var errors = new List<ConfigError>(configErrors ?? []);
+        if (ownedLog?.OpenError is { } logTarget)
+        {
+            errors.Add(logTarget);
+        }
+
         MaterializedConfig materialized = ConfigMaterializer.Materialize(config, errors);
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);

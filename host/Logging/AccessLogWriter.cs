@@ -66,10 +66,16 @@ internal sealed class AccessLogWriter : IAccessLog, ISessionLines, IDisposable
     public long Dropped => _state.Channel?.Dropped ?? 0;
 
     /// <summary>
+    /// Why the target could not be opened (at <c>access_log_target</c>), or null: the host must not start then; it
+    /// reports this with the configuration's other problems.
+    /// </summary>
+    public ConfigError? OpenError { get; private init; }
+
+    /// <summary>
     /// Opens the traffic log <paramref name="config"/> names. Its destination is opened only when lines are wanted
     /// (the categories PluginProxy.Access or PluginProxy.Session log at information level): <c>check</c> opens nothing.
+    /// A destination that cannot be opened leaves the writer without one, and says why in <see cref="OpenError"/>.
     /// </summary>
-    /// <exception cref="StartupException">The destination cannot be opened (a file that may not be written).</exception>
     public static AccessLogWriter Open(ProxyConfig config, ILoggerFactory loggers)
     {
         ILogger log = loggers.CreateLogger("PluginProxy.AccessLog");
@@ -77,17 +83,13 @@ internal sealed class AccessLogWriter : IAccessLog, ISessionLines, IDisposable
         bool access = loggers.CreateLogger("PluginProxy.Access").IsEnabled(LogLevel.Information);
         bool ended = sessions.IsEnabled(LogLevel.Information);
         LogChannel? channel = null;
+        var errors = new List<ConfigError>();
         if (access || ended)
         {
-            var errors = new List<ConfigError>();
             channel = OpenChannel(config, log, errors);
-            if (channel is null)
-            {
-                throw new StartupException(errors.Select(e => e.ToString()).ToList());
-            }
         }
 
-        return new AccessLogWriter(log, access, ended, sessions.IsEnabled(LogLevel.Warning), NewState(config, channel));
+        return new AccessLogWriter(log, access, ended, sessions.IsEnabled(LogLevel.Warning), NewState(config, channel)) { OpenError = errors.FirstOrDefault() };
     }
 
     /// <summary>

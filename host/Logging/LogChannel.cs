@@ -88,7 +88,14 @@ internal sealed class LogChannel : IDisposable
     public void RequestReopen()
     {
         _reopen = true;
-        _wake.Set();
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile (a reload replaced the target, or the proxy stops): nothing to reopen.
+        }
     }
 
     /// <summary>Under the lock: true when the filling buffer has <paramref name="needed"/> bytes free (swapping if it must).</summary>

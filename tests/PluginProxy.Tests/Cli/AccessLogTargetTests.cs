@@ -182,6 +182,20 @@ public sealed partial class AccessLogTargetTests
     }
 
     [Fact]
+    public async Task ATargetThatCannotBeOpened_StopsTheStart_ReportedWithTheOtherProblems()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.Write("proxy.toml", Config("access_log_target = \"/proc/pluginproxy-access.log\"\ngrace = 5", "127.0.0.1:9", "127.0.0.1:9"));
+
+        (int code, string output) = await ProxyProcess.RunAsync("run", "--config", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"{path}:3:21: `access_log_target`: cannot open /proc/pluginproxy-access.log: ", output);
+        Assert.Contains($"{path}:4:9: ", output);
+        Assert.Contains("2 error(s)", output);
+    }
+
+    [Fact]
     public async Task AReload_ChangesTheTargetTheFormatAndTheCapturedHeaders_ForLaterLines()
     {
         await using HttpOrigin origin = HttpOrigin.Echo();

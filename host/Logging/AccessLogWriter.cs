@@ -36,21 +36,19 @@ internal sealed class AccessLogWriter : IAccessLog, ISessionLines, IDisposable
         _sessionsEnabled = sessionsEnabled;
         _refusedEnabled = refusedEnabled;
         _state = state;
-        if (state.Channel is not null)
+        try
         {
-            try
+            // Also keeps SIGUSR1 from ending the process (its default action) when the target is not a file, or when
+            // no line is written (a log level above Information): a logrotate rule may send it all the same.
+            _reopenSignal = PosixSignalRegistration.Create(SigUsr1, context =>
             {
-                // Also keeps SIGUSR1 from ending the process (its default action) when the target is not a file.
-                _reopenSignal = PosixSignalRegistration.Create(SigUsr1, context =>
-                {
-                    context.Cancel = true;
-                    Reopen();
-                });
-            }
-            catch (PlatformNotSupportedException)
-            {
-                // Not a Unix: nothing sends SIGUSR1.
-            }
+                context.Cancel = true;
+                Reopen();
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // Not a Unix: nothing sends SIGUSR1.
         }
     }
 

@@ -121,6 +121,11 @@ public sealed partial class AccessLogTargetTests
         string line = await proxy.WaitForLineAsync(l => l.Contains(" access: ") && l.Contains("/text"), "the access-log line");
 
         Assert.Matches($@" web app/origin \S+ 200 \d+ normal retries=0 \{{example\.com\|\}} \{{{response.Header("Content-Length")}\}} ""GET /text HTTP/1\.1""$", line);
+
+        // SIGUSR1 (logrotate's) does not end a process whose target is no file: its default action would.
+        proxy.Signal(ProxyProcess.SigUsr1);
+        await GetAsync(web, "/after-sigusr1");
+        await proxy.WaitForLineAsync(l => l.Contains(" access: ") && l.Contains("/after-sigusr1"), "a line after SIGUSR1");
     }
 
     [Fact]

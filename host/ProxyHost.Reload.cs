@@ -73,22 +73,27 @@ internal sealed partial class ProxyHost
             }
         }
 
+        // A new access log target is opened while the reload can still be refused.
+        Logging.LogChannel? accessLogTarget = _ownedAccessLog?.Prepare(next, errors);
         if (errors.Count > 0)
         {
             pipelines.ForEach(p => p.Retire());
+            accessLogTarget?.Dispose();
             materialized.Dispose();
             return Refuse(errors.Select(e => e.ToString()).ToList());
         }
 
-        var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers),
+        var plan = new ReloadPlan(_listeners, pipelines, p => new Listener(p.Config, p, _sessions, _loggers, _ownedAccessLog),
             (_admin, Config.Global), next, CreateAdmin, _log);
         if (plan.Bind() is { Count: > 0 } unbound)
         {
             plan.Abandon();
+            accessLogTarget?.Dispose();
             materialized.Dispose();
             return Refuse(unbound);
         }
 
+        _ownedAccessLog?.Apply(next, accessLogTarget);
         await ApplyAsync(materialized, plan, backends, servers).ConfigureAwait(false);
         return [];
     }

@@ -28,7 +28,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
     private HealthChecker? _health;
     private AdminServer? _admin;
     private bool _stopped;
-    private ConsoleAccessLog? _ownedAccessLog;
+    private AccessLogWriter? _ownedAccessLog;
 
     // Tasks that sockets complete (accept loops, sessions, health checks, a plugin's StartAsync) are awaited with
     // ForceYielding: with inline socket completions, the rest of a reload or a stop would otherwise run on the socket
@@ -85,10 +85,10 @@ internal sealed partial class ProxyHost : IAsyncDisposable
     public static async Task<ProxyHost> BuildAsync(ProxyConfig config, ILoggerFactory loggers, IAccessLog? accessLog = null, IReadOnlyList<ConfigError>? configErrors = null)
     {
         var connector = new ServerConnector(loggers.CreateLogger("PluginProxy.Backends"));
-        ConsoleAccessLog? ownedLog = null;
+        AccessLogWriter? ownedLog = null;
         if (accessLog is null)
         {
-            ownedLog = new ConsoleAccessLog(loggers.CreateLogger("PluginProxy.Access").IsEnabled(LogLevel.Information));
+            ownedLog = AccessLogWriter.Open(config, loggers);
             accessLog = ownedLog;
         }
 
@@ -100,6 +100,11 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
         var errors = new List<ConfigError>(configErrors ?? []);
+        if (ownedLog?.OpenError is { } logTarget)
+        {
+            errors.Add(logTarget);
+        }
+
         MaterializedConfig materialized = ConfigMaterializer.Materialize(config, errors);
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
@@ -112,7 +117,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         {
             if (ListenerPipeline.Build(listenerConfig, plugins, scripts, backends, errors) is { } pipeline)
             {
-                host._listeners.Add(new Listener(listenerConfig, pipeline, host._sessions, loggers));
+                host._listeners.Add(new Listener(listenerConfig, pipeline, host._sessions, loggers, ownedLog));
             }
         }
 

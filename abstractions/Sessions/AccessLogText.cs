@@ -5,7 +5,7 @@ namespace PluginProxy.Abstractions;
 
 /// <summary>
 /// The text access-log line of a stream, close to HAProxy's httplog:
-/// <c>client [date] listener backend/server TR/Tw/Tc/Tr/Ta status bytes termination retries=n "request line" "detail"</c>.
+/// <c>client [date] listener backend/server TR/Tw/Tc/Tr/Ta status bytes termination retries=n [{captured}] "request line" "detail"</c>.
 /// TR: request head time, Tw: queue time, Tc: connect time (0 for a reused connection), Tr: server response time,
 /// Ta: the whole stream, all in ms, -1 when the phase did not happen. Formats into a caller's buffer without allocating.
 /// </summary>
@@ -15,7 +15,14 @@ public static class AccessLogText
     public const int MaxLength = 2048;
 
     /// <summary>Writes <paramref name="record"/>'s line into <paramref name="buffer"/> and returns its length.</summary>
-    public static int Format(in AccessRecord record, Span<char> buffer)
+    public static int Format(in AccessRecord record, Span<char> buffer) => Format(record, buffer, default);
+
+    /// <summary>
+    /// Writes <paramref name="record"/>'s line with <paramref name="captures"/> (the captured headers, HAProxy's
+    /// <c>{...} {...}</c> blocks, already escaped) between <c>retries=n</c> and the request line, where httplog has
+    /// them; an empty <paramref name="captures"/> leaves the line as <see cref="Format(in AccessRecord, Span{char})"/> writes it.
+    /// </summary>
+    public static int Format(in AccessRecord record, Span<char> buffer, ReadOnlySpan<char> captures)
     {
         var line = new LineWriter(buffer);
         line.Append(record.Client);
@@ -45,6 +52,12 @@ public static class AccessLogText
         line.Append(record.Termination.ToLogName());
         line.Append(" retries=");
         line.Append(record.Retries);
+        if (!captures.IsEmpty)
+        {
+            line.Append(' ');
+            line.Append(captures);
+        }
+
         line.Append(" \"");
         if (record.HasRequest)
         {

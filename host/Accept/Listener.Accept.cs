@@ -167,7 +167,7 @@ internal sealed partial class Listener
 
         var connection = new AcceptedConnection(socket, Name, _config.Accept, peer, local, null, null);
         var log = new SessionLog { Termination = SessionTermination.HandshakeFailed, Detail = failure };
-        AcceptLog.ConnectionRefused(_sessionLog, SessionLogFormatter.Format(connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
+        _sessionLines.ConnectionRefused(connection, log, System.Diagnostics.Stopwatch.GetTimestamp());
         return null;
     }
 }

@@ -99,10 +99,7 @@ internal sealed partial class Listener
         if (parked.Log is { } log)
         {
             log.TrySetTermination(why, why == SessionTermination.Shutdown ? "closed while parked" : "while parked");
-            if (_sessionLog.IsEnabled(LogLevel.Information))
-            {
-                AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(parked.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp()));
-            }
+            _sessionLines.SessionEnded(parked.Connection, log, System.Diagnostics.Stopwatch.GetTimestamp());
         }
 
         _slots.Release();

@@ -17,7 +17,7 @@ internal sealed partial class Listener : IAsyncDisposable
     private readonly ListenerConfig _config;
     private readonly SessionRegistry _sessions;
     private readonly ILogger _log;
-    private readonly ILogger _sessionLog;
+    private readonly ISessionLines _sessionLines;
     private readonly SemaphoreSlim _slots;
     private readonly List<Socket> _sockets = [];
     private readonly List<Task> _acceptLoops = [];
@@ -36,13 +36,15 @@ internal sealed partial class Listener : IAsyncDisposable
     /// <summary>Accepted connections whose session has not started yet (it starts on the thread pool).</summary>
     private int _starting;
 
-    public Listener(ListenerConfig config, ListenerPipeline pipeline, SessionRegistry sessions, ILoggerFactory loggers)
+    /// <param name="sessionLines">Where session lines go: the host's traffic log; null for the logger's PluginProxy.Session
+    /// (a host whose access log was handed to it).</param>
+    public Listener(ListenerConfig config, ListenerPipeline pipeline, SessionRegistry sessions, ILoggerFactory loggers, ISessionLines? sessionLines = null)
     {
         _config = config;
         _pipeline = pipeline;
         _sessions = sessions;
         _log = loggers.CreateLogger("PluginProxy.Listener");
-        _sessionLog = loggers.CreateLogger("PluginProxy.Session");
+        _sessionLines = sessionLines ?? new LoggerSessionLines(loggers);
         _slots = new SemaphoreSlim(config.MaxConn, config.MaxConn);
     }
 
@@ -283,10 +285,9 @@ internal sealed partial class Listener : IAsyncDisposable
                 // Log before leaving the registry: a stopping proxy exits as soon as the registry is empty.
                 SessionLog ended = session.Log;
                 parked = session.Parked;
-                if (!ended.LoggedByStreams && parked is null && _sessionLog.IsEnabled(LogLevel.Information))
+                if (!ended.LoggedByStreams && parked is null)
                 {
-                    // Checked first: the line is formatted before the logger would look at its level.
-                    AcceptLog.SessionEnded(_sessionLog, SessionLogFormatter.Format(session.Connection, ended, System.Diagnostics.Stopwatch.GetTimestamp()));
+                    _sessionLines.SessionEnded(session.Connection, ended, System.Diagnostics.Stopwatch.GetTimestamp());
                 }
 
                 _sessions.Remove(session);

@@ -20,6 +20,9 @@ internal sealed class ConfigDefaults
     public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
     public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
 
+    /// <summary>The headers listeners capture into the access log unless they list their own.</summary>
+    public HeaderCapture Capture { get; init; } = HeaderCapture.None;
+
     /// <summary>Reads [defaults]: what listeners and backends inherit unless they set it themselves.</summary>
     public static ConfigDefaults Bind(TableReader? table)
     {
@@ -42,6 +45,7 @@ internal sealed class ConfigDefaults
             Retries = (int)(table.Integer("retries", 0, 100) ?? builtIn.Retries),
             Balance = CommonKeys.ReadBalance(table) ?? builtIn.Balance,
             HttpReuse = CommonKeys.ReadHttpReuse(table) ?? builtIn.HttpReuse,
+            Capture = AccessLogKeys.ReadCapture(table, builtIn.Capture),
         };
         table.RejectUnknownKeys(ConfigKeys.Defaults);
         return defaults;

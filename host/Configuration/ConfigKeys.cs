@@ -5,7 +5,8 @@ internal static class ConfigKeys
 {
     public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
 
-    public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins", .. TelemetryKeys.Keys];
+    public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins",
+         "access_log_format", "access_log_target", "access_log_facility", .. TelemetryKeys.Keys];
 
     /// <summary>Timeouts that concern the client side: read from a listener, else from [defaults].</summary>
     public static readonly string[] ListenerTimeouts = ["timeout_client", "timeout_request", "timeout_keep_alive", "timeout_client_hs"];
@@ -18,14 +19,17 @@ internal static class ConfigKeys
     /// <summary>Keys of [defaults] the host does not read but hands to listeners for their plugins (the http supervisor's).</summary>
     public static readonly string[] DefaultsForPlugins = ["max_request_body"];
 
+    /// <summary>The headers captured into the access log: read from a listener, else from [defaults].</summary>
+    public static readonly string[] ListenerCaptures = ["capture_request_headers", "capture_response_headers"];
+
     public static readonly string[] Defaults =
-        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, "maxconn", "backlog", "retries", "balance", "http_reuse"];
+        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, .. ListenerCaptures, "maxconn", "backlog", "retries", "balance", "http_reuse"];
 
     /// <summary>The host's own keys of [[listener]]; plugins own more (<see cref="Abstractions.IListenerOptions"/>).</summary>
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
          "request_analyzers", "response_analyzers", "after_response_analyzers", "options", "tls", "route", "access_log", "use_backends",
-         .. ListenerTimeouts, .. ListenerSizes];
+         .. ListenerTimeouts, .. ListenerSizes, .. ListenerCaptures];
 
     /// <summary>The host's own keys of [listener.tls]; supervisors own more (the https supervisor's <c>alpn</c>).</summary>
     public static readonly string[] Tls = ["certificates", "strict_sni", "min_version"];

@@ -236,6 +236,7 @@ internal static class ConfigLoader
         }
         double sampleRatio = table.Ratio("trace_sample_ratio") ?? 1.0;
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
+        AccessLogConfig accessLog = AccessLogKeys.ReadGlobal(table, baseDirectory);
         var resident = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
         foreach ((string name, SourceSpot spot) in table.StringList("resident_plugins", what: "a list of plugin names") ?? [])
         {
@@ -267,6 +268,7 @@ internal static class ConfigLoader
             Tracing = tracing,
             TraceSampleRatio = sampleRatio,
             Grace = grace,
+            AccessLog = accessLog,
             ResidentPlugins = resident,
         };
     }

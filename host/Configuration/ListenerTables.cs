@@ -73,6 +73,7 @@ internal static class ListenerTables
         ReadRouteBackends(table, name, backendReferences);
 
         bool accessLog = table.Bool("access_log") ?? true;
+        HeaderCapture capture = AccessLogKeys.ReadCapture(table, defaults.Capture);
 
         // Backends only analyzers and scripts choose (Backend = "canary"): named so that they count as reachable.
         foreach ((string used, SourceSpot spot) in table.StringList("use_backends", what: "a list of backend names that analyzers and scripts may choose") ?? [])
@@ -123,6 +124,7 @@ internal static class ListenerTables
             TlsFiles = tls,
             OptionSpots = optionsTable?.ValueSpots() ?? [],
             ValueSpots = table.ValueSpots(),
+            Capture = capture,
             Settings = new ListenerSettings
             {
                 Name = name,

@@ -91,6 +91,9 @@ internal sealed record GlobalConfig
 
     /// <summary><c>grace</c>: how long a stopping proxy lets sessions finish before closing them.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The traffic log's format and destination (<c>access_log_format</c>, <c>access_log_target</c>, <c>access_log_facility</c>).</summary>
+    public AccessLogConfig AccessLog { get; init; } = AccessLogConfig.Default;
 }
 
 internal sealed record BindAddress(IPEndPoint EndPoint, SourceSpot Spot);
@@ -153,6 +156,9 @@ internal sealed record ListenerConfig
     /// <c>tls.alpn</c>, <c>options.rate_limit.per</c>): for errors found after parsing, at the value they are about.
     /// </summary>
     public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
+
+    /// <summary>The headers captured into this listener's access-log lines (<c>capture_request_headers</c>, <c>capture_response_headers</c>).</summary>
+    public HeaderCapture Capture { get; init; } = HeaderCapture.None;
 
     /// <summary>The settings handed to the supervisor with each session (<see cref="ListenerSettings.Tls"/> is set once materialised).</summary>
     public required ListenerSettings Settings { get; init; }

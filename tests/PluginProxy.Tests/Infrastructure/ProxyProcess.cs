@@ -125,6 +125,7 @@ internal sealed partial class ProxyProcess : IDisposable
 
     public const int SigTerm = 15;
     public const int SigHup = 1;
+    public const int SigUsr1 = 10;
     public const int SigInt = 2;
 
     public void Dispose()

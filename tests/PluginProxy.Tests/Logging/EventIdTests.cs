@@ -20,6 +20,7 @@ public sealed partial class EventIdTests
         ["AdminLog"] = (5000, 5999),
         ["BackendLog"] = (6000, 6999),
         ["TlsLog"] = (7000, 7999),
+        ["TrafficLog"] = (8000, 8999),
     };
 
     private static List<(Type Class, string Method, LoggerMessageAttribute Message)> HostMessages() =>

@@ -1,4 +1,5 @@
 using PluginProxy.Host.Admin;
+using PluginProxy.Host.Backends;
 using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Metrics;
 
@@ -20,6 +21,12 @@ internal sealed partial class ProxyHost
 
     /// <summary>The last reloads (configuration, plugins, scripts), newest last, for the dashboard.</summary>
     public ReloadHistory Reloads { get; } = new();
+
+    /// <summary>
+    /// Where the health checks of each checked server stand (among others, when each was last checked), for the
+    /// dashboard; empty before the checks start.
+    /// </summary>
+    internal IReadOnlyDictionary<Server, CheckProgress> HealthProgress => _health?.Progress ?? new Dictionary<Server, CheckProgress>();
 
     /// <summary>Records a reload in the history and the metrics.</summary>
     internal void NoteReload(string kind, string what, bool succeeded, string? problem = null)

@@ -4,7 +4,7 @@ using System.Text;
 namespace PluginProxy.Host.Admin;
 
 /// <summary>
-/// Who may do what on the admin endpoint. Reading (GET and HEAD: the stats page, metrics, JSON stats, health) is open
+/// Who may do what on the admin endpoint. Reading (GET and HEAD: the dashboard, metrics, JSON stats, health) is open
 /// to whoever can reach the address, which is why it belongs on loopback. Anything else may change the proxy's state
 /// (reload today; server state and weights later) and needs the admin credential: the bearer token of
 /// <c>admin_token_file</c>, sent as <c>Authorization: Bearer &lt;token&gt;</c>. Without a configured token those requests

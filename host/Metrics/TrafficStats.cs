@@ -81,6 +81,37 @@ internal sealed record TrafficSnapshot(long[] ByClass, long BytesIn, long BytesO
 {
     public long Requests => ByClass.Sum();
 
+    /// <summary>
+    /// The duration, in milliseconds, below which the fraction <paramref name="quantile"/> of the streams finished
+    /// (0.5 the median, 0.99 the 99th percentile), or null without streams: the bucket holding that stream, with a
+    /// linear interpolation inside it. The dashboard's page computes the same from the difference of two snapshots.
+    /// </summary>
+    public double? PercentileMilliseconds(double quantile)
+    {
+        long total = Latency.Sum();
+        if (total == 0)
+        {
+            return null;
+        }
+
+        double rank = Math.Clamp(quantile, 0, 1) * total;
+        long before = 0;
+        for (int bucket = 0; bucket < Latency.Length; bucket++)
+        {
+            long count = Latency[bucket];
+            if (count > 0 && before + count >= rank)
+            {
+                long lower = TrafficStats.LowerBoundMicroseconds(bucket);
+                long upper = bucket + 1 < TrafficStats.BucketCount ? TrafficStats.LowerBoundMicroseconds(bucket + 1) : lower;
+                return (lower + (upper - lower) * ((rank - before) / count)) / 1000.0;
+            }
+
+            before += count;
+        }
+
+        return TrafficStats.LowerBoundMicroseconds(TrafficStats.BucketCount - 1) / 1000.0;
+    }
+
     /// <summary>The sum of several (a backend's servers).</summary>
     public static TrafficSnapshot Sum(IEnumerable<TrafficSnapshot> parts)
     {

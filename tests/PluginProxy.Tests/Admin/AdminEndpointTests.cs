@@ -41,7 +41,7 @@ public partial class AdminEndpointTests
     }
 
     [Fact]
-    public async Task ReadOnlyPages_StatsPageMetricsJsonAndHealth_DescribeTheRunningProxy()
+    public async Task ReadOnlyPages_DashboardMetricsJsonAndHealth_DescribeTheRunningProxy()
     {
         await using HttpOrigin origin = HttpOrigin.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(Config(origin.Address));
@@ -56,9 +56,15 @@ public partial class AdminEndpointTests
         string html = await page.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("<h1>PluginProxy statistics</h1>", html);
-        Assert.Contains("<td>web</td><td>http</td>", html);
-        Assert.Contains($"<td>origin</td><td>{origin.Address}</td>", html);
+        Assert.Contains("<title>PluginProxy dashboard</title>", html);
+        // The page draws itself from /api/dashboard (DashboardJsonTests, DashboardBrowserTests).
+        using (JsonDocument dashboard = JsonDocument.Parse(await admin.GetStringAsync("/api/dashboard")))
+        {
+            JsonElement shown = dashboard.RootElement.GetProperty("listeners")[0];
+            Assert.Equal(("web", "http"), (shown.GetProperty("name").GetString(), shown.GetProperty("supervisor").GetString()));
+            JsonElement origin0 = dashboard.RootElement.GetProperty("backends")[0].GetProperty("servers")[0];
+            Assert.Equal(("origin", origin.Address), (origin0.GetProperty("name").GetString(), origin0.GetProperty("address").GetString()));
+        }
 
         string json = await admin.GetStringAsync("/api/stats");
         using JsonDocument stats = JsonDocument.Parse(json);
@@ -91,10 +97,18 @@ public partial class AdminEndpointTests
         }
 
         using HttpClient admin = AdminClient(proxy);
-        using HttpResponseMessage response = await admin.GetAsync("/metrics");
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("0.0.4", response.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
-        Dictionary<string, double> samples = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+        const string Stream = "backend=\"app\",listener=\"we\\\"b\\\\1\",server=\"origin\"";
+        Dictionary<string, double> samples = [];
+        // The stream is counted as it ends, which may be just after the client read its response.
+        await Wait.ForAsync(async () =>
+        {
+            using HttpResponseMessage response = await admin.GetAsync("/metrics");
+            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("0.0.4", response.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
+            samples = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+            return new[] { $"pluginproxy_requests_total{{{Stream},status_class=\"2xx\"}}", $"pluginproxy_request_duration_seconds_count{{{Stream}}}",
+                $"pluginproxy_client_received_bytes_total{{{Stream}}}", $"pluginproxy_client_sent_bytes_total{{{Stream}}}" }.All(samples.ContainsKey);
+        }, "the finished stream in /metrics");
 
         Assert.Equal(1, samples["pluginproxy_listener_sessions_total{listener=\"we\\\"b\\\\1\"}"]);
         Assert.Equal(10000, samples["pluginproxy_listener_maxconn{listener=\"we\\\"b\\\\1\"}"]);
@@ -103,7 +117,6 @@ public partial class AdminEndpointTests
         Assert.Equal(0, samples["pluginproxy_server_connect_failures_total{backend=\"app\",server=\"origin\"}"]);
 
         // What the stream counted as it ended: one 2xx request, its duration, and the bytes each way.
-        const string Stream = "backend=\"app\",listener=\"we\\\"b\\\\1\",server=\"origin\"";
         Assert.Equal(1, samples[$"pluginproxy_requests_total{{{Stream},status_class=\"2xx\"}}"]);
         Assert.Equal(1, samples[$"pluginproxy_request_duration_seconds_count{{{Stream}}}"]);
         Assert.Equal(1, samples[$"pluginproxy_request_duration_seconds_bucket{{{Stream},le=\"+Inf\"}}"]);

@@ -6,7 +6,7 @@ using PluginProxy.Tests.Infrastructure;
 namespace PluginProxy.Tests.Admin;
 
 /// <summary>
-/// The stats page counts, per listener, the sessions whose channels analyzers hold (<c>Hold</c>) and those whose bytes
+/// The admin endpoint (<c>/api/stats</c>, and the dashboard from <c>/api/dashboard</c>) counts, per listener, the sessions whose channels analyzers hold (<c>Hold</c>) and those whose bytes
 /// flow without waking the supervisor (<c>Autonomous</c>): a tcp relay, an http body, a tunnel.
 /// </summary>
 public sealed class ChannelStatesTests
@@ -38,7 +38,8 @@ public sealed class ChannelStatesTests
 
             await Wait.ForAsync(async () => (await StatesAsync(admin)).Autonomous == 1, "the relaying session to show as autonomous");
             Assert.Equal(0, (await StatesAsync(admin)).Held);
-            Assert.Contains("<th>autonomous</th>", await admin.GetStringAsync("/"));
+            using JsonDocument dashboard = JsonDocument.Parse(await admin.GetStringAsync("/api/dashboard"));
+            Assert.Equal(1, dashboard.RootElement.GetProperty("listeners")[0].GetProperty("autonomous").GetInt32());
         }
 
         await Wait.ForAsync(async () => (await StatesAsync(admin)).Autonomous == 0, "the ended session to leave the count");
@@ -54,7 +55,12 @@ public sealed class ChannelStatesTests
 
         await client.SendAllAsync("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n"u8.ToArray());
 
-        await Wait.ForAsync(async () => (await StatesAsync(admin)).Held == 1, "the held request to show on the stats page");
+        await Wait.ForAsync(async () => (await StatesAsync(admin)).Held == 1, "the held request to show in /api/stats");
+        using (JsonDocument dashboard = JsonDocument.Parse(await admin.GetStringAsync("/api/dashboard")))
+        {
+            Assert.Equal(1, dashboard.RootElement.GetProperty("listeners")[0].GetProperty("held").GetInt32());
+        }
+
         await client.SendAllAsync("GO"u8.ToArray());
         await Wait.ForAsync(async () => (await StatesAsync(admin)).Held == 0, "the released request to leave the count");
     }

@@ -109,7 +109,7 @@ public sealed partial class DashboardJsonTests
 
         JsonElement http = doc.GetProperty("plugins").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "PluginProxy.Http");
         Assert.Equal(["http"], http.GetProperty("supervisors").EnumerateArray().Select(s => s.GetString()));
-        Assert.Equal("2.0", http.GetProperty("sdk").GetString());
+        Assert.Equal(typeof(PluginProxy.Abstractions.IPlugin).Assembly.GetName().Version!.ToString(2), http.GetProperty("sdk").GetString());
         JsonElement stamp = Assert.Single(doc.GetProperty("scripts").EnumerateArray());
         Assert.Equal(("stamp.csx", 2, "rule"), (stamp.GetProperty("name").GetString(), stamp.GetProperty("version").GetInt32(), stamp.GetProperty("kind").GetString()));
         JsonElement reload = doc.GetProperty("reloads")[0];

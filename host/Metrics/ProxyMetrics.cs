@@ -21,11 +21,8 @@ internal sealed class ProxyMetrics : IDisposable
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
 
     private readonly Meter _meter;
-    private readonly Counter<long> _requests;
     private readonly Histogram<double> _requestDuration;
     private readonly Histogram<double> _connectDuration;
-    private readonly Counter<long> _received;
-    private readonly Counter<long> _sent;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _terminations;
     private readonly Counter<long> _analyzerFailures;
@@ -36,13 +33,23 @@ internal sealed class ProxyMetrics : IDisposable
     public ProxyMetrics()
     {
         _meter = new Meter(new MeterOptions(MeterName) { Version = typeof(ProxyMetrics).Assembly.GetName().Version?.ToString(3), Scope = Scope });
-        _requests = _meter.CreateCounter<long>("pluginproxy.requests", "{request}", "HTTP streams ended, by listener, backend, server and status class");
         _requestDuration = _meter.CreateHistogram<double>("pluginproxy.request.duration", "s", "Whole duration of HTTP streams (Ta)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _connectDuration = _meter.CreateHistogram<double>("pluginproxy.server.connect.duration", "s", "Time to connect to a server (new connections only)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
-        _received = _meter.CreateCounter<long>("pluginproxy.client.received", "By", "Bytes received from clients in HTTP streams");
-        _sent = _meter.CreateCounter<long>("pluginproxy.client.sent", "By", "Bytes sent to clients in HTTP streams");
+        // Requests and bytes are counted by the streams' TrafficStats (the dashboard's, always on) and read when collected.
+        _meter.CreateObservableCounter("pluginproxy.listener.requests", () => ListenerTraffic((t, c) => t.Requests(c)), "{request}",
+            "HTTP streams ended, by listener and status class");
+        _meter.CreateObservableCounter("pluginproxy.server.requests", () => ServerTraffic((t, c) => t.Requests(c)), "{request}",
+            "HTTP streams a server answered, by status class");
+        _meter.CreateObservableCounter("pluginproxy.listener.received", () => ListenerTraffic((t, _) => t.BytesIn, byClass: false), "By",
+            "Bytes of HTTP streams received from clients");
+        _meter.CreateObservableCounter("pluginproxy.listener.sent", () => ListenerTraffic((t, _) => t.BytesOut, byClass: false), "By",
+            "Bytes of HTTP streams sent to clients");
+        _meter.CreateObservableCounter("pluginproxy.server.received", () => ServerTraffic((t, _) => t.BytesIn, byClass: false), "By",
+            "Bytes of HTTP streams received from clients, by the server that answered");
+        _meter.CreateObservableCounter("pluginproxy.server.sent", () => ServerTraffic((t, _) => t.BytesOut, byClass: false), "By",
+            "Bytes of HTTP streams sent to clients, by the server that answered");
         _retries = _meter.CreateCounter<long>("pluginproxy.retries", "{retry}", "Connection attempts that failed and were retried on another try");
         _terminations = _meter.CreateCounter<long>("pluginproxy.stream.errors", "{stream}", "Streams that did not end normally, by how they ended (the log's termination)");
         _analyzerFailures = _meter.CreateCounter<long>("pluginproxy.analyzer.failures", "{failure}", "Analyzers and scripts that threw (the stream ended with a 500)");
@@ -79,27 +86,21 @@ internal sealed class ProxyMetrics : IDisposable
     public void Attach(ProxyHost host) => _host = host;
 
     /// <summary>True when an exporter listens: skip work done only for the metrics otherwise.</summary>
-    public bool Enabled => _requests.Enabled;
+    public bool Enabled => _requestDuration.Enabled;
 
-    /// <summary>Counts one finished stream: allocation-free, and a few atomic adds when nobody listens.</summary>
+    /// <summary>
+    /// Counts one finished stream: its duration (and connect time, retries, errors when there are any) on the histogram;
+    /// a test of a flag when nobody listens. Requests and bytes are not counted here (<see cref="TrafficStats"/> does).
+    /// </summary>
     public void Record(in AccessRecord record)
     {
-        if (!_requests.Enabled)
+        if (!_requestDuration.Enabled)
         {
             return;
         }
 
-        var tags = new TagList
-        {
-            { "listener", record.Listener },
-            { "backend", record.Backend?.Name ?? "-" },
-            { "server", record.Server?.Name ?? "-" },
-        };
-        _requestDuration.Record(record.TotalTime.TotalSeconds, tags);
-        _received.Add(record.BytesIn, tags);
-        _sent.Add(record.BytesOut, tags);
-        tags.Add("status_class", StatusClasses[TrafficStats.ClassIndex(record.Status)]);
-        _requests.Add(1, tags);
+        _requestDuration.Record(record.TotalTime.TotalSeconds,
+            new KeyValuePair<string, object?>("listener", record.Listener), new("backend", record.Backend?.Name ?? "-"), new("server", record.Server?.Name ?? "-"));
         if (record.ConnectTime > TimeSpan.Zero && record.Server is not null)
         {
             _connectDuration.Record(record.ConnectTime.TotalSeconds, new KeyValuePair<string, object?>("backend", record.Backend?.Name ?? "-"), new("server", record.Server.Name));
@@ -128,6 +129,19 @@ internal sealed class ProxyMetrics : IDisposable
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 
     private IEnumerable<T> Host<T>(Func<ProxyHost, IEnumerable<T>> read) => _host is { } host ? read(host) : [];
+
+    private IEnumerable<Measurement<long>> ListenerTraffic(Func<TrafficStats, int, long> value, bool byClass = true) =>
+        _host is { } host
+            ? host.Listeners.SelectMany(l => Traffic(host.Recorder.Listener(l.Name), value, byClass, Tag("listener", l.Name)))
+            : [];
+
+    private IEnumerable<Measurement<long>> ServerTraffic(Func<TrafficStats, int, long> value, bool byClass = true) =>
+        Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.SelectMany(s => Traffic(s.Traffic, value, byClass, Tag("backend", b.Name), Tag("server", s.Name))));
+
+    private static IEnumerable<Measurement<long>> Traffic(TrafficStats stats, Func<TrafficStats, int, long> value, bool byClass, params KeyValuePair<string, object?>[] tags) =>
+        byClass
+            ? StatusClasses.Select((name, i) => new Measurement<long>(value(stats, i), [.. tags, Tag("status_class", name)]))
+            : [new Measurement<long>(value(stats, 0), tags)];
 
     private IEnumerable<Measurement<long>> Servers(Func<Server, long> value) =>
         Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.Select(s => new Measurement<long>(value(s), Tag("backend", b.Name), Tag("server", s.Name))));

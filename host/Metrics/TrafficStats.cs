@@ -26,7 +26,16 @@ internal sealed class TrafficStats
         Interlocked.Increment(ref _latency[Bucket(total)]);
     }
 
-    /// <summary>A copy of the counters as they stand.</summary>
+    /// <summary>Streams of status class <paramref name="classIndex"/> (<see cref="ClassIndex"/>) so far.</summary>
+    public long Requests(int classIndex) => Volatile.Read(ref _byClass[classIndex]);
+
+    /// <summary>Bytes received from clients so far.</summary>
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
+    /// <summary>Bytes sent to clients so far.</summary>
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+        /// <summary>A copy of the counters as they stand.</summary>
     public TrafficSnapshot Snapshot()
     {
         var classes = new long[_byClass.Length];

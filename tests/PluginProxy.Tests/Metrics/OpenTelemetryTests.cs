@@ -56,7 +56,7 @@ public class OpenTelemetryTests
             Assert.Equal(200, (await client.ReadResponseAsync()).Status);
         }
 
-        OriginRequest export = await ExportAsync(receiver, "/v1/metrics", b => Has(b, "pluginproxy.requests") && Has(b, "traced"), "the request counted");
+        OriginRequest export = await ExportAsync(receiver, "/v1/metrics", b => Has(b, "pluginproxy.listener.requests") && Has(b, "pluginproxy.request.duration") && Has(b, "traced"), "the request counted");
         Assert.Equal("POST", export.Method);
         Assert.Equal("application/x-protobuf", export.Header("Content-Type"));
         Assert.True(Has(export.Body, "pluginproxy"), "the resource names the service");

@@ -103,3 +103,47 @@ public sealed class PluginMetricsTests : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference ContextOf(PluginCatalog catalog) => catalog.Plugins.Single(p => p.Name == "Measured").LoadContext;
 }
+
+/// <summary>A script that returns an analyzer creates its instruments through the <see cref="IMeterFactory"/> in <c>Services</c>.</summary>
+public sealed class ScriptMetricsTests
+{
+    private const string Counting = """
+        using System.Diagnostics.Metrics;
+        using System.Threading;
+
+        var meters = (IMeterFactory)Services.GetService(typeof(IMeterFactory))!;
+        var seen = meters.Create(new MeterOptions("PluginProxy.Counting")).CreateCounter<long>("pluginproxy.counting.seen", "{request}");
+        return new Counting(seen);
+
+        sealed class Counting(Counter<long> seen) : IFlowAnalyzer
+        {
+            public ValueTask<AnalyzerVerdict> AnalyzeAsync(ProxyStream stream, Channel channel, CancellationToken cancellationToken)
+            {
+                seen.Add(1);
+                return ValueTask.FromResult(AnalyzerVerdict.Continue);
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task AScriptsOwnCounter_CountsInTheHostsMetrics()
+    {
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        using var scripts = new ScriptFolder();
+        scripts.Write("counting.csx", Counting);
+        string config = scripts.Config(origin.Address, "request_analyzers = [\"counting.csx\"]").Replace("[global]\n", "[global]\nadmin = \"127.0.0.1:0\"\n", StringComparison.Ordinal);
+        await using RunningProxy proxy = await RunningProxy.StartAsync(config);
+        using (RawHttp client = await RawHttp.ConnectAsync(proxy))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+                Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+            }
+        }
+
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://{proxy.Host.AdminEndPoint}/") };
+        Dictionary<string, double> samples = PrometheusText.Parse(await admin.GetStringAsync("/metrics"));
+        Assert.Equal(3, samples.TryGetValue("pluginproxy_counting_seen_total", out double seen) ? seen : samples["pluginproxy_counting_seen_total{}"]);
+    }
+}

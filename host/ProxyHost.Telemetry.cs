@@ -8,6 +8,7 @@ namespace PluginProxy.Host;
 /// <summary>The host's metrics: what streams count, the OpenTelemetry provider that exports them, and the reload history.</summary>
 internal sealed partial class ProxyHost
 {
+    private readonly object _telemetryGate = new();
     private Telemetry? _telemetry;
 
     /// <summary>The proxy's instruments (one meter, scoped to this host).</summary>
@@ -48,7 +49,7 @@ internal sealed partial class ProxyHost
     /// <summary>The provider, started now if the admin endpoint was added by a reload (it serves <c>/metrics</c> from it).</summary>
     internal Telemetry? EnsureTelemetry()
     {
-        lock (Reloads)
+        lock (_telemetryGate)
         {
             return _telemetry is { Prometheus: true } ? _telemetry : (_telemetry = Restart());
         }

@@ -64,37 +64,22 @@ internal static class DashboardJson
         };
     }
 
-    private static object Describe(ProxyHost host, Listener listener, ChannelStates channels) => new
+    private static object Describe(ProxyHost host, Listener listener, ChannelStates channels)
     {
-        name = listener.Name,
-        supervisor = listener.Config.Supervisor.Name,
-        bind = listener.BoundEndPoints.Select(EndPoints.Format),
-        backend = listener.Config.Backend?.Name,
-        sessions = listener.ActiveSessions,
-        parked = listener.ParkedSessions,
-        held = channels.Held,
-        autonomous = channels.Autonomous,
-        maxconn = listener.Config.MaxConn,
-        total_sessions = listener.TotalSessions,
-        traffic = Traffic(host.Recorder.Listener(listener.Name).Snapshot()),
-    };
+        Dictionary<string, object?> fields = RuntimeApi.Describe(listener);
+        fields["held"] = channels.Held;
+        fields["autonomous"] = channels.Autonomous;
+        fields["traffic"] = Traffic(host.Recorder.Listener(listener.Name).Snapshot());
+        return fields;
+    }
 
-    private static object Describe(Server server, CheckProgress? check, long now) => new
+    private static object Describe(Server server, CheckProgress? check, long now)
     {
-        name = server.Name,
-        address = EndPoints.Format(server.Address),
-        health = server.IsUp ? "up" : "down",
-        check_failure = server.LastCheckFailure,
-        last_check_ms_ago = check?.LastCheckedAt is { } at ? Math.Max(0, now - at) : (long?)null,
-        state = ServerAdminStates.Name(server.AdminState),
-        weight = server.Weight,
-        configured_weight = server.ConfiguredWeight,
-        streams = server.ActiveStreams,
-        connections = server.ActiveConnections,
-        total_connections = server.TotalConnections,
-        failed_connections = server.FailedConnections,
-        traffic = Traffic(server.Traffic.Snapshot()),
-    };
+        Dictionary<string, object?> fields = RuntimeApi.Describe(server);
+        fields["last_check_ms_ago"] = check?.LastCheckedAt is { } at ? Math.Max(0, now - at) : null;
+        fields["traffic"] = Traffic(server.Traffic.Snapshot());
+        return fields;
+    }
 
     private static object Describe(LoadedPlugin plugin) => new
     {

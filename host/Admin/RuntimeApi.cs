@@ -105,20 +105,21 @@ internal static class RuntimeApi
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"\"{n}\"")) is { Length: > 0 } list ? list : "none";
 
-    internal static object Describe(Server server) => new
+    /// <summary>A server's state and counters: the runtime API's answer, and what the dashboard adds its own figures to.</summary>
+    internal static Dictionary<string, object?> Describe(Server server) => new()
     {
-        name = server.Name,
-        address = EndPoints.Format(server.Address),
-        state = ServerAdminStates.Name(server.AdminState),
-        health = server.IsUp ? "up" : "down",
-        check_failure = server.LastCheckFailure,
-        weight = server.Weight,
-        configured_weight = server.ConfiguredWeight,
-        added_at_run_time = server.AddedAtRunTime,
-        streams = server.ActiveStreams,
-        connections = server.ActiveConnections,
-        total_connections = server.TotalConnections,
-        failed_connections = server.FailedConnections,
+        ["name"] = server.Name,
+        ["address"] = EndPoints.Format(server.Address),
+        ["state"] = ServerAdminStates.Name(server.AdminState),
+        ["health"] = server.IsUp ? "up" : "down",
+        ["check_failure"] = server.LastCheckFailure,
+        ["weight"] = server.Weight,
+        ["configured_weight"] = server.ConfiguredWeight,
+        ["added_at_run_time"] = server.AddedAtRunTime,
+        ["streams"] = server.ActiveStreams,
+        ["connections"] = server.ActiveConnections,
+        ["total_connections"] = server.TotalConnections,
+        ["failed_connections"] = server.FailedConnections,
     };
 
     private static object Describe(Backend backend) => new
@@ -134,16 +135,17 @@ internal static class RuntimeApi
         servers = backend.ServerStates.Select(Describe),
     };
 
-    private static object Describe(Listener listener) => new
+    /// <summary>A listener's state and counters: the runtime API's answer, and what the dashboard adds its own figures to.</summary>
+    internal static Dictionary<string, object?> Describe(Listener listener) => new()
     {
-        name = listener.Name,
-        supervisor = listener.Config.Supervisor.Name,
-        bind = listener.BoundEndPoints.Select(EndPoints.Format),
-        sessions = listener.ActiveSessions,
-        parked = listener.ParkedSessions,
-        maxconn = listener.Config.MaxConn,
-        total_sessions = listener.TotalSessions,
-        backend = listener.Config.Backend?.Name,
+        ["name"] = listener.Name,
+        ["supervisor"] = listener.Config.Supervisor.Name,
+        ["bind"] = listener.BoundEndPoints.Select(EndPoints.Format),
+        ["sessions"] = listener.ActiveSessions,
+        ["parked"] = listener.ParkedSessions,
+        ["maxconn"] = listener.Config.MaxConn,
+        ["total_sessions"] = listener.TotalSessions,
+        ["backend"] = listener.Config.Backend?.Name,
     };
 
     internal static AdminResponse Json(int status, object value) =>

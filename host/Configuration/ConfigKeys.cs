@@ -29,6 +29,7 @@ internal static class ConfigKeys
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
          "request_analyzers", "response_analyzers", "after_response_analyzers", "options", "tls", "route", "access_log", "use_backends",
+         Rules.HttpRuleList.RequestKey, Rules.HttpRuleList.ResponseKey,
          .. ListenerTimeouts, .. ListenerSizes, .. ListenerCaptures];
 
     /// <summary>The host's own keys of [listener.tls]; supervisors own more (the https supervisor's <c>alpn</c>).</summary>

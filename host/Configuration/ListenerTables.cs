@@ -71,6 +71,9 @@ internal static class ListenerTables
         }
 
         ReadRouteBackends(table, name, backendReferences);
+        string listenerName = name ?? "?";
+        Rules.HttpRuleList? requestRules = Rules.RuleReader.Read(table, Rules.HttpRuleList.RequestKey, b => backendReferences.Add((listenerName, b)));
+        Rules.HttpRuleList? responseRules = Rules.RuleReader.Read(table, Rules.HttpRuleList.ResponseKey, b => backendReferences.Add((listenerName, b)));
 
         bool accessLog = table.Bool("access_log") ?? true;
         HeaderCapture capture = AccessLogKeys.ReadCapture(table, defaults.Capture);
@@ -118,6 +121,8 @@ internal static class ListenerTables
             RequestAnalyzers = requestAnalyzers,
             ResponseAnalyzers = [.. responseAnalyzers, .. afterResponse],
             AfterResponseCount = afterResponse.Count,
+            RequestRules = requestRules,
+            ResponseRules = responseRules,
             UnreadKeys = [.. unread.Select(e => new Named(UnreadName(e.Key), e.KeySpot)), .. unreadTls],
             OptionsSpot = optionsTable?.Spot ?? table.Spot,
             TlsSpot = tlsTable?.Spot,

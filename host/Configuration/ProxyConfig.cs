@@ -129,6 +129,12 @@ internal sealed record ListenerConfig
     /// <summary>How many of <see cref="ResponseAnalyzers"/>, at its end, come from <c>after_response_analyzers</c>.</summary>
     public int AfterResponseCount { get; init; }
 
+    /// <summary><c>[[listener.http_request]]</c>, compiled, or null when the listener has none.</summary>
+    public Rules.HttpRuleList? RequestRules { get; init; }
+
+    /// <summary><c>[[listener.http_response]]</c>, compiled, or null when the listener has none.</summary>
+    public Rules.HttpRuleList? ResponseRules { get; init; }
+
     /// <summary>
     /// The keys of the <c>[[listener]]</c> table the host does not own, where each is written: the listener's supervisors
     /// and analyzers must claim them (<see cref="IListenerOptions"/>), else each is reported as unknown. A key of a

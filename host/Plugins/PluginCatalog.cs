@@ -33,6 +33,9 @@ internal sealed class PluginCatalog : IAsyncDisposable
         _log = host.LoggerFactory.CreateLogger("PluginProxy.Plugins");
     }
 
+    /// <summary>The host services plugins are built with (also what the host's own analyzers, declarative rules, use).</summary>
+    public PluginHostServices HostServices => _host;
+
     /// <summary>The plugins loaded resident (never unloaded: <c>resident_plugins</c>), by name.</summary>
     public IReadOnlySet<string> Resident { get; set; } = new HashSet<string>();
 

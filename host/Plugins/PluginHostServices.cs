@@ -13,6 +13,12 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
 
     public IAccessLog AccessLog { get; } = accessLog;
 
+    /// <summary>
+    /// The stick tables of the running configuration, read by the counter conditions of declarative rules; null while
+    /// nothing provides them (a condition on a table is then false, logged once).
+    /// </summary>
+    public Abstractions.Tables.IStickTables? StickTables { get; set; }
+
     public void AddTo(IServiceCollection services)
     {
         services.AddSingleton(LoggerFactory);

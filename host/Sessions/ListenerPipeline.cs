@@ -2,6 +2,7 @@ using PluginProxy.Abstractions;
 using PluginProxy.Host.Backends;
 using PluginProxy.Host.Configuration;
 using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Rules;
 using PluginProxy.Host.Scripting;
 
 namespace PluginProxy.Host.Sessions;
@@ -85,8 +86,9 @@ internal sealed class ListenerPipeline : RefCounted
         }
 
         List<SupervisorLevel>? levels = supervisor is null ? null : Stack(config, new SupervisorLevel(config.Supervisor.Name, supervisor, supervisorOwner!), plugins, held, errors);
-        IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, ChannelDirection.Request, plugins, scripts, held, errors);
-        IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, ChannelDirection.Response, plugins, scripts, held, errors);
+        Dictionary<string, HttpRuleSet> rules = RuleSets(config, levels, plugins.HostServices, errors);
+        IFlowAnalyzer[] request = ResolveAnalyzers(config.RequestAnalyzers, ChannelDirection.Request, plugins, scripts, rules, held, errors);
+        IFlowAnalyzer[] response = ResolveAnalyzers(config.ResponseAnalyzers, ChannelDirection.Response, plugins, scripts, rules, held, errors);
         if (supervisor is not null)
         {
             CheckOptions(config, config.Supervisor, supervisor, errors);
@@ -112,8 +114,43 @@ internal sealed class ListenerPipeline : RefCounted
             return null;
         }
 
+        request = WithRulesPlaced(request, rules, HttpRuleList.RequestKey);
+        response = WithRulesPlaced(response, rules, HttpRuleList.ResponseKey);
         return new ListenerPipeline(config, levels.ToArray(), request, response, backends, held.ToArray());
     }
+
+    /// <summary>
+    /// The analyzers of the listener's declarative rules (<c>[[listener.http_request]]</c>, <c>[[listener.http_response]]</c>),
+    /// by key. A listener whose supervisor is <c>tcp</c> refuses them: it has no HTTP message for them to work on.
+    /// </summary>
+    private static Dictionary<string, HttpRuleSet> RuleSets(ListenerConfig config, List<SupervisorLevel>? levels, PluginHostServices host, List<ConfigError> errors)
+    {
+        var sets = new Dictionary<string, HttpRuleSet>(StringComparer.Ordinal);
+        foreach (HttpRuleList? list in new[] { config.RequestRules, config.ResponseRules })
+        {
+            if (list is null)
+            {
+                continue;
+            }
+
+            if (levels is not null && levels[^1].Name == "tcp")
+            {
+                errors.Add(new ConfigError(list.Spot, $"[[listener.{list.Key}]] needs an HTTP supervisor (http, https): supervisor \"{config.Supervisor.Name}\" passes bytes, it has no HTTP message for rules to work on"));
+                continue;
+            }
+
+            sets[list.Key] = new HttpRuleSet(list, config.Name, host.StickTables, host.LoggerFactory.CreateLogger("PluginProxy.Rules"));
+        }
+
+        return sets;
+    }
+
+    /// <summary>
+    /// The analyzers with the rules of <paramref name="key"/> first, unless the listener placed them itself by listing
+    /// <paramref name="key"/> (the http supervisor still runs its parser, http_lb_req or http_lb_resp, before them unless placed).
+    /// </summary>
+    private static IFlowAnalyzer[] WithRulesPlaced(IFlowAnalyzer[] analyzers, Dictionary<string, HttpRuleSet> rules, string key) =>
+        rules.TryGetValue(key, out HttpRuleSet? set) && !analyzers.Contains(set) ? [set, .. analyzers] : analyzers;
 
     /// <summary>The listener's certificates stay loaded while a session of this pipeline may hand them to a handshake.</summary>
     private static void AcquireCertificates(ListenerConfig config, List<RefCounted> held, List<ConfigError> errors)
@@ -202,11 +239,30 @@ internal sealed class ListenerPipeline : RefCounted
     /// The analyzers <paramref name="names"/> stand for, from plugins and scripts. A name nothing provides, or an analyzer
     /// made for the other channel (<see cref="IFlowAnalyzer.Direction"/>), is an error at its place.
     /// </summary>
-    private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, ChannelDirection side, PluginCatalog plugins, ScriptCatalog scripts, List<RefCounted> held, List<ConfigError> errors)
+    private static IFlowAnalyzer[] ResolveAnalyzers(IReadOnlyList<Named> names, ChannelDirection side, PluginCatalog plugins, ScriptCatalog scripts,
+        Dictionary<string, HttpRuleSet> rules, List<RefCounted> held, List<ConfigError> errors)
     {
         var analyzers = new List<IFlowAnalyzer>(names.Count);
         foreach (Named name in names)
         {
+            if (name.Name is HttpRuleList.RequestKey or HttpRuleList.ResponseKey)
+            {
+                if (rules.TryGetValue(name.Name, out HttpRuleSet? set))
+                {
+                    analyzers.Add(set);
+                    if (WrongChannel(set, side) is { } misplaced)
+                    {
+                        errors.Add(new ConfigError(name.Spot, $"\"{name.Name}\" (the listener's rules) {misplaced}"));
+                    }
+                }
+                else
+                {
+                    errors.Add(new ConfigError(name.Spot, $"\"{name.Name}\" places the listener's [[listener.{name.Name}]] rules among its analyzers, but it has none (or they have errors); add some, or remove the name"));
+                }
+
+                continue;
+            }
+
             if (ResolveAnalyzer(name, plugins, scripts, held, errors) is not { } analyzer)
             {
                 continue;

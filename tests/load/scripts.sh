@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scripting benchmark (issue 4): req/s of an http listener running a 5-rule script against the same listener
-# without it, in the same proxy process, on the same origin; and the time from start to the first accepted connection
+# without it, and against the same five rules written as declarative [[listener.http_request]] rules (issue 14), in the
+# same proxy process, on the same origin; and the time from start to the first accepted connection
 # with 10 scripts, with an empty script cache (cold) and a filled one (cached). A benchmark, not a test.
 #
 #   bash tests/load/scripts.sh        (DURATION=10s ROUNDS=3)
@@ -10,7 +11,7 @@ ROOT=$PWD
 OUT=$ROOT/tests/load/out/scripts
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
-ORIGIN_PORT=18180; PLAIN_PORT=18181; SCRIPTED_PORT=18182; START_PORT=18183
+ORIGIN_PORT=18180; PLAIN_PORT=18181; SCRIPTED_PORT=18182; START_PORT=18183; DECLARED_PORT=18184
 
 command -v nginx >/dev/null && command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null; }
 rm -rf "$OUT"; mkdir -p "$OUT/www" "$OUT/nginx" "$OUT/rules"
@@ -51,16 +52,42 @@ backend = "app"
 access_log = false
 request_analyzers = ["five-rules.csx"]
 
+[[listener]]
+name = "declared"
+bind = ["127.0.0.1:$DECLARED_PORT"]
+supervisor = "http"
+backend = "app"
+access_log = false
+
+# The five rules of five-rules.csx, declared.
+[[listener.http_request]]
+if = { src = ["192.0.2.0/24", "198.51.100.0/24"] }
+deny = 403
+
+[[listener.http_request]]
+if = { method = "TRACE" }
+deny = 405
+
+[[listener.http_request]]
+if = { header = { name = "X-Canary", value = "1" } }
+set_var = { name = "canary", value = "true" }
+
+[[listener.http_request]]
+rewrite_path = { from_prefix = "/legacy/", to = "/" }
+
+[[listener.http_request]]
+set_header = { name = "X-Proxy", value = "pluginproxy" }
+
 [[backend]]
 name = "app"
 servers = [{ name = "origin", address = "127.0.0.1:$ORIGIN_PORT" }]
 CONF
 PLUGINPROXY_LOG_LEVEL=Warning dotnet "$ROOT/host/bin/Release/net10.0/pluginproxy.dll" run --config "$OUT/bench.toml" >"$OUT/bench.log" 2>&1 & pids+=($!)
-wait_port $ORIGIN_PORT; wait_port $PLAIN_PORT; wait_port $SCRIPTED_PORT
-for port in $PLAIN_PORT $SCRIPTED_PORT; do wrk -t2 -c50 -d3s "http://127.0.0.1:$port/small" >/dev/null; done
+wait_port $ORIGIN_PORT; wait_port $PLAIN_PORT; wait_port $SCRIPTED_PORT; wait_port $DECLARED_PORT
+for port in $PLAIN_PORT $SCRIPTED_PORT $DECLARED_PORT; do wrk -t2 -c50 -d3s "http://127.0.0.1:$port/small" >/dev/null; done
 declare -A best
 for round in $(seq 1 "$ROUNDS"); do
-  for port in $PLAIN_PORT $SCRIPTED_PORT; do
+  for port in $PLAIN_PORT $SCRIPTED_PORT $DECLARED_PORT; do
     rps=$(wrk -t2 -c50 -d"$DURATION" "http://127.0.0.1:$port/small" | awk '/Requests\/sec/ { print $2 }')
     if [ -z "${best[$port]:-}" ] || awk "BEGIN { exit !($rps > ${best[$port]}) }"; then best[$port]=$rps; fi
   done
@@ -112,5 +139,7 @@ echo "scripting benchmark: $DURATION per run, best of $ROUNDS, 50 connections, 2
 printf '%-28s %12s\n' "listener" "req/s"
 printf '%-28s %12s\n' "http, no script" "${best[$PLAIN_PORT]}"
 printf '%-28s %12s\n' "http, 5-rule script" "${best[$SCRIPTED_PORT]}"
+printf '%-28s %12s\n' "http, 5 declarative rules" "${best[$DECLARED_PORT]}"
 awk "BEGIN { printf \"script cost: %.1f%% of req/s\\n\", (1 - ${best[$SCRIPTED_PORT]} / ${best[$PLAIN_PORT]}) * 100 }"
+awk "BEGIN { printf \"declarative rules cost: %.1f%% of req/s\\n\", (1 - ${best[$DECLARED_PORT]} / ${best[$PLAIN_PORT]}) * 100 }"
 echo "start-up to first accepted connection with 10 scripts: cold cache ${cold} ms, cached ${cached} ms (best of 3)"

@@ -260,4 +260,54 @@ public class DeclarativeRuleTests
 
         Assert.Equal("two", (await SendAsync(proxy, Get("/"))).Header("X-Version"));
     }
+
+    [Fact]
+    public async Task Rules_ApplyToHttp2Clients_AsToHttp1()
+    {
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(HttpConfig.For(origin.Address, """
+            [[listener.http_request]]
+            if = { path_prefix = "/admin", method = "GET" }
+            deny = 403
+
+            [[listener.http_request]]
+            set_header = { name = "X-Via-Rule", value = "%[method] %[path]" }
+
+            [[listener.http_response]]
+            set_header = { name = "X-Frame-Options", value = "DENY" }
+            """));
+        using var client = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        var root = new Uri($"http://127.0.0.1:{proxy.EndPoint().Port}");
+
+        using HttpResponseMessage denied = await client.GetAsync(new Uri(root, "/admin/x"));
+        using HttpResponseMessage passed = await client.GetAsync(new Uri(root, "/shop"));
+
+        Assert.Equal(HttpVersion.Version20, passed.Version);
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+        Assert.Equal("DENY", Assert.Single(passed.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal("GET /shop", (await origin.WaitForRequestAsync()).Header("X-Via-Rule"));
+    }
+
+    [Fact]
+    public async Task AnActionThatCannotApply_EndsOnlyItsStream_With500_AndTheRulesPlace()
+    {
+        using var scripts = new ScriptFolder();
+        scripts.Write("var.csx", "Vars[\"note\"] = Request.Path == \"/bad\" ? \"line\\nbreak\" : \"fine\";");
+        await using HttpOrigin origin = HttpOrigin.Echo();
+        await using RunningProxy proxy = await RunningProxy.StartAsync(scripts.Config(origin.Address, """
+            request_analyzers = ["var.csx", "http_request"]
+
+            [[listener.http_request]]
+            set_header = { name = "X-Note", value = "%[var.note]" }
+            """));
+
+        RawResponse failed = await SendAsync(proxy, Get("/bad"));
+        RawResponse fine = await SendAsync(proxy, Get("/good"));
+
+        Assert.Equal(500, failed.Status);
+        Assert.Equal(200, fine.Status);
+        Assert.Equal("fine", (await origin.WaitForRequestAsync()).Header("X-Note"));
+        await Wait.UntilAsync(() => proxy.AccessLog.Lines.Any(l => l.Contains("`set_header` failed", StringComparison.Ordinal)), "the access log names the failed rule");
+    }
 }

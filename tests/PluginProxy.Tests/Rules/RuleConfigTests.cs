@@ -52,6 +52,7 @@ public class RuleConfigTests
     [InlineData("[[listener.http_request]]\nif = { src = [\"10.0.0.0/8\", \"10.0.0.1/8\"] }\ndeny = 403", "10:29", "`src` \"10.0.0.1/8\" is not an address or a network")]
     [InlineData("[[listener.http_request]]\nif = { src = \"10.0.0/8\" }\ndeny = 403", "10:14", "`src` \"10.0.0/8\" is not an address or a network")]
     [InlineData("[[listener.http_request]]\nif = { path_regex = \"^/(a\" }\ndeny = 403", "10:21", "`path_regex` \"^/(a\" is not a regular expression rules can run")]
+    [InlineData("[[listener.http_request]]\nif = { path_regex = \"^/(?!public)\" }\ndeny = 403", "10:21", "`path_regex` \"^/(?!public)\" is not a regular expression rules can run")]
     [InlineData("[[listener.http_request]]\nif = { pathprefix = \"/a\" }\ndeny = 403", "10:8", "unknown key `pathprefix` in `if` of rule 1 of [[listener.http_request]] in listener \"web\"; did you mean `path_prefix`?")]
     [InlineData("[[listener.http_request]]\nif = { path_prefix = \"admin\" }\ndeny = 403", "10:22", "a path must start with '/', not \"admin\"")]
     [InlineData("[[listener.http_request]]\nif = { status = 404 }\ndeny = 403", "10:8", "`status` is a condition of response rules")]

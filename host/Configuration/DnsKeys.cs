@@ -29,7 +29,7 @@ internal static class DnsKeys
             return DnsSettings.Default with { Timeout = timeout };
         }
 
-        if (listed.Count == 0)
+        if (table.Table.Find("resolvers")?.Value is TomlArrayNode { Items.Count: 0 })
         {
             table.Error(table.SpotOf("resolvers"), "`resolvers` is empty; list nameservers such as [\"10.0.0.2:53\"], or remove the key to use the system's resolver");
         }

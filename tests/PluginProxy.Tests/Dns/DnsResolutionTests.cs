@@ -224,4 +224,17 @@ public class DnsResolutionTests
         addresses.Succeeded(first);
         Assert.All(Enumerable.Range(0, 4).Select(_ => addresses.Next()), a => Assert.Equal(first, a));
     }
+
+    [Fact]
+    public async Task WithoutResolvers_NamesAreResolvedByTheSystem_HostsFileIncluded()
+    {
+        var resolver = new NameResolver(DnsSettings.Default);
+
+        ResolveResult localhost = await resolver.ResolveAsync(new ServerHostName("localhost", 9001, false, false, default), CancellationToken.None);
+        ResolveResult missing = await resolver.ResolveAsync(new ServerHostName("no-such-name.invalid", 9001, false, false, default), CancellationToken.None);
+
+        Assert.Contains(new IPEndPoint(IPAddress.Loopback, 9001), localhost.EndPoints!);
+        Assert.Null(missing.EndPoints);
+        Assert.Contains("the system's resolver", missing.Failure);
+    }
 }

@@ -39,6 +39,7 @@ internal sealed class NameResolver
         options.Retries = 0;
         options.ThrowDnsErrors = false;
         options.ContinueOnDnsError = true;
+        options.UseRandomNameServer = false; // in the order `resolvers` lists them
         options.ContinueOnEmptyResponse = true;
         return options;
     }

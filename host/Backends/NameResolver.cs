@@ -61,6 +61,11 @@ internal sealed class NameResolver
         {
             return ResolveResult.Failed($"no answer within {Units.Format(_settings.Timeout)} (asked {Describe})");
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // No nameserver to ask (no /etc/resolv.conf for an SRV name), a socket that cannot be opened...: a failure like another.
+            return ResolveResult.Failed($"{ex.Message} (asked {Describe})");
+        }
     }
 
     private static string Explain(DnsResponseException ex) =>

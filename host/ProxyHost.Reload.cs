@@ -64,6 +64,8 @@ internal sealed partial class ProxyHost
         await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
         var servers = new ServerCarryOver(Backends);
         var backends = new BackendCatalog(next.Backends, servers);
+        NameResolver resolver = next.Global.Dns.Same(_resolver.Settings) ? _resolver : new NameResolver(next.Global.Dns);
+        await DnsRefresher.ResolveNewAsync(backends, resolver, _loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
         var pipelines = new List<ListenerPipeline>();
         foreach (ListenerConfig listenerConfig in next.Listeners)
         {
@@ -94,6 +96,7 @@ internal sealed partial class ProxyHost
         }
 
         _ownedAccessLog?.Apply(next, accessLogTarget);
+        _resolver = resolver;
         await ApplyAsync(materialized, plan, backends, servers).ConfigureAwait(false);
         return [];
     }
@@ -157,9 +160,15 @@ internal sealed partial class ProxyHost
             progress = _health.Progress;
         }
 
+        if (_dns is not null)
+        {
+            await _dns.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        }
+
         servers.Commit();
         Backends = next;
         _health = new HealthChecker(next, _plugins, _loggers.CreateLogger("PluginProxy.Health"), progress);
+        _dns = new DnsRefresher(next, _resolver, _loggers.CreateLogger("PluginProxy.Dns"));
         SaveServerState();
     }
 

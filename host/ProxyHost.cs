@@ -26,6 +26,10 @@ internal sealed partial class ProxyHost : IAsyncDisposable
     private readonly SessionRegistry _sessions = new();
     private List<Listener> _listeners = [];
     private HealthChecker? _health;
+
+    /// <summary>Resolves the names of servers named by host name (<c>resolvers</c>), and the loops that do it again.</summary>
+    private NameResolver _resolver = new(DnsSettings.Default);
+    private DnsRefresher? _dns;
     private AdminServer? _admin;
     private bool _stopped;
     private AccessLogWriter? _ownedAccessLog;
@@ -110,7 +114,9 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
         var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing };
+        var resolver = new NameResolver(config.Global.Dns);
+        await DnsRefresher.ResolveNewAsync(backends, resolver, loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
+        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing, _resolver = resolver };
         metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)
@@ -231,6 +237,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         StartTelemetry();
         _admin?.Start();
         _health = new HealthChecker(Backends, _plugins, _loggers.CreateLogger("PluginProxy.Health"));
+        _dns = new DnsRefresher(Backends, _resolver, _loggers.CreateLogger("PluginProxy.Dns"));
         Scripts.Reloaded = _ => RebuildPipelinesAsync();
         _plugins.Changed = RebuildPipelinesAsync;
         if (Config.Global.HotReload)
@@ -307,6 +314,11 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         if (closed > 0)
         {
             HostLog.GraceOver(_log, closed);
+        }
+
+        if (_dns is not null)
+        {
+            await _dns.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
 
         if (_health is not null)

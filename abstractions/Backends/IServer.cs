@@ -11,8 +11,17 @@ public interface IServer
     /// <summary>The backend this server belongs to.</summary>
     IBackend Backend { get; }
 
-    /// <summary>The address to connect to, resolved when the configuration was loaded.</summary>
+    /// <summary>
+    /// The address to connect to: the first of <see cref="Addresses"/>. For a server named by host name it follows the
+    /// name's resolutions; while such a name has not resolved yet (<c>init_addr = "none"</c>) it is the wildcard address.
+    /// </summary>
     IPEndPoint Address { get; }
+
+    /// <summary>
+    /// Every address the server's connections rotate over: its one IP address, or each address its host name resolved
+    /// to last (A and AAAA records, or the targets of SRV records); empty while a name has not resolved yet.
+    /// </summary>
+    IReadOnlyList<IPEndPoint> Addresses => [Address];
 
     /// <summary>The relative share of traffic this server gets (1–256).</summary>
     int Weight { get; }

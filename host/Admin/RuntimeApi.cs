@@ -120,6 +120,8 @@ internal static class RuntimeApi
         ["connections"] = server.ActiveConnections,
         ["total_connections"] = server.TotalConnections,
         ["failed_connections"] = server.FailedConnections,
+        ["addresses"] = server.Addresses.Select(EndPoints.Format).ToArray(),
+        ["dns"] = server.Resolution?.Describe(),
     };
 
     private static object Describe(Backend backend) => new

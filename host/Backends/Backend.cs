@@ -26,6 +26,7 @@ internal sealed class Backend : IBackend
         Retries = config.Retries;
         HttpReuse = config.HttpReuse;
         Check = config.Check;
+        ResolveInterval = config.ResolveInterval;
         Server[] servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
         // The configured weights: a kept server takes its weight in this backend only when the reload commits (Rebalance then).
         _rotation = new Rotation(servers, SmoothWeightedSequence(config.Servers.Select(s => s.Weight).ToArray()));
@@ -46,6 +47,9 @@ internal sealed class Backend : IBackend
     public HttpReuse HttpReuse { get; }
 
     public HealthCheckConfig? Check { get; }
+
+    /// <summary><c>resolve_interval</c>: how often the names of its servers named by host name are resolved again.</summary>
+    public TimeSpan ResolveInterval { get; }
 
     /// <summary>The server named <paramref name="name"/>, or null.</summary>
     public Server? Find(string name) => Array.Find(_rotation.Servers, s => s.Name == name);

@@ -72,7 +72,7 @@ internal sealed class HealthCheck(PluginCatalog? plugins)
 
         try
         {
-            var request = new HealthProbeRequest(check.Path, check.Host ?? server.Address.ToString(), UserAgent);
+            var request = new HealthProbeRequest(check.Path, check.Host ?? (server.Resolution?.Name is { Srv: false } name ? name.Written : server.Address.ToString()), UserAgent);
             HealthProbeResult result = await probe!.ProbeAsync(request, connection, timeout).ConfigureAwait(false);
             if (!result.IsAnswered)
             {

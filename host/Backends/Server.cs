@@ -18,6 +18,7 @@ internal sealed class Server : IServer
     private volatile int _weight;
     private volatile int _configuredWeight;
     private volatile ServerAdminState _adminState;
+    private volatile ServerAddresses _addresses;
     private int _activeConnections;
     private int _activeStreams;
     private long _totalConnections;
@@ -29,7 +30,8 @@ internal sealed class Server : IServer
     public Server(ServerConfig config, Backend backend)
     {
         Name = config.Name;
-        Address = config.EndPoint;
+        _addresses = config.EndPoint is { } endPoint ? new ServerAddresses([endPoint]) : ServerAddresses.None;
+        Resolution = config.HostName is { } hostName ? new ServerResolution(hostName) : null;
         _weight = config.Weight;
         _configuredWeight = config.Weight;
         Tls = config.Tls;
@@ -42,7 +44,29 @@ internal sealed class Server : IServer
     /// <summary>The backend of the running configuration this server belongs to (a reload that keeps the server moves it).</summary>
     public IBackend Backend => _backend;
 
-    public IPEndPoint Address { get; }
+    /// <summary>
+    /// The first of <see cref="Addresses"/>; while a server named by host name has no address yet
+    /// (<c>init_addr = "none"</c>), the wildcard address with its port.
+    /// </summary>
+    public IPEndPoint Address => _addresses.First ?? new IPEndPoint(IPAddress.Any, Resolution?.Name.Port ?? 0);
+
+    /// <summary>Every address connections rotate over: one for an IP address, all those a host name resolved to.</summary>
+    public IReadOnlyList<IPEndPoint> Addresses => _addresses.EndPoints;
+
+    /// <summary>The addresses, with their rotation (<see cref="ServerConnector"/> takes them without a lock).</summary>
+    internal ServerAddresses AddressSet => _addresses;
+
+    /// <summary>Publishes the addresses a resolution gave (<see cref="ServerResolution.Apply"/>).</summary>
+    internal void SetAddresses(ServerAddresses addresses) => _addresses = addresses;
+
+    /// <summary>The resolution of a server named by host name, or null for one written as an IP address.</summary>
+    public ServerResolution? Resolution { get; }
+
+    /// <summary>
+    /// The address as the server state file and a reload identify it: the name as written (<c>app.internal:9001</c>)
+    /// for a server named by host name, the IP address otherwise.
+    /// </summary>
+    public string AddressKey => Resolution is { } resolution ? resolution.Name.Written : EndPoints.Format(Address);
 
     /// <summary>The weight in use: the configured one, or the one the runtime API set.</summary>
     public int Weight => _weight;
@@ -53,8 +77,8 @@ internal sealed class Server : IServer
     /// <summary>What the operator decided through the runtime API (<see cref="ServerAdminState.Ready"/> unless asked).</summary>
     public ServerAdminState AdminState => _adminState;
 
-    /// <summary>True when the balancer may give it a new stream: up, ready, and a weight above 0.</summary>
-    public bool IsEligible => _isUp && _adminState == ServerAdminState.Ready && _weight > 0;
+    /// <summary>True when the balancer may give it a new stream: up, ready, a weight above 0, and an address to connect to.</summary>
+    public bool IsEligible => _isUp && _adminState == ServerAdminState.Ready && _weight > 0 && _addresses.Count > 0;
 
     /// <summary>TLS to this server, or null for plain TCP.</summary>
     public Tls.ServerTls? Tls { get; }

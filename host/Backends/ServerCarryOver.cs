@@ -35,7 +35,7 @@ internal sealed class ServerCarryOver
     public Server? Take(Backend backend, ServerConfig config)
     {
         if (!_running.Remove((backend.Name, config.Name), out Server? server)
-            || !server.Address.Equals(config.EndPoint)
+            || !SameAddress(server, config)
             || server.Protocol != config.Protocol
             || !ServerTls.SameSettings(server.Tls, config.Tls))
         {
@@ -45,6 +45,15 @@ internal sealed class ServerCarryOver
         _kept.Add((server, backend, config.Weight));
         return server;
     }
+
+    /// <summary>
+    /// The same IP address, or the same host name and port (whatever it resolves to now: the kept server keeps its
+    /// addresses and resolution state, and is resolved again at its interval).
+    /// </summary>
+    private static bool SameAddress(Server server, ServerConfig config) =>
+        server.Resolution is { } resolution
+            ? config.HostName is { } name && resolution.Name.SameName(name)
+            : config.EndPoint is { } endPoint && server.Address.Equals(endPoint);
 
     /// <summary>
     /// Moves every kept server into its new backend, with its admin state and the weight the new configuration gives it

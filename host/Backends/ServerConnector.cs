@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
@@ -91,17 +92,33 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
     public static async Task<ServerConnection> ConnectForCheckAsync(Server server, CancellationToken cancellationToken)
     {
         server.CheckStarted();
-        Transport transport = await OpenAsync(server, cancellationToken).ConfigureAwait(false);
+        Transport transport = await OpenAsync(server, cancellationToken, forCheck: true).ConfigureAwait(false);
         return new CheckConnection(transport, server);
     }
 
-    /// <summary>Connects to <paramref name="server"/> and completes its TLS handshake, if it has TLS; the socket is closed on failure.</summary>
-    private static async Task<Transport> OpenAsync(Server server, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to <paramref name="server"/> — to the next of its addresses in turn (<see cref="ServerAddresses"/>: one
+    /// whose connect failed lately is skipped by traffic while another is left) — and completes its TLS handshake, if it
+    /// has TLS; the socket is closed on failure.
+    /// </summary>
+    private static async Task<Transport> OpenAsync(Server server, CancellationToken cancellationToken, bool forCheck = false)
     {
-        var socket = new Socket(server.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        ServerAddresses addresses = server.AddressSet;
+        IPEndPoint address = (forCheck ? addresses.NextForCheck() : addresses.Next()) ?? throw new SocketException((int)SocketError.HostNotFound);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(server.Address, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+            {
+                addresses.Failed(address);
+                throw;
+            }
+
+            addresses.Succeeded(address);
             return server.Tls is { } tls
                 ? await tls.HandshakeAsync(socket, cancellationToken).ConfigureAwait(false)
                 : new SocketTransport(socket);

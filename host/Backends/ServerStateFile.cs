@@ -24,7 +24,7 @@ internal static class ServerStateFile
     public static string? Save(string path, BackendCatalog backends)
     {
         var contents = new Contents(Version, DateTimeOffset.UtcNow, backends.Backends
-            .SelectMany(b => b.ServerStates.Select(s => new Entry(b.Name, s.Name, EndPoints.Format(s.Address), ServerAdminStates.Name(s.AdminState), s.Weight, s.ConfiguredWeight)))
+            .SelectMany(b => b.ServerStates.Select(s => new Entry(b.Name, s.Name, s.AddressKey, ServerAdminStates.Name(s.AdminState), s.Weight, s.ConfiguredWeight)))
             .ToList());
         string temporary = path + ".tmp";
         try
@@ -70,7 +70,7 @@ internal static class ServerStateFile
         {
             if (backends.Find(entry.Backend) is not Backend backend
                 || backend.Find(entry.Server) is not { } server
-                || EndPoints.Format(server.Address) != entry.Address
+                || server.AddressKey != entry.Address
                 || !ServerAdminStates.TryParse(entry.State, out ServerAdminState state))
             {
                 continue;

@@ -16,6 +16,7 @@ internal static class BackendTables
         int retries = (int)(table.Integer("retries", 0, 100) ?? defaults.Retries);
         HttpReuse reuse = CommonKeys.ReadHttpReuse(table) ?? defaults.HttpReuse;
         ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, defaults.Timeouts, ConfigKeys.BackendTimeouts);
+        TimeSpan resolveInterval = DnsKeys.ReadInterval(table) ?? defaults.ResolveInterval;
 
         bool hasServers = table.Has("servers");
         var servers = new List<ServerConfig>();
@@ -61,6 +62,7 @@ internal static class BackendTables
             Timeouts = timeouts,
             Retries = retries,
             HttpReuse = reuse,
+            ResolveInterval = resolveInterval,
             ValueSpots = table.ValueSpots(),
         };
     }
@@ -91,24 +93,21 @@ internal static class BackendTables
             verifyMode = Path.GetFullPath(v.Value, baseDirectory);
         }
 
+        bool addressRead = DnsKeys.ReadAddress(table, name, address, out IPEndPoint? endPoint, out ServerHostName? hostName);
         table.RejectUnknownKeys(ConfigKeys.Server);
-        if (name is null || address is null)
+        if (name is null || address is null || !addressRead)
         {
             return null;
         }
 
-        if (!EndPoints.TryParse(address.Value.Value, forBind: false, out IPEndPoint? endPoint, out string? problem))
-        {
-            table.Error(address.Value.Spot, $"server \"{name}\" `address`: {problem}");
-            return null;
-        }
-
-        string host = address.Value.Value.StartsWith('[') ? address.Value.Value[1..address.Value.Value.IndexOf(']')] : address.Value.Value[..address.Value.Value.LastIndexOf(':')];
+        string host = hostName is not null ? DnsKeys.DefaultSni(hostName)
+            : address.Value.Value.StartsWith('[') ? address.Value.Value[1..address.Value.Value.IndexOf(']')] : address.Value.Value[..address.Value.Value.LastIndexOf(':')];
         return new ServerConfig
         {
             Name = name,
             Address = address.Value.Value,
-            EndPoint = endPoint!,
+            EndPoint = endPoint,
+            HostName = hostName,
             Weight = weight,
             Protocol = protocol,
             Spot = spot,

@@ -20,6 +20,9 @@ internal sealed class ConfigDefaults
     public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
     public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
 
+    /// <summary><c>resolve_interval</c>: how often backends resolve the names of their servers again.</summary>
+    public TimeSpan ResolveInterval { get; init; } = DnsSettings.DefaultInterval;
+
     /// <summary>The headers listeners capture into the access log unless they list their own.</summary>
     public HeaderCapture Capture { get; init; } = HeaderCapture.None;
 
@@ -46,6 +49,7 @@ internal sealed class ConfigDefaults
             Balance = CommonKeys.ReadBalance(table) ?? builtIn.Balance,
             HttpReuse = CommonKeys.ReadHttpReuse(table) ?? builtIn.HttpReuse,
             Capture = AccessLogKeys.ReadCapture(table, builtIn.Capture),
+            ResolveInterval = DnsKeys.ReadInterval(table) ?? builtIn.ResolveInterval,
         };
         table.RejectUnknownKeys(ConfigKeys.Defaults);
         return defaults;

@@ -6,7 +6,8 @@ internal static class ConfigKeys
     public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
 
     public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins",
-         "access_log_format", "access_log_target", "access_log_facility", .. TelemetryKeys.Keys];
+         "access_log_format", "access_log_target", "access_log_facility", .. TelemetryKeys.Keys,
+         .. DnsKeys.Global];
 
     /// <summary>Timeouts that concern the client side: read from a listener, else from [defaults].</summary>
     public static readonly string[] ListenerTimeouts = ["timeout_client", "timeout_request", "timeout_keep_alive", "timeout_client_hs"];
@@ -23,7 +24,8 @@ internal static class ConfigKeys
     public static readonly string[] ListenerCaptures = ["capture_request_headers", "capture_response_headers"];
 
     public static readonly string[] Defaults =
-        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, .. ListenerCaptures, "maxconn", "backlog", "retries", "balance", "http_reuse"];
+        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, .. ListenerCaptures, "maxconn", "backlog", "retries", "balance", "http_reuse",
+         .. DnsKeys.Backend];
 
     /// <summary>The host's own keys of [[listener]]; plugins own more (<see cref="Abstractions.IListenerOptions"/>).</summary>
     public static readonly string[] Listener =
@@ -44,9 +46,11 @@ internal static class ConfigKeys
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 
-    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts];
+    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts,
+         .. DnsKeys.Backend];
 
-    public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto"];
+    public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto",
+         .. DnsKeys.Server];
 
     public static readonly string[] Check = ["kind", "path", "host", "interval", "timeout", "rise", "fall"];
 

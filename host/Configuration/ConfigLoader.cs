@@ -237,6 +237,7 @@ internal static class ConfigLoader
         double sampleRatio = table.Ratio("trace_sample_ratio") ?? 1.0;
         TimeSpan grace = table.Duration("grace", TimeSpan.Zero) ?? TimeSpan.FromSeconds(10);
         AccessLogConfig accessLog = AccessLogKeys.ReadGlobal(table, baseDirectory);
+        DnsSettings dns = DnsKeys.ReadGlobal(table);
         var resident = new Dictionary<string, SourceSpot>(StringComparer.Ordinal);
         foreach ((string name, SourceSpot spot) in table.StringList("resident_plugins", what: "a list of plugin names") ?? [])
         {
@@ -270,6 +271,7 @@ internal static class ConfigLoader
             Grace = grace,
             AccessLog = accessLog,
             ResidentPlugins = resident,
+            Dns = dns,
         };
     }
 }

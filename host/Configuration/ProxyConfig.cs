@@ -94,6 +94,9 @@ internal sealed record GlobalConfig
 
     /// <summary>The traffic log's format and destination (<c>access_log_format</c>, <c>access_log_target</c>, <c>access_log_facility</c>).</summary>
     public AccessLogConfig AccessLog { get; init; } = AccessLogConfig.Default;
+
+    /// <summary><c>resolvers</c> and <c>resolve_timeout</c>: how servers named by host name are resolved.</summary>
+    public DnsSettings Dns { get; init; } = DnsSettings.Default;
 }
 
 internal sealed record BindAddress(IPEndPoint EndPoint, SourceSpot Spot);
@@ -188,6 +191,9 @@ internal sealed record BackendConfig
 
     public HttpReuse HttpReuse { get; init; }
 
+    /// <summary><c>resolve_interval</c>: how often the names of its servers named by host name are resolved again.</summary>
+    public TimeSpan ResolveInterval { get; init; } = DnsSettings.DefaultInterval;
+
     /// <summary>Where each value of the <c>[[backend]]</c> table is written, by dotted key path.</summary>
     public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
 }
@@ -199,8 +205,11 @@ internal sealed record ServerConfig
     /// <summary>The address as written.</summary>
     public required string Address { get; init; }
 
-    /// <summary>The address resolved at load time.</summary>
-    public required IPEndPoint EndPoint { get; init; }
+    /// <summary>The address when it is written as an IP address; null when it is a host name (<see cref="HostName"/>).</summary>
+    public IPEndPoint? EndPoint { get; init; }
+
+    /// <summary>The host name to resolve (again every <c>resolve_interval</c>), or null when the address is an IP address.</summary>
+    public ServerHostName? HostName { get; init; }
 
     public int Weight { get; init; } = 1;
 

@@ -73,6 +73,12 @@ internal sealed class ProxyMetrics : IDisposable
         _meter.CreateObservableCounter("pluginproxy.server.checks", () => Servers(s => s.Checks), "{check}", "Health checks that connected or tried to");
         _meter.CreateObservableCounter("pluginproxy.server.health.transitions", () => HealthTransitions(), "{transition}",
             "Health changes made by checks, by direction (up, down)");
+        _meter.CreateObservableGauge("pluginproxy.server.addresses", () => Servers(s => s.Addresses.Count), "{address}",
+            "The addresses the server's connections rotate over (those its host name resolved to)");
+        _meter.CreateObservableGauge("pluginproxy.server.dns.failing", () => Servers(s => s.Resolution?.FailingSince is null ? 0 : 1, named: true), "1",
+            "1 while the server's host name fails to resolve (it keeps its last addresses), 0 while it resolves");
+        _meter.CreateObservableCounter("pluginproxy.server.dns.failures", () => Servers(s => s.Resolution?.Failures ?? 0, named: true), "{failure}",
+            "Resolutions of the server's host name that failed");
         _meter.CreateObservableGauge("pluginproxy.plugin.version", () => Host(h => h.Plugins.Plugins).Select(p => new Measurement<long>(p.Generation, Tag("plugin", p.Name))),
             "1", "The version (generation) of each loaded plugin: 1 at start, one more per hot reload");
         _meter.CreateObservableGauge("pluginproxy.script.version", () => Host(h => h.Scripts.Scripts).Select(s => new Measurement<long>(s.Version, Tag("script", Path.GetFileName(s.Path)))),
@@ -143,8 +149,10 @@ internal sealed class ProxyMetrics : IDisposable
             ? StatusClasses.Select((name, i) => new Measurement<long>(value(stats, i), [.. tags, Tag("status_class", name)]))
             : [new Measurement<long>(value(stats, 0), tags)];
 
-    private IEnumerable<Measurement<long>> Servers(Func<Server, long> value) =>
-        Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.Select(s => new Measurement<long>(value(s), Tag("backend", b.Name), Tag("server", s.Name))));
+    /// <param name="named">Only the servers named by host name.</param>
+    private IEnumerable<Measurement<long>> Servers(Func<Server, long> value, bool named = false) =>
+        Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.Where(s => !named || s.Resolution is not null)
+            .Select(s => new Measurement<long>(value(s), Tag("backend", b.Name), Tag("server", s.Name))));
 
     private IEnumerable<Measurement<long>> HealthTransitions() =>
         Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.SelectMany(s => new[]

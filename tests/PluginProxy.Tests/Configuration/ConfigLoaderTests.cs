@@ -66,7 +66,10 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromHours(1), app.Timeouts.Tunnel);
         Assert.Equal(1, app.Retries);
         Assert.Equal(3, app.Servers[0].Weight);
-        Assert.Equal(System.Net.IPAddress.Loopback, app.Servers[1].EndPoint.Address);
+        // A host name is resolved when the host is built (and again every resolve_interval), not while parsing.
+        Assert.Equal(System.Net.IPAddress.Loopback, app.Servers[0].EndPoint!.Address);
+        Assert.Null(app.Servers[1].EndPoint);
+        Assert.Equal(("localhost", 9002, false), (app.Servers[1].HostName!.Host, app.Servers[1].HostName!.Port, app.Servers[1].HostName!.Srv));
         Assert.Equal(HealthCheckKind.Http, app.Check!.Kind);
         Assert.Equal(3, app.Check.Fall);
     }

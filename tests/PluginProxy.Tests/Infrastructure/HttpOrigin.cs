@@ -32,10 +32,11 @@ internal sealed class HttpOrigin : IAsyncDisposable
     private int _connections;
 
     /// <param name="handler">Answers a request on the socket; returns false to close the connection after it.</param>
-    public HttpOrigin(Func<OriginRequest, Socket, Task<bool>> handler)
+    /// <param name="bind">Where to listen: 127.0.0.1 on an ephemeral port unless given.</param>
+    public HttpOrigin(Func<OriginRequest, Socket, Task<bool>> handler, System.Net.IPEndPoint? bind = null)
     {
         _handler = handler;
-        _server = new StubServer(ServeAsync);
+        _server = new StubServer(ServeAsync, bind: bind);
     }
 
     /// <summary>An origin answering every request with a fixed response.</summary>
@@ -54,11 +55,15 @@ internal sealed class HttpOrigin : IAsyncDisposable
     /// An origin that answers every request with 200 and <paramref name="name"/> as the body, then closes the connection
     /// (<c>Connection: close</c>): each request makes a new server connection and says which server it reached.
     /// </summary>
-    public static HttpOrigin Named(string name) => new(async (_, socket) =>
+    /// <param name="bind">Where to listen: 127.0.0.1 on an ephemeral port unless given.</param>
+    public static HttpOrigin Named(string name, System.Net.IPEndPoint? bind = null) => new(async (_, socket) =>
     {
         await socket.SendAllAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {name.Length}\r\nConnection: close\r\n\r\n{name}"));
         return false;
-    });
+    }, bind);
+
+    /// <summary>The address it listens on.</summary>
+    public System.Net.IPEndPoint EndPoint => _server.EndPoint;
 
     public string Address => _server.Address;
 

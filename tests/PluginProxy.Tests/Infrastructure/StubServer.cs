@@ -18,11 +18,12 @@ internal sealed class StubServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _accepted;
 
-    public StubServer(Func<Socket, Task> handler, int backlog = 128)
+    /// <param name="bind">Where to listen: 127.0.0.1 on an ephemeral port unless given.</param>
+    public StubServer(Func<Socket, Task> handler, int backlog = 128, IPEndPoint? bind = null)
     {
         _handler = handler;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener = new Socket((bind?.Address ?? IPAddress.Loopback).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(bind ?? new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(backlog);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();
@@ -30,7 +31,7 @@ internal sealed class StubServer : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public string Address => $"127.0.0.1:{EndPoint.Port}";
+    public string Address => PluginProxy.Abstractions.LogNames.Format(EndPoint);
 
     public int Accepted => Volatile.Read(ref _accepted);
 

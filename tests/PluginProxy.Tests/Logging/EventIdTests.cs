@@ -20,6 +20,7 @@ public sealed partial class EventIdTests
         ["RuleLog"] = (4900, 4999),
         ["AdminLog"] = (5000, 5999),
         ["BackendLog"] = (6000, 6999),
+        ["DnsLog"] = (6050, 6059),
         ["TlsLog"] = (7000, 7999),
         ["TrafficLog"] = (8000, 8999),
     };

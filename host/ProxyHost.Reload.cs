@@ -63,7 +63,7 @@ internal sealed partial class ProxyHost
         await _plugins.RescanAsync().ConfigureAwait(false);
         await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
         var servers = new ServerCarryOver(Backends);
-        var backends = new BackendCatalog(next.Backends, servers);
+        var backends = new BackendCatalog(next.Backends, servers, _loggers.CreateLogger("PluginProxy.Backends"));
         var pipelines = new List<ListenerPipeline>();
         foreach (ListenerConfig listenerConfig in next.Listeners)
         {

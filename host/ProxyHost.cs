@@ -109,7 +109,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
-        var backends = new BackendCatalog(config.Backends);
+        var backends = new BackendCatalog(config.Backends, log: loggers.CreateLogger("PluginProxy.Backends"));
         var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing };
         metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);

@@ -44,6 +44,8 @@ internal static class BackendTables
         }
 
         HealthCheckConfig? check = table.SubTable("check", $"the check of {table.DisplayName}") is { } checkTable ? BindCheck(checkTable) : null;
+        RetryPolicy retryPolicy = RetryKeys.ReadPolicy(table);
+        PassiveHealthConfig? passive = RetryKeys.ReadPassive(table);
         CommonKeys.RejectMisplacedTimeouts(table, ConfigKeys.ListenerTimeouts, "the listener");
         table.RejectUnknownKeys(ConfigKeys.Backend);
         if (name is null)
@@ -61,6 +63,8 @@ internal static class BackendTables
             Timeouts = timeouts,
             Retries = retries,
             HttpReuse = reuse,
+            RetryPolicy = retryPolicy,
+            Passive = passive,
             ValueSpots = table.ValueSpots(),
         };
     }

@@ -43,7 +43,13 @@ internal static class ConfigKeys
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 
-    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts];
+    /// <summary>The retry policy and passive health keys of [[backend]] (<see cref="RetryKeys"/>).</summary>
+    public static readonly string[] BackendRetry = ["retry_on", "redispatch", "retry_budget", "retry_budget_min", "passive"];
+
+    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts, .. BackendRetry];
+
+    /// <summary>The keys of [backend.passive].</summary>
+    public static readonly string[] Passive = ["consecutive_failures", "ejection", "max_ejection", "max_ejected_percent"];
 
     public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto"];
 

@@ -182,6 +182,12 @@ internal sealed record BackendConfig
 
     public HttpReuse HttpReuse { get; init; }
 
+    /// <summary><c>retry_on</c>, <c>redispatch</c>, <c>retry_budget</c>, <c>retry_budget_min</c>.</summary>
+    public RetryPolicy RetryPolicy { get; init; } = RetryPolicy.Default;
+
+    /// <summary><c>[backend.passive]</c>, or null when passive health checks are off.</summary>
+    public PassiveHealthConfig? Passive { get; init; }
+
     /// <summary>Where each value of the <c>[[backend]]</c> table is written, by dotted key path.</summary>
     public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
 }

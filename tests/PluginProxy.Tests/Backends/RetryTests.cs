@@ -108,11 +108,11 @@ public class RetryTests
     public async Task AResponseTimeout_IsRetried_WhenTheBackendSaysSo_Else504()
     {
         var never = new TaskCompletionSource();
+        // a reads the request and never answers (until the test ends).
+        await using var a = new HttpOrigin(async (_, _) => { await never.Task; return false; });
+        await using HttpOrigin b = HttpOrigin.Named("b");
         try
         {
-            // a reads the request and never answers.
-            await using var a = new HttpOrigin(async (_, _) => { await never.Task; return false; });
-            await using HttpOrigin b = HttpOrigin.Named("b");
             await using (RunningProxy proxy = await RunningProxy.StartAsync(Config(a.Address, b.Address, "retry_on = [\"response-timeout\"]\ntimeout_server = \"300ms\"")))
             {
                 RawResponse response = await GetAsync(proxy);

@@ -46,7 +46,8 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
 
     /// <summary>
     /// What the stream says about its server's passive health: a failure when the server broke the exchange (reset,
-    /// timeout, a bad response) or answered 5xx; a success when it answered below 500; nothing when the client or the
+    /// timeout, a bad response) or answered 5xx; a success when it answered below 500 (or, in tcp mode, the session
+    /// ended in order); nothing when the client or the
     /// proxy ended it (an analyzer's reply, a client gone), which says nothing about the server.
     /// </summary>
     private static void ObservePassive(Server server, in AccessRecord record)
@@ -64,7 +65,8 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
             case SessionTermination.Normal when record.Status >= 500:
                 server.Passive.Failed($"answered {record.Status}");
                 break;
-            case SessionTermination.Normal when record.Status >= 100:
+            case SessionTermination.Normal:
+                // An answer below 500, or a tcp session that ended in order.
                 server.Passive.Succeeded();
                 break;
         }

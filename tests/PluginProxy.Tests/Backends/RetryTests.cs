@@ -134,6 +134,26 @@ public class RetryTests
     }
 
     [Fact]
+    public async Task A503FromAnHttp2Server_IsRetriedOnTheOther()
+    {
+        await using H2HealthOrigin a = await H2HealthOrigin.StartAsync();
+        await using H2HealthOrigin b = await H2HealthOrigin.StartAsync();
+        a.Status = 503;
+        string config = Config(a.Address, b.Address, "retry_on = [\"503\"]")
+            .Replace($"address = \"{a.Address}\"", $"address = \"{a.Address}\", proto = \"h2\"")
+            .Replace($"address = \"{b.Address}\"", $"address = \"{b.Address}\", proto = \"h2\"");
+        await using RunningProxy proxy = await RunningProxy.StartAsync(config);
+
+        RawResponse response = await GetAsync(proxy, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        Assert.Single(a.Requests);
+        Assert.Single(b.Requests);
+        string line = await proxy.AccessLog.WaitForAsync(l => l.Contains(" app/b "), "the access log line");
+        Assert.Contains("retries=1", line);
+    }
+
+    [Fact]
     public async Task RedispatchFalse_RetriesTheSameServer()
     {
         int calls = 0;

@@ -63,7 +63,7 @@ internal sealed partial class ProxyHost
         await _plugins.RescanAsync().ConfigureAwait(false);
         await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
         var servers = new ServerCarryOver(Backends);
-        var backends = new BackendCatalog(next.Backends, servers);
+        var backends = new BackendCatalog(next.Backends, servers, _loggers.CreateLogger("PluginProxy.Backends"));
         NameResolver resolver = next.Global.Dns.Same(_resolver.Settings) ? _resolver : new NameResolver(next.Global.Dns);
         await DnsRefresher.ResolveNewAsync(backends, resolver, _loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
         var pipelines = new List<ListenerPipeline>();

@@ -113,7 +113,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
-        var backends = new BackendCatalog(config.Backends);
+        var backends = new BackendCatalog(config.Backends, log: loggers.CreateLogger("PluginProxy.Backends"));
         var resolver = new NameResolver(config.Global.Dns);
         await DnsRefresher.ResolveNewAsync(backends, resolver, loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
         var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing, _resolver = resolver };

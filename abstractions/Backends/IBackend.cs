@@ -21,6 +21,31 @@ public interface IBackend
     /// <summary><c>http_reuse</c>: which requests may go on an idle pooled connection to a server.</summary>
     HttpReuse HttpReuse => HttpReuse.Safe;
 
+    /// <summary><c>retry_on</c>, <c>redispatch</c> and the retry budget: what is retried, where, and how many retries may run at once.</summary>
+    RetryPolicy RetryPolicy => RetryPolicy.Default;
+
+    /// <summary>
+    /// Asks the retry budget for one retry (a connection attempt or a request sent again): true when it may start, and
+    /// then <see cref="EndRetry"/> must follow once it is decided; false when too many retries run already (the caller
+    /// gives up and answers with the failure it has).
+    /// </summary>
+    bool TryBeginRetry() => true;
+
+    /// <summary>A retry <see cref="TryBeginRetry"/> let start is decided (answered, failed, or its stream ended).</summary>
+    void EndRetry()
+    {
+    }
+
+    /// <summary>
+    /// Tells the backend that <paramref name="server"/> failed an attempt the access log will not show: its answer was
+    /// dropped for a retry (a 5xx, no response, no response in time). Passive health checks count it.
+    /// </summary>
+    /// <param name="server">The server that failed.</param>
+    /// <param name="reason">What it did, short (<c>answered 503</c>).</param>
+    void ReportFailure(IServer server, string reason)
+    {
+    }
+
     /// <summary>Picks a server that is up and not in <paramref name="exclude"/>, or null when there is none.</summary>
     /// <param name="selection">What the pick may depend on.</param>
     /// <param name="exclude">Servers already tried for this stream, or null.</param>

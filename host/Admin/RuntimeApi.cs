@@ -113,6 +113,9 @@ internal static class RuntimeApi
         ["state"] = ServerAdminStates.Name(server.AdminState),
         ["health"] = server.IsUp ? "up" : "down",
         ["check_failure"] = server.LastCheckFailure,
+        ["ejected_until"] = server.Passive.EjectedUntil?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["ejection_reason"] = server.Passive.IsEjected ? server.Passive.Reason : null,
+        ["ejections"] = server.Passive.Ejections,
         ["weight"] = server.Weight,
         ["configured_weight"] = server.ConfiguredWeight,
         ["added_at_run_time"] = server.AddedAtRunTime,
@@ -134,6 +137,8 @@ internal static class RuntimeApi
         connections = backend.ServerStates.Sum(s => s.ActiveConnections),
         total_connections = backend.ServerStates.Sum(s => s.TotalConnections),
         failed_connections = backend.ServerStates.Sum(s => s.FailedConnections),
+        retries_running = backend.RetryBudget.Active,
+        retry_budget_refusals = backend.RetryBudget.Refused,
         servers = backend.ServerStates.Select(Describe),
     };
 

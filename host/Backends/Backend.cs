@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
 
@@ -27,6 +29,8 @@ internal sealed class Backend : IBackend
         HttpReuse = config.HttpReuse;
         Check = config.Check;
         ResolveInterval = config.ResolveInterval;
+        RetryPolicy = config.RetryPolicy;
+        Passive = config.Passive;
         Server[] servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
         // The configured weights: a kept server takes its weight in this backend only when the reload commits (Rebalance then).
         _rotation = new Rotation(servers, SmoothWeightedSequence(config.Servers.Select(s => s.Weight).ToArray()));
@@ -50,6 +54,34 @@ internal sealed class Backend : IBackend
 
     /// <summary><c>resolve_interval</c>: how often the names of its servers named by host name are resolved again.</summary>
     public TimeSpan ResolveInterval { get; }
+    public RetryPolicy RetryPolicy { get; }
+
+    /// <summary><c>[backend.passive]</c>, or null when passive health checks are off.</summary>
+    public PassiveHealthConfig? Passive { get; }
+
+    /// <summary>Where ejections are logged.</summary>
+    public ILogger Log { get; init; } = NullLogger.Instance;
+
+    /// <summary>The clock of passive health checks (a test's own, to move time).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>How many retries run at once and how many the budget refused.</summary>
+    public RetryBudget RetryBudget { get; } = new();
+
+    public bool TryBeginRetry()
+    {
+        int inFlight = 0;
+        foreach (Server server in _rotation.Servers)
+        {
+            inFlight += server.ActiveStreams;
+        }
+
+        return RetryBudget.TryBegin(RetryPolicy.BudgetFor(inFlight));
+    }
+
+    public void EndRetry() => RetryBudget.End();
+
+    public void ReportFailure(IServer server, string reason) => (server as Server)?.Passive.Failed(reason);
 
     /// <summary>The server named <paramref name="name"/>, or null.</summary>
     public Server? Find(string name) => Array.Find(_rotation.Servers, s => s.Name == name);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PluginProxy.Abstractions;
 using PluginProxy.Host.Configuration;
 
@@ -10,9 +12,10 @@ internal sealed class BackendCatalog : IBackendCatalog
     private readonly List<Backend> _all;
 
     /// <param name="carryOver">During a reload, the running servers the new backends may keep.</param>
-    public BackendCatalog(IEnumerable<BackendConfig> configs, ServerCarryOver? carryOver = null)
+    /// <param name="log">Where the backends log their servers' ejections (passive health checks).</param>
+    public BackendCatalog(IEnumerable<BackendConfig> configs, ServerCarryOver? carryOver = null, ILogger? log = null)
     {
-        _all = configs.Select(c => new Backend(c, carryOver)).ToList();
+        _all = configs.Select(c => new Backend(c, carryOver) { Log = log ?? NullLogger.Instance }).ToList();
         _byName = _all.ToDictionary(b => b.Name, StringComparer.Ordinal);
     }
 

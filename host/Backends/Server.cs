@@ -37,6 +37,7 @@ internal sealed class Server : IServer
         Tls = config.Tls;
         Protocol = config.Protocol;
         _backend = backend;
+        Passive = new PassiveHealth(this);
     }
 
     public string Name { get; }
@@ -77,8 +78,11 @@ internal sealed class Server : IServer
     /// <summary>What the operator decided through the runtime API (<see cref="ServerAdminState.Ready"/> unless asked).</summary>
     public ServerAdminState AdminState => _adminState;
 
-    /// <summary>True when the balancer may give it a new stream: up, ready, a weight above 0, and an address to connect to.</summary>
-    public bool IsEligible => _isUp && _adminState == ServerAdminState.Ready && _weight > 0 && _addresses.Count > 0;
+    /// <summary>True when the balancer may give it a new stream: up, ready, a weight above 0, an address to connect to, and not ejected by passive health checks.</summary>
+    public bool IsEligible => _isUp && _adminState == ServerAdminState.Ready && _weight > 0 && _addresses.Count > 0 && !Passive.IsEjected;
+
+    /// <summary>The passive health checks' view of this server (ejections); inert unless its backend has <c>[backend.passive]</c>.</summary>
+    public PassiveHealth Passive { get; }
 
     /// <summary>TLS to this server, or null for plain TCP.</summary>
     public Tls.ServerTls? Tls { get; }
@@ -168,7 +172,11 @@ internal sealed class Server : IServer
     public bool Removed { get; private set; }
 
     /// <summary>The runtime API removed it from its backend (<see cref="Backends.Backend.Remove"/>).</summary>
-    public void MarkRemoved() => Removed = true;
+    public void MarkRemoved()
+    {
+        Removed = true;
+        Passive.Stop();
+    }
 
     /// <summary>Sets the admin state (the runtime API); the backend's balancer sees it at its next pick.</summary>
     public void SetAdminState(ServerAdminState state) => _adminState = state;

@@ -10,8 +10,9 @@ namespace PluginProxy.Host.Backends;
 
 /// <summary>
 /// Connects to a server of a backend: picks one (or takes the one the caller picked), connects within
-/// <c>timeout_connect</c>, and on refusal, reset or timeout tries another (all servers in turn, then again from the start)
-/// until <c>retries</c> more attempts were made. Health checks connect through it too (<see cref="ConnectForCheckAsync"/>),
+/// <c>timeout_connect</c>, and on refusal, reset or timeout tries another (all servers in turn, then again from the start;
+/// the same one with <c>redispatch = false</c>) until <c>retries</c> more attempts were made, when <c>retry_on</c> has
+/// <c>connect-failure</c> and the retry budget allows. Each failure counts for the server's passive health checks. Health checks connect through it too (<see cref="ConnectForCheckAsync"/>),
 /// the same way, to one given server.
 /// </summary>
 internal sealed class ServerConnector(ILogger log) : IServerConnector
@@ -28,11 +29,17 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
         int failures = 0;
         SessionTermination lastFailure = SessionTermination.NoServer;
         string? detail = null;
-        for (int attempt = 0; attempt <= backend.Retries; attempt++)
+        RetryPolicy policy = backend.RetryPolicy;
+        int retries = policy.Retries(RetryConditions.ConnectFailure) ? backend.Retries : 0;
+        Server? previous = null;
+        for (int attempt = 0; attempt <= retries; attempt++)
         {
             // The caller's pick is the first attempt, if it is still up: one pick per stream, so that a balancer's turn
-            // is not spent twice and the server whose idle connections were looked at is the one connected to.
-            IServer? picked = attempt == 0 && first is Server { IsEligible: true } ? first : backend.PickServer(selection, tried);
+            // is not spent twice and the server whose idle connections were looked at is the one connected to. With
+            // redispatch = false a retry goes to the same server while it is eligible.
+            IServer? picked = attempt == 0 && first is Server { IsEligible: true } ? first
+                : !policy.Redispatch && previous is { IsEligible: true } ? previous
+                : backend.PickServer(selection, tried);
             if (picked is null && tried is { Count: > 0 })
             {
                 // Every usable server was tried once: go round again.
@@ -46,37 +53,59 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
                 break;
             }
 
-            long start = Stopwatch.GetTimestamp();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(backend.Timeouts.Connect);
-            try
+            bool retry = attempt > 0;
+            if (retry && !backend.TryBeginRetry())
             {
-                Transport transport = await OpenAsync(server, timeout.Token).ConfigureAwait(false);
-                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
-            }
-            catch (Exception ex) when (server.Tls is not null && ex is AuthenticationException or IOException)
-            {
-                lastFailure = SessionTermination.ServerHandshakeFailed;
-                detail = $"{server}: TLS handshake with {server.Tls.TargetHost} failed: {TlsTransport.DescribeFailure(ex)}";
-                BackendLog.TlsHandshakeFailed(log, server, server.Tls.TargetHost, server.Tls.Verify, TlsTransport.DescribeFailure(ex));
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                lastFailure = SessionTermination.ConnectTimeout;
-                detail = $"{server}: no answer within {backend.Timeouts.Connect.TotalMilliseconds:0}ms";
-            }
-            catch (SocketException ex)
-            {
-                lastFailure = SessionTermination.ServerRefused;
-                detail = $"{server}: {ex.SocketErrorCode}";
+                detail += $" (no retry: the retry budget of backend \"{backend.Name}\" is spent)";
+                break;
             }
 
+            long start = Stopwatch.GetTimestamp();
+            (Transport? transport, SessionTermination failure, string? problem) = await AttemptAsync(backend, server, cancellationToken).ConfigureAwait(false);
+            if (retry)
+            {
+                backend.EndRetry();
+            }
+
+            if (transport is not null)
+            {
+                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+            }
+
+            lastFailure = failure;
+            detail = problem;
             server.ConnectionFailed();
+            server.Passive.Failed(problem!);
             failures++;
+            previous = server;
             (tried ??= new List<IServer>(backend.Servers.Count)).Add(server);
         }
 
         return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail);
+    }
+
+    /// <summary>One connection attempt within <c>timeout_connect</c>: the transport, or why there is none.</summary>
+    private async ValueTask<(Transport? Transport, SessionTermination Failure, string? Detail)> AttemptAsync(IBackend backend, Server server, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(backend.Timeouts.Connect);
+        try
+        {
+            return (await OpenAsync(server, timeout.Token).ConfigureAwait(false), SessionTermination.Normal, null);
+        }
+        catch (Exception ex) when (server.Tls is not null && ex is AuthenticationException or IOException)
+        {
+            BackendLog.TlsHandshakeFailed(log, server, server.Tls.TargetHost, server.Tls.Verify, TlsTransport.DescribeFailure(ex));
+            return (null, SessionTermination.ServerHandshakeFailed, $"{server}: TLS handshake with {server.Tls.TargetHost} failed: {TlsTransport.DescribeFailure(ex)}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, SessionTermination.ConnectTimeout, $"{server}: no answer within {backend.Timeouts.Connect.TotalMilliseconds:0}ms");
+        }
+        catch (SocketException ex)
+        {
+            return (null, SessionTermination.ServerRefused, $"{server}: {ex.SocketErrorCode}");
+        }
     }
 
     /// <summary>

@@ -45,6 +45,8 @@ internal static class BackendTables
         }
 
         HealthCheckConfig? check = table.SubTable("check", $"the check of {table.DisplayName}") is { } checkTable ? BindCheck(checkTable) : null;
+        RetryPolicy retryPolicy = RetryKeys.ReadPolicy(table);
+        PassiveHealthConfig? passive = RetryKeys.ReadPassive(table);
         CommonKeys.RejectMisplacedTimeouts(table, ConfigKeys.ListenerTimeouts, "the listener");
         table.RejectUnknownKeys(ConfigKeys.Backend);
         if (name is null)
@@ -63,6 +65,8 @@ internal static class BackendTables
             Retries = retries,
             HttpReuse = reuse,
             ResolveInterval = resolveInterval,
+            RetryPolicy = retryPolicy,
+            Passive = passive,
             ValueSpots = table.ValueSpots(),
         };
     }

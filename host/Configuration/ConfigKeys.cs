@@ -46,8 +46,14 @@ internal static class ConfigKeys
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 
+    /// <summary>The retry policy and passive health keys of [[backend]] (<see cref="RetryKeys"/>).</summary>
+    public static readonly string[] BackendRetry = ["retry_on", "redispatch", "retry_budget", "retry_budget_min", "passive"];
+
     public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts,
-         .. DnsKeys.Backend];
+         .. DnsKeys.Backend, .. BackendRetry];
+
+    /// <summary>The keys of [backend.passive].</summary>
+    public static readonly string[] Passive = ["consecutive_failures", "ejection", "max_ejection", "max_ejected_percent"];
 
     public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto",
          .. DnsKeys.Server];

@@ -193,6 +193,11 @@ internal sealed record BackendConfig
 
     /// <summary><c>resolve_interval</c>: how often the names of its servers named by host name are resolved again.</summary>
     public TimeSpan ResolveInterval { get; init; } = DnsSettings.DefaultInterval;
+    /// <summary><c>retry_on</c>, <c>redispatch</c>, <c>retry_budget</c>, <c>retry_budget_min</c>.</summary>
+    public RetryPolicy RetryPolicy { get; init; } = RetryPolicy.Default;
+
+    /// <summary><c>[backend.passive]</c>, or null when passive health checks are off.</summary>
+    public PassiveHealthConfig? Passive { get; init; }
 
     /// <summary>Where each value of the <c>[[backend]]</c> table is written, by dotted key path.</summary>
     public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();

@@ -27,7 +27,12 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
     public void Write(in AccessRecord record)
     {
         Listener(record.Listener).Record(record.Status, record.BytesIn, record.BytesOut, record.TotalTime);
-        (record.Server as Server)?.Traffic.Record(record.Status, record.BytesIn, record.BytesOut, record.TotalTime);
+        if (record.Server is Server server)
+        {
+            server.Traffic.Record(record.Status, record.BytesIn, record.BytesOut, record.TotalTime);
+            ObservePassive(server, record);
+        }
+
         metrics.Record(record);
         if (record.Activity is { } activity)
         {
@@ -36,6 +41,34 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
         if (log.IsEnabled)
         {
             log.Write(record);
+        }
+    }
+
+    /// <summary>
+    /// What the stream says about its server's passive health: a failure when the server broke the exchange (reset,
+    /// timeout, a bad response) or answered 5xx; a success when it answered below 500 (or, in tcp mode, the session
+    /// ended in order); nothing when the client or the
+    /// proxy ended it (an analyzer's reply, a client gone), which says nothing about the server.
+    /// </summary>
+    private static void ObservePassive(Server server, in AccessRecord record)
+    {
+        if (server.Backend is not Backend { Passive: not null })
+        {
+            return;
+        }
+
+        switch (record.Termination)
+        {
+            case SessionTermination.ServerAborted or SessionTermination.ServerTimeout or SessionTermination.BadResponse:
+                server.Passive.Failed(record.Detail is { } detail ? $"{record.Termination.ToLogName()}: {detail}" : record.Termination.ToLogName());
+                break;
+            case SessionTermination.Normal when record.Status >= 500:
+                server.Passive.Failed($"answered {record.Status}");
+                break;
+            case SessionTermination.Normal:
+                // An answer below 500, or a tcp session that ended in order.
+                server.Passive.Succeeded();
+                break;
         }
     }
 }

@@ -71,6 +71,12 @@ internal sealed class ProxyMetrics : IDisposable
         _meter.CreateObservableCounter("pluginproxy.server.connections", () => Servers(s => s.TotalConnections), "{connection}", "Connections made to the server since start");
         _meter.CreateObservableCounter("pluginproxy.server.connect.failures", () => Servers(s => s.FailedConnections), "{failure}", "Connection attempts to the server that failed");
         _meter.CreateObservableCounter("pluginproxy.server.checks", () => Servers(s => s.Checks), "{check}", "Health checks that connected or tried to");
+        _meter.CreateObservableGauge("pluginproxy.server.ejected", () => Servers(s => s.Passive.IsEjected ? 1 : 0), "1",
+            "1 while passive health checks eject the server, else 0");
+        _meter.CreateObservableCounter("pluginproxy.server.ejections", () => Servers(s => s.Passive.Ejections), "{ejection}",
+            "Ejections of the server by passive health checks");
+        _meter.CreateObservableCounter("pluginproxy.retry.budget.refusals", () => Host(h => h.Backends.Backends).Select(b => new Measurement<long>(b.RetryBudget.Refused, Tag("backend", b.Name))),
+            "{retry}", "Retries the backend's retry budget refused (the failure went to the client)");
         _meter.CreateObservableCounter("pluginproxy.server.health.transitions", () => HealthTransitions(), "{transition}",
             "Health changes made by checks, by direction (up, down)");
         _meter.CreateObservableGauge("pluginproxy.server.addresses", () => Servers(s => s.Addresses.Count), "{address}",

@@ -87,6 +87,24 @@ internal sealed class ConnectionDeadlines(Transport client, CancellationToken st
         }
     }
 
+    /// <summary>
+    /// After the server deadline expired (<see cref="Expired"/> is <see cref="Server"/>): clears it and makes a new
+    /// <see cref="Token"/>, so that the stream can go on (a retry on another server). False when another deadline or a
+    /// stop came first: then the expiry stands.
+    /// </summary>
+    public bool TryRearmServer()
+    {
+        Volatile.Write(ref _server, long.MaxValue);
+        if (Volatile.Read(ref _expired) != Server)
+        {
+            return false;
+        }
+
+        // The old source stays cancelled for whatever still holds its token; new operations take the new one.
+        _cancel = new CancellationTokenSource();
+        return Interlocked.CompareExchange(ref _expired, None, Server) == Server;
+    }
+
     /// <summary>Cancels the pending operations at once, as a passed deadline does (an HTTP/2 stream the client reset).</summary>
     public void Abort()
     {

@@ -32,6 +32,7 @@ internal sealed partial class HttpConnection
                 // fresh one (once); the read then starts over.
                 int n;
                 bool failed = false;
+                bool timedOut = false;
                 _serverIo = true;
                 try
                 {
@@ -46,15 +47,37 @@ internal sealed partial class HttpConnection
                     answerArrived = false;
                     n = await stream.Server!.Transport.ReceiveAsync(_response.GetAppendBuffer(HeadReadSize), Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when ((ex is SocketException or IOException) && CanReplayOnFreshConnection(stream))
+                catch (Exception ex) when ((ex is SocketException or IOException) && (CanReplayOnFreshConnection(stream) || MayRetryEmpty(stream)))
                 {
                     n = 0;
                     failed = true;
                 }
+                catch (OperationCanceledException) when (_deadlines.Expired == ConnectionDeadlines.Server && NothingAnswered(stream) && MayRetry(stream, RetryConditions.ResponseTimeout))
+                {
+                    n = 0;
+                    timedOut = true;
+                }
 
-                if (n == 0 && CanReplayOnFreshConnection(stream) && await ReplayOnFreshConnectionAsync(stream).ConfigureAwait(false))
+                if (!timedOut && n == 0 && CanReplayOnFreshConnection(stream) && await ReplayOnFreshConnectionAsync(stream).ConfigureAwait(false))
                 {
                     continue;
+                }
+
+                // retry_on "empty-response" and "response-timeout": the request goes again (to another server).
+                if ((timedOut || (n == 0 && MayRetryEmpty(stream)))
+                    && await TryRetryAsync(stream, timedOut ? "gave no response within timeout_server" : "closed without a response", timedOut).ConfigureAwait(false) is { } retried)
+                {
+                    if (retried != StepOutcome.Next)
+                    {
+                        return retried;
+                    }
+
+                    continue;
+                }
+
+                if (timedOut)
+                {
+                    throw new OperationCanceledException(Token);
                 }
 
                 if (failed)
@@ -74,6 +97,19 @@ internal sealed partial class HttpConnection
 
             if (facts.Status >= 200)
             {
+                // retry_on "502", "503", "504", "all-5xx": the answer is dropped and the request goes again.
+                if (MayRetry(stream, RetryConditions.None, facts.Status)
+                    && await TryRetryAsync(stream, $"answered {facts.Status}").ConfigureAwait(false) is { } retried)
+                {
+                    if (retried != StepOutcome.Next)
+                    {
+                        return retried;
+                    }
+
+                    continue;
+                }
+
+                EndRetry(stream);
                 exchange.HasResponse = true;
                 return StepOutcome.Next;
             }

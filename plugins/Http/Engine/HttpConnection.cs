@@ -450,6 +450,7 @@ internal sealed partial class HttpConnection
     {
         if (_stream is not null)
         {
+            EndRetry(_stream);
             CloseServer(_stream);
             _stream.Detach();
             _proxyStream.Http = null;

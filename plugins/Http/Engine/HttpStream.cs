@@ -64,6 +64,12 @@ internal sealed class HttpStream
     /// <summary>Safe to send again on a fresh connection if the server never saw it (RFC 9110 §9.2.2).</summary>
     public bool Replayable;
 
+    /// <summary>True while a retry of this stream counts in its backend's retry budget (until its response head is decided).</summary>
+    public bool RetryHeld;
+
+    /// <summary>The servers that failed this stream's request already (retries go elsewhere while there is elsewhere), or null.</summary>
+    public List<IServer>? TriedServers;
+
     /// <summary>The response bytes received when the request went out: none since means the server never answered.</summary>
     public long ResponseByteMark;
 
@@ -101,6 +107,8 @@ internal sealed class HttpStream
         ServerReused = false;
         ServerReusable = false;
         Replayable = false;
+        RetryHeld = false;
+        TriedServers?.Clear();
         ResponseByteMark = 0;
         ResponseStarted = false;
         CloseClient = closeClient;
@@ -140,6 +148,7 @@ internal sealed class HttpStream
         Picked = null;
         Server = null;
         Pooled = null;
+        TriedServers?.Clear();
         RequestPump = default;
     }
 

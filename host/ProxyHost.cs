@@ -66,6 +66,9 @@ internal sealed partial class ProxyHost : IAsyncDisposable
 
     public SessionRegistry Sessions => _sessions;
 
+    /// <summary>The stick tables of the running configuration (<c>[[stick_table]]</c>).</summary>
+    public Tables.StickTables StickTables { get; private init; } = new();
+
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>Where the admin endpoint listens, once started.</summary>
@@ -95,7 +98,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         var metrics = new ProxyMetrics();
         var recorder = new AccessRecorder(accessLog, metrics);
         var tracing = new RequestTracing();
-        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing);
+        var stickTables = new Tables.StickTables();
+        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing) { StickTables = stickTables };
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
@@ -109,8 +113,13 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
-        var backends = new BackendCatalog(config.Backends);
-        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing };
+        Tables.StickTableSet tableSet = stickTables.Prepare(config.StickTables);
+        stickTables.Commit(tableSet, config.StickTables);
+        var backends = new BackendCatalog(config.Backends, tables: tableSet);
+        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends)
+        {
+            _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing, StickTables = stickTables,
+        };
         metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)
@@ -229,6 +238,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         }
 
         StartTelemetry();
+        StickTables.StartSweeping(_loggers.CreateLogger("PluginProxy.Tables"));
         _admin?.Start();
         _health = new HealthChecker(Backends, _plugins, _loggers.CreateLogger("PluginProxy.Health"));
         Scripts.Reloaded = _ => RebuildPipelinesAsync();
@@ -331,6 +341,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await Scripts.DisposeAsync().ConfigureAwait(false);
         await _plugins.DisposeAsync().ConfigureAwait(false);
         _ownedAccessLog?.Dispose();
+        StickTables.Dispose();
         StopTelemetry();
     }
 

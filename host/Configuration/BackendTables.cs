@@ -16,6 +16,14 @@ internal static class BackendTables
         int retries = (int)(table.Integer("retries", 0, 100) ?? defaults.Retries);
         HttpReuse reuse = CommonKeys.ReadHttpReuse(table) ?? defaults.HttpReuse;
         ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, defaults.Timeouts, ConfigKeys.BackendTimeouts);
+        (HashKeySource Source, string? Name)? hashKey = PersistenceKeys.ReadHashKey(table);
+        if (hashKey is not null && balance != BalanceAlgorithm.Hash)
+        {
+            table.Error(table.SpotOf("hash_key"), $"`hash_key` applies to balance = \"hash\"; {table.DisplayName} balances otherwise");
+        }
+
+        string? cookie = PersistenceKeys.ReadCookie(table);
+        Named? stickTable = PersistenceKeys.ReadTableName(table, "stick_table");
 
         bool hasServers = table.Has("servers");
         var servers = new List<ServerConfig>();
@@ -61,6 +69,10 @@ internal static class BackendTables
             Timeouts = timeouts,
             Retries = retries,
             HttpReuse = reuse,
+            HashKeySource = (hashKey ?? defaults.HashKey).Source,
+            HashKeyName = (hashKey ?? defaults.HashKey).Name,
+            Cookie = cookie,
+            StickTable = stickTable,
             ValueSpots = table.ValueSpots(),
         };
     }

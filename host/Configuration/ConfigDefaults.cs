@@ -20,6 +20,9 @@ internal sealed class ConfigDefaults
     public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
     public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
 
+    /// <summary><c>hash_key</c>: what <c>balance = "hash"</c> hashes unless a backend says.</summary>
+    public (HashKeySource Source, string? Name) HashKey { get; init; } = (HashKeySource.Source, null);
+
     /// <summary>The headers listeners capture into the access log unless they list their own.</summary>
     public HeaderCapture Capture { get; init; } = HeaderCapture.None;
 
@@ -46,6 +49,7 @@ internal sealed class ConfigDefaults
             Balance = CommonKeys.ReadBalance(table) ?? builtIn.Balance,
             HttpReuse = CommonKeys.ReadHttpReuse(table) ?? builtIn.HttpReuse,
             Capture = AccessLogKeys.ReadCapture(table, builtIn.Capture),
+            HashKey = PersistenceKeys.ReadHashKey(table) ?? builtIn.HashKey,
         };
         table.RejectUnknownKeys(ConfigKeys.Defaults);
         return defaults;

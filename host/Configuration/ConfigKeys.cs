@@ -3,7 +3,7 @@ namespace PluginProxy.Host.Configuration;
 /// <summary>The keys each table of proxy.toml accepts. Anything else is an error.</summary>
 internal static class ConfigKeys
 {
-    public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
+    public static readonly string[] Root = ["global", "defaults", "listener", "backend", "stick_table"];
 
     public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins",
          "access_log_format", "access_log_target", "access_log_facility", .. TelemetryKeys.Keys];
@@ -23,12 +23,14 @@ internal static class ConfigKeys
     public static readonly string[] ListenerCaptures = ["capture_request_headers", "capture_response_headers"];
 
     public static readonly string[] Defaults =
-        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, .. ListenerCaptures, "maxconn", "backlog", "retries", "balance", "http_reuse"];
+        [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, .. ListenerCaptures, "maxconn", "backlog", "retries", "balance", "http_reuse",
+         "hash_key"];
 
     /// <summary>The host's own keys of [[listener]]; plugins own more (<see cref="Abstractions.IListenerOptions"/>).</summary>
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
          "request_analyzers", "response_analyzers", "after_response_analyzers", "options", "tls", "route", "access_log", "use_backends",
+         "track",
          .. ListenerTimeouts, .. ListenerSizes, .. ListenerCaptures];
 
     /// <summary>The host's own keys of [listener.tls]; supervisors own more (the https supervisor's <c>alpn</c>).</summary>
@@ -43,7 +45,8 @@ internal static class ConfigKeys
 
     public static readonly string[] TlsCertificate = ["cert", "key"];
 
-    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts];
+    public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts,
+        "hash_key", "cookie", "stick_table"];
 
     public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto"];
 
@@ -76,5 +79,6 @@ internal static class ConfigKeys
             ["source"] = Abstractions.BalanceAlgorithm.Source,
             ["uri"] = Abstractions.BalanceAlgorithm.Uri,
             ["random"] = Abstractions.BalanceAlgorithm.Random,
+            ["hash"] = Abstractions.BalanceAlgorithm.Hash,
         };
 }

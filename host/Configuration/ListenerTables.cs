@@ -72,6 +72,7 @@ internal static class ListenerTables
 
         ReadRouteBackends(table, name, backendReferences);
 
+        List<Named> track = (table.StringList("track", what: "a list of [[stick_table]] names") ?? []).Select(t => new Named(t.Value, t.Spot)).ToList();
         bool accessLog = table.Bool("access_log") ?? true;
         HeaderCapture capture = AccessLogKeys.ReadCapture(table, defaults.Capture);
 
@@ -125,6 +126,7 @@ internal static class ListenerTables
             OptionSpots = optionsTable?.ValueSpots() ?? [],
             ValueSpots = table.ValueSpots(),
             Capture = capture,
+            Track = track,
             Settings = new ListenerSettings
             {
                 Name = name,

@@ -4,7 +4,7 @@ using PluginProxy.Abstractions;
 
 namespace PluginProxy.Host.Plugins;
 
-/// <summary>The host services every plugin may ask for by injection (<c>ILogger&lt;T&gt;</c>, <see cref="IServerConnector"/>, <see cref="IAccessLog"/>, <see cref="IHeartbeat"/>, <see cref="System.Diagnostics.Metrics.IMeterFactory"/>). Each plugin version gets its own provider built from these.</summary>
+/// <summary>The host services every plugin may ask for by injection (<c>ILogger&lt;T&gt;</c>, <see cref="IServerConnector"/>, <see cref="IAccessLog"/>, <see cref="IHeartbeat"/>, <see cref="System.Diagnostics.Metrics.IMeterFactory"/>, <see cref="Abstractions.Tables.IStickTables"/>). Each plugin version gets its own provider built from these.</summary>
 internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerConnector connector, IAccessLog accessLog, object meterScope, IRequestTracing? tracing = null)
 {
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
@@ -12,6 +12,9 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
     public IServerConnector Connector { get; } = connector;
 
     public IAccessLog AccessLog { get; } = accessLog;
+
+    /// <summary>The stick tables of the running configuration (<see cref="Abstractions.Tables.IStickTables"/>), or null for none.</summary>
+    public Abstractions.Tables.IStickTables? StickTables { get; init; }
 
     public void AddTo(IServiceCollection services)
     {
@@ -22,6 +25,11 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
         if (tracing is not null)
         {
             services.AddSingleton(tracing);
+        }
+
+        if (StickTables is not null)
+        {
+            services.AddSingleton(StickTables);
         }
         // Each version gets its own registrations with the process's one heartbeat; the provider disposes them at unload.
         // Meters a version creates carry the host's scope and go with the version (the provider disposes the factory).

@@ -142,4 +142,20 @@ public class StickTableTests
         Assert.Null(tables.Find("users")!.Find("alice"));
         Assert.Equal("cookie:user", tables.Find("users")!.KeySpec);
     }
+
+    [Fact]
+    public void PluginsAndScripts_GetTheTablesByInjection()
+    {
+        var tables = new StickTables();
+        var host = new PluginProxy.Host.Plugins.PluginHostServices(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            new PluginProxy.Host.Backends.ServerConnector(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new Infrastructure.CapturedAccessLog(), new object())
+        {
+            StickTables = tables,
+        };
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        host.AddTo(services);
+
+        using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        Assert.Same(tables, provider.GetService(typeof(IStickTables)));
+    }
 }

@@ -63,7 +63,8 @@ internal sealed partial class ProxyHost
         await _plugins.RescanAsync().ConfigureAwait(false);
         await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
         var servers = new ServerCarryOver(Backends);
-        var backends = new BackendCatalog(next.Backends, servers, _loggers.CreateLogger("PluginProxy.Backends"));
+        Tables.StickTableSet tables = StickTables.Prepare(next.StickTables);
+        var backends = new BackendCatalog(next.Backends, servers, tables, _loggers.CreateLogger("PluginProxy.Backends"));
         NameResolver resolver = next.Global.Dns.Same(_resolver.Settings) ? _resolver : new NameResolver(next.Global.Dns);
         await DnsRefresher.ResolveNewAsync(backends, resolver, _loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
         var pipelines = new List<ListenerPipeline>();
@@ -105,6 +106,7 @@ internal sealed partial class ProxyHost
     private async Task ApplyAsync(MaterializedConfig materialized, ReloadPlan plan, BackendCatalog backends, ServerCarryOver servers)
     {
         ProxyConfig next = materialized.Config;
+        StickTables.Commit(backends.Tables, next.StickTables);
         await SwapBackendsAsync(backends, servers).ConfigureAwait(false);
         (_listeners, _admin) = await plan.ApplyAsync().ConfigureAwait(false);
         Config = next;

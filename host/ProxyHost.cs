@@ -70,6 +70,9 @@ internal sealed partial class ProxyHost : IAsyncDisposable
 
     public SessionRegistry Sessions => _sessions;
 
+    /// <summary>The stick tables of the running configuration (<c>[[stick_table]]</c>).</summary>
+    public Tables.StickTables StickTables { get; private init; } = new();
+
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>Where the admin endpoint listens, once started.</summary>
@@ -99,7 +102,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         var metrics = new ProxyMetrics();
         var recorder = new AccessRecorder(accessLog, metrics);
         var tracing = new RequestTracing();
-        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing);
+        var stickTables = new Tables.StickTables();
+        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing) { StickTables = stickTables };
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
@@ -113,10 +117,15 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
-        var backends = new BackendCatalog(config.Backends, log: loggers.CreateLogger("PluginProxy.Backends"));
+        Tables.StickTableSet tableSet = stickTables.Prepare(config.StickTables);
+        stickTables.Commit(tableSet, config.StickTables);
+        var backends = new BackendCatalog(config.Backends, tables: tableSet, log: loggers.CreateLogger("PluginProxy.Backends"));
         var resolver = new NameResolver(config.Global.Dns);
         await DnsRefresher.ResolveNewAsync(backends, resolver, loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
-        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends) { _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing, _resolver = resolver };
+        var host = new ProxyHost(materialized, loggers, plugins, scripts, backends)
+        {
+            _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing, StickTables = stickTables, _resolver = resolver,
+        };
         metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
         foreach (ListenerConfig listenerConfig in config.Listeners)
@@ -235,6 +244,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         }
 
         StartTelemetry();
+        StickTables.StartSweeping(_loggers.CreateLogger("PluginProxy.Tables"));
         _admin?.Start();
         _health = new HealthChecker(Backends, _plugins, _loggers.CreateLogger("PluginProxy.Health"));
         _dns = new DnsRefresher(Backends, _resolver, _loggers.CreateLogger("PluginProxy.Dns"));
@@ -343,6 +353,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await Scripts.DisposeAsync().ConfigureAwait(false);
         await _plugins.DisposeAsync().ConfigureAwait(false);
         _ownedAccessLog?.Dispose();
+        StickTables.Dispose();
         StopTelemetry();
     }
 

@@ -39,6 +39,13 @@ public sealed class ProxyStream
     /// </summary>
     public IBackend? Backend { get; set; }
 
+    /// <summary>
+    /// The key <c>balance = "hash"</c> with <c>hash_key = "script"</c> hashes for this stream, set by an analyzer or a
+    /// script (<c>Rule.HashKey</c>) before the server is picked; null (the default, again for each stream) balances the
+    /// stream round robin.
+    /// </summary>
+    public string? HashKey { get; set; }
+
     /// <summary>The HTTP message of this stream (version-independent), when an HTTP supervisor runs it; null in tcp mode.</summary>
     public Http.HttpExchange? Http { get; set; }
 
@@ -108,8 +115,8 @@ public sealed class ProxyStream
     }
 
     /// <summary>
-    /// Prepares the instance for the next stream of the same session: clears variables and end observers, restores the
-    /// default backend.
+    /// Prepares the instance for the next stream of the same session: clears variables, end observers and the hash key,
+    /// restores the default backend.
     /// </summary>
     /// <param name="defaultBackend">The backend the next stream starts with.</param>
     public void Reset(IBackend? defaultBackend)
@@ -118,6 +125,7 @@ public sealed class ProxyStream
         _observer = null;
         _moreObservers?.Clear();
         Backend = defaultBackend;
+        HashKey = null;
         Number++;
     }
 }

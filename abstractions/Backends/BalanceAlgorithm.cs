@@ -17,4 +17,11 @@ public enum BalanceAlgorithm
 
     /// <summary><c>random</c>: a random server, in proportion to weight.</summary>
     Random,
+
+    /// <summary>
+    /// <c>hash</c>: consistent hashing of the key named by <c>hash_key</c> (<see cref="IBackend.HashKeySource"/>): one key
+    /// keeps landing on the same server, and a server going down or coming back moves only its own share of the keys. A
+    /// stream without the key (no such header or cookie) is balanced round robin.
+    /// </summary>
+    Hash,
 }

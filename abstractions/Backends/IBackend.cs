@@ -45,6 +45,20 @@ public interface IBackend
     void ReportFailure(IServer server, string reason)
     {
     }
+    /// <summary>What <see cref="BalanceAlgorithm.Hash"/> hashes (<c>hash_key</c>); <see cref="HashKeySource.Source"/> unless configured.</summary>
+    HashKeySource HashKeySource => HashKeySource.Source;
+
+    /// <summary>The header or cookie name of <c>hash_key = "header:&lt;name&gt;"</c> or <c>"cookie:&lt;name&gt;"</c>, else null.</summary>
+    string? HashKeyName => null;
+
+    /// <summary>
+    /// <c>cookie</c>: the name of the persistence cookie the proxy inserts into responses (its value names the server), or
+    /// null when the backend inserts none. A request whose cookie names a server of this backend that can take it goes there.
+    /// </summary>
+    string? PersistCookie => null;
+
+    /// <summary><c>stick_table</c>: the table that remembers which server served each key (persistence), or null.</summary>
+    Tables.IStickTable? StickTable => null;
 
     /// <summary>Picks a server that is up and not in <paramref name="exclude"/>, or null when there is none.</summary>
     /// <param name="selection">What the pick may depend on.</param>

@@ -77,6 +77,27 @@ public abstract class Rule
         }
     }
 
+    /// <summary>
+    /// The key <c>balance = "hash"</c> hashes when the backend says <c>hash_key = "script"</c> (the stream's
+    /// <see cref="ProxyStream.HashKey"/>): set it in a request rule, before the server is picked. Null balances round robin.
+    /// </summary>
+    public string? HashKey
+    {
+        get => Stream.HashKey;
+        set => Stream.HashKey = value;
+    }
+
+    /// <summary>The stick table named <paramref name="name"/> (<c>[[stick_table]]</c>), or null when the configuration has none of that name.</summary>
+    public Tables.IStickTable? Table(string name) => Stream.Session.StickTables?.Find(name);
+
+    /// <summary>
+    /// This stream's entry in the stick table named <paramref name="name"/> (its counters: <c>RequestRate</c>,
+    /// <c>Requests</c>, <c>ErrorRate</c>, ...), or null when there is no such table, the stream has no key for it, or the
+    /// key has no entry. A listener that lists the table in <c>track</c> counted this request before its rules run:
+    /// <c>if (Tracked("clients")?.RequestRate > 100) Deny(429);</c>. Looking does not touch the entry's expiry.
+    /// </summary>
+    public Tables.IStickEntry? Tracked(string name) => Table(name)?.FindOf(Stream);
+
     /// <summary>True when a reply was set (by <see cref="Deny"/>, <see cref="Redirect"/> or <see cref="Respond(int, string, string)"/>).</summary>
     public bool Replied => _reply is not null;
 

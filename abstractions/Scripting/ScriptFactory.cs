@@ -7,7 +7,7 @@ namespace PluginProxy.Abstractions.Scripting;
 /// </summary>
 public abstract class ScriptFactory
 {
-    /// <summary>The host's services (<c>IServerConnector</c>, <c>ILoggerFactory</c>, <c>IAccessLog</c>, <c>IMeterFactory</c>), for the object the script builds.</summary>
+    /// <summary>The host's services (<c>IServerConnector</c>, <c>ILoggerFactory</c>, <c>IAccessLog</c>, <c>IMeterFactory</c>, <c>IStickTables</c>), for the object the script builds.</summary>
     public IServiceProvider Services { get; private set; } = EmptyServices.Instance;
 
     /// <summary>The script's body. Generated from the script; not for scripts to call.</summary>

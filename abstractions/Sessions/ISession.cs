@@ -34,6 +34,9 @@ public interface ISession
     /// <summary>The backends as they were when the session was accepted.</summary>
     IBackendCatalog Backends { get; }
 
+    /// <summary>The stick tables of the running configuration (<c>[[stick_table]]</c>), or null for a host without them.</summary>
+    Tables.IStickTables? StickTables => null;
+
     /// <summary>
     /// Called by supervisors at the start of each stream (each request of a keep-alive connection): from then on,
     /// <see cref="RequestAnalyzers"/> and <see cref="ResponseAnalyzers"/> are the listener's current ones, so a reloaded

@@ -27,6 +27,12 @@ public sealed record ListenerSettings
     /// <summary><c>access_log</c>: whether the supervisor writes a line per stream.</summary>
     public bool AccessLog { get; init; } = true;
 
+    /// <summary>
+    /// <c>track</c>: the stick tables every request of this listener is counted in, under the table's key (requests and
+    /// their rate; error answers at the stream's end). Empty when the listener tracks nothing.
+    /// </summary>
+    public IReadOnlyList<Tables.IStickTable> Track { get; init; } = [];
+
     /// <summary><c>[listener.tls]</c>: certificates and handshake settings for a TLS-terminating supervisor; null when absent.</summary>
     public TlsSettings? Tls { get; init; }
 

@@ -33,4 +33,13 @@ public interface IStickTable
 
     /// <summary>The entry of <paramref name="key"/>, or null; its expiry is not touched.</summary>
     IStickEntry? Find(string key);
+
+    /// <summary>
+    /// The entry of this stream's key, created when missing (as <see cref="Track"/>), or null when the stream has no key.
+    /// The host's tables find an existing entry without allocating.
+    /// </summary>
+    IStickEntry? TrackOf(ProxyStream stream) => KeyOf(stream) is { } key ? Track(key) : null;
+
+    /// <summary>The entry of this stream's key (as <see cref="Find"/>), or null when there is none or the stream has no key.</summary>
+    IStickEntry? FindOf(ProxyStream stream) => KeyOf(stream) is { } key ? Find(key) : null;
 }

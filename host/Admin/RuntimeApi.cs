@@ -17,7 +17,8 @@ internal static class RuntimeApi
 
     /// <summary>True for the paths this API answers.</summary>
     public static bool Owns(string path) =>
-        path is "/api/backends" or "/api/listeners" || path.StartsWith("/api/backends/", StringComparison.Ordinal) || path.StartsWith("/api/listeners/", StringComparison.Ordinal);
+        path is "/api/backends" or "/api/listeners" || path.StartsWith("/api/backends/", StringComparison.Ordinal) || path.StartsWith("/api/listeners/", StringComparison.Ordinal)
+        || path is "/api/tables" || path.StartsWith("/api/tables/", StringComparison.Ordinal);
 
     /// <summary>Answers a GET (or HEAD) under the API's paths.</summary>
     public static AdminResponse Read(ProxyHost host, string path)
@@ -39,6 +40,10 @@ internal static class RuntimeApi
                 return FindBackend(host, name, out backend, out missing) ? Json(200, new { servers = backend!.ServerStates.Select(Describe) }) : missing!;
             case ["backends", string name, "servers", string serverName]:
                 return FindServer(host, name, serverName, out _, out Server? server, out missing) ? Json(200, Describe(server!)) : missing!;
+            case ["tables"]:
+                return TableApi.List(host);
+            case ["tables", string name]:
+                return TableApi.Show(host, name);
             default:
                 return Problem(404, $"nothing at {path}; " + Paths);
         }
@@ -76,7 +81,7 @@ internal static class RuntimeApi
         }
     }
 
-    private const string Paths = "the runtime API: GET /api/listeners[/<name>], GET /api/backends[/<name>[/servers[/<name>]]], " +
+    private const string Paths = "the runtime API: GET /api/listeners[/<name>], GET /api/backends[/<name>[/servers[/<name>]]], GET /api/tables[/<name>], " +
         "PATCH /api/backends/<b>/servers/<s> {\"state\": \"ready|drain|maint\", \"weight\": N}, POST /api/backends/<b>/servers {\"name\", \"address\"}, " +
         "DELETE /api/backends/<b>/servers/<s>";
 

@@ -27,6 +27,9 @@ internal sealed class Backend : IBackend
         Timeouts = config.Timeouts;
         Retries = config.Retries;
         HttpReuse = config.HttpReuse;
+        HashKeySource = config.HashKeySource;
+        HashKeyName = config.HashKeyName;
+        PersistCookie = config.Cookie;
         Check = config.Check;
         ResolveInterval = config.ResolveInterval;
         RetryPolicy = config.RetryPolicy;
@@ -82,6 +85,14 @@ internal sealed class Backend : IBackend
     public void EndRetry() => RetryBudget.End();
 
     public void ReportFailure(IServer server, string reason) => (server as Server)?.Passive.Failed(reason);
+    public HashKeySource HashKeySource { get; }
+
+    public string? HashKeyName { get; }
+
+    public string? PersistCookie { get; }
+
+    /// <summary>The table named by <c>stick_table</c> (set by the catalog that builds the backend), or null.</summary>
+    public Abstractions.Tables.IStickTable? StickTable { get; init; }
 
     /// <summary>The server named <paramref name="name"/>, or null.</summary>
     public Server? Find(string name) => Array.Find(_rotation.Servers, s => s.Name == name);
@@ -129,8 +140,17 @@ internal sealed class Backend : IBackend
 
     public IServer? PickServer(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude = null)
     {
+        // Persistence (a cookie or a stick-table entry named the server) wins while that server can take the stream.
+        if (selection.Preferred is Server preferred && ReferenceEquals(preferred.Backend, this) && Eligible(preferred, exclude)
+            && Array.IndexOf(_rotation.Servers, preferred) >= 0)
+        {
+            return preferred;
+        }
+
         switch (Balance)
         {
+            case BalanceAlgorithm.Hash:
+                return PickConsistent(selection, exclude);
             case BalanceAlgorithm.LeastConn:
                 return PickLeastConnections(exclude);
             case BalanceAlgorithm.Source when selection.Client is IPEndPoint client:
@@ -142,6 +162,35 @@ internal sealed class Backend : IBackend
             default:
                 return PickRoundRobin(exclude);
         }
+    }
+
+    /// <summary>
+    /// <c>hash</c>: the key's place on the rotation's ring (<see cref="HashRing"/>); a stream without the key (no such
+    /// header or cookie, no address) goes round robin, as HAProxy does.
+    /// </summary>
+    private Server? PickConsistent(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude)
+    {
+        uint hash;
+        if (HashKeySource == HashKeySource.Source)
+        {
+            if (selection.Client is not IPEndPoint client)
+            {
+                return PickRoundRobin(exclude);
+            }
+
+            hash = Hashes.OfAddress(client.Address);
+        }
+        else if (selection.HashKey is { } key)
+        {
+            hash = Hashes.OfString(key);
+        }
+        else
+        {
+            return PickRoundRobin(exclude);
+        }
+
+        Rotation rotation = _rotation;
+        return rotation.Ring.Pick(hash, rotation.Servers, exclude);
     }
 
     private static bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude) =>
@@ -277,6 +326,11 @@ internal sealed class Backend : IBackend
     /// <summary>One published set of servers with its round-robin order (indexes into <see cref="Servers"/>).</summary>
     private sealed record Rotation(Server[] Servers, int[] Order)
     {
+        private HashRing? _ring;
+
+        /// <summary>The consistent-hash ring of these servers with their weights in use, built on first use (hash backends only).</summary>
+        public HashRing Ring => _ring ??= HashRing.Build(Servers);
+
         /// <summary>The servers with the order their weights in use give.</summary>
         public static Rotation Of(Server[] servers) => new(servers, SmoothWeightedSequence(servers.Select(s => s.Weight).ToArray()));
     }

@@ -17,6 +17,14 @@ internal static class BackendTables
         HttpReuse reuse = CommonKeys.ReadHttpReuse(table) ?? defaults.HttpReuse;
         ProxyTimeouts timeouts = CommonKeys.ReadTimeouts(table, defaults.Timeouts, ConfigKeys.BackendTimeouts);
         TimeSpan resolveInterval = DnsKeys.ReadInterval(table) ?? defaults.ResolveInterval;
+        (HashKeySource Source, string? Name)? hashKey = PersistenceKeys.ReadHashKey(table);
+        if (hashKey is not null && balance != BalanceAlgorithm.Hash)
+        {
+            table.Error(table.SpotOf("hash_key"), $"`hash_key` applies to balance = \"hash\"; {table.DisplayName} balances otherwise");
+        }
+
+        string? cookie = PersistenceKeys.ReadCookie(table);
+        Named? stickTable = PersistenceKeys.ReadTableName(table, "stick_table");
 
         bool hasServers = table.Has("servers");
         var servers = new List<ServerConfig>();
@@ -67,6 +75,10 @@ internal static class BackendTables
             ResolveInterval = resolveInterval,
             RetryPolicy = retryPolicy,
             Passive = passive,
+            HashKeySource = (hashKey ?? defaults.HashKey).Source,
+            HashKeyName = (hashKey ?? defaults.HashKey).Name,
+            Cookie = cookie,
+            StickTable = stickTable,
             ValueSpots = table.ValueSpots(),
         };
     }

@@ -23,7 +23,7 @@ internal static class CommonKeys
 
     internal static BalanceAlgorithm? ReadBalance(TableReader table)
     {
-        if (table.SpottedString("balance", what: "one of roundrobin, leastconn, source, uri, random") is not { } balance)
+        if (table.SpottedString("balance", what: "one of roundrobin, leastconn, source, uri, random, hash") is not { } balance)
         {
             return null;
         }

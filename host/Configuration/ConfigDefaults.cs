@@ -22,6 +22,8 @@ internal sealed class ConfigDefaults
 
     /// <summary><c>resolve_interval</c>: how often backends resolve the names of their servers again.</summary>
     public TimeSpan ResolveInterval { get; init; } = DnsSettings.DefaultInterval;
+    /// <summary><c>hash_key</c>: what <c>balance = "hash"</c> hashes unless a backend says.</summary>
+    public (HashKeySource Source, string? Name) HashKey { get; init; } = (HashKeySource.Source, null);
 
     /// <summary>The headers listeners capture into the access log unless they list their own.</summary>
     public HeaderCapture Capture { get; init; } = HeaderCapture.None;
@@ -50,6 +52,7 @@ internal sealed class ConfigDefaults
             HttpReuse = CommonKeys.ReadHttpReuse(table) ?? builtIn.HttpReuse,
             Capture = AccessLogKeys.ReadCapture(table, builtIn.Capture),
             ResolveInterval = DnsKeys.ReadInterval(table) ?? builtIn.ResolveInterval,
+            HashKey = PersistenceKeys.ReadHashKey(table) ?? builtIn.HashKey,
         };
         table.RejectUnknownKeys(ConfigKeys.Defaults);
         return defaults;

@@ -3,7 +3,7 @@ namespace PluginProxy.Host.Configuration;
 /// <summary>The keys each table of proxy.toml accepts. Anything else is an error.</summary>
 internal static class ConfigKeys
 {
-    public static readonly string[] Root = ["global", "defaults", "listener", "backend"];
+    public static readonly string[] Root = ["global", "defaults", "listener", "backend", "stick_table"];
 
     public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins",
          "access_log_format", "access_log_target", "access_log_facility", .. TelemetryKeys.Keys,
@@ -25,13 +25,13 @@ internal static class ConfigKeys
 
     public static readonly string[] Defaults =
         [.. ListenerTimeouts, .. BackendTimeouts, .. ListenerSizes, .. DefaultsForPlugins, .. ListenerCaptures, "maxconn", "backlog", "retries", "balance", "http_reuse",
-         .. DnsKeys.Backend];
+         .. DnsKeys.Backend, "hash_key"];
 
     /// <summary>The host's own keys of [[listener]]; plugins own more (<see cref="Abstractions.IListenerOptions"/>).</summary>
     public static readonly string[] Listener =
         ["name", "bind", "supervisor", "accept", "maxconn", "backlog", "rcvbuf", "sndbuf", "backend",
          "request_analyzers", "response_analyzers", "after_response_analyzers", "options", "tls", "route", "access_log", "use_backends",
-         Rules.HttpRuleList.RequestKey, Rules.HttpRuleList.ResponseKey,
+         Rules.HttpRuleList.RequestKey, Rules.HttpRuleList.ResponseKey, "track",
          .. ListenerTimeouts, .. ListenerSizes, .. ListenerCaptures];
 
     /// <summary>The host's own keys of [listener.tls]; supervisors own more (the https supervisor's <c>alpn</c>).</summary>
@@ -50,7 +50,7 @@ internal static class ConfigKeys
     public static readonly string[] BackendRetry = ["retry_on", "redispatch", "retry_budget", "retry_budget_min", "passive"];
 
     public static readonly string[] Backend = ["name", "balance", "servers", "check", "retries", "http_reuse", .. BackendTimeouts,
-         .. DnsKeys.Backend, .. BackendRetry];
+         .. DnsKeys.Backend, .. BackendRetry, "hash_key", "cookie", "stick_table"];
 
     /// <summary>The keys of [backend.passive].</summary>
     public static readonly string[] Passive = ["consecutive_failures", "ejection", "max_ejection", "max_ejected_percent"];
@@ -87,5 +87,6 @@ internal static class ConfigKeys
             ["source"] = Abstractions.BalanceAlgorithm.Source,
             ["uri"] = Abstractions.BalanceAlgorithm.Uri,
             ["random"] = Abstractions.BalanceAlgorithm.Random,
+            ["hash"] = Abstractions.BalanceAlgorithm.Hash,
         };
 }

@@ -86,6 +86,7 @@ internal static class ConfigLoader
         TableReader? defaultsTable = root.SubTable("defaults", "[defaults]");
         List<TableReader> listenerTables = root.TableArray("listener", "[[listener]]");
         List<TableReader> backendTables = root.TableArray("backend", "[[backend]]");
+        List<TableReader> stickTables = root.TableArray("stick_table", "[[stick_table]]");
         root.RejectUnknownKeys(ConfigKeys.Root);
 
         GlobalConfig global = BindGlobal(globalTable, root, baseDirectory);
@@ -130,6 +131,8 @@ internal static class ConfigLoader
         }
 
         CheckBackendReferences(root, backendReferences, backends);
+        List<StickTableConfig> tables = stickTables.Select(PersistenceKeys.BindTable).OfType<StickTableConfig>().ToList();
+        PersistenceKeys.CheckReferences(root, tables, listeners, backends);
         CheckBindConflicts(root, listeners);
 
         return new ProxyConfig
@@ -139,6 +142,7 @@ internal static class ConfigLoader
             Global = global,
             Listeners = listeners,
             Backends = backends,
+            StickTables = tables,
         };
     }
 

@@ -75,6 +75,7 @@ internal static class ListenerTables
         Rules.HttpRuleList? requestRules = Rules.RuleReader.Read(table, Rules.HttpRuleList.RequestKey, b => backendReferences.Add((listenerName, b)));
         Rules.HttpRuleList? responseRules = Rules.RuleReader.Read(table, Rules.HttpRuleList.ResponseKey, b => backendReferences.Add((listenerName, b)));
 
+        List<Named> track = (table.StringList("track", what: "a list of [[stick_table]] names") ?? []).Select(t => new Named(t.Value, t.Spot)).ToList();
         bool accessLog = table.Bool("access_log") ?? true;
         HeaderCapture capture = AccessLogKeys.ReadCapture(table, defaults.Capture);
 
@@ -130,6 +131,7 @@ internal static class ListenerTables
             OptionSpots = optionsTable?.ValueSpots() ?? [],
             ValueSpots = table.ValueSpots(),
             Capture = capture,
+            Track = track,
             Settings = new ListenerSettings
             {
                 Name = name,

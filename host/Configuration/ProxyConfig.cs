@@ -25,6 +25,9 @@ internal sealed record ProxyConfig
     public required IReadOnlyList<ListenerConfig> Listeners { get; init; }
 
     public required IReadOnlyList<BackendConfig> Backends { get; init; }
+
+    /// <summary>The <c>[[stick_table]]</c> tables, in file order.</summary>
+    public IReadOnlyList<StickTableConfig> StickTables { get; init; } = [];
 }
 
 internal sealed record GlobalConfig
@@ -166,6 +169,9 @@ internal sealed record ListenerConfig
     /// </summary>
     public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();
 
+    /// <summary><c>track</c>: the stick tables every request of this listener is counted in.</summary>
+    public IReadOnlyList<Named> Track { get; init; } = [];
+
     /// <summary>The headers captured into this listener's access-log lines (<c>capture_request_headers</c>, <c>capture_response_headers</c>).</summary>
     public HeaderCapture Capture { get; init; } = HeaderCapture.None;
 
@@ -198,6 +204,17 @@ internal sealed record BackendConfig
 
     /// <summary><c>[backend.passive]</c>, or null when passive health checks are off.</summary>
     public PassiveHealthConfig? Passive { get; init; }
+    /// <summary><c>hash_key</c>: what <c>balance = "hash"</c> hashes.</summary>
+    public HashKeySource HashKeySource { get; init; }
+
+    /// <summary>The header or cookie name of <c>hash_key</c>, else null.</summary>
+    public string? HashKeyName { get; init; }
+
+    /// <summary><c>cookie</c>: the persistence cookie to insert, or null.</summary>
+    public string? Cookie { get; init; }
+
+    /// <summary><c>stick_table</c>: the table that remembers each key's server, or null.</summary>
+    public Named? StickTable { get; init; }
 
     /// <summary>Where each value of the <c>[[backend]]</c> table is written, by dotted key path.</summary>
     public IReadOnlyDictionary<string, SourceSpot> ValueSpots { get; init; } = new Dictionary<string, SourceSpot>();

@@ -4,7 +4,7 @@ using PluginProxy.Abstractions;
 
 namespace PluginProxy.Host.Plugins;
 
-/// <summary>The host services every plugin may ask for by injection (<c>ILogger&lt;T&gt;</c>, <see cref="IServerConnector"/>, <see cref="IAccessLog"/>, <see cref="IHeartbeat"/>, <see cref="System.Diagnostics.Metrics.IMeterFactory"/>). Each plugin version gets its own provider built from these.</summary>
+/// <summary>The host services every plugin may ask for by injection (<c>ILogger&lt;T&gt;</c>, <see cref="IServerConnector"/>, <see cref="IAccessLog"/>, <see cref="IHeartbeat"/>, <see cref="System.Diagnostics.Metrics.IMeterFactory"/>, <see cref="Abstractions.Tables.IStickTables"/>). Each plugin version gets its own provider built from these.</summary>
 internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerConnector connector, IAccessLog accessLog, object meterScope, IRequestTracing? tracing = null)
 {
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
@@ -14,8 +14,8 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
     public IAccessLog AccessLog { get; } = accessLog;
 
     /// <summary>
-    /// The stick tables of the running configuration, read by the counter conditions of declarative rules; null while
-    /// nothing provides them (a condition on a table is then false, logged once).
+    /// The stick tables of the running configuration (<see cref="Abstractions.Tables.IStickTables"/>), or null for none;
+    /// declarative rules' counter conditions read them too (a condition on a table is false while there is none).
     /// </summary>
     public Abstractions.Tables.IStickTables? StickTables { get; set; }
 
@@ -28,6 +28,11 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
         if (tracing is not null)
         {
             services.AddSingleton(tracing);
+        }
+
+        if (StickTables is not null)
+        {
+            services.AddSingleton(StickTables);
         }
         // Each version gets its own registrations with the process's one heartbeat; the provider disposes them at unload.
         // Meters a version creates carry the host's scope and go with the version (the provider disposes the factory).

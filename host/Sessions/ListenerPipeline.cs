@@ -26,6 +26,8 @@ internal sealed class ListenerPipeline : RefCounted
         AfterResponseAnalyzers = responseAnalyzers[^config.AfterResponseCount..];
         Backends = backends;
         _held = held;
+        Settings = config.Track.Count == 0 ? config.Settings
+            : config.Settings with { Track = config.Track.Select(t => backends.Tables.Find(t.Name)).OfType<Abstractions.Tables.IStickTable>().ToArray() };
     }
 
     /// <summary>The plugin or script version the supervisor comes from: a session keeps it loaded for its whole life.</summary>
@@ -36,7 +38,8 @@ internal sealed class ListenerPipeline : RefCounted
 
     public ListenerConfig Config { get; }
 
-    public ListenerSettings Settings => Config.Settings;
+    /// <summary>The listener's settings, with the stick tables it tracks (<c>track</c>) resolved.</summary>
+    public ListenerSettings Settings { get; }
 
     public IProtocolSupervisor Supervisor => Supervisors[0].Supervisor;
 

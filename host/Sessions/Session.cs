@@ -35,6 +35,8 @@ internal sealed class Session : ISession
         Transport = new SocketTransport(connection.Socket);
         Listener = pipeline.Settings;
         Backends = pipeline.Backends;
+        StickTables = pipeline.Backends.Tables;
+        _connectionEntries = OpenTrackedConnection(pipeline.Settings, connection);
         _streamPipeline = pipeline;
         // The pipeline holds a reference on each supervisor's owner: taking one more cannot fail.
         _levels = pipeline.Supervisors;
@@ -80,6 +82,33 @@ internal sealed class Session : ISession
     public ListenerSettings Listener { get; }
 
     public IBackendCatalog Backends { get; }
+
+    /// <inheritdoc/>
+    public Abstractions.Tables.IStickTables? StickTables { get; }
+
+    // The entries of the source-keyed tables the listener tracks, whose conn_cur counts this session (null: none).
+    private readonly Tables.StickEntry[]? _connectionEntries;
+
+    /// <summary>Counts the connection in the listener's tracked tables keyed by the client's address (<c>conn_cur</c>).</summary>
+    private static Tables.StickEntry[]? OpenTrackedConnection(ListenerSettings settings, AcceptedConnection connection)
+    {
+        if (settings.Track.Count == 0)
+        {
+            return null;
+        }
+
+        var entries = new List<Tables.StickEntry>(settings.Track.Count);
+        foreach (Abstractions.Tables.IStickTable table in settings.Track)
+        {
+            if (table is Tables.StickTable { KeyedBySource: true } source && source.TrackAddress(connection.ClientEndPoint) is { } entry)
+            {
+                entry.AddConnections(1);
+                entries.Add(entry);
+            }
+        }
+
+        return entries.Count == 0 ? null : entries.ToArray();
+    }
 
     public IReadOnlyList<IFlowAnalyzer> RequestAnalyzers => _streamPipeline.RequestAnalyzers;
 
@@ -264,6 +293,11 @@ internal sealed class Session : ISession
     /// <summary>Releases what the session held, when it ends.</summary>
     public void End()
     {
+        foreach (Tables.StickEntry entry in _connectionEntries ?? [])
+        {
+            entry.AddConnections(-1);
+        }
+
         _streamPipeline.Release();
         foreach (SupervisorLevel level in _levels)
         {

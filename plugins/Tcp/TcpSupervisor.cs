@@ -112,7 +112,7 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
             }
 
             session.Log.Backend = backend.Name;
-            ConnectResult connect = await _connector.ConnectAsync(backend, new ServerSelection(session.Connection.ClientEndPoint), session.Aborted).ConfigureAwait(false);
+            ConnectResult connect = await _connector.ConnectAsync(backend, Selection(session, backend), session.Aborted).ConfigureAwait(false);
             session.Log.Retries = connect.Retries;
             if (connect.Connection is not { } server)
             {
@@ -166,5 +166,16 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
             stream.Request.Flags &= ~ChannelFlags.Autonomous;
             stream.Response.Flags &= ~ChannelFlags.Autonomous;
         }
+    }
+
+    /// <summary>
+    /// What the balancer looks at: the client's address. A tcp stream has no header, cookie or path, so <c>balance = "hash"</c>
+    /// hashes the address whatever <c>hash_key</c> says (as a string key when the key is not <c>source</c>).
+    /// </summary>
+    private static ServerSelection Selection(ISession session, IBackend backend)
+    {
+        System.Net.EndPoint? client = session.Connection.ClientEndPoint;
+        string? key = backend.Balance == BalanceAlgorithm.Hash && backend.HashKeySource != HashKeySource.Source ? LogNames.Format(client) : null;
+        return new ServerSelection(client, key);
     }
 }

@@ -50,6 +50,7 @@ internal sealed partial class HttpConnection
     private async ValueTask<StepOutcome> AnalyzeRequestAsync(HttpStream stream)
     {
         _deadlines.Phase = StreamPhase.AnalyzeRequest;
+        CountTracked(stream);
         stream.RequestChain.Begin(_request);
         while (true)
         {
@@ -159,7 +160,8 @@ internal sealed partial class HttpConnection
     private void PickServer(HttpStream stream)
     {
         IBackend backend = stream.Backend!;
-        stream.Picked = backend.PickServer(Selection(stream));
+        stream.Selection = MakeSelection(stream);
+        stream.Picked = backend.PickServer(stream.Selection);
         bool mayReuse = stream.Replayable || backend.HttpReuse == HttpReuse.Always;
         // A request that could not be sent again (http_reuse = "always") is worth a poll of the connection first.
         if (stream.Picked is { Protocol: ServerProtocol.Http1 } && mayReuse && _owner.Pool.TryTake(stream.Picked, check: !stream.Replayable) is { } pooled)
@@ -240,8 +242,8 @@ internal sealed partial class HttpConnection
         return StepOutcome.Next;
     }
 
-    private ServerSelection Selection(HttpStream stream) =>
-        new(_session.Connection.ClientEndPoint, stream.Backend!.Balance == BalanceAlgorithm.Uri ? stream.Exchange.Request.Path : null);
+    /// <summary>The stream's selection, made at the pick (<see cref="MakeSelection"/>: the hash key of <c>uri</c> and <c>hash</c>, persistence).</summary>
+    private static ServerSelection Selection(HttpStream stream) => stream.Selection;
 
     private static bool IsIdempotent(ReadOnlySpan<byte> method) =>
         method.SequenceEqual("GET"u8) || method.SequenceEqual("HEAD"u8) || method.SequenceEqual("OPTIONS"u8) ||

@@ -284,6 +284,7 @@ internal sealed partial class HttpConnection
         stream.ResponseBody.Start(kind, Math.Max(facts.ContentLength, 0), dechunk, kind == BodyKind.Chunked ? stream.Exchange.ResponseBody.Trailers : null);
         _response.Consume(facts.HeadLength);
 
+        Persist(stream);
         OutputBuffer output = stream.ClientOut;
         output.Start(facts.HeadLength + 256 + Math.Min(_response.Length, _bodyLimit));
         if (_h2 is null)

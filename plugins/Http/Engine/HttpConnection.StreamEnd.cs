@@ -13,6 +13,7 @@ internal sealed partial class HttpConnection
     /// </summary>
     private void NotifyStreamEnded(HttpStream stream)
     {
+        CountTrackedErrors(stream);
         if (!_proxyStream.HasEndObservers)
         {
             return;

@@ -58,6 +58,15 @@ internal sealed class HttpStream
     public Upstream.PooledConnection? Pooled;
     public bool ServerReused;
 
+    /// <summary>What the balancer looked at (hash key, preferred server), made once at the pick and used again by retries.</summary>
+    public ServerSelection Selection;
+
+    /// <summary>The server the request's persistence cookie named, or null (then the response gets a cookie).</summary>
+    public IServer? CookieServer;
+
+    /// <summary>The stick-table entries this stream was counted in (the listener's <c>track</c>), for its errors.</summary>
+    public readonly List<Abstractions.Tables.IStickEntry> Tracked = [];
+
     /// <summary>True when the server connection may serve another request once this stream is over.</summary>
     public bool ServerReusable;
 
@@ -105,6 +114,9 @@ internal sealed class HttpStream
         Server = null;
         Pooled = null;
         ServerReused = false;
+        Selection = default;
+        CookieServer = null;
+        Tracked.Clear();
         ServerReusable = false;
         Replayable = false;
         RetryHeld = false;
@@ -150,6 +162,9 @@ internal sealed class HttpStream
         Pooled = null;
         TriedServers?.Clear();
         RequestPump = default;
+        Selection = default;
+        CookieServer = null;
+        Tracked.Clear();
     }
 
     /// <summary>Gives the head and output buffers back to the pool.</summary>

@@ -120,6 +120,14 @@ internal static class RuntimeApi
         ["connections"] = server.ActiveConnections,
         ["total_connections"] = server.TotalConnections,
         ["failed_connections"] = server.FailedConnections,
+        ["maxconn"] = server.MaxConn,
+        ["slots_in_use"] = server.Served,
+        ["queue"] = server.Queued,
+        ["queue_max"] = server.MaxQueued,
+        ["queue_timeouts"] = server.QueueTimeouts,
+        ["backup"] = server.IsBackup,
+        ["slowstart_ms"] = (long)server.SlowStart.TotalMilliseconds,
+        ["effective_weight"] = server.EffectiveWeight,
     };
 
     private static object Describe(Backend backend) => new
@@ -132,6 +140,10 @@ internal static class RuntimeApi
         connections = backend.ServerStates.Sum(s => s.ActiveConnections),
         total_connections = backend.ServerStates.Sum(s => s.TotalConnections),
         failed_connections = backend.ServerStates.Sum(s => s.FailedConnections),
+        queue = backend.Queue.Length,
+        queue_max = backend.Queue.MaxQueued,
+        queue_timeouts = backend.Queue.Timeouts,
+        using_backups = backend.UsingBackups,
         servers = backend.ServerStates.Select(Describe),
     };
 

@@ -21,7 +21,27 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
     public ValueTask<ConnectResult> ConnectAsync(IBackend backend, IServer first, ServerSelection selection, CancellationToken cancellationToken) =>
         ConnectFirstAsync(backend, first, selection, cancellationToken);
 
-    private async ValueTask<ConnectResult> ConnectFirstAsync(IBackend backend, IServer? first, ServerSelection selection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the lease's server first; a retry moves to another server only with a slot of its own (a server at its
+    /// <c>maxconn</c> is passed over; with none free the held server is tried again), giving back the slot held before.
+    /// </summary>
+    public ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerLease lease, ServerSelection selection, CancellationToken cancellationToken) =>
+        ConnectFirstAsync(backend, lease.Server, selection, cancellationToken, lease);
+
+    /// <summary>The next server to try and the lease held for it: another server's slot when one is free, else the one held.</summary>
+    private static (IServer? Server, ServerLease Lease) MoveLease(IBackend backend, ServerSelection selection, List<IServer>? tried, ServerLease lease)
+    {
+        if (backend is Backend host && host.TryAcquireNow(selection, tried, out ServerLease next))
+        {
+            lease.Release();
+            return (next.Server, next);
+        }
+
+        return (lease.Server, lease);
+    }
+
+    private async ValueTask<ConnectResult> ConnectFirstAsync(IBackend backend, IServer? first, ServerSelection selection, CancellationToken cancellationToken,
+        ServerLease lease = default)
     {
         List<IServer>? tried = null;
         int failures = 0;
@@ -31,7 +51,20 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
         {
             // The caller's pick is the first attempt, if it is still up: one pick per stream, so that a balancer's turn
             // is not spent twice and the server whose idle connections were looked at is the one connected to.
-            IServer? picked = attempt == 0 && first is Server { IsEligible: true } ? first : backend.PickServer(selection, tried);
+            IServer? picked;
+            if (attempt == 0 && first is Server { IsEligible: true })
+            {
+                picked = first;
+            }
+            else if (lease.IsHeld)
+            {
+                (picked, lease) = MoveLease(backend, selection, tried, lease);
+            }
+            else
+            {
+                picked = backend.PickServer(selection, tried);
+            }
+
             if (picked is null && tried is { Count: > 0 })
             {
                 // Every usable server was tried once: go round again.
@@ -51,7 +84,7 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
             try
             {
                 Transport transport = await OpenAsync(server, timeout.Token).ConfigureAwait(false);
-                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail) { Lease = lease };
             }
             catch (Exception ex) when (server.Tls is not null && ex is AuthenticationException or IOException)
             {
@@ -75,7 +108,7 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
             (tried ??= new List<IServer>(backend.Servers.Count)).Add(server);
         }
 
-        return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail);
+        return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail) { Lease = lease };
     }
 
     /// <summary>

@@ -451,7 +451,7 @@ internal sealed partial class HttpConnection
         if (_stream is not null)
         {
             CloseServer(_stream);
-            _stream.Detach();
+            _stream.Detach(); // the server slot too
             _proxyStream.Http = null;
             _owner.States.Return(_stream);
             _stream = null;

@@ -28,6 +28,12 @@ public readonly struct ConnectResult
     /// <summary>A short description of the last failure, for logs, or null.</summary>
     public string? Detail { get; }
 
+    /// <summary>
+    /// With <see cref="IServerConnector.ConnectAsync(IBackend, ServerLease, ServerSelection, CancellationToken)"/>: the
+    /// lease held now (on the connection's server, or the last one tried), which the caller releases; else default.
+    /// </summary>
+    public ServerLease Lease { get; init; }
+
     /// <summary>True when a connection was made.</summary>
     public bool Succeeded => Connection is not null;
 }

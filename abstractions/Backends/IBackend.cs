@@ -64,4 +64,33 @@ public interface IBackend
     /// <param name="selection">What the pick may depend on.</param>
     /// <param name="exclude">Servers already tried for this stream, or null.</param>
     IServer? PickServer(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude = null);
+
+    /// <summary>
+    /// Picks a server for one stream and takes a slot on it, waiting in the backend's queue (at most
+    /// <see cref="ProxyTimeouts.Queue"/>) while every server that may take the stream is at its <c>maxconn</c>. Without
+    /// any <c>maxconn</c> this is <see cref="PickServer"/>, completed at once, allocating nothing.
+    /// </summary>
+    /// <param name="selection">What the pick may depend on; a <see cref="ServerSelection.Preferred"/> server that is up is waited for.</param>
+    /// <param name="exclude">Servers already tried for this stream, or null.</param>
+    /// <param name="cancellationToken">Abandons the wait (the stream is ending): no slot is then held.</param>
+    /// <returns>The lease to release when the stream ends (see <see cref="ServerLease"/>), or a failed one (no server up, queue timeout).</returns>
+    ValueTask<ServerLease> AcquireAsync(ServerSelection selection, IReadOnlyCollection<IServer>? exclude, CancellationToken cancellationToken) =>
+        new(PickServer(selection, exclude) is { } server
+            ? new ServerLease(server, null, TimeSpan.Zero)
+            : ServerLease.Failed(SessionTermination.NoServer, $"backend \"{Name}\" has no server up", TimeSpan.Zero));
+
+    /// <summary>
+    /// A slot on a server not in <paramref name="exclude"/> that has one free, without waiting (a retry moving to another
+    /// server; persistence is not applied): false when there is none. Without any <c>maxconn</c> this is
+    /// <see cref="PickServer"/>.
+    /// </summary>
+    /// <param name="selection">What the pick may depend on.</param>
+    /// <param name="exclude">Servers already tried for this stream, or null.</param>
+    /// <param name="lease">The lease taken, to release when the stream ends; default when there is none.</param>
+    bool TryAcquireNow(ServerSelection selection, IReadOnlyCollection<IServer>? exclude, out ServerLease lease)
+    {
+        IServer? server = PickServer(selection with { Preferred = null }, exclude);
+        lease = server is null ? default : new ServerLease(server, null, TimeSpan.Zero);
+        return server is not null;
+    }
 }

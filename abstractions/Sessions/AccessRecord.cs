@@ -34,7 +34,7 @@ public readonly ref struct AccessRecord
     /// <summary>TR: from the stream's start to its request head received.</summary>
     public TimeSpan RequestTime { get; init; }
 
-    /// <summary>Tw: time queued for a server (zero once a server was picked; nothing queues yet).</summary>
+    /// <summary>Tw: time queued for a slot on a server (<c>maxconn</c>; zero when one was free at once, <see cref="None"/> when no server was looked for).</summary>
     public TimeSpan QueueTime { get; init; }
 
     /// <summary>Tc: connecting to the server (zero for a reused connection).</summary>

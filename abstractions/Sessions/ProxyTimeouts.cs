@@ -12,6 +12,9 @@ public sealed record ProxyTimeouts
     /// <summary><c>timeout_client</c>: the most time the client side may stay inactive (nothing read from it nor written to it).</summary>
     public TimeSpan? Client { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary><c>timeout_queue</c>: the most time a stream may wait for a slot on a server at its <c>maxconn</c> (then 503).</summary>
+    public TimeSpan Queue { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary><c>timeout_server</c>: the most time the server side may stay inactive.</summary>
     public TimeSpan? Server { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -56,4 +56,7 @@ public enum SessionTermination
 
     /// <summary>The TLS handshake with every server tried failed (for example its certificate did not verify).</summary>
     ServerHandshakeFailed,
+
+    /// <summary>Every server that could take the stream stayed at its <c>maxconn</c> for <c>timeout_queue</c> (HTTP answers 503).</summary>
+    QueueTimeout,
 }

@@ -130,6 +130,14 @@ internal static class RuntimeApi
         ["failed_connections"] = server.FailedConnections,
         ["addresses"] = server.Addresses.Select(EndPoints.Format).ToArray(),
         ["dns"] = server.Resolution?.Describe(),
+        ["maxconn"] = server.MaxConn,
+        ["slots_in_use"] = server.Served,
+        ["queue"] = server.Queued,
+        ["queue_max"] = server.MaxQueued,
+        ["queue_timeouts"] = server.QueueTimeouts,
+        ["backup"] = server.IsBackup,
+        ["slowstart_ms"] = (long)server.SlowStart.TotalMilliseconds,
+        ["effective_weight"] = server.EffectiveWeight,
     };
 
     private static object Describe(Backend backend) => new
@@ -144,6 +152,10 @@ internal static class RuntimeApi
         failed_connections = backend.ServerStates.Sum(s => s.FailedConnections),
         retries_running = backend.RetryBudget.Active,
         retry_budget_refusals = backend.RetryBudget.Refused,
+        queue = backend.Queue.Length,
+        queue_max = backend.Queue.MaxQueued,
+        queue_timeouts = backend.Queue.Timeouts,
+        using_backups = backend.UsingBackups,
         servers = backend.ServerStates.Select(Describe),
     };
 

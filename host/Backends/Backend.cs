@@ -10,7 +10,7 @@ namespace PluginProxy.Host.Backends;
 /// A backend's servers and the balancing algorithm that picks among them. Picking allocates nothing. The runtime API may
 /// change the servers and their weights while streams pick: each change publishes a new <see cref="Rotation"/>.
 /// </summary>
-internal sealed class Backend : IBackend
+internal sealed partial class Backend : IBackend
 {
     // The servers and, for round robin, a precomputed, smoothly interleaved sequence of their indexes (each server appears
     // weight times), so a pick is one atomic increment instead of a lock. Replaced whole when the runtime API adds or
@@ -18,6 +18,10 @@ internal sealed class Backend : IBackend
     private volatile Rotation _rotation;
     private readonly Lock _changing = new();
     private int _cursor = -1;
+    private int _backupCursor = -1;
+
+    // True while no normal server can take a stream and a backup server exists: only backups are eligible then.
+    private volatile bool _useBackups;
 
     /// <param name="carryOver">During a reload, the running servers this backend may keep (see <see cref="ServerCarryOver"/>).</param>
     public Backend(BackendConfig config, ServerCarryOver? carryOver = null)
@@ -34,10 +38,16 @@ internal sealed class Backend : IBackend
         ResolveInterval = config.ResolveInterval;
         RetryPolicy = config.RetryPolicy;
         Passive = config.Passive;
+        Queue = carryOver?.TakeQueue(Name) ?? new BackendQueue();
         Server[] servers = config.Servers.Select(s => carryOver?.Take(this, s) ?? new Server(s, this)).ToArray();
-        // The configured weights: a kept server takes its weight in this backend only when the reload commits (Rebalance then).
-        _rotation = new Rotation(servers, SmoothWeightedSequence(config.Servers.Select(s => s.Weight).ToArray()));
+        // The configured weights and roles: a kept server takes them in this backend only when the reload commits (Rebalance then).
+        _rotation = Rotation.Build(servers, config.Servers.Select(s => s.Weight * Server.WeightScale).ToArray(),
+            config.Servers.Select(s => s.Backup).ToArray(), config.Servers.Any(s => s.MaxConn > 0), Rotation.NoStep);
+        _useBackups = NeedsBackups(servers, config.Servers.Select(s => s.Backup).ToArray());
     }
+
+    /// <summary>The clock of slow starts and passive health checks (a test's own, to move time; the system's otherwise).</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
 
     public string Name { get; }
 
@@ -65,8 +75,6 @@ internal sealed class Backend : IBackend
     /// <summary>Where ejections are logged.</summary>
     public ILogger Log { get; init; } = NullLogger.Instance;
 
-    /// <summary>The clock of passive health checks (a test's own, to move time).</summary>
-    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>How many retries run at once and how many the budget refused.</summary>
     public RetryBudget RetryBudget { get; } = new();
@@ -97,13 +105,18 @@ internal sealed class Backend : IBackend
     /// <summary>The server named <paramref name="name"/>, or null.</summary>
     public Server? Find(string name) => Array.Find(_rotation.Servers, s => s.Name == name);
 
-    /// <summary>Rebuilds the round-robin order from the weights in use (after a weight changed at run time or a reload committed).</summary>
+    /// <summary>
+    /// Rebuilds the round-robin order from the weights in use (after a weight changed at run time, a server came back
+    /// with a slow start, or a reload committed), and serves the queue from the servers as they are now.
+    /// </summary>
     public void Rebalance()
     {
         lock (_changing)
         {
-            _rotation = Rotation.Of(_rotation.Servers);
+            _rotation = Rotation.Of(_rotation.Servers, Clock);
         }
+
+        ServersChanged();
     }
 
     /// <summary>Adds <paramref name="server"/> (the runtime API); false when the backend has a server of that name.</summary>
@@ -117,9 +130,11 @@ internal sealed class Backend : IBackend
                 return false;
             }
 
-            _rotation = Rotation.Of([.. servers, server]);
-            return true;
+            _rotation = Rotation.Of([.. servers, server], Clock);
         }
+
+        ServersChanged();
+        return true;
     }
 
     /// <summary>Removes <paramref name="server"/> (the runtime API): no stream picks it any more; the streams it carries finish.</summary>
@@ -133,9 +148,11 @@ internal sealed class Backend : IBackend
                 return false;
             }
 
-            _rotation = Rotation.Of(servers.Where(s => s != server).ToArray());
-            return true;
+            _rotation = Rotation.Of(servers.Where(s => s != server).ToArray(), Clock);
         }
+
+        ServersChanged(removed: server);
+        return true;
     }
 
     public IServer? PickServer(in ServerSelection selection, IReadOnlyCollection<IServer>? exclude = null)
@@ -190,19 +207,26 @@ internal sealed class Backend : IBackend
         }
 
         Rotation rotation = _rotation;
-        return rotation.Ring.Pick(hash, rotation.Servers, exclude);
+        return rotation.Ring.Pick(hash, rotation.Servers, exclude, _useBackups);
     }
 
-    private static bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude) =>
-        server.IsEligible && (exclude is null || !exclude.Contains(server));
+    /// <summary>Up, ready, weighted, not excluded, and a backup only while no normal server is eligible.</summary>
+    private bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude) =>
+        server.IsEligible && server.IsBackup == _useBackups && (exclude is null || !exclude.Contains(server));
 
     private Server? PickRoundRobin(IReadOnlyCollection<IServer>? exclude)
     {
         Rotation rotation = _rotation;
-        int[] order = rotation.Order;
+        if (rotation.StepAt != Rotation.NoStep)
+        {
+            rotation = StepRamp(rotation);
+        }
+
+        bool backups = _useBackups;
+        int[] order = backups ? rotation.BackupOrder : rotation.Order;
         for (int step = 0; step < order.Length; step++)
         {
-            uint position = (uint)Interlocked.Increment(ref _cursor);
+            uint position = (uint)Interlocked.Increment(ref backups ? ref _backupCursor : ref _cursor);
             Server candidate = rotation.Servers[order[position % (uint)order.Length]];
             if (Eligible(candidate, exclude))
             {
@@ -232,8 +256,9 @@ internal sealed class Backend : IBackend
                 continue;
             }
 
-            // Streams in flight (not idle pooled connections) per weight, compared without division: a.streams * b.weight < b.streams * a.weight.
-            if (best is null || (long)candidate.ActiveStreams * best.Weight < (long)best.ActiveStreams * candidate.Weight)
+            // Streams in flight (not idle pooled connections) per weight (ramped in a slow start), compared without division:
+            // a.streams * b.weight < b.streams * a.weight.
+            if (best is null || (long)candidate.ActiveStreams * best.ScaledWeight < (long)best.ActiveStreams * candidate.ScaledWeight)
             {
                 best = candidate;
             }
@@ -320,21 +345,66 @@ internal sealed class Backend : IBackend
     }
 
     /// <summary>
+    /// One published set of servers with its round-robin orders (indexes into <see cref="Servers"/>): one for the normal
+    /// servers, one for the backups, from the weights in use at <see cref="Server.WeightScale"/> (ramped ones less).
+    /// </summary>
+    /// <param name="StepAt">When a ramping weight has grown enough to rebuild the orders (a clock timestamp), or <see cref="NoStep"/>.</param>
+    /// <param name="Counted">True when some server has a <c>maxconn</c>: picks then go through the queue's lock.</param>
+    private sealed record Rotation(Server[] Servers, int[] Order, int[] BackupOrder, long StepAt, bool Counted)
+    {
+        public const long NoStep = long.MaxValue;
+
+        private HashRing? _ring;
+
+        /// <summary>The consistent-hash ring of these servers with their configured weights in use, built on first use (hash backends only).</summary>
+        public HashRing Ring => _ring ??= HashRing.Build(Servers);
+
+        /// <summary>The servers with the orders their weights, roles and ramps in use give.</summary>
+        public static Rotation Of(Server[] servers, TimeProvider clock)
+        {
+            long stepAt = NoStep;
+            foreach (Server server in servers)
+            {
+                if (server.RampEnd is not null)
+                {
+                    // Rebuild at each twentieth of the shortest ramp (at least every 50ms): the weight grows by that much.
+                    long step = Math.Max((long)(server.SlowStart.TotalSeconds * clock.TimestampFrequency / Server.WeightScale), clock.TimestampFrequency / 20);
+                    stepAt = Math.Min(stepAt, clock.GetTimestamp() + step);
+                }
+            }
+
+            return Build(servers, servers.Select(s => s.ScaledWeight).ToArray(), servers.Select(s => s.IsBackup).ToArray(), servers.Any(s => s.MaxConn > 0), stepAt);
+        }
+
+        public static Rotation Build(Server[] servers, int[] scaledWeights, bool[] backup, bool counted, long stepAt) =>
+            new(servers, Group(scaledWeights, backup, false), Group(scaledWeights, backup, true), stepAt, counted);
+
+        /// <summary>The smooth order of the servers whose role is <paramref name="backups"/>, their weights reduced by their common divisor.</summary>
+        private static int[] Group(int[] weights, bool[] backup, bool backups)
+        {
+            int[] members = Enumerable.Range(0, weights.Length).Where(i => backup[i] == backups).ToArray();
+            int divisor = members.Aggregate(0, (d, i) => Gcd(d, weights[i]));
+            if (divisor == 0)
+            {
+                return [];
+            }
+
+            int[] sequence = SmoothWeightedSequence(members.Select(i => weights[i] / divisor).ToArray());
+            for (int n = 0; n < sequence.Length; n++)
+            {
+                sequence[n] = members[sequence[n]];
+            }
+
+            return sequence;
+        }
+
+        private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+    }
+
+    /// <summary>
     /// The order of nginx-style smooth weighted round robin, precomputed: weights 5,1,1 give a,a,b,a,c,a,a
     /// rather than a,a,a,a,a,b,c.
     /// </summary>
-    /// <summary>One published set of servers with its round-robin order (indexes into <see cref="Servers"/>).</summary>
-    private sealed record Rotation(Server[] Servers, int[] Order)
-    {
-        private HashRing? _ring;
-
-        /// <summary>The consistent-hash ring of these servers with their weights in use, built on first use (hash backends only).</summary>
-        public HashRing Ring => _ring ??= HashRing.Build(Servers);
-
-        /// <summary>The servers with the order their weights in use give.</summary>
-        public static Rotation Of(Server[] servers) => new(servers, SmoothWeightedSequence(servers.Select(s => s.Weight).ToArray()));
-    }
-
     internal static int[] SmoothWeightedSequence(int[] weights)
     {
         int total = weights.Sum();

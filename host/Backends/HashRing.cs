@@ -63,9 +63,10 @@ internal sealed class HashRing
     /// <paramref name="exclude"/>, or null when no server of <paramref name="servers"/> is.
     /// </summary>
     /// <param name="servers">The servers the ring was built from, in the same order.</param>
-    public Server? Pick(uint hash, Server[] servers, IReadOnlyCollection<IServer>? exclude)
+    /// <param name="backups">True while the backend uses its backup servers (no normal one can take traffic): only they are picked then, else only normal ones.</param>
+    public Server? Pick(uint hash, Server[] servers, IReadOnlyCollection<IServer>? exclude, bool backups = false)
     {
-        if (_points.Length == 0 || !AnyEligible(servers, exclude))
+        if (_points.Length == 0 || !AnyEligible(servers, exclude, backups))
         {
             return null;
         }
@@ -81,7 +82,7 @@ internal sealed class HashRing
         {
             int at = start + step;
             Server candidate = servers[_owners[at >= _points.Length ? at - _points.Length : at]];
-            if (Eligible(candidate, exclude))
+            if (Eligible(candidate, exclude, backups))
             {
                 return candidate;
             }
@@ -90,11 +91,11 @@ internal sealed class HashRing
         return null;
     }
 
-    private static bool AnyEligible(Server[] servers, IReadOnlyCollection<IServer>? exclude)
+    private static bool AnyEligible(Server[] servers, IReadOnlyCollection<IServer>? exclude, bool backups)
     {
         foreach (Server server in servers)
         {
-            if (Eligible(server, exclude))
+            if (Eligible(server, exclude, backups))
             {
                 return true;
             }
@@ -103,6 +104,6 @@ internal sealed class HashRing
         return false;
     }
 
-    private static bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude) =>
-        server.IsEligible && (exclude is null || !exclude.Contains(server));
+    private static bool Eligible(Server server, IReadOnlyCollection<IServer>? exclude, bool backups) =>
+        server.IsEligible && server.IsBackup == backups && (exclude is null || !exclude.Contains(server));
 }

@@ -8,7 +8,7 @@ namespace PluginProxy.Host.Backends;
 /// The run-time state of one server: health, what the operator decided (<see cref="AdminState"/>, a weight set at run
 /// time), and the connections open to it.
 /// </summary>
-internal sealed class Server : IServer
+internal sealed partial class Server : IServer
 {
     /// <summary>The largest weight (HAProxy's too).</summary>
     public const int MaxWeight = 256;
@@ -38,6 +38,9 @@ internal sealed class Server : IServer
         Protocol = config.Protocol;
         _backend = backend;
         Passive = new PassiveHealth(this);
+        _maxConn = config.MaxConn;
+        _backup = config.Backup;
+        _slowStart = config.SlowStart;
     }
 
     public string Name { get; }
@@ -78,7 +81,11 @@ internal sealed class Server : IServer
     /// <summary>What the operator decided through the runtime API (<see cref="ServerAdminState.Ready"/> unless asked).</summary>
     public ServerAdminState AdminState => _adminState;
 
-    /// <summary>True when the balancer may give it a new stream: up, ready, a weight above 0, an address to connect to, and not ejected by passive health checks.</summary>
+    /// <summary>
+    /// True when the balancer may give it a new stream: up, ready, a weight above 0, an address to connect to, and not
+    /// ejected by passive health checks (a <c>backup</c> server only while its backend has no other:
+    /// <see cref="Backends.Backend"/> decides that).
+    /// </summary>
     public bool IsEligible => _isUp && _adminState == ServerAdminState.Ready && _weight > 0 && _addresses.Count > 0 && !Passive.IsEjected;
 
     /// <summary>The passive health checks' view of this server (ejections); inert unless its backend has <c>[backend.passive]</c>.</summary>
@@ -106,12 +113,17 @@ internal sealed class Server : IServer
     /// <summary>Set by health checks.</summary>
     public void SetUp(bool up)
     {
-        if (up != _isUp)
+        bool changed = up != _isUp;
+        if (changed)
         {
             Interlocked.Increment(ref up ? ref _wentUp : ref _wentDown);
         }
 
         _isUp = up;
+        if (changed)
+        {
+            Changed(cameBack: up && _adminState == ServerAdminState.Ready);
+        }
     }
 
     /// <summary>How many times checks brought the server up (after it was down).</summary>
@@ -179,18 +191,38 @@ internal sealed class Server : IServer
     }
 
     /// <summary>Sets the admin state (the runtime API); the backend's balancer sees it at its next pick.</summary>
-    public void SetAdminState(ServerAdminState state) => _adminState = state;
+    public void SetAdminState(ServerAdminState state)
+    {
+        ServerAdminState was = _adminState;
+        _adminState = state;
+        if (was != state)
+        {
+            Changed(cameBack: state == ServerAdminState.Ready && _isUp);
+        }
+    }
 
     /// <summary>Sets the weight in use (the runtime API); call <see cref="Backends.Backend.Rebalance"/> after.</summary>
-    public void SetWeight(int weight) => _weight = weight;
+    public void SetWeight(int weight)
+    {
+        int was = _weight;
+        _weight = weight;
+        if ((was == 0) != (weight == 0))
+        {
+            Changed(cameBack: false);
+        }
+    }
 
     /// <summary>
     /// A configuration reload kept this server (same backend name, server name, address and TLS): it joins the new
     /// configuration's backend, and keeps its health, admin state, counters and pooled connections. A weight set at run
     /// time stays, unless the new configuration changed this server's weight: then the newer decision, the file's, wins.
     /// </summary>
-    public void MoveTo(Backend backend, int configuredWeight)
+    public void MoveTo(Backend backend, ServerConfig config)
     {
+        int configuredWeight = config.Weight;
+        _maxConn = config.MaxConn;
+        _backup = config.Backup;
+        _slowStart = config.SlowStart;
         _backend = backend;
         if (configuredWeight != _configuredWeight || _weight == _configuredWeight)
         {

@@ -15,12 +15,14 @@ namespace PluginProxy.Host.Backends;
 internal sealed class ServerCarryOver
 {
     private readonly Dictionary<(string Backend, string Server), Server> _running = [];
-    private readonly List<(Server Server, Backend Backend, int Weight)> _kept = [];
+    private readonly List<(Server Server, Backend Backend, ServerConfig Config)> _kept = [];
+    private readonly Dictionary<string, BackendQueue> _queues = [];
 
     public ServerCarryOver(BackendCatalog running)
     {
         foreach (Backend backend in running.Backends)
         {
+            _queues[backend.Name] = backend.Queue;
             foreach (Server server in backend.ServerStates)
             {
                 _running[(backend.Name, server.Name)] = server;
@@ -42,7 +44,7 @@ internal sealed class ServerCarryOver
             return null;
         }
 
-        _kept.Add((server, backend, config.Weight));
+        _kept.Add((server, backend, config));
         return server;
     }
 
@@ -56,14 +58,21 @@ internal sealed class ServerCarryOver
             : config.EndPoint is { } endPoint && server.Address.Equals(endPoint);
 
     /// <summary>
-    /// Moves every kept server into its new backend, with its admin state and the weight the new configuration gives it
+    /// The queue of the running backend named <paramref name="backend"/>, or null: the backend of the same name in the
+    /// next configuration shares it (the streams waiting in it and the slot lock), whether the reload commits or not.
+    /// </summary>
+    public BackendQueue? TakeQueue(string backend) => _queues.GetValueOrDefault(backend);
+
+    /// <summary>
+    /// Moves every kept server into its new backend, with its admin state, the <c>maxconn</c>, <c>backup</c> and
+    /// <c>slowstart</c> the new configuration gives it, and the weight it gives it
     /// (or the one set at run time, when the file did not change it: <see cref="Server.MoveTo"/>).
     /// </summary>
     public void Commit()
     {
-        foreach ((Server server, Backend backend, int weight) in _kept)
+        foreach ((Server server, Backend backend, ServerConfig config) in _kept)
         {
-            server.MoveTo(backend, weight);
+            server.MoveTo(backend, config);
         }
 
         foreach (Backend backend in _kept.Select(k => k.Backend).Distinct())

@@ -23,7 +23,27 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
     public ValueTask<ConnectResult> ConnectAsync(IBackend backend, IServer first, ServerSelection selection, CancellationToken cancellationToken) =>
         ConnectFirstAsync(backend, first, selection, cancellationToken);
 
-    private async ValueTask<ConnectResult> ConnectFirstAsync(IBackend backend, IServer? first, ServerSelection selection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the lease's server first; a retry moves to another server only with a slot of its own (a server at its
+    /// <c>maxconn</c> is passed over; with none free the held server is tried again), giving back the slot held before.
+    /// </summary>
+    public ValueTask<ConnectResult> ConnectAsync(IBackend backend, ServerLease lease, ServerSelection selection, CancellationToken cancellationToken) =>
+        ConnectFirstAsync(backend, lease.Server, selection, cancellationToken, lease);
+
+    /// <summary>The next server to try and the lease held for it: another server's slot when one is free, else the one held.</summary>
+    private static (IServer? Server, ServerLease Lease) MoveLease(IBackend backend, ServerSelection selection, List<IServer>? tried, ServerLease lease)
+    {
+        if (backend.TryAcquireNow(selection, tried, out ServerLease next))
+        {
+            lease.Release();
+            return (next.Server, next);
+        }
+
+        return (lease.Server, lease);
+    }
+
+    private async ValueTask<ConnectResult> ConnectFirstAsync(IBackend backend, IServer? first, ServerSelection selection, CancellationToken cancellationToken,
+        ServerLease lease = default)
     {
         List<IServer>? tried = null;
         int failures = 0;
@@ -36,10 +56,26 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
         {
             // The caller's pick is the first attempt, if it is still up: one pick per stream, so that a balancer's turn
             // is not spent twice and the server whose idle connections were looked at is the one connected to. With
-            // redispatch = false a retry goes to the same server while it is eligible.
-            IServer? picked = attempt == 0 && first is Server { IsEligible: true } ? first
-                : !policy.Redispatch && previous is { IsEligible: true } ? previous
-                : backend.PickServer(selection, tried);
+            // redispatch = false a retry goes to the same server while it is eligible; a retry that moves to another
+            // server takes a slot there (maxconn) when one is free, else tries the held server again.
+            IServer? picked;
+            if (attempt == 0 && first is Server { IsEligible: true })
+            {
+                picked = first;
+            }
+            else if (!policy.Redispatch && previous is { IsEligible: true })
+            {
+                picked = previous;
+            }
+            else if (lease.IsHeld)
+            {
+                (picked, lease) = MoveLease(backend, selection, tried, lease);
+            }
+            else
+            {
+                picked = backend.PickServer(selection, tried);
+            }
+
             if (picked is null && tried is { Count: > 0 })
             {
                 // Every usable server was tried once: go round again.
@@ -69,7 +105,7 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
 
             if (transport is not null)
             {
-                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail);
+                return new ConnectResult(new TrackedServerConnection(transport, server), SessionTermination.Normal, failures, Stopwatch.GetElapsedTime(start), detail) { Lease = lease };
             }
 
             lastFailure = failure;
@@ -81,7 +117,7 @@ internal sealed class ServerConnector(ILogger log) : IServerConnector
             (tried ??= new List<IServer>(backend.Servers.Count)).Add(server);
         }
 
-        return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail);
+        return new ConnectResult(null, lastFailure, Math.Max(0, failures - 1), TimeSpan.Zero, detail) { Lease = lease };
     }
 
     /// <summary>One connection attempt within <c>timeout_connect</c>: the transport, or why there is none.</summary>

@@ -83,12 +83,18 @@ internal static class BackendTables
         };
     }
 
+    /// <summary>The largest <c>maxconn</c> of a server.</summary>
+    private const int MaxServerConn = 1_000_000;
+
     private static ServerConfig? BindServer(TableReader table, string baseDirectory)
     {
         SourceSpot spot = table.Spot;
         string? name = table.String("name", required: true, what: "a name such as \"a\"");
         (string Value, SourceSpot Spot)? address = table.SpottedString("address", required: true, what: "an address such as \"127.0.0.1:9001\"");
         int weight = (int)(table.Integer("weight", 1, 256) ?? 1);
+        int maxConn = (int)(table.Integer("maxconn", 0, MaxServerConn) ?? 0);
+        bool backup = table.Bool("backup") ?? false;
+        TimeSpan slowStart = table.Duration("slowstart", TimeSpan.Zero) ?? TimeSpan.Zero;
         bool tls = table.Bool("tls") ?? false;
         (string Value, SourceSpot Spot)? sni = table.SpottedString("sni", what: "the server name to ask for and to expect in its certificate");
         (string Value, SourceSpot Spot)? verify = table.SpottedString("verify", what: "\"system\", \"none\", or a CA file such as \"certs/ca.pem\"");
@@ -125,6 +131,9 @@ internal static class BackendTables
             EndPoint = endPoint,
             HostName = hostName,
             Weight = weight,
+            MaxConn = maxConn,
+            Backup = backup,
+            SlowStart = slowStart,
             Protocol = protocol,
             Spot = spot,
             TlsFiles = tls ? new ServerTlsFiles(sni?.Value ?? host, verifyMode, verify?.Spot) : null,

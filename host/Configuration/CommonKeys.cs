@@ -53,6 +53,7 @@ internal static class CommonKeys
                 "timeout_client" => result with { Client = value },
                 "timeout_server" => result with { Server = value },
                 "timeout_tunnel" => result with { Tunnel = value },
+                "timeout_queue" => result with { Queue = value },
                 "timeout_request" => result with { Request = value },
                 "timeout_keep_alive" => result with { KeepAlive = value },
                 "timeout_client_hs" => result with { ClientHandshake = value },

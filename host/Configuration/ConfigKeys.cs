@@ -13,7 +13,7 @@ internal static class ConfigKeys
     public static readonly string[] ListenerTimeouts = ["timeout_client", "timeout_request", "timeout_keep_alive", "timeout_client_hs"];
 
     /// <summary>Timeouts that concern the server side: read from a backend, else from [defaults].</summary>
-    public static readonly string[] BackendTimeouts = ["timeout_connect", "timeout_server", "timeout_tunnel"];
+    public static readonly string[] BackendTimeouts = ["timeout_connect", "timeout_server", "timeout_tunnel", "timeout_queue"];
 
     public static readonly string[] ListenerSizes = ["max_request_head", "buffer_size"];
 
@@ -56,7 +56,7 @@ internal static class ConfigKeys
     public static readonly string[] Passive = ["consecutive_failures", "ejection", "max_ejection", "max_ejected_percent"];
 
     public static readonly string[] Server = ["name", "address", "weight", "tls", "sni", "verify", "proto",
-         .. DnsKeys.Server];
+         .. DnsKeys.Server, "maxconn", "backup", "slowstart"];
 
     public static readonly string[] Check = ["kind", "path", "host", "interval", "timeout", "rise", "fall"];
 

@@ -235,6 +235,15 @@ internal sealed record ServerConfig
 
     public int Weight { get; init; } = 1;
 
+    /// <summary><c>maxconn</c>: the most streams the server takes at once (0: no limit); the others wait in a queue.</summary>
+    public int MaxConn { get; init; }
+
+    /// <summary><c>backup</c>: the server takes traffic only while no normal server of its backend can.</summary>
+    public bool Backup { get; init; }
+
+    /// <summary><c>slowstart</c>: how long the server's weight ramps up after it comes back (zero: no ramp).</summary>
+    public TimeSpan SlowStart { get; init; }
+
     /// <summary>The HTTP version spoken to the server (<c>proto</c>, <c>h1</c> by default).</summary>
     public ServerProtocol Protocol { get; init; } = ServerProtocol.Http1;
 

@@ -67,6 +67,15 @@ internal sealed class ProxyMetrics : IDisposable
         _meter.CreateObservableGauge("pluginproxy.server.ready", () => Servers(s => s.AdminState == ServerAdminState.Ready ? 1 : 0), "1",
             "1 when the server's admin state is ready, 0 in drain or maint");
         _meter.CreateObservableGauge("pluginproxy.server.weight", () => Servers(s => s.Weight), "1", "The weight in use");
+        _meter.CreateObservableGauge("pluginproxy.server.weight.effective", () => Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.Select(
+            s => new Measurement<double>(s.EffectiveWeight, Tag("backend", b.Name), Tag("server", s.Name)))), "1", "The weight balancing uses now (less than the weight while a slowstart ramps it up)");
+        _meter.CreateObservableGauge("pluginproxy.server.slots", () => Servers(s => s.Served), "{stream}", "Slots in use on a server with a maxconn");
+        _meter.CreateObservableGauge("pluginproxy.server.queue", () => Servers(s => s.Queued), "{stream}", "Streams waiting for this server in particular (its maxconn reached)");
+        _meter.CreateObservableGauge("pluginproxy.server.queue.max", () => Servers(s => s.MaxQueued), "{stream}", "The most streams that waited for this server at once");
+        _meter.CreateObservableGauge("pluginproxy.backend.queue", () => Backends(b => b.Queue.Length), "{stream}", "Streams waiting for any server of the backend (all at their maxconn)");
+        _meter.CreateObservableGauge("pluginproxy.backend.queue.max", () => Backends(b => b.Queue.MaxQueued), "{stream}", "The most streams that waited in the backend's queue at once");
+        _meter.CreateObservableCounter("pluginproxy.backend.queue.timeouts", () => Backends(b => b.Queue.Timeouts), "{stream}",
+            "Streams that waited timeout_queue for a slot and got a 503 (or, in tcp mode, were closed)");
         _meter.CreateObservableGauge("pluginproxy.server.connections.active", () => Servers(s => s.ActiveConnections), "{connection}", "Connections open to the server now");
         _meter.CreateObservableCounter("pluginproxy.server.connections", () => Servers(s => s.TotalConnections), "{connection}", "Connections made to the server since start");
         _meter.CreateObservableCounter("pluginproxy.server.connect.failures", () => Servers(s => s.FailedConnections), "{failure}", "Connection attempts to the server that failed");
@@ -159,6 +168,9 @@ internal sealed class ProxyMetrics : IDisposable
     private IEnumerable<Measurement<long>> Servers(Func<Server, long> value, bool named = false) =>
         Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.Where(s => !named || s.Resolution is not null)
             .Select(s => new Measurement<long>(value(s), Tag("backend", b.Name), Tag("server", s.Name))));
+
+    private IEnumerable<Measurement<long>> Backends(Func<Backend, long> value) =>
+        Host(h => h.Backends.Backends).Select(b => new Measurement<long>(value(b), Tag("backend", b.Name)));
 
     private IEnumerable<Measurement<long>> HealthTransitions() =>
         Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.SelectMany(s => new[]

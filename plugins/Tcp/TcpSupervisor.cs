@@ -84,6 +84,7 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
 
         Channel? held = null;
         ProxyStream? stream = null;
+        ServerLease lease = default;
         IReadOnlyList<IFlowAnalyzer> analyzers = AnalyzersFor(session);
         if (analyzers.Count > 0)
         {
@@ -112,7 +113,23 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
             }
 
             session.Log.Backend = backend.Name;
-            ConnectResult connect = await _connector.ConnectAsync(backend, Selection(session, backend), session.Aborted).ConfigureAwait(false);
+            ServerSelection selection = Selection(session, backend);
+
+            // The session holds a server slot (maxconn) from here to its end, waiting in the backend's queue for one if need be.
+            lease = await backend.AcquireAsync(selection, null, session.Aborted).ConfigureAwait(false);
+            if (!lease.IsHeld)
+            {
+                session.Log.TrySetTermination(lease.Failure, lease.Detail);
+                TcpLog.NoServer(_log, session.Id, backend.Name, lease.Detail);
+                return;
+            }
+
+            ConnectResult connect = await _connector.ConnectAsync(backend, lease, selection, session.Aborted).ConfigureAwait(false);
+            if (connect.Lease.IsHeld)
+            {
+                lease = connect.Lease;
+            }
+
             session.Log.Retries = connect.Retries;
             if (connect.Connection is not { } server)
             {
@@ -134,8 +151,9 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
 
                 held?.Release();
                 held = null;
-                // Only a session without a stream parks: one with analyzers keeps their state in its stream.
-                TcpRelay relay = NewRelay(session, server, backend.Timeouts, parks: stream is null);
+                // Only a session without a stream parks: one with analyzers keeps their state in its stream. Nor does one
+                // that holds a counted slot: a parked session has no supervisor left to give it back.
+                TcpRelay relay = NewRelay(session, server, backend.Timeouts, parks: stream is null && !lease.IsCounted);
                 SetAutonomous(session, stream, true);
                 await relay.RunAsync(_heartbeat).ConfigureAwait(false);
                 SetAutonomous(session, stream, false);
@@ -144,6 +162,7 @@ public sealed class TcpSupervisor : IProtocolSupervisor, IListenerOptions
         finally
         {
             held?.Release();
+            lease.Release();
         }
     }
 

@@ -84,7 +84,8 @@ internal sealed partial class HttpConnection
 
     /// <summary>
     /// Phase 3: takes the analyzed head off the channel, writes it as the server should see it (with the body bytes
-    /// already received, their framing checked) before any server is contacted, and picks the server, once.
+    /// already received, their framing checked) before any server is contacted, and picks the server, once: a slot on
+    /// it, waiting in the backend's queue while the servers are at their <c>maxconn</c> (503 after <c>timeout_queue</c>).
     /// </summary>
     private ValueTask<StepOutcome> ChooseServerAsync(HttpStream stream)
     {
@@ -99,9 +100,14 @@ internal sealed partial class HttpConnection
             return SendErrorAsync(stream, refusal, close);
         }
 
-        PickServer(stream);
-        return new ValueTask<StepOutcome>(StepOutcome.Next);
+        stream.Selection = MakeSelection(stream);
+        ValueTask<ServerLease> acquire = stream.Backend!.AcquireAsync(stream.Selection, null, Token);
+        return acquire.IsCompletedSuccessfully ? PickServer(stream, acquire.Result) : WaitForSlotAsync(stream, acquire);
     }
+
+    /// <summary>The stream waits in a queue for a server slot.</summary>
+    private async ValueTask<StepOutcome> WaitForSlotAsync(HttpStream stream, ValueTask<ServerLease> acquire) =>
+        await PickServer(stream, await acquire.ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>Returns 0, or the status to answer instead of forwarding.</summary>
     private int PrepareRequest(HttpStream stream, out bool close)
@@ -157,11 +163,18 @@ internal sealed partial class HttpConnection
     /// when there is none, so a turn is never spent twice. With <c>http_reuse = "safe"</c> (the default) only a request
     /// that can be sent again goes on an idle connection, since the server may be closing it at this very moment.
     /// </summary>
-    private void PickServer(HttpStream stream)
+    private ValueTask<StepOutcome> PickServer(HttpStream stream, ServerLease lease)
     {
         IBackend backend = stream.Backend!;
-        stream.Selection = MakeSelection(stream);
-        stream.Picked = backend.PickServer(stream.Selection);
+        stream.Slot = lease;
+        stream.Log.Queue = lease.QueueTime;
+        if (!lease.IsHeld)
+        {
+            stream.Fail(lease.Failure, lease.Detail);
+            return SendErrorAsync(stream, 503, close: true);
+        }
+
+        stream.Picked = lease.Server;
         bool mayReuse = stream.Replayable || backend.HttpReuse == HttpReuse.Always;
         // A request that could not be sent again (http_reuse = "always") is worth a poll of the connection first.
         if (stream.Picked is { Protocol: ServerProtocol.Http1 } && mayReuse && _owner.Pool.TryTake(stream.Picked, check: !stream.Replayable) is { } pooled)
@@ -171,6 +184,8 @@ internal sealed partial class HttpConnection
             stream.ServerReused = true;
             stream.Log.Connect = TimeSpan.Zero;
         }
+
+        return new ValueTask<StepOutcome>(StepOutcome.Next);
     }
 
     /// <summary>Phase 4: a new server connection when no idle one was taken (with retries over the backend's servers); 503 (502 for TLS) when none answers.</summary>
@@ -187,7 +202,7 @@ internal sealed partial class HttpConnection
             return await ConnectHttp2Async(stream, picked, null, start).ConfigureAwait(false);
         }
 
-        ConnectResult result = await ConnectToAsync(stream, stream.Picked).ConfigureAwait(false);
+        ConnectResult result = await ConnectToAsync(stream).ConfigureAwait(false);
         stream.Log.Retries = result.Retries;
         if (result.Connection is not { } connection)
         {

@@ -64,11 +64,14 @@ internal sealed partial class HttpConnection
         {
             backend.ReportFailure(failed, reason);
             (stream.TriedServers ??= []).Add(failed);
-            if (backend.RetryPolicy.Redispatch)
+            // Another server with a free slot (maxconn) when there is one; else the server whose slot the stream holds.
+            if (backend.RetryPolicy.Redispatch && backend.TryAcquireNow(Selection(stream), stream.TriedServers, out ServerLease moved))
             {
-                ServerSelection selection = Selection(stream);
-                next = backend.PickServer(selection, stream.TriedServers) ?? backend.PickServer(selection);
+                stream.Slot.Release();
+                stream.Slot = moved;
             }
+
+            next = stream.Slot.Server ?? next;
         }
 
         Log.LogDebug("Session {Session}: {Server} {Reason}; request sent again to {Next}", _session.Id, failed?.Name ?? "-", reason, next?.Name ?? "the next server up");

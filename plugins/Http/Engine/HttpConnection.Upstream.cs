@@ -11,9 +11,17 @@ namespace PluginProxy.Http.Engine;
 /// <summary>The less frequent paths to and from the server: replays, upgrades, stopping a request body, closing.</summary>
 internal sealed partial class HttpConnection
 {
-    private ValueTask<ConnectResult> ConnectToAsync(HttpStream stream, IServer? first) => first is not null
-        ? _owner.Connector.ConnectAsync(stream.Backend!, first, Selection(stream), Token)
-        : _owner.Connector.ConnectAsync(stream.Backend!, Selection(stream), Token);
+    /// <summary>Connects to the server of the stream's lease (a retry may move the lease to another server: the stream keeps the one held after).</summary>
+    private async ValueTask<ConnectResult> ConnectToAsync(HttpStream stream)
+    {
+        ConnectResult result = await _owner.Connector.ConnectAsync(stream.Backend!, stream.Slot, Selection(stream), Token).ConfigureAwait(false);
+        if (result.Lease.IsHeld)
+        {
+            stream.Slot = result.Lease;
+        }
+
+        return result;
+    }
 
     /// <summary>True while the request may go again on a fresh connection: a reused one, a replayable request, nothing answered yet.</summary>
     private bool CanReplayOnFreshConnection(HttpStream stream) =>
@@ -30,7 +38,7 @@ internal sealed partial class HttpConnection
         stream.ServerReused = false;
         stream.Log.Retries++;
         long start = Stopwatch.GetTimestamp();
-        ConnectResult result = await ConnectToAsync(stream, server).ConfigureAwait(false);
+        ConnectResult result = await ConnectToAsync(stream).ConfigureAwait(false);
         if (result.Connection is null)
         {
             return false;

@@ -452,7 +452,7 @@ internal sealed partial class HttpConnection
         {
             EndRetry(_stream);
             CloseServer(_stream);
-            _stream.Detach();
+            _stream.Detach(); // the server slot too
             _proxyStream.Http = null;
             _owner.States.Return(_stream);
             _stream = null;

@@ -54,6 +54,9 @@ internal sealed class HttpStream
     // The way to the server: the backend the analyzers chose, the balancer's one pick, the connection.
     public IBackend? Backend;
     public IServer? Picked;
+
+    /// <summary>The stream's place on <see cref="Picked"/> (a slot when it has a <c>maxconn</c>), released when the stream ends.</summary>
+    public ServerLease Slot;
     public ServerConnection? Server;
     public Upstream.PooledConnection? Pooled;
     public bool ServerReused;
@@ -111,6 +114,7 @@ internal sealed class HttpStream
         ResponseBody = default;
         Backend = null;
         Picked = null;
+        Slot = default;
         Server = null;
         Pooled = null;
         ServerReused = false;
@@ -153,6 +157,7 @@ internal sealed class HttpStream
     /// </summary>
     public void Detach()
     {
+        ReleaseSlot();
         Exchange = _ownExchange;
         RequestChain.Clear();
         ResponseChain.Clear();
@@ -165,6 +170,14 @@ internal sealed class HttpStream
         Selection = default;
         CookieServer = null;
         Tracked.Clear();
+    }
+
+    /// <summary>Gives the stream's server slot back (once: the lease is forgotten).</summary>
+    public void ReleaseSlot()
+    {
+        ServerLease slot = Slot;
+        Slot = default;
+        slot.Release();
     }
 
     /// <summary>Gives the head and output buffers back to the pool.</summary>

@@ -11,6 +11,7 @@ internal struct StreamRecord
     public long ResponseHead;
     public DateTime StartWall;
     public TimeSpan Connect;
+    public TimeSpan Queue;
     public int Status;
     public long BytesIn;
     public long BytesOut;
@@ -29,6 +30,7 @@ internal struct StreamRecord
         HeadDone = 0;
         ResponseHead = 0;
         Connect = AccessRecord.None;
+        Queue = AccessRecord.None;
         Status = -1;
         BytesIn = 0;
         BytesOut = 0;
@@ -53,7 +55,7 @@ internal struct StreamRecord
             Backend = r.Backend,
             Server = r.Server,
             RequestTime = r.HeadDone == 0 ? AccessRecord.None : Stopwatch.GetElapsedTime(r.Start, r.HeadDone),
-            QueueTime = r.Server is null ? AccessRecord.None : TimeSpan.Zero,
+            QueueTime = r.Queue,
             ConnectTime = r.Connect,
             ResponseTime = r.ResponseHead == 0 || r.HeadDone == 0 ? AccessRecord.None : Stopwatch.GetElapsedTime(r.HeadDone, r.ResponseHead),
             TotalTime = Stopwatch.GetElapsedTime(r.Start),

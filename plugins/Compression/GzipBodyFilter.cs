@@ -18,8 +18,8 @@ internal sealed class GzipBodyFilter : IResponseBodyFilter
     private bool _pending;
     private bool _any;
 
-    /// <param name="level">zlib's level 1 (<see cref="CompressionLevel.Fastest"/>) or 6 (<see cref="CompressionLevel.Optimal"/>).</param>
-    public GzipBodyFilter(CompressionLevel level) => _gzip = new GZipStream(_sink, level, leaveOpen: true);
+    /// <param name="level">The zlib level, 1 to 9.</param>
+    public GzipBodyFilter(int level) => _gzip = new GZipStream(_sink, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
 
     /// <inheritdoc/>
     public void Write(ReadOnlySpan<byte> data, IBufferWriter<byte> output)

@@ -55,6 +55,7 @@ internal sealed partial class HttpConnection
             }
         }
 
-        return new AnalyzerReply(response.Status, reply.Body, [.. response.Headers]) { Close = reply.Close };
+        var rebuilt = new AnalyzerReply(response.Status, reply.Body, [.. response.Headers]) { Close = reply.Close };
+        return stream.Exchange.ResponseBodyFilter is null ? rebuilt : FilterReply(stream, rebuilt);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using PluginProxy.Abstractions;
 using PluginProxy.Abstractions.Http;
 using PluginProxy.Http.Codec;
@@ -151,6 +152,23 @@ internal sealed partial class HttpConnection
             ? _client.SendAsync(output.Written, Token)
             : _h2.WriteDataAsync(output.Written, complete && !stream.Exchange.ResponseBody.HasTrailers, Token)).ConfigureAwait(false);
         stream.Log.BytesOut += output.Length;
+    }
+
+    /// <summary>
+    /// A reply of the proxy's own whose body an after-response analyzer filters (compresses): the body is all here, so it
+    /// goes through the filter at once, and the reply's length is that of the output.
+    /// </summary>
+    private static AnalyzerReply FilterReply(HttpStream stream, AnalyzerReply reply)
+    {
+        using IResponseBodyFilter filter = stream.Exchange.TakeResponseBodyFilter()!;
+        var output = new ArrayBufferWriter<byte>(Math.Max(256, reply.Body.Length / 2));
+        if (reply.Body.Length > 0)
+        {
+            filter.Write(reply.Body.Span, output);
+        }
+
+        filter.Complete(output);
+        return new AnalyzerReply(reply.Status, output.WrittenMemory, reply.Headers) { Close = reply.Close };
     }
 
     /// <summary>The trailers that end a chunked body going to an HTTP/1.1 client, or null.</summary>

@@ -292,6 +292,28 @@ public class CompressionTests
         Assert.Equal("abc123", Assert.Single(response.TrailingHeaders.GetValues("X-Checksum")));
     }
 
+    [Fact]
+    public async Task InAfterResponseAnalyzers_TheProxysOwnReplyIsCompressedToo()
+    {
+        await using HttpOrigin origin = Origin(Page);
+        using var scripts = new ScriptFolder();
+        scripts.Write("page.csx", "if (Request.Path == \"/own\") { Respond(200, string.Concat(Enumerable.Repeat(\"<p>the proxy's own page</p>\\n\", 200)), \"text/html\"); }\n");
+        await using RunningProxy proxy = await RunningProxy.StartAsync(scripts.Config(origin.Address, "request_analyzers = [\"page.csx\"]\nafter_response_analyzers = [\"compress\"]"));
+        using RawHttp client = await RawHttp.ConnectAsync(proxy);
+
+        await client.SendAsync("GET /own HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
+        RawResponse own = await client.ReadResponseAsync();
+        using RawHttp other = await RawHttp.ConnectAsync(proxy);
+        await other.SendAsync("GET /page HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
+        RawResponse relayed = await other.ReadResponseAsync();
+
+        Assert.Equal("gzip", own.Header("Content-Encoding"));
+        Assert.Equal(own.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), own.Header("Content-Length"));
+        Assert.Equal(string.Concat(Enumerable.Repeat("<p>the proxy's own page</p>\n", 200)), Decode("gzip", own.Body));
+        Assert.Equal("gzip", relayed.Header("Content-Encoding"));
+        Assert.Equal(Page, Decode("gzip", relayed.Body));
+    }
+
     private static byte[] Chunk(string text) => Encoding.ASCII.GetBytes($"{text.Length:x}\r\n{text}\r\n");
 
     /// <summary>One chunked response off the wire: its head, its decoded body, and its trailer section as received.</summary>

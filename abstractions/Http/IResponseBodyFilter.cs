@@ -20,6 +20,9 @@ namespace PluginProxy.Abstractions.Http;
 /// filter may never be used: a later analyzer replied instead). A response without a body (HEAD, 204, 304) gets no call
 /// but <see cref="IDisposable.Dispose"/>, and its head keeps the fields the analyzer set.</para>
 /// <para>An exception ends the stream (with a 500 while nothing was sent yet, else by closing the connection).</para>
+/// <para>Installed by an analyzer of <c>after_response_analyzers</c> on a reply the proxy makes itself (a script's
+/// <c>Respond</c>), the filter gets that reply's whole body in one <see cref="Write"/>, then <see cref="Complete"/>; if it
+/// throws, the reply goes out as it was before the after-response analyzers ran.</para>
 /// </remarks>
 public interface IResponseBodyFilter : IDisposable
 {

@@ -56,6 +56,20 @@ internal sealed partial class HttpConnection
         }
 
         var rebuilt = new AnalyzerReply(response.Status, reply.Body, [.. response.Headers]) { Close = reply.Close };
-        return stream.Exchange.ResponseBodyFilter is null ? rebuilt : FilterReply(stream, rebuilt);
+        if (stream.Exchange.ResponseBodyFilter is null)
+        {
+            return rebuilt;
+        }
+
+        try
+        {
+            return FilterReply(stream, rebuilt);
+        }
+        catch (Exception ex)
+        {
+            Log.LogError(ex, "Session {Session}: the response body filter an after-response analyzer installed threw on the proxy's {Status} reply, sent unchanged",
+                _session.Id, reply.Status);
+            return reply;
+        }
     }
 }

@@ -1,7 +1,7 @@
 namespace PluginProxy.Host;
 
 /// <summary>
-/// Finds the folder of the plugins that ship with PluginProxy (tcp, http, https), so that listeners can name them
+/// Finds the folder of the plugins that ship with PluginProxy (tcp, http, https, compression), so that listeners can name them
 /// whatever `plugins` folder the configuration points at.
 /// </summary>
 internal static class BuiltInPlugins
@@ -13,7 +13,7 @@ internal static class BuiltInPlugins
     /// The plugin folders that are built in. Only these load from the built-in folder: a clone's plugins/bin also holds
     /// the sample plugins (RateLimit), which load only from a `plugins` folder the configuration names.
     /// </summary>
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal) { "PluginProxy.Tcp", "PluginProxy.Http", "PluginProxy.Https" };
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal) { "PluginProxy.Tcp", "PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Compression" };
 
     public static string? FindFolder()
     {

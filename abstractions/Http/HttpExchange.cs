@@ -7,6 +7,8 @@ namespace PluginProxy.Abstractions.Http;
 /// </summary>
 public sealed class HttpExchange
 {
+    private IResponseBodyFilter? _responseBodyFilter;
+
     /// <summary>The request head, decoded before the request analyzers run.</summary>
     public HttpRequestHead Request { get; } = new();
 
@@ -30,4 +32,30 @@ public sealed class HttpExchange
 
     /// <summary>"https" or "http" (the request's <see cref="HttpRequestHead.Scheme"/>).</summary>
     public string Scheme => IsTls ? "https" : "http";
+
+    /// <summary>The filter the response body goes through on its way to the client, or null (the body is relayed as received).</summary>
+    public IResponseBodyFilter? ResponseBodyFilter => _responseBodyFilter;
+
+    /// <summary>
+    /// Installs <paramref name="filter"/> on the response body (null removes the one installed), from a response analyzer,
+    /// before the body goes out; the supervisor then relays the body through it (see <see cref="IResponseBodyFilter"/>) and
+    /// disposes it when the stream ends. A filter replaced by another is disposed now.
+    /// </summary>
+    public void SetResponseBodyFilter(IResponseBodyFilter? filter)
+    {
+        IResponseBodyFilter? previous = _responseBodyFilter;
+        _responseBodyFilter = filter;
+        if (previous is not null && !ReferenceEquals(previous, filter))
+        {
+            previous.Dispose();
+        }
+    }
+
+    /// <summary>For supervisors: takes the installed response body filter (it is theirs to dispose), leaving none.</summary>
+    public IResponseBodyFilter? TakeResponseBodyFilter()
+    {
+        IResponseBodyFilter? filter = _responseBodyFilter;
+        _responseBodyFilter = null;
+        return filter;
+    }
 }

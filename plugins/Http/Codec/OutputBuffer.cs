@@ -3,8 +3,11 @@ using System.Text;
 
 namespace PluginProxy.Http.Codec;
 
-/// <summary>A pooled, growable byte buffer for building a head (and the body bytes sent with it) before one send.</summary>
-internal sealed class OutputBuffer
+/// <summary>
+/// A pooled, growable byte buffer for building a head (and the body bytes sent with it) before one send. It is also the
+/// <see cref="IBufferWriter{T}"/> a response body filter writes into.
+/// </summary>
+internal sealed class OutputBuffer : IBufferWriter<byte>
 {
     private byte[] _buffer = [];
 
@@ -97,6 +100,28 @@ internal sealed class OutputBuffer
         Write(": "u8);
         Write(value);
         Write("\r\n"u8);
+    }
+
+    /// <inheritdoc/>
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Reserve(Math.Max(sizeHint, 256));
+        return _buffer.AsSpan(Length);
+    }
+
+    /// <inheritdoc/>
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Reserve(Math.Max(sizeHint, 256));
+        return _buffer.AsMemory(Length);
+    }
+
+    /// <inheritdoc/>
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - Length);
+        Length += count;
     }
 
     /// <summary>The space left in the current buffer, for appending body bytes without growing.</summary>

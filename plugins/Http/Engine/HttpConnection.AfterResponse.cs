@@ -55,6 +55,21 @@ internal sealed partial class HttpConnection
             }
         }
 
-        return new AnalyzerReply(response.Status, reply.Body, [.. response.Headers]) { Close = reply.Close };
+        var rebuilt = new AnalyzerReply(response.Status, reply.Body, [.. response.Headers]) { Close = reply.Close };
+        if (stream.Exchange.ResponseBodyFilter is null)
+        {
+            return rebuilt;
+        }
+
+        try
+        {
+            return FilterReply(stream, rebuilt);
+        }
+        catch (Exception ex)
+        {
+            Log.LogError(ex, "Session {Session}: the response body filter an after-response analyzer installed threw on the proxy's {Status} reply, sent unchanged",
+                _session.Id, reply.Status);
+            return reply;
+        }
     }
 }

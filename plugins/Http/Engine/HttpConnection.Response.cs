@@ -215,7 +215,9 @@ internal sealed partial class HttpConnection
         stream.Log.BytesOut += stream.ClientOut.Length;
         if (!stream.ResponseBody.IsDone)
         {
-            BodyResult result = await RelayBodyAsync(stream, requestSide: false).ConfigureAwait(false);
+            BodyResult result = await (stream.Filtered is { Active: true }
+                ? RelayFilteredBodyAsync(stream)
+                : RelayBodyAsync(stream, requestSide: false)).ConfigureAwait(false);
             if (result != BodyResult.Complete)
             {
                 RecordBodyFailure(stream, result, requestSide: false);
@@ -277,10 +279,14 @@ internal sealed partial class HttpConnection
             : facts.Chunked ? BodyKind.Chunked
             : facts.ContentLength >= 0 ? BodyKind.Length
             : BodyKind.UntilClose;
+        // A body filter an analyzer installed gets the data alone; its output goes to an HTTP/1.1 client in chunks.
+        bool chunkOut = !clientIsHttp10 && _h2 is null;
+        bool filtered = stream.Exchange.ResponseBodyFilter is not null && TakeBodyFilter(stream, kind, chunkOut);
+        chunkOut &= filtered;
         // HTTP/1.0 clients cannot read chunked coding, and HTTP/2 frames the data itself.
-        bool dechunk = kind == BodyKind.Chunked && (clientIsHttp10 || _h2 is not null);
-        stream.CloseClient |= kind == BodyKind.UntilClose || dechunk || Stopping;
-        stream.Exchange.ResponseBody.Start(kind switch { BodyKind.None => 0, BodyKind.Length => facts.ContentLength, _ => null });
+        bool dechunk = kind == BodyKind.Chunked && (clientIsHttp10 || _h2 is not null || filtered);
+        stream.CloseClient |= kind == BodyKind.UntilClose || (dechunk && !chunkOut) || (filtered && clientIsHttp10) || Stopping;
+        stream.Exchange.ResponseBody.Start(kind switch { BodyKind.None => 0, BodyKind.Length when !filtered => facts.ContentLength, _ => null });
         stream.ResponseBody.Start(kind, Math.Max(facts.ContentLength, 0), dechunk, kind == BodyKind.Chunked ? stream.Exchange.ResponseBody.Trailers : null);
         _response.Consume(facts.HeadLength);
 
@@ -290,11 +296,11 @@ internal sealed partial class HttpConnection
         if (_h2 is null)
         {
             // An HTTP/2 client gets the head in a HEADERS frame; the output then holds only body bytes.
-            var options = new HeadWriter.ResponseOptions(stream.CloseClient, clientIsHttp10, dechunk, Switching: false);
+            var options = new HeadWriter.ResponseOptions(stream.CloseClient, clientIsHttp10, dechunk, Switching: false, ChunkBody: chunkOut);
             HeadWriter.WriteResponse(output, response, facts, stream.ResponseHead, options);
         }
 
-        HttpParseError error = AppendBody(output, _response, ref stream.ResponseBody, _bodyLimit);
+        HttpParseError error = filtered ? AppendFilteredBody(stream, output) : AppendBody(output, _response, ref stream.ResponseBody, _bodyLimit);
         if (error == HttpParseError.None)
         {
             stream.ResponseStarted = true;

@@ -47,6 +47,9 @@ internal sealed class HttpStream
     public BodyFramer RequestBody;
     public BodyFramer ResponseBody;
 
+    /// <summary>The response body's filter, when an analyzer installed one (made on first use, kept with this state).</summary>
+    public FilteredBody? Filtered;
+
     /// <summary>The request body's autonomous transfer, while it runs beside the response.</summary>
     public ValueTask<BodyResult> RequestPump;
     public bool Pumping;
@@ -158,6 +161,7 @@ internal sealed class HttpStream
     public void Detach()
     {
         ReleaseSlot();
+        EndBodyFilter();
         Exchange = _ownExchange;
         RequestChain.Clear();
         ResponseChain.Clear();
@@ -178,6 +182,23 @@ internal sealed class HttpStream
         ServerLease slot = Slot;
         Slot = default;
         slot.Release();
+    }
+
+    /// <summary>Disposes the response body filter: the one in use, or one an analyzer installed that the body never went through.</summary>
+    private void EndBodyFilter()
+    {
+        Filtered?.End();
+        if (Exchange.TakeResponseBodyFilter() is { } unused)
+        {
+            try
+            {
+                unused.Dispose();
+            }
+            catch (Exception)
+            {
+                // As in FilteredBody.End: the stream is over.
+            }
+        }
     }
 
     /// <summary>Gives the head and output buffers back to the pool.</summary>

@@ -39,10 +39,10 @@ public partial class InstallTests(PublishedInstall install) : IClassFixture<Publ
 
         (int code, string output) = await Tools.RunAsync(Path.Combine(install.Path, "pluginproxy"), ["check", "--config", config], deadline: TimeSpan.FromMinutes(1));
 
-        Assert.Equal(["PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"],
+        Assert.Equal(["PluginProxy.Compression", "PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"],
             Directory.EnumerateDirectories(Path.Combine(install.Path, "plugins")).Select(Path.GetFileName).Order());
         Assert.True(code == 0, output);
-        Assert.Contains($"{config}: configuration is valid (3 listener(s), 1 backend(s), 3 plugin(s))", output);
+        Assert.Contains($"{config}: configuration is valid (3 listener(s), 1 backend(s), 4 plugin(s))", output);
     }
 
     /// <summary>
@@ -124,7 +124,7 @@ public partial class InstallTests(PublishedInstall install) : IClassFixture<Publ
         (int code, string output) = await Tools.RunAsync(Path.Combine(tools.Path, "pluginproxy"), ["check", "--config", config], deadline: TimeSpan.FromMinutes(1));
 
         Assert.True(code == 0, output);
-        Assert.Contains($"{config}: configuration is valid (3 listener(s), 1 backend(s), 3 plugin(s))", output);
+        Assert.Contains($"{config}: configuration is valid (3 listener(s), 1 backend(s), 4 plugin(s))", output);
     }
 
     private static string Key(string unit, string key) =>

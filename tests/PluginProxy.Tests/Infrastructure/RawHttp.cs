@@ -166,6 +166,19 @@ internal sealed class RawHttp : IDisposable
         return raw;
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> bytes (a chunk's data, after <see cref="ReadRawUntilAsync"/> read its size line).</summary>
+    public async Task<byte[]> ReadBytesAsync(int count)
+    {
+        while (_pending.Count < count)
+        {
+            await FillOrThrowAsync();
+        }
+
+        byte[] bytes = _pending.GetRange(0, count).ToArray();
+        _pending.RemoveRange(0, count);
+        return bytes;
+    }
+
     /// <summary>True when the proxy closed the connection (end of stream or reset) with nothing more to read.</summary>
     public async Task<bool> IsClosedAsync(TimeSpan? deadline = null)
     {

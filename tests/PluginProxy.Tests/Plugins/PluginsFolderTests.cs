@@ -47,7 +47,7 @@ public class PluginsFolderTests
         string expected = Path.Combine(proxy.Directory, "plugins", "bin");
         Assert.Contains(proxy.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Information
             && l.Message.Contains($"No plugins folder at {expected} (the default of `plugins` in [global]): only the built-in plugins are loaded"));
-        Assert.Equal(["PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"], proxy.Host.Plugins.Plugins.Select(p => p.Name).Order());
+        Assert.Equal(["PluginProxy.Compression", "PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"], proxy.Host.Plugins.Plugins.Select(p => p.Name).Order());
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class PluginsFolderTests
         var (code, output) = await ProxyProcess.RunAsync("check", "--config", path);
 
         Assert.True(code == 0, output);
-        Assert.Contains("configuration is valid (2 listener(s), 1 backend(s), 3 plugin(s))", output);
+        Assert.Contains("configuration is valid (2 listener(s), 1 backend(s), 4 plugin(s))", output);
     }
 
     [Fact]
@@ -111,6 +111,6 @@ public class PluginsFolderTests
 
         await using ProxyHost host = await ProxyHost.BuildAsync(ConfigLoader.Load(path), NullLoggerFactory.Instance, new CapturedAccessLog());
 
-        Assert.Equal(["MyLimits", "PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"], host.Plugins.Plugins.Select(p => p.Name).Order());
+        Assert.Equal(["MyLimits", "PluginProxy.Compression", "PluginProxy.Http", "PluginProxy.Https", "PluginProxy.Tcp"], host.Plugins.Plugins.Select(p => p.Name).Order());
     }
 }

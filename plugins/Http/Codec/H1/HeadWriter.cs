@@ -163,7 +163,8 @@ internal static class HeadWriter
     }
 
     /// <summary>How the response head reaches the client.</summary>
-    internal readonly record struct ResponseOptions(bool CloseClient, bool ClientIsHttp10, bool Dechunk, bool Switching);
+    /// <param name="ChunkBody">True to announce chunked coding of the proxy's own (a filtered body, whose length is unknown).</param>
+    internal readonly record struct ResponseOptions(bool CloseClient, bool ClientIsHttp10, bool Dechunk, bool Switching, bool ChunkBody = false);
 
     public static void WriteResponse(OutputBuffer output, HttpResponseHead response, ResponseFacts facts, byte[] head, in ResponseOptions options)
     {
@@ -206,6 +207,11 @@ internal static class HeadWriter
                 output.WriteLatin1(headers.ValueAt(i));
                 output.Write("\r\n"u8);
             }
+        }
+
+        if (options.ChunkBody)
+        {
+            output.Write("Transfer-Encoding: chunked\r\n"u8);
         }
 
         if (options.Switching)

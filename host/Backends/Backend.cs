@@ -171,9 +171,9 @@ internal sealed partial class Backend : IBackend
             case BalanceAlgorithm.LeastConn:
                 return PickLeastConnections(exclude);
             case BalanceAlgorithm.Source when selection.Client is IPEndPoint client:
-                return PickByHash(HashAddress(client.Address), exclude);
+                return PickByHash(Hashes.OfAddress(client.Address), exclude);
             case BalanceAlgorithm.Uri when selection.HashKey is { } key:
-                return PickByHash(HashString(key), exclude);
+                return PickByHash(Hashes.OfString(key), exclude);
             case BalanceAlgorithm.Random:
                 return PickByHash((uint)Random.Shared.Next(), exclude);
             default:
@@ -301,47 +301,6 @@ internal sealed partial class Backend : IBackend
         }
 
         return null;
-    }
-
-    private static uint HashAddress(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        IPAddress normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        normalized.TryWriteBytes(bytes, out int written);
-        return Fnv1a(bytes[..written]);
-    }
-
-    private static uint HashString(string key)
-    {
-        uint hash = 2166136261;
-        foreach (char c in key)
-        {
-            hash = (hash ^ c) * 16777619;
-        }
-
-        return Avalanche(hash);
-    }
-
-    private static uint Fnv1a(ReadOnlySpan<byte> bytes)
-    {
-        uint hash = 2166136261;
-        foreach (byte b in bytes)
-        {
-            hash = (hash ^ b) * 16777619;
-        }
-
-        return Avalanche(hash);
-    }
-
-    // FNV's low bits are weak for short keys that differ only at the end (addresses); mix them before the modulo.
-    private static uint Avalanche(uint h)
-    {
-        h ^= h >> 16;
-        h *= 0x7feb352d;
-        h ^= h >> 15;
-        h *= 0x846ca68b;
-        h ^= h >> 16;
-        return h;
     }
 
     /// <summary>

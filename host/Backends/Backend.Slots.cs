@@ -51,7 +51,7 @@ internal sealed partial class Backend
                     return new ValueTask<ServerLease>(new ServerLease(server, counted ? server : null, TimeSpan.Zero));
                 }
 
-                if (!_rotation.Servers.Any(s => Eligible(s, exclude)))
+                if (!AnyEligible(exclude))
                 {
                     return new ValueTask<ServerLease>(NoServer());
                 }
@@ -255,6 +255,23 @@ internal sealed partial class Backend
             cancellationToken.ThrowIfCancellationRequested();
             return ServerLease.Failed(SessionTermination.QueueTimeout, $"queue timeout after {limit.TotalMilliseconds:0}ms", waited);
         }
+    }
+
+    /// <summary>
+    /// True when some server may take a stream. A loop, not a lambda: a lambda capturing the caller's parameter would
+    /// allocate its closure at the caller's entry, on the path that needs no queue too.
+    /// </summary>
+    private bool AnyEligible(IReadOnlyCollection<IServer>? exclude)
+    {
+        foreach (Server server in _rotation.Servers)
+        {
+            if (Eligible(server, exclude))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private ServerLease NoServer() => ServerLease.Failed(SessionTermination.NoServer, _noServer ??= $"backend \"{Name}\" has no server up", TimeSpan.Zero);

@@ -38,6 +38,7 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
         {
             RequestTracing.End(activity, record);
         }
+
         if (log.IsEnabled)
         {
             log.Write(record);
@@ -47,8 +48,8 @@ internal sealed class AccessRecorder(IAccessLog log, ProxyMetrics metrics) : IAc
     /// <summary>
     /// What the stream says about its server's passive health: a failure when the server broke the exchange (reset,
     /// timeout, a bad response) or answered 5xx; a success when it answered below 500 (or, in tcp mode, the session
-    /// ended in order); nothing when the client or the
-    /// proxy ended it (an analyzer's reply, a client gone), which says nothing about the server.
+    /// ended in order); nothing when the client or the proxy ended it (an analyzer's reply, a client gone), which says
+    /// nothing about the server.
     /// </summary>
     private static void ObservePassive(Server server, in AccessRecord record)
     {

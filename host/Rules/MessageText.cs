@@ -59,7 +59,7 @@ internal static class MessageText
 
         if (Value(request.Headers, index, out raw, out text))
         {
-            raw = WithoutPort(raw);
+            raw = HttpSyntax.HostWithoutPort(raw);
         }
         else
         {
@@ -88,18 +88,6 @@ internal static class MessageText
 
     /// <summary>The text of <paramref name="bytes"/> (Latin-1), for the rare test that needs a string (a regular expression on a long path).</summary>
     public static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
-
-    private static ReadOnlySpan<byte> WithoutPort(ReadOnlySpan<byte> host)
-    {
-        if (host.Length > 0 && host[0] == '[')
-        {
-            int close = host.IndexOf((byte)']');
-            return close < 0 ? host : host[..(close + 1)];
-        }
-
-        int colon = host.LastIndexOf((byte)':');
-        return colon < 0 ? host : host[..colon];
-    }
 
     private static string WithoutPort(string host)
     {

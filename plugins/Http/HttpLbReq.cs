@@ -76,7 +76,7 @@ public sealed class HttpLbReq : IFlowAnalyzer
         ReadOnlySpan<byte> host = hostIndex < 0 ? []
             : request.Headers.IsReceived(hostIndex) ? request.Headers.RawValue(hostIndex)
             : Encoding.ASCII.GetBytes(request.Headers.ValueAt(hostIndex));
-        string? backend = routes.Match(request, WithoutPort(host), path, stream.Session.Tls?.ServerName);
+        string? backend = routes.Match(request, HttpSyntax.HostWithoutPort(host), path, stream.Session.Tls?.ServerName);
         if (backend is not null)
         {
             stream.Backend = stream.Session.Backends.Find(backend);
@@ -87,17 +87,5 @@ public sealed class HttpLbReq : IFlowAnalyzer
     {
         int question = originForm.IndexOf((byte)'?');
         return question < 0 ? originForm : originForm[..question];
-    }
-
-    private static ReadOnlySpan<byte> WithoutPort(ReadOnlySpan<byte> host)
-    {
-        if (host.Length > 0 && host[0] == '[')
-        {
-            int close = host.IndexOf((byte)']');
-            return close < 0 ? host : host[..(close + 1)];
-        }
-
-        int colon = host.LastIndexOf((byte)':');
-        return colon < 0 ? host : host[..colon];
     }
 }

@@ -118,7 +118,7 @@ internal sealed partial class HttpConnection
             if (tables[i].TrackOf(_proxyStream) is { } entry)
             {
                 entry.CountRequest();
-                stream.Tracked.Add(entry);
+                (stream.Tracked ??= []).Add(entry);
             }
         }
     }
@@ -126,9 +126,13 @@ internal sealed partial class HttpConnection
     /// <summary>At the stream's end: a 5xx, or a 4xx the proxy answered itself, counts as an error of the tracked keys.</summary>
     private static void CountTrackedErrors(HttpStream stream)
     {
-        List<IStickEntry> tracked = stream.Tracked;
+        if (stream.Tracked is not { Count: > 0 } tracked)
+        {
+            return;
+        }
+
         int status = stream.Log.Status;
-        if (tracked.Count > 0 && (status >= 500 || (status >= 400 && stream.Log.End != SessionTermination.Normal)))
+        if (status >= 500 || (status >= 400 && stream.Log.End != SessionTermination.Normal))
         {
             foreach (IStickEntry entry in tracked)
             {

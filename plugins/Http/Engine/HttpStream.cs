@@ -71,7 +71,7 @@ internal sealed class HttpStream
     public IServer? CookieServer;
 
     /// <summary>The stick-table entries this stream was counted in (the listener's <c>track</c>), for its errors.</summary>
-    public readonly List<Abstractions.Tables.IStickEntry> Tracked = [];
+    public List<Abstractions.Tables.IStickEntry>? Tracked;
 
     /// <summary>True when the server connection may serve another request once this stream is over.</summary>
     public bool ServerReusable;
@@ -123,7 +123,7 @@ internal sealed class HttpStream
         ServerReused = false;
         Selection = default;
         CookieServer = null;
-        Tracked.Clear();
+        Tracked?.Clear();
         ServerReusable = false;
         Replayable = false;
         RetryHeld = false;
@@ -173,7 +173,7 @@ internal sealed class HttpStream
         RequestPump = default;
         Selection = default;
         CookieServer = null;
-        Tracked.Clear();
+        Tracked?.Clear();
     }
 
     /// <summary>Gives the stream's server slot back (once: the lease is forgotten).</summary>

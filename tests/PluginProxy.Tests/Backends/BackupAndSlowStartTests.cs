@@ -11,18 +11,6 @@ namespace PluginProxy.Tests.Backends;
 /// <summary><c>backup = true</c> servers, and the weight ramp of <c>slowstart</c>.</summary>
 public class BackupAndSlowStartTests
 {
-    /// <summary>A clock the test moves by hand.</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _now = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _now;
-
-        public void Advance(TimeSpan by) => _now += by.Ticks;
-    }
-
     private static Backend Make(BalanceAlgorithm balance, params (int Weight, bool Backup, string SlowStart)[] servers) => new(new BackendConfig
     {
         Name = "app",

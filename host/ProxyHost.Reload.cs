@@ -6,6 +6,8 @@ using PluginProxy.Host.Scripting;
 using PluginProxy.Host.Sessions;
 using PluginProxy.Host.Watching;
 
+using PluginProxy.Host.Stores;
+
 namespace PluginProxy.Host;
 
 /// <summary>Reloads while traffic flows: the configuration file, and the pipelines when a plugin or script changes; one at a time.</summary>
@@ -63,7 +65,8 @@ internal sealed partial class ProxyHost
         await _plugins.RescanAsync().ConfigureAwait(false);
         await Scripts.LoadAllAsync(ScriptCatalog.NamedBy(next), errors).ConfigureAwait(false);
         var servers = new ServerCarryOver(Backends);
-        Tables.StickTableSet tables = StickTables.Prepare(next.StickTables);
+        StoreSet stores = Stores.Prepare(next.Stores);
+        Tables.StickTableSet tables = StickTables.Prepare(next.StickTables, stores);
         var backends = new BackendCatalog(next.Backends, servers, tables, _loggers.CreateLogger("PluginProxy.Backends"));
         NameResolver resolver = next.Global.Dns.Same(_resolver.Settings) ? _resolver : new NameResolver(next.Global.Dns);
         await DnsRefresher.ResolveNewAsync(backends, resolver, _loggers.CreateLogger("PluginProxy.Dns"), errors).ConfigureAwait(false);
@@ -83,6 +86,7 @@ internal sealed partial class ProxyHost
             pipelines.ForEach(p => p.Retire());
             accessLogTarget?.Dispose();
             materialized.Dispose();
+            await Stores.AbandonAsync(stores).ConfigureAwait(false);
             return Refuse(errors.Select(e => e.ToString()).ToList());
         }
 
@@ -93,19 +97,21 @@ internal sealed partial class ProxyHost
             plan.Abandon();
             accessLogTarget?.Dispose();
             materialized.Dispose();
+            await Stores.AbandonAsync(stores).ConfigureAwait(false);
             return Refuse(unbound);
         }
 
         _ownedAccessLog?.Apply(next, accessLogTarget);
         _resolver = resolver;
-        await ApplyAsync(materialized, plan, backends, servers).ConfigureAwait(false);
+        await ApplyAsync(materialized, plan, backends, servers, stores).ConfigureAwait(false);
         return [];
     }
 
     /// <summary>Puts a configuration whose pipelines are built and sockets bound in place; nothing can fail any more.</summary>
-    private async Task ApplyAsync(MaterializedConfig materialized, ReloadPlan plan, BackendCatalog backends, ServerCarryOver servers)
+    private async Task ApplyAsync(MaterializedConfig materialized, ReloadPlan plan, BackendCatalog backends, ServerCarryOver servers, StoreSet stores)
     {
         ProxyConfig next = materialized.Config;
+        await Stores.CommitAsync(stores).ConfigureAwait(false);
         StickTables.Commit(backends.Tables, next.StickTables);
         await SwapBackendsAsync(backends, servers).ConfigureAwait(false);
         (_listeners, _admin) = await plan.ApplyAsync().ConfigureAwait(false);

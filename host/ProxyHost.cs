@@ -12,6 +12,8 @@ using PluginProxy.Host.Sessions;
 using PluginProxy.Host.Tls;
 using PluginProxy.Host.Watching;
 
+using PluginProxy.Host.Stores;
+
 namespace PluginProxy.Host;
 
 /// <summary>
@@ -29,6 +31,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
 
     /// <summary>Resolves the names of servers named by host name (<c>resolvers</c>), and the loops that do it again.</summary>
     private NameResolver _resolver = new(DnsSettings.Default);
+    private StoreSet _startingStores = StoreSet.Empty;
     private DnsRefresher? _dns;
     private AdminServer? _admin;
     private bool _stopped;
@@ -73,6 +76,9 @@ internal sealed partial class ProxyHost : IAsyncDisposable
     /// <summary>The stick tables of the running configuration (<c>[[stick_table]]</c>).</summary>
     public Tables.StickTables StickTables { get; private init; } = new();
 
+    /// <summary>The shared stores of the running configuration (<c>[[store]]</c>).</summary>
+    public StoreCatalog Stores { get; private init; } = null!;
+
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>Where the admin endpoint listens, once started.</summary>
@@ -103,7 +109,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         var recorder = new AccessRecorder(accessLog, metrics);
         var tracing = new RequestTracing();
         var stickTables = new Tables.StickTables();
-        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing) { StickTables = stickTables };
+        var stores = new StoreCatalog(loggers);
+        var services = new PluginHostServices(loggers, connector, recorder, metrics.Scope, tracing) { StickTables = stickTables, Stores = stores };
         var plugins = new PluginCatalog(services);
         var scripts = new ScriptCatalog(config.Global.ScriptsDirectory, config.Global.ScriptCacheDirectory, services);
         var problems = new List<string>();
@@ -117,7 +124,8 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         config = materialized.Config;
         await LoadPluginsAsync(config, plugins, loggers.CreateLogger("PluginProxy.Plugins"), problems, errors).ConfigureAwait(false);
 
-        Tables.StickTableSet tableSet = stickTables.Prepare(config.StickTables);
+        StoreSet storeSet = stores.Prepare(config.Stores);
+        Tables.StickTableSet tableSet = stickTables.Prepare(config.StickTables, storeSet);
         stickTables.Commit(tableSet, config.StickTables);
         var backends = new BackendCatalog(config.Backends, tables: tableSet, log: loggers.CreateLogger("PluginProxy.Backends"));
         var resolver = new NameResolver(config.Global.Dns);
@@ -125,6 +133,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         var host = new ProxyHost(materialized, loggers, plugins, scripts, backends)
         {
             _ownedAccessLog = ownedLog, Metrics = metrics, Recorder = recorder, Tracing = tracing, StickTables = stickTables, _resolver = resolver,
+            Stores = stores, _startingStores = storeSet,
         };
         metrics.Attach(host);
         await scripts.LoadAllAsync(ScriptCatalog.NamedBy(config), errors).ConfigureAwait(false);
@@ -245,6 +254,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
 
         StartTelemetry();
         StickTables.StartSweeping(_loggers.CreateLogger("PluginProxy.Tables"));
+        _ = Stores.CommitAsync(_startingStores); // nothing to close yet: it completes at once
         _admin?.Start();
         _health = new HealthChecker(Backends, _plugins, _loggers.CreateLogger("PluginProxy.Health"));
         _dns = new DnsRefresher(Backends, _resolver, _loggers.CreateLogger("PluginProxy.Dns"));
@@ -354,6 +364,7 @@ internal sealed partial class ProxyHost : IAsyncDisposable
         await _plugins.DisposeAsync().ConfigureAwait(false);
         _ownedAccessLog?.Dispose();
         StickTables.Dispose();
+        await Stores.DisposeAsync().ConfigureAwait(false);
         StopTelemetry();
     }
 

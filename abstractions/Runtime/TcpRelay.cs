@@ -225,10 +225,18 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                     // Idle: wait for data without holding memory. Returns at data or end of stream. The socket's zero-byte
                     // read is awaited as is when there is one: the transport's conversion would keep a state machine per
                     // waiting pump (240 B per idle session, gcdump of 3,000).
-                    EnterIdle(fromClient);
                     if (from is SocketTransport plain)
                     {
-                        await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        // Idle for parking only once the read waits in the runtime's epoll set: a pump still inside its
+                        // receive call holds the socket, and closing it then (the park does) would make the runtime
+                        // disconnect the socket itself, the parked duplicate with it.
+                        ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                        if (!waiting.IsCompleted)
+                        {
+                            EnterIdle(fromClient);
+                        }
+
+                        await waiting.ConfigureAwait(false);
                     }
                     else
                     {

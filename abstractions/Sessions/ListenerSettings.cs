@@ -33,6 +33,12 @@ public sealed record ListenerSettings
     /// </summary>
     public IReadOnlyList<Tables.IStickTable> Track { get; init; } = [];
 
+    /// <summary>
+    /// The names of the configuration's <c>[[store]]</c>s, so that a plugin can check the store its options name (and
+    /// find it in <see cref="Stores.IStores"/> once the configuration runs).
+    /// </summary>
+    public IReadOnlyList<string> StoreNames { get; init; } = [];
+
     /// <summary><c>[listener.tls]</c>: certificates and handshake settings for a TLS-terminating supervisor; null when absent.</summary>
     public TlsSettings? Tls { get; init; }
 

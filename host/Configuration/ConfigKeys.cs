@@ -3,7 +3,7 @@ namespace PluginProxy.Host.Configuration;
 /// <summary>The keys each table of proxy.toml accepts. Anything else is an error.</summary>
 internal static class ConfigKeys
 {
-    public static readonly string[] Root = ["global", "defaults", "listener", "backend", "stick_table"];
+    public static readonly string[] Root = ["global", "defaults", "listener", "backend", "stick_table", "store"];
 
     public static readonly string[] Global = ["plugins", "scripts", "script_cache", "hot_reload", "admin", "admin_socket", "admin_token_file", "server_state_file", "grace", "resident_plugins",
          "access_log_format", "access_log_target", "access_log_facility", .. TelemetryKeys.Keys,

@@ -87,6 +87,7 @@ internal static class ConfigLoader
         List<TableReader> listenerTables = root.TableArray("listener", "[[listener]]");
         List<TableReader> backendTables = root.TableArray("backend", "[[backend]]");
         List<TableReader> stickTables = root.TableArray("stick_table", "[[stick_table]]");
+        List<TableReader> storeTables = root.TableArray("store", "[[store]]");
         root.RejectUnknownKeys(ConfigKeys.Root);
 
         GlobalConfig global = BindGlobal(globalTable, root, baseDirectory);
@@ -132,7 +133,9 @@ internal static class ConfigLoader
 
         CheckBackendReferences(root, backendReferences, backends);
         List<StickTableConfig> tables = stickTables.Select(PersistenceKeys.BindTable).OfType<StickTableConfig>().ToList();
-        PersistenceKeys.CheckReferences(root, tables, listeners, backends);
+        List<Stores.StoreConfig> stores = storeTables.Select(t => StoreKeys.Bind(t, baseDirectory)).OfType<Stores.StoreConfig>().ToList();
+        StoreKeys.CheckUnique(root, stores);
+        PersistenceKeys.CheckReferences(root, tables, listeners, backends, stores);
         CheckBindConflicts(root, listeners);
 
         return new ProxyConfig
@@ -140,9 +143,11 @@ internal static class ConfigLoader
             FilePath = fileName,
             BaseDirectory = baseDirectory,
             Global = global,
-            Listeners = listeners,
+            Listeners = stores.Count == 0 ? listeners
+                : listeners.Select(l => l with { Settings = l.Settings with { StoreNames = stores.Select(s => s.Name).ToArray() } }).ToList(),
             Backends = backends,
             StickTables = tables,
+            Stores = stores,
         };
     }
 

@@ -23,7 +23,8 @@ internal static class ConfigMaterializer
         GlobalConfig global = parsed.Global.AdminTokenFile is { } tokenFile
             ? parsed.Global with { AdminToken = AdminKeys.ReadToken(tokenFile, errors) }
             : parsed.Global;
-        return new MaterializedConfig(parsed with { Global = global, Listeners = listeners, Backends = backends }, certificates, authorities);
+        var stores = parsed.Stores.Select(s => StoreKeys.WithPassword(s, errors)).ToList();
+        return new MaterializedConfig(parsed with { Global = global, Listeners = listeners, Backends = backends, Stores = stores }, certificates, authorities);
     }
 
     /// <summary>Materialises a configuration whose files all load.</summary>

@@ -10,7 +10,7 @@ namespace PluginProxy.Host.Configuration;
 internal static class PersistenceKeys
 {
     /// <summary>The keys of a <c>[[stick_table]]</c> table.</summary>
-    public static readonly string[] StickTable = ["name", "key", "size", "expire", "rate_period"];
+    public static readonly string[] StickTable = ["name", "key", "size", "expire", "rate_period", "store"];
 
     /// <summary><c>hash_key</c>: <c>source</c>, <c>uri</c>, <c>header:&lt;name&gt;</c>, <c>cookie:&lt;name&gt;</c> or <c>script</c>; null when absent or wrong.</summary>
     internal static (HashKeySource Source, string? Name)? ReadHashKey(TableReader table)
@@ -74,21 +74,32 @@ internal static class PersistenceKeys
         int size = (int)(table.Integer("size", 1, 100_000_000) ?? 100_000);
         TimeSpan expire = table.Duration("expire", TimeSpan.FromSeconds(1)) ?? TimeSpan.FromMinutes(10);
         TimeSpan ratePeriod = table.Duration("rate_period", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(10);
+        Named? store = table.SpottedString("store", what: "the name of a [[store]]") is { } s ? new Named(s.Value, s.Spot) : null;
         table.RejectUnknownKeys(StickTable);
         if (name is null || spec is null)
         {
             return null;
         }
 
-        return new StickTableConfig(name, spec, size, expire, ratePeriod, table.SpotOf("name"));
+        return new StickTableConfig(name, spec, size, expire, ratePeriod, table.SpotOf("name")) { Store = store };
     }
 
     /// <summary>
     /// Checks that every <c>track</c> and <c>stick_table</c> names a <c>[[stick_table]]</c>, and that table names are
-    /// unique (the duplicates are dropped from <paramref name="tables"/>).
+    /// unique (the duplicates are dropped from <paramref name="tables"/>); and that a table's <c>store</c> is a <c>[[store]]</c>.
     /// </summary>
-    internal static void CheckReferences(TableReader root, List<StickTableConfig> tables, IEnumerable<ListenerConfig> listeners, IEnumerable<BackendConfig> backends)
+    internal static void CheckReferences(TableReader root, List<StickTableConfig> tables, IEnumerable<ListenerConfig> listeners, IEnumerable<BackendConfig> backends,
+        IReadOnlyList<Stores.StoreConfig> stores)
     {
+        string[] storeNames = stores.Select(s => s.Name).ToArray();
+        foreach (StickTableConfig table in tables)
+        {
+            if (table.Store is { } store && StoreKeys.Unknown($"stick_table \"{table.Name}\"", "store", store.Name, storeNames) is { } problem)
+            {
+                root.Error(store.Spot, problem);
+            }
+        }
+
         var seen = new Dictionary<string, StickTableConfig>(StringComparer.Ordinal);
         foreach (StickTableConfig table in tables.ToList())
         {

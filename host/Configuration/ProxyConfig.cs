@@ -28,6 +28,9 @@ internal sealed record ProxyConfig
 
     /// <summary>The <c>[[stick_table]]</c> tables, in file order.</summary>
     public IReadOnlyList<StickTableConfig> StickTables { get; init; } = [];
+
+    /// <summary>The <c>[[store]]</c> tables, in file order.</summary>
+    public IReadOnlyList<Stores.StoreConfig> Stores { get; init; } = [];
 }
 
 internal sealed record GlobalConfig

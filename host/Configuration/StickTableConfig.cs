@@ -7,4 +7,8 @@ namespace PluginProxy.Host.Configuration;
 /// <param name="Expire"><c>expire</c>: how long an entry lives after its last use.</param>
 /// <param name="RatePeriod"><c>rate_period</c>: the period rates are counted over.</param>
 /// <param name="Spot">Where the table's name is written.</param>
-internal sealed record StickTableConfig(string Name, string KeySpec, int Size, TimeSpan Expire, TimeSpan RatePeriod, SourceSpot Spot);
+internal sealed record StickTableConfig(string Name, string KeySpec, int Size, TimeSpan Expire, TimeSpan RatePeriod, SourceSpot Spot)
+{
+    /// <summary><c>store</c>: the <c>[[store]]</c> the table shares its entries through, or null to keep them local.</summary>
+    public Named? Store { get; init; }
+}

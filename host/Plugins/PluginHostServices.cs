@@ -19,6 +19,9 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
     /// </summary>
     public Abstractions.Tables.IStickTables? StickTables { get; set; }
 
+    /// <summary>The shared stores of the running configuration (<see cref="Abstractions.Stores.IStores"/>), or null for none.</summary>
+    public Abstractions.Stores.IStores? Stores { get; set; }
+
     public void AddTo(IServiceCollection services)
     {
         services.AddSingleton(LoggerFactory);
@@ -33,6 +36,11 @@ internal sealed class PluginHostServices(ILoggerFactory loggerFactory, IServerCo
         if (StickTables is not null)
         {
             services.AddSingleton(StickTables);
+        }
+
+        if (Stores is not null)
+        {
+            services.AddSingleton(Stores);
         }
         // Each version gets its own registrations with the process's one heartbeat; the provider disposes them at unload.
         // Meters a version creates carry the host's scope and go with the version (the provider disposes the factory).

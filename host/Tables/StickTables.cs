@@ -32,7 +32,9 @@ internal sealed class StickTables : IStickTables, IDisposable
     /// The tables of <paramref name="configs"/>: those of the running configuration with the same name and key (their
     /// settings change only at <see cref="Commit"/>), new ones for the rest. Nothing running changes.
     /// </summary>
-    public StickTableSet Prepare(IReadOnlyList<StickTableConfig> configs) =>
+    /// <param name="configs">The configuration's tables.</param>
+    /// <param name="stores">The configuration's stores, that a table's <c>store</c> names.</param>
+    public StickTableSet Prepare(IReadOnlyList<StickTableConfig> configs, PluginProxy.Host.Stores.StoreSet? stores = null) =>
         new(configs.Select(c => _current.Find(c.Name) is { } kept && kept.KeySpec == c.KeySpec ? kept : new StickTable(c)));
 
     /// <summary>Puts <paramref name="next"/> (from <see cref="Prepare"/>) in use with the settings of <paramref name="configs"/>.</summary>

@@ -118,10 +118,19 @@ internal sealed partial class HttpConnection
                         if (_client is SocketTransport plain)
                         {
                             // The socket's zero-byte read awaited as is: an idle connection then keeps no conversion state machine (120 B).
-                            await plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                            // Parkable only once the read waits in the runtime's epoll set: closing the socket while a
+                            // receive call holds it would make the runtime disconnect the socket, the parked duplicate with it.
+                            ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                            if (!waiting.IsCompleted)
+                            {
+                                MayPark();
+                            }
+
+                            await waiting.ConfigureAwait(false);
                         }
                         else
                         {
+                            MayPark();
                             await _client.WaitForDataAsync().ConfigureAwait(false);
                         }
 
@@ -290,13 +299,17 @@ internal sealed partial class HttpConnection
 
         _deadlines.Phase = StreamPhase.Idle;
         _deadlines.SetClient(first ? _settings.Timeouts.Request : _settings.Timeouts.KeepAlive);
+        _deadlines.SetPark(_deadlines.Parker is null ? null : _options.ParkIdleAfter);
+        return true;
+    }
+
+    /// <summary>The wait for the next request is under way: from now the heartbeat may park the connection.</summary>
+    private void MayPark()
+    {
         lock (_deadlines)
         {
             _idle = IdleWaiting;
         }
-
-        _deadlines.SetPark(_deadlines.Parker is null ? null : _options.ParkIdleAfter);
-        return true;
     }
 
     /// <summary>The client sent while idle: false when the heartbeat parked the connection first (the host resumes it).</summary>

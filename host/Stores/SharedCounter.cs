@@ -153,16 +153,18 @@ internal sealed class SharedCounter : ISharedCounter
 
     /// <summary>
     /// The store's answers to an exchange: each window it answered for takes its count, if it is still the current or
-    /// the previous one; what got no answer (null) counts as unsent again, and the next exchange sends it once more.
+    /// the previous one. What got no answer (null) counts as unsent again when the server surely did not receive it
+    /// (the connection was down), and the next exchange sends it once more; when the server may have received it (no
+    /// answer in time) it is never sent again, so that nothing is counted twice, and it stays in this instance's counts.
     /// </summary>
-    internal void Settle(in Exchange exchange, long? currentTotal, long? previousTotal)
+    internal void Settle(in Exchange exchange, long? currentTotal, long? previousTotal, bool maybeReceived = false)
     {
         lock (_gate)
         {
-            Settle(exchange.Index, exchange.Delta, currentTotal, final: false);
+            Settle(exchange.Index, exchange.Delta, currentTotal, final: false, maybeReceived);
             if (exchange.PreviousIndex >= 0)
             {
-                Settle(exchange.PreviousIndex, exchange.PreviousDelta, previousTotal, final: true);
+                Settle(exchange.PreviousIndex, exchange.PreviousDelta, previousTotal, final: true, maybeReceived);
             }
 
             if (currentTotal is null && exchange.Index == _index)
@@ -172,7 +174,7 @@ internal sealed class SharedCounter : ISharedCounter
         }
     }
 
-    private void Settle(long index, long delta, long? total, bool final)
+    private void Settle(long index, long delta, long? total, bool final, bool maybeReceived)
     {
         ref Counts window = ref WindowOf(index, out bool found);
         if (!found)
@@ -185,6 +187,10 @@ internal sealed class SharedCounter : ISharedCounter
         {
             window.Stored = stored;
             window.Final |= final;
+        }
+        else if (maybeReceived)
+        {
+            window.Unconfirmed += delta;
         }
         else
         {
@@ -223,6 +229,9 @@ internal sealed class SharedCounter : ISharedCounter
         /// <summary>Sent and not confirmed yet.</summary>
         public long Sent;
 
+        /// <summary>Sent, never answered, and perhaps received: counted here, never sent again.</summary>
+        public long Unconfirmed;
+
         /// <summary>Counted here, sent or not.</summary>
         public long Own;
 
@@ -232,7 +241,7 @@ internal sealed class SharedCounter : ISharedCounter
         /// <summary>The store's count of a window that ended was read once the other instances had sent theirs.</summary>
         public bool Final;
 
-        public readonly long Total => Stored + Unsent + Sent;
+        public readonly long Total => Stored + Unsent + Sent + Unconfirmed;
     }
 
     /// <summary>What one exchange sends for a counter: the current window's delta, and the previous window's when it settles it (else index -1).</summary>

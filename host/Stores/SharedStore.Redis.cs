@@ -68,8 +68,16 @@ internal sealed partial class SharedStore
                 _loadValues = false;
             }
 
+            IDatabase db = redis.GetDatabase();
+            if (_status.State != Abstractions.Stores.StoreState.Up)
+            {
+                // After a failure, a PING first: a server that is still silent (a paused process keeps its connections
+                // open) gets no counts it might process later, when they would be sent again.
+                await db.PingAsync().WaitAsync(Config.Timeout).ConfigureAwait(false);
+            }
+
             long started = Stopwatch.GetTimestamp();
-            await SendAsync(redis.GetDatabase(), now).ConfigureAwait(false);
+            await SendAsync(db, now).ConfigureAwait(false);
             LastExchangeDuration = Stopwatch.GetElapsedTime(started);
             Interlocked.Increment(ref _exchanges);
             SetState(Abstractions.Stores.StoreState.Up, null);
@@ -157,10 +165,14 @@ internal sealed partial class SharedStore
             // Each counter takes what was answered; what was not counts as unsent again.
             foreach ((SharedCounter counter, SharedCounter.Exchange exchange, Task<long> current, Task<long>? previous) in sent)
             {
-                counter.Settle(exchange, Answer(current), previous is null ? null : Answer(previous));
+                counter.Settle(exchange, Answer(current), previous is null ? null : Answer(previous), MaybeReceived(current));
             }
         }
     }
+
+    /// <summary>False only when the command surely never reached the server (the connection was down when it was sent).</summary>
+    private static bool MaybeReceived(Task<long> task) =>
+        !task.IsCompletedSuccessfully && !(task.IsFaulted && task.Exception?.InnerException is RedisConnectionException);
 
     private static long? Answer(Task<long> task)
     {

@@ -84,4 +84,37 @@ public class SharedStoreTests
         late.Start();
         await Wait.UntilAsync(() => onLate.TryGetValue("web:alice", out string? s) && s == "s2", "an instance started later learning it from the server");
     }
+
+    [SkippableFact]
+    public async Task ServerPaused_GoesDown_AndWhatWasSentIsNeverCountedTwice()
+    {
+        Skip.If(RedisServer.Program is null, RedisServer.Missing);
+        await using RedisServer redis = await RedisServer.StartAsync();
+        string prefix = $"t{Guid.NewGuid():N}:";
+        await using SharedStore a = NewStore(redis, prefix);
+        await using SharedStore b = NewStore(redis, prefix);
+        a.Start();
+        b.Start();
+        ISharedCounter onA = a.Counter("k", TimeSpan.FromMinutes(10));
+        ISharedCounter onB = b.Counter("k", TimeSpan.FromMinutes(10));
+        await Wait.UntilAsync(() => a.State == StoreState.Up && b.State == StoreState.Up, "both stores up");
+
+        redis.Pause();
+        try
+        {
+            onA.Increment(5); // sent by an exchange the paused server holds without answering
+            await Wait.UntilAsync(() => a.State == StoreState.Down, "the silent server seen as down");
+            onA.Increment(3); // counted while down: sent once the server answers a PING again
+        }
+        finally
+        {
+            redis.Resume();
+        }
+
+        await Wait.UntilAsync(() => a.State == StoreState.Up && b.State == StoreState.Up, "both stores up again");
+        await Wait.UntilAsync(() => Math.Abs(onB.Rate - 8) < 0.5, "the other instance seeing every count once");
+        (long onAExchanges, long onBExchanges) = (a.Exchanges, b.Exchanges);
+        await Wait.UntilAsync(() => a.Exchanges >= onAExchanges + 3 && b.Exchanges >= onBExchanges + 3, "a few more exchanges");
+        Assert.Equal(8, onB.Rate, 0.5);
+    }
 }

@@ -18,6 +18,12 @@ internal sealed class SharedCounter : ISharedCounter
     private Counts _previous;
     private long _index;
     private long _lastUsed;
+
+    // The other instances' pace, learnt from the store's answers: what they had counted in the current window at the
+    // last answer, when that was, and their rate since (events per millisecond, smoothed).
+    private long _othersCounted;
+    private long _answeredAt;
+    private double _othersPerMs;
     private bool _registered = true;
 
     public SharedCounter(SharedStore store, string key, TimeSpan window, long now)
@@ -99,10 +105,44 @@ internal sealed class SharedCounter : ISharedCounter
 
     private double Estimate(long now, bool local)
     {
-        long current = local ? _current.Own : _current.Total;
+        double current = local ? _current.Own : _current.Total + OthersSinceAnswer(now);
         long previous = local ? _previous.Own : _previous.Total;
         long elapsed = Math.Clamp(now - (_index * _windowMs), 0, _windowMs);
         return current + (previous * (double)(_windowMs - elapsed) / _windowMs);
+    }
+
+    /// <summary>
+    /// What the other instances have probably counted that this one has not heard of yet: their recent pace times the
+    /// age of the last answer, plus half an exchange interval (what they counted since their own last exchange, on
+    /// average). Without it every instance lets through what the others did in that time on top of the limit; with it
+    /// the overshoot is what the pace fails to predict. Nothing is predicted while the store is not up: then the
+    /// counts are this instance's own, as documented.
+    /// </summary>
+    private double OthersSinceAnswer(long now)
+    {
+        if (_othersPerMs <= 0 || _store.State != StoreState.Up)
+        {
+            return 0;
+        }
+
+        long age = Math.Min(now - _answeredAt + ((long)_store.SyncInterval.TotalMilliseconds / 2), _windowMs);
+        return age <= 0 ? 0 : _othersPerMs * age;
+    }
+
+    /// <summary>Learns the others' pace from an answer for the current window (under the lock).</summary>
+    private void LearnPace(long now)
+    {
+        long own = _current.Own - _current.Unsent - _current.Sent - _current.Unconfirmed;
+        long others = Math.Max(0, _current.Stored - own);
+        long since = Math.Max(_answeredAt, _index * _windowMs);
+        if (now > since)
+        {
+            double sample = Math.Max(0, others - _othersCounted) / (double)(now - since);
+            _othersPerMs = _answeredAt == 0 ? sample : (_othersPerMs + sample) / 2;
+        }
+
+        _othersCounted = others;
+        _answeredAt = now;
     }
 
     /// <summary>Moves on to the window holding <paramref name="now"/> (under the lock).</summary>
@@ -114,9 +154,15 @@ internal sealed class SharedCounter : ISharedCounter
             return;
         }
 
-        _previous = index == _index + 1 ? _current with { Final = false } : default;
+        bool next = index == _index + 1;
+        _previous = next ? _current with { Final = false } : default;
         _current = default;
         _index = index;
+        _othersCounted = 0; // counted from the window's start from now on; the pace carries over into the next window
+        if (!next)
+        {
+            _othersPerMs = 0;
+        }
     }
 
     /// <summary>
@@ -187,6 +233,10 @@ internal sealed class SharedCounter : ISharedCounter
         {
             window.Stored = stored;
             window.Final |= final;
+            if (index == _index && !final)
+            {
+                LearnPace(_store.Now);
+            }
         }
         else if (maybeReceived)
         {

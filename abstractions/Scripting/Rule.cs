@@ -98,6 +98,13 @@ public abstract class Rule
     /// </summary>
     public Tables.IStickEntry? Tracked(string name) => Table(name)?.FindOf(Stream);
 
+    /// <summary>
+    /// The shared stores (<c>[[store]]</c>): counters every instance of the proxy adds to, counted here without waiting
+    /// for the store, e.g. <c>if (Stores.Find("shared")?.Increment("login:" + Client.Address, TimeSpan.FromMinutes(1)) > 5) Deny(429);</c>.
+    /// A host without stores gives an empty list, in which <c>Find</c> finds nothing.
+    /// </summary>
+    public Stores.IStores Stores => Stream.Session.Stores ?? NoStores.Instance;
+
     /// <summary>True when a reply was set (by <see cref="Deny"/>, <see cref="Redirect"/> or <see cref="Respond(int, string, string)"/>).</summary>
     public bool Replied => _reply is not null;
 

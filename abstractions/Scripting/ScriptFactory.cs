@@ -7,8 +7,11 @@ namespace PluginProxy.Abstractions.Scripting;
 /// </summary>
 public abstract class ScriptFactory
 {
-    /// <summary>The host's services (<c>IServerConnector</c>, <c>ILoggerFactory</c>, <c>IAccessLog</c>, <c>IMeterFactory</c>, <c>IStickTables</c>), for the object the script builds.</summary>
+    /// <summary>The host's services (<c>IServerConnector</c>, <c>ILoggerFactory</c>, <c>IAccessLog</c>, <c>IMeterFactory</c>, <c>IStickTables</c>, <c>IStores</c>), for the object the script builds.</summary>
     public IServiceProvider Services { get; private set; } = EmptyServices.Instance;
+
+    /// <summary>The shared stores (<c>[[store]]</c>) for the object the script builds; an empty list on a host without them.</summary>
+    public Stores.IStores Stores => Services.GetService(typeof(Stores.IStores)) as Stores.IStores ?? NoStores.Instance;
 
     /// <summary>The script's body. Generated from the script; not for scripts to call.</summary>
     protected abstract ValueTask<object?> CreateAsync();

@@ -38,6 +38,12 @@ public interface ISession
     Tables.IStickTables? StickTables => null;
 
     /// <summary>
+    /// The shared stores of the running configuration (<c>[[store]]</c>): counters every instance of the proxy sees, or
+    /// null for a host without them.
+    /// </summary>
+    Stores.IStores? Stores => null;
+
+    /// <summary>
     /// Called by supervisors at the start of each stream (each request of a keep-alive connection): from then on,
     /// <see cref="RequestAnalyzers"/> and <see cref="ResponseAnalyzers"/> are the listener's current ones, so a reloaded
     /// script or plugin serves the next request while the stream in progress finishes on the version it started with.

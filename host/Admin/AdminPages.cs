@@ -78,6 +78,7 @@ internal static class AdminPages
                 supervisors = p.Supervisors.Keys,
                 analyzers = p.Analyzers.Keys,
             }),
+            stores = StoreStats.Describe(host),
         };
         return JsonSerializer.Serialize(stats, new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }

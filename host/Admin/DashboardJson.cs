@@ -51,6 +51,7 @@ internal static class DashboardJson
                 traffic = Traffic(TrafficSnapshot.Sum(b.ServerStates.Select(s => s.Traffic.Snapshot()))),
                 servers = b.ServerStates.Select(s => Describe(s, checks.GetValueOrDefault(s), now)),
             }),
+            stores = StoreStats.Describe(host),
             plugins = host.Plugins.Plugins.OrderBy(p => p.Name, StringComparer.Ordinal).Select(Describe),
             scripts = host.Scripts.Scripts.OrderBy(s => s.Path, StringComparer.Ordinal).Select(Describe),
             reloads = host.Reloads.Snapshot().Reverse().Select(r => new

@@ -77,7 +77,14 @@ internal static class StoreKeys
             }
         }
 
-        if (host.Length == 0 || host.Any(char.IsWhiteSpace) || host.Contains('/'))
+        if (!bracketed && host.Contains(':') && host.IndexOf(':') != host.LastIndexOf(':'))
+        {
+            table.Error(spot, $"`address` \"{value}\": write an IPv6 address in brackets, such as \"[{host}]:{DefaultRedisPort}\"");
+            return null;
+        }
+
+        // A leading colon (":6379") leaves no host: it is refused here rather than handed on as a host named ":6379".
+        if (host.Length == 0 || (host.Contains(':') && !bracketed) || host.Any(char.IsWhiteSpace) || host.Contains('/'))
         {
             table.Error(spot, $"`address` \"{value}\" is not a host:port; write it as \"127.0.0.1:{DefaultRedisPort}\" or \"redis.internal:{DefaultRedisPort}\"");
             return null;

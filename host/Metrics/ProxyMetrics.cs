@@ -5,6 +5,7 @@ using PluginProxy.Host.Accept;
 using PluginProxy.Host.Backends;
 using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Scripting;
+using PluginProxy.Host.Stores;
 
 namespace PluginProxy.Host.Metrics;
 
@@ -94,6 +95,17 @@ internal sealed class ProxyMetrics : IDisposable
             "1 while the server's host name fails to resolve (it keeps its last addresses), 0 while it resolves");
         _meter.CreateObservableCounter("pluginproxy.server.dns.failures", () => Servers(s => s.Resolution?.Failures ?? 0, named: true), "{failure}",
             "Resolutions of the server's host name that failed");
+        _meter.CreateObservableGauge("pluginproxy.store.up", () => Stores(s => s.State == Abstractions.Stores.StoreState.Up ? 1 : 0), "1",
+            "1 while the store shares (its last exchange succeeded), 0 while it connects or is down (counters are this instance's own)");
+        _meter.CreateObservableCounter("pluginproxy.store.exchanges", () => Stores(s => s.Exchanges), "{exchange}",
+            "Exchanges with the store that succeeded (one pipelined batch per sync_interval)");
+        _meter.CreateObservableCounter("pluginproxy.store.exchange.failures", () => Stores(s => s.FailedExchanges), "{exchange}",
+            "Exchanges with the store that failed: not connected, an error, or no answer within its timeout");
+        _meter.CreateObservableGauge("pluginproxy.store.exchange.duration",
+            () => Host(h => h.Stores.Current.Stores).Select(s => new Measurement<double>(s.LastExchangeDuration.TotalSeconds, Tag("store", s.Name))), "s",
+            "How long the last successful exchange with the store took (send to last answer)");
+        _meter.CreateObservableGauge("pluginproxy.store.counters", () => Stores(s => s.CounterCount), "{counter}",
+            "Shared counters in use on this instance (those unused for two windows are forgotten)");
         _meter.CreateObservableGauge("pluginproxy.plugin.version", () => Host(h => h.Plugins.Plugins).Select(p => new Measurement<long>(p.Generation, Tag("plugin", p.Name))),
             "1", "The version (generation) of each loaded plugin: 1 at start, one more per hot reload");
         _meter.CreateObservableGauge("pluginproxy.script.version", () => Host(h => h.Scripts.Scripts).Select(s => new Measurement<long>(s.Version, Tag("script", Path.GetFileName(s.Path)))),
@@ -171,6 +183,9 @@ internal sealed class ProxyMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> Backends(Func<Backend, long> value) =>
         Host(h => h.Backends.Backends).Select(b => new Measurement<long>(value(b), Tag("backend", b.Name)));
+
+    private IEnumerable<Measurement<long>> Stores(Func<SharedStore, long> value) =>
+        Host(h => h.Stores.Current.Stores).Select(s => new Measurement<long>(value(s), Tag("store", s.Name)));
 
     private IEnumerable<Measurement<long>> HealthTransitions() =>
         Host(h => h.Backends.Backends).SelectMany(b => b.ServerStates.SelectMany(s => new[]

@@ -36,7 +36,7 @@ internal static class ScriptGenerator
     [
         "System", "System.Collections.Generic", "System.Linq", "System.Net", "System.Text", "System.Threading",
         "System.Threading.Tasks", "PluginProxy.Abstractions", "PluginProxy.Abstractions.Http", "PluginProxy.Abstractions.Scripting",
-        "PluginProxy.Abstractions.Tables",
+        "PluginProxy.Abstractions.Tables", "PluginProxy.Abstractions.Stores",
     ];
 
     public static (string? Source, ScriptKind Kind) Generate(ScriptSources sources, List<ConfigError> errors)

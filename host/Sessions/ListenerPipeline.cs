@@ -17,8 +17,9 @@ internal sealed class ListenerPipeline : RefCounted
     private readonly RefCounted[] _held;
 
     private ListenerPipeline(ListenerConfig config, SupervisorLevel[] supervisors, IFlowAnalyzer[] requestAnalyzers,
-        IFlowAnalyzer[] responseAnalyzers, BackendCatalog backends, RefCounted[] held)
+        IFlowAnalyzer[] responseAnalyzers, BackendCatalog backends, Abstractions.Stores.IStores? stores, RefCounted[] held)
     {
+        Stores = stores;
         Config = config;
         Supervisors = supervisors;
         RequestAnalyzers = requestAnalyzers;
@@ -52,6 +53,9 @@ internal sealed class ListenerPipeline : RefCounted
     public IReadOnlyList<IFlowAnalyzer> AfterResponseAnalyzers { get; }
 
     public BackendCatalog Backends { get; }
+
+    /// <summary>The host's shared stores (always those of the running configuration), or null for a host without them.</summary>
+    public Abstractions.Stores.IStores? Stores { get; }
 
     /// <summary>The plugin and script versions (and the listener's certificates) this pipeline keeps loaded.</summary>
     public IReadOnlyList<RefCounted> Versions => _held;
@@ -119,7 +123,7 @@ internal sealed class ListenerPipeline : RefCounted
 
         request = WithRulesPlaced(request, rules, HttpRuleList.RequestKey);
         response = WithRulesPlaced(response, rules, HttpRuleList.ResponseKey);
-        return new ListenerPipeline(config, levels.ToArray(), request, response, backends, held.ToArray());
+        return new ListenerPipeline(config, levels.ToArray(), request, response, backends, plugins.HostServices.Stores, held.ToArray());
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ internal sealed class Session : ISession
         Listener = pipeline.Settings;
         Backends = pipeline.Backends;
         StickTables = pipeline.Backends.Tables;
+        Stores = pipeline.Stores;
         _connectionEntries = OpenTrackedConnection(pipeline.Settings, connection);
         _streamPipeline = pipeline;
         // The pipeline holds a reference on each supervisor's owner: taking one more cannot fail.
@@ -85,6 +86,9 @@ internal sealed class Session : ISession
 
     /// <inheritdoc/>
     public Abstractions.Tables.IStickTables? StickTables { get; }
+
+    /// <inheritdoc/>
+    public Abstractions.Stores.IStores? Stores { get; }
 
     // The entries of the source-keyed tables the listener tracks, whose conn_cur counts this session (null: none).
     private readonly Tables.StickEntry[]? _connectionEntries;

@@ -116,7 +116,8 @@ internal sealed partial class SharedStore : ISharedStore, IAsyncDisposable
         }
 
         long now = Now;
-        _status = new StoreStatus(state, now, reason);
+        // The reason stays after a recovery: stats show why the store was last down.
+        _status = new StoreStatus(state, now, reason ?? previous.Reason);
         string policy = Config.FailClosed ? "on_store_failure = \"closed\": shared limits refuse" : "fail-open";
         switch (state)
         {

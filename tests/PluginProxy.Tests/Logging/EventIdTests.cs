@@ -23,6 +23,7 @@ public sealed partial class EventIdTests
         ["DnsLog"] = (6050, 6059),
         ["TlsLog"] = (7000, 7999),
         ["TrafficLog"] = (8000, 8999),
+        ["StoreLog"] = (9000, 9099),
     };
 
     private static List<(Type Class, string Method, LoggerMessageAttribute Message)> HostMessages() =>

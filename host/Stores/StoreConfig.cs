@@ -21,6 +21,14 @@ internal sealed record StoreConfig(
     /// <summary>Where <c>password_file</c> is written, or null.</summary>
     public SourceSpot? PasswordSpot { get; init; }
 
+    /// <summary>The record's printed form, with the password left out (a configuration may end up in a log or an exception).</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Name = {Name}, Kind = {Kind}, Address = {Address}, PasswordFile = {PasswordFile}, Password = {(Password is null ? "none" : "(hidden)")}, ");
+        builder.Append($"Prefix = {Prefix}, SyncInterval = {SyncInterval}, Timeout = {Timeout}, FailClosed = {FailClosed}, Spot = {Spot}");
+        return true;
+    }
+
     /// <summary>True when a running store of <paramref name="other"/> can keep serving this configuration unchanged.</summary>
     public bool SameConnection(StoreConfig other) =>
         Kind == other.Kind && Address == other.Address && Password == other.Password && Prefix == other.Prefix

@@ -10,7 +10,7 @@ namespace PluginProxy.Tests.Tables;
 /// </summary>
 public class SharedStickTableTests
 {
-    private static string Config(RedisServer redis, string prefix, HttpOrigin[] origins, string listenerExtra = "") => $$"""
+    internal static string Config(RedisServer redis, string prefix, HttpOrigin[] origins, string listenerExtra = "", string store = "shared") => $$"""
         {{RunningProxy.GlobalSection()}}
         [[listener]]
         name = "web"
@@ -30,24 +30,24 @@ public class SharedStickTableTests
         name = "users"
         key = "header:X-User"
         rate_period = "10m"
-        store = "shared"
+        store = "{{store}}"
 
         [[store]]
-        name = "shared"
+        name = "{{store}}"
         kind = "redis"
         address = "{{redis.Address}}"
         prefix = "{{prefix}}"
         sync_interval = "50ms"
         """;
 
-    private static async Task<RawResponse> GetAsync(RunningProxy proxy, string user)
+    internal static async Task<RawResponse> GetAsync(RunningProxy proxy, string user)
     {
         using RawHttp client = await RawHttp.ConnectAsync(proxy);
         await client.SendAsync($"GET /x HTTP/1.1\r\nHost: a\r\nX-User: {user}\r\n\r\n");
         return await client.ReadResponseAsync();
     }
 
-    private static StickTable Users(RunningProxy proxy) => proxy.Host.StickTables.Current.Find("users")!;
+    internal static StickTable Users(RunningProxy proxy) => proxy.Host.StickTables.Current.Find("users")!;
 
     [SkippableFact]
     public async Task APersistentClient_KeepsItsServer_WhicheverInstanceItReaches()
@@ -132,5 +132,49 @@ public class SharedStickTableTests
         string list = System.Text.Encoding.UTF8.GetString(TableApi.List(a.Host).Body);
         Assert.Contains("\"store\": \"shared\"", list);
         Assert.Contains("\"store_state\": \"up\"", list);
+    }
+
+    [SkippableFact]
+    public async Task AReloadThatMovesTheTableToAnotherStore_SharesItsServersThere_AndKeepsSharing()
+    {
+        Skip.If(RedisServer.Program is null, RedisServer.Missing);
+        await using RedisServer redis = await RedisServer.StartAsync();
+        HttpOrigin[] origins = Enumerable.Range(0, 3).Select(i => HttpOrigin.Named($"s{i}")).ToArray();
+        string before = $"t{Guid.NewGuid():N}:", after = $"t{Guid.NewGuid():N}:";
+        try
+        {
+            await using RunningProxy a = await RunningProxy.StartAsync(Config(redis, before, origins));
+            await using RunningProxy b = await RunningProxy.StartAsync(Config(redis, before, origins));
+            StickTable users = Users(a);
+            await Wait.UntilAsync(() => Users(a).Share?.Store.State == Abstractions.Stores.StoreState.Up, "A's store up");
+            string carol = (await GetAsync(a, "carol")).BodyText;
+
+            foreach (RunningProxy proxy in new[] { a, b })
+            {
+                File.WriteAllText(proxy.Host.Config.FilePath, Config(redis, after, origins, store: "other"));
+                Assert.Empty(await proxy.Host.ReloadConfigurationAsync());
+            }
+
+            Assert.Same(users, Users(a));
+            Assert.Equal("other", Users(a).Share!.Store.Name);
+            await Wait.UntilAsync(() => Users(a).Share!.Store.State == Abstractions.Stores.StoreState.Up
+                && Users(b).Share!.Store.State == Abstractions.Stores.StoreState.Up, "the new stores up");
+
+            // An instance that starts on the new store learns the server A had before the reload.
+            await using RunningProxy c = await RunningProxy.StartAsync(Config(redis, after, origins, store: "other"));
+            await Wait.UntilAsync(() => Users(c).Find("carol")?.Server == $"app/{carol}", "C learning carol's server");
+            Assert.Equal(carol, (await GetAsync(c, "carol")).BodyText);
+
+            string dave = (await GetAsync(a, "dave")).BodyText;
+            await Wait.UntilAsync(() => Users(b).Find("dave")?.Server == $"app/{dave}", "B learning dave's server through the new store");
+            Assert.Equal(dave, (await GetAsync(b, "dave")).BodyText);
+        }
+        finally
+        {
+            foreach (HttpOrigin origin in origins)
+            {
+                await origin.DisposeAsync();
+            }
+        }
     }
 }

@@ -54,6 +54,28 @@ public class SharedServerTests
         Assert.Equal(0, entry.Requests);
     }
 
+    [Fact]
+    public void CountingAndReadingAnExistingEntry_AllocatesNothing()
+    {
+        StickTable table = SharedTable("m");
+        StickEntry entry = table.Track("bob", null);
+        entry.CountRequest();
+        entry.CountError();
+        _ = entry.RequestRate + entry.ErrorRate;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        double sum = 0;
+        for (int i = 0; i < 1000; i++)
+        {
+            StickEntry found = table.Track("bob".AsSpan(), null);
+            found.CountRequest();
+            found.CountError();
+            sum += found.RequestRate + found.ErrorRate;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(sum > 0);
+    }
+
     [Theory]
     [InlineData("st:users\nplain", "users", "plain")]
     [InlineData("st:users\na; b=\"c\"\nd", "users", "a; b=\"c\"\nd")]

@@ -12,7 +12,8 @@ namespace PluginProxy.Host.Tables;
 /// resolved once per entry, and <see cref="RequestRate"/> and <see cref="ErrorRate"/> are the sum over every instance
 /// (this one's up to now, the others' as of the last exchange; this one's alone while the store is down). A server set
 /// here is sent to the other instances, and theirs arrive through <see cref="ApplyShared"/>: each change is stamped,
-/// and the latest stamp wins everywhere, so instances that pick a server for a new key at once agree on one.
+/// and the latest stamp wins everywhere, so instances that pick a server for a new key at once agree on one. The sweep
+/// shares a key in use again before the store's copy expires (<see cref="RefreshShare"/>).
 /// <see cref="Requests"/>, <see cref="Errors"/> and <see cref="Connections"/> stay this instance's own.
 /// </para>
 /// </summary>
@@ -31,6 +32,7 @@ internal sealed class StickEntry : IStickEntry
     private volatile string? _server;
     private long _serverStamp;
     private string _serverOrigin = "";
+    private long _sharedAt;
     private long _lastUsed;
     private EntryCounters? _shared;
 
@@ -84,6 +86,7 @@ internal sealed class StickEntry : IStickEntry
                 stamp = Math.Max(share.Now, _serverStamp + 1);
                 _serverStamp = stamp;
                 _serverOrigin = share.Origin;
+                _sharedAt = _table.Now;
             }
 
             share.ShareServer(Key, value, stamp, _table.Expire);
@@ -121,20 +124,29 @@ internal sealed class StickEntry : IStickEntry
 
     /// <summary>
     /// Another instance's server for this key, stamped when it was set there: taken when it is the latest change heard
-    /// of (the stamp, then the instance's name, decide), and not shared again.
+    /// of (the stamp, then the instance's name, decide), and not shared again. Returns true when this entry holds a
+    /// later change than the one received: the store then holds a stale value, that the caller corrects by sharing
+    /// this entry's (<see cref="ShareServer"/>), so an instance that starts later learns the server the others agree on.
     /// </summary>
-    public void ApplyShared(string? server, long stamp, string origin)
+    public bool ApplyShared(string? server, long stamp, string origin)
     {
         lock (_gate)
         {
-            if (stamp < _serverStamp || (stamp == _serverStamp && string.CompareOrdinal(origin, _serverOrigin) <= 0))
+            int order = stamp != _serverStamp ? stamp.CompareTo(_serverStamp) : string.CompareOrdinal(origin, _serverOrigin);
+            if (order < 0)
             {
-                return;
+                return true;
             }
 
-            _server = server;
-            _serverStamp = stamp;
-            _serverOrigin = origin;
+            _sharedAt = _table.Now;
+            if (order > 0)
+            {
+                _server = server;
+                _serverStamp = stamp;
+                _serverOrigin = origin;
+            }
+
+            return false;
         }
     }
 
@@ -165,7 +177,10 @@ internal sealed class StickEntry : IStickEntry
         }
     }
 
-    /// <summary>Shares the entry's server as it stands (its table moved to another store, that has not heard of it).</summary>
+    /// <summary>
+    /// Shares the entry's server as it stands, with the stamp of its last change: the table moved to another store, that
+    /// has not heard of it, or the store holds a stale value. A server set while the table was local is stamped now.
+    /// </summary>
     public void ShareServer(TableShare share)
     {
         string? server;
@@ -173,13 +188,37 @@ internal sealed class StickEntry : IStickEntry
         string origin;
         lock (_gate)
         {
+            if (_serverStamp == 0 && _server is not null)
+            {
+                (_serverStamp, _serverOrigin) = (share.Now, share.Origin);
+            }
+
             (server, stamp, origin) = (_server, _serverStamp, _serverOrigin);
+            _sharedAt = _table.Now;
         }
 
-        if (server is not null)
+        if (stamp != 0)
         {
-            share.ShareServer(Key, server, stamp == 0 ? share.Now : stamp, _table.Expire, origin.Length == 0 ? null : origin);
+            share.ShareServer(Key, server, stamp, _table.Expire, origin);
         }
+    }
+
+    /// <summary>
+    /// Shares the server again when the entry was used since it was last shared or heard of, half its expiry ago: the
+    /// store keeps a value for the table's <c>expire</c> from when it was set, and a key in use must not expire there
+    /// (an instance that starts later would not learn it). Called by the sweep, once a second.
+    /// </summary>
+    public void RefreshShare(TableShare share, long now, long expireMs)
+    {
+        lock (_gate)
+        {
+            if (_server is null || LastUsed <= _sharedAt || now - _sharedAt < expireMs / 2)
+            {
+                return;
+            }
+        }
+
+        ShareServer(share);
     }
 
     /// <summary>The entry's shared counters when the table is shared: resolved on first use and after the table's share changed.</summary>

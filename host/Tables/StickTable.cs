@@ -100,9 +100,18 @@ internal sealed class StickTable : IStickTable
         }
     }
 
-    /// <summary>Another instance's server for <paramref name="key"/>: the entry is created when missing, no request counted.</summary>
-    public void ApplyShared(string key, string? server, long stamp, string origin) =>
-        Track(key.AsSpan(), key).ApplyShared(server, stamp, origin);
+    /// <summary>
+    /// Another instance's server for <paramref name="key"/>: the entry is created when missing, no request counted. When
+    /// the entry holds a later server than the one received, it shares its own (the store's value was stale).
+    /// </summary>
+    public void ApplyShared(string key, string? server, long stamp, string origin)
+    {
+        StickEntry entry = Track(key.AsSpan(), key);
+        if (entry.ApplyShared(server, stamp, origin) && _share is { } share)
+        {
+            entry.ShareServer(share);
+        }
+    }
 
     /// <summary>Applies the settings of a configuration (a reload that keeps the table changes its size, expiry or rate period).</summary>
     public void Configure(StickTableConfig config)
@@ -178,17 +187,22 @@ internal sealed class StickTable : IStickTable
     /// <summary>Every entry (for the runtime API), in no particular order.</summary>
     public IEnumerable<StickEntry> Entries => _entries.Values;
 
-    /// <summary>Removes the entries that expired by now; returns how many.</summary>
+    /// <summary>Removes the entries that expired by now (and, in a shared table, shares again the servers of the keys in use); returns how many.</summary>
     public int Sweep()
     {
         long now = Now;
         long expire = Interlocked.Read(ref _expireMs);
         int removed = 0;
+        TableShare? share = _share;
         foreach (KeyValuePair<string, StickEntry> pair in _entries)
         {
-            if (pair.Value.IsExpired(now, expire) && Remove(pair))
+            if (pair.Value.IsExpired(now, expire))
             {
-                removed++;
+                removed += Remove(pair) ? 1 : 0;
+            }
+            else if (share is not null)
+            {
+                pair.Value.RefreshShare(share, now, expire);
             }
         }
 

@@ -28,10 +28,11 @@ public class SharedServerTests
         entry.Server = "app/s1";
         long later = table.Share!.Now + 3_600_000; // another instance whose clock runs an hour ahead
 
-        entry.ApplyShared("app/s2", 1, "z");
+        Assert.True(entry.ApplyShared("app/s2", 1, "z")); // stale: the caller shares this entry's server again
         Assert.Equal("app/s1", entry.Server);
-        entry.ApplyShared("app/s2", later, "b");
+        Assert.False(entry.ApplyShared("app/s2", later, "b"));
         Assert.Equal("app/s2", entry.Server);
+        Assert.False(entry.ApplyShared("app/s2", later, "b")); // the same change again
 
         entry.Server = "app/s3"; // stamped later + 1
         entry.ApplyShared("app/s2", later, "z");

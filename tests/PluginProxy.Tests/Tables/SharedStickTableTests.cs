@@ -10,7 +10,7 @@ namespace PluginProxy.Tests.Tables;
 /// </summary>
 public class SharedStickTableTests
 {
-    internal static string Config(RedisServer redis, string prefix, HttpOrigin[] origins, string listenerExtra = "", string store = "shared") => $$"""
+    internal static string Config(RedisServer redis, string prefix, HttpOrigin[] origins, string listenerExtra = "", string store = "shared", string expire = "10m") => $$"""
         {{RunningProxy.GlobalSection()}}
         [[listener]]
         name = "web"
@@ -30,6 +30,7 @@ public class SharedStickTableTests
         name = "users"
         key = "header:X-User"
         rate_period = "10m"
+        expire = "{{expire}}"
         store = "{{store}}"
 
         [[store]]
@@ -168,6 +169,35 @@ public class SharedStickTableTests
             string dave = (await GetAsync(a, "dave")).BodyText;
             await Wait.UntilAsync(() => Users(b).Find("dave")?.Server == $"app/{dave}", "B learning dave's server through the new store");
             Assert.Equal(dave, (await GetAsync(b, "dave")).BodyText);
+        }
+        finally
+        {
+            foreach (HttpOrigin origin in origins)
+            {
+                await origin.DisposeAsync();
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task AKeyInUseLongerThanItsExpiry_StaysInTheStore_ForAnInstanceThatStartsLater()
+    {
+        Skip.If(RedisServer.Program is null, RedisServer.Missing);
+        await using RedisServer redis = await RedisServer.StartAsync();
+        HttpOrigin[] origins = Enumerable.Range(0, 3).Select(i => HttpOrigin.Named($"s{i}")).ToArray();
+        string prefix = $"t{Guid.NewGuid():N}:";
+        try
+        {
+            await using RunningProxy a = await RunningProxy.StartAsync(Config(redis, prefix, origins, expire: "2s"));
+            await Wait.UntilAsync(() => Users(a).Share?.Store.State == Abstractions.Stores.StoreState.Up, "the store up");
+            string frank = (await GetAsync(a, "frank")).BodyText;
+
+            // Frank keeps using A for longer than the store would keep a value set once.
+            var busy = System.Diagnostics.Stopwatch.StartNew();
+            await Wait.ForAsync(async () => (await GetAsync(a, "frank")).BodyText == frank && busy.Elapsed > TimeSpan.FromSeconds(3.5), "frank using A for 3.5 s");
+
+            await using RunningProxy c = await RunningProxy.StartAsync(Config(redis, prefix, origins, expire: "2s"));
+            await Wait.UntilAsync(() => Users(c).Find("frank")?.Server == $"app/{frank}", "C learning frank's server from the store");
         }
         finally
         {

@@ -41,7 +41,8 @@ internal sealed class StickTables : IStickTables, IDisposable
 
     /// <summary>
     /// The tables of <paramref name="configs"/>: those of the running configuration with the same name and key (their
-    /// settings change only at <see cref="Commit"/>), new ones for the rest. Nothing running changes.
+    /// settings change only at <see cref="Commit"/>), new ones for the rest, each with the store it names. Nothing
+    /// running changes, except that a store the tables name hands the servers it receives to these tables from now on.
     /// </summary>
     /// <param name="configs">The configuration's tables.</param>
     /// <param name="stores">The configuration's stores, that a table's <c>store</c> names.</param>
@@ -52,9 +53,9 @@ internal sealed class StickTables : IStickTables, IDisposable
         {
             StickTable table = _current.Find(config.Name) is { } kept && kept.KeySpec == config.KeySpec ? kept : new StickTable(config);
             SharedStore? store = config.Store is { } named ? stores?.Find(named.Name) : null;
-            if (store is not null && !(store.ValueReceived?.Target is Listener listener && listener.Owner == this))
+            if (store is not null && !(store.ValueReceived?.Target is StoreListener listener && listener.Owner == this))
             {
-                store.ValueReceived = new Listener(this, store).Receive;
+                store.ValueReceived = new StoreListener(this, store).Receive;
             }
 
             tables.Add((table, store));
@@ -119,7 +120,7 @@ internal sealed class StickTables : IStickTables, IDisposable
     }
 
     /// <summary>What a store calls with the values it receives: hands them to its owner with the store they came through.</summary>
-    private sealed class Listener(StickTables owner, SharedStore store)
+    private sealed class StoreListener(StickTables owner, SharedStore store)
     {
         public StickTables Owner => owner;
 

@@ -4,7 +4,7 @@ namespace PluginProxy.Host.Admin;
 
 /// <summary>
 /// The stick tables in the runtime API (HAProxy's <c>show table</c>): <c>GET /api/tables</c> lists them (name, key,
-/// size, count, expiry, rate period), <c>GET /api/tables/&lt;name&gt;</c> adds their entries, the most recently used first.
+/// size, count, expiry, rate period, and the store a shared table goes through with its state), <c>GET /api/tables/&lt;name&gt;</c> adds their entries, the most recently used first.
 /// </summary>
 internal static class TableApi
 {
@@ -37,13 +37,23 @@ internal static class TableApi
         return RuntimeApi.Json(200, answer);
     }
 
-    private static Dictionary<string, object?> Describe(StickTable table) => new()
+    private static Dictionary<string, object?> Describe(StickTable table)
     {
-        ["name"] = table.Name,
-        ["key"] = table.KeySpec,
-        ["size"] = table.Size,
-        ["count"] = table.Count,
-        ["expire"] = Configuration.Units.Format(table.Expire),
-        ["rate_period"] = Configuration.Units.Format(table.RatePeriod),
-    };
+        var description = new Dictionary<string, object?>
+        {
+            ["name"] = table.Name,
+            ["key"] = table.KeySpec,
+            ["size"] = table.Size,
+            ["count"] = table.Count,
+            ["expire"] = Configuration.Units.Format(table.Expire),
+            ["rate_period"] = Configuration.Units.Format(table.RatePeriod),
+        };
+        if (table.Share is { } share)
+        {
+            description["store"] = share.Store.Name;
+            description["store_state"] = share.Store.State.ToString().ToLowerInvariant();
+        }
+
+        return description;
+    }
 }

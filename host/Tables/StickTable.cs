@@ -13,7 +13,8 @@ namespace PluginProxy.Host.Tables;
 /// lookup). An entry lives <see cref="Expire"/> after its last use (<see cref="Sweep"/> removes it; until then a key
 /// that comes back starts over); when the table holds <see cref="Size"/> entries, a new key makes room by evicting the
 /// entries used least recently (a sixteenth of the table at once, so the scan is paid once per many inserts). Entries
-/// with open connections are neither expired nor evicted.
+/// with open connections are neither expired nor evicted. A table with a <c>store</c> shares its rates and servers
+/// with the other instances (<see cref="Share"/>, <see cref="TableShare"/>).
 /// </summary>
 internal sealed class StickTable : IStickTable
 {
@@ -27,6 +28,7 @@ internal sealed class StickTable : IStickTable
     private volatile int _size;
     private long _expireMs;
     private long _ratePeriodMs;
+    private volatile TableShare? _share;
 
     /// <param name="config">The table's settings.</param>
     /// <param name="clock">The time in milliseconds (<see cref="Environment.TickCount64"/> unless a test drives it).</param>
@@ -67,6 +69,49 @@ internal sealed class StickTable : IStickTable
     internal long Now => _clock();
 
     internal long RatePeriodMs => Interlocked.Read(ref _ratePeriodMs);
+
+    /// <summary>How the table shares its entries, or null when it has no <c>store</c> (or has not been committed yet).</summary>
+    internal TableShare? Share => _share;
+
+    /// <summary>
+    /// Shares the entries through <paramref name="store"/> (null: keeps them local), after <see cref="Configure"/>. The
+    /// share is kept when neither the store nor the rate period changed, so the entries keep their counters.
+    /// </summary>
+    public void UseStore(Stores.SharedStore? store, string origin)
+    {
+        TimeSpan window = RatePeriod;
+        if (store is null)
+        {
+            _share = null;
+        }
+        else if (_share is not { } share || !ReferenceEquals(share.Store, store) || share.Window != window)
+        {
+            TableShare? previous = _share;
+            var next = new TableShare(store, Name, window, origin);
+            _share = next;
+            if (!ReferenceEquals(previous?.Store, store))
+            {
+                // The servers the entries stick to reach the instances of the new store too.
+                foreach (StickEntry entry in _entries.Values)
+                {
+                    entry.ShareServer(next);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Another instance's server for <paramref name="key"/>: the entry is created when missing, no request counted. When
+    /// the entry holds a later server than the one received, it shares its own (the store's value was stale).
+    /// </summary>
+    public void ApplyShared(string key, string? server, long stamp, string origin)
+    {
+        StickEntry entry = Track(key.AsSpan(), key);
+        if (entry.ApplyShared(server, stamp, origin) && _share is { } share)
+        {
+            entry.ShareServer(share);
+        }
+    }
 
     /// <summary>Applies the settings of a configuration (a reload that keeps the table changes its size, expiry or rate period).</summary>
     public void Configure(StickTableConfig config)
@@ -142,17 +187,22 @@ internal sealed class StickTable : IStickTable
     /// <summary>Every entry (for the runtime API), in no particular order.</summary>
     public IEnumerable<StickEntry> Entries => _entries.Values;
 
-    /// <summary>Removes the entries that expired by now; returns how many.</summary>
+    /// <summary>Removes the entries that expired by now (and, in a shared table, shares again the servers of the keys in use); returns how many.</summary>
     public int Sweep()
     {
         long now = Now;
         long expire = Interlocked.Read(ref _expireMs);
         int removed = 0;
+        TableShare? share = _share;
         foreach (KeyValuePair<string, StickEntry> pair in _entries)
         {
-            if (pair.Value.IsExpired(now, expire) && Remove(pair))
+            if (pair.Value.IsExpired(now, expire))
             {
-                removed++;
+                removed += Remove(pair) ? 1 : 0;
+            }
+            else if (share is not null)
+            {
+                pair.Value.RefreshShare(share, now, expire);
             }
         }
 

@@ -123,4 +123,13 @@ public class PersistenceConfigTests
         Assert.Equal("proxy.toml:5:8: stick_table \"t\" is already defined at proxy.toml:2:8; stick table names must be unique",
             Error("[[stick_table]]\nname = \"t\"\nkey = \"source\"\n[[stick_table]]\nname = \"t\"\nkey = \"source\"\n\n" + Listener + Backend));
     }
+
+    [Fact]
+    public void AStickTableStore_MustNameADefinedStore()
+    {
+        const string Store = "\n[[store]]\nname = \"shared\"\nkind = \"redis\"\naddress = \"127.0.0.1:6379\"\n";
+        Assert.Equal("proxy.toml:4:9: stick_table \"t\" `store` names store \"share\", which is not defined; did you mean \"shared\"?",
+            Error("[[stick_table]]\nname = \"t\"\nkey = \"source\"\nstore = \"share\"\n" + Store + Listener + Backend));
+        Assert.Equal("shared", Assert.Single(Parse("[[stick_table]]\nname = \"t\"\nkey = \"source\"\nstore = \"shared\"\n" + Store + Listener + Backend).StickTables).Store!.Value.Name);
+    }
 }

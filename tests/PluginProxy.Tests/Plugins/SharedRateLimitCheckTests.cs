@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginProxy.Abstractions.Stores;
+using PluginProxy.Host.Configuration;
+using PluginProxy.Host.Stores;
 using PluginProxy.Tests.Infrastructure;
 
 namespace PluginProxy.Tests.Plugins;
@@ -80,5 +84,28 @@ public class SharedRateLimitCheckTests
         directory.Write("proxy.toml", Config("""{ requests = 100, per = "1s", store = "edge" }""", TwoStores));
         (code, output) = await ProxyProcess.RunAsync("check", "--config", path);
         Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public async Task TheSharedCounter_ReadAndCountedPerRequest_AllocatesNothing()
+    {
+        // What the shared limit does per request of a known client: read the rate, count one (the store not started:
+        // counting never touches it).
+        await using var store = new SharedStore(new StoreConfig("shared", "redis", "127.0.0.1:9", null, "t:", TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), false,
+            new SourceSpot("proxy.toml", 1, 1)), NullLogger.Instance);
+        ISharedCounter counter = store.Counter("rl:web:127.0.0.1", TimeSpan.FromSeconds(1));
+        _ = counter.Rate;
+        counter.Increment();
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            if (counter.Rate < double.MaxValue)
+            {
+                counter.Increment();
+            }
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

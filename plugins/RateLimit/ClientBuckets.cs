@@ -18,7 +18,7 @@ public sealed class ClientBuckets : IDisposable
     private readonly IStores? _stores;
     private Timer? _sweeper;
 
-    /// <summary>Buckets of this instance alone (a listener that names a <c>store</c> is then refused by <see cref="RateLimiter.CheckListener"/>'s caller).</summary>
+    /// <summary>Buckets of this instance alone, for tests without a host: a listener whose limit names a <c>store</c> throws.</summary>
     public ClientBuckets()
     {
     }

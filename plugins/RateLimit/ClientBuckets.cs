@@ -2,36 +2,52 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using PluginProxy.Abstractions;
+using PluginProxy.Abstractions.Stores;
 
 namespace RateLimit;
 
 /// <summary>
-/// The token buckets: one per listener and client address. A bucket starts full (<c>burst</c> tokens), each request
-/// takes one, and tokens come back at <c>requests</c> per <c>per</c>. Buckets of clients that went quiet are swept.
+/// The limits of every listener, by client address. Without a <c>store</c>, a token bucket per listener and client: a
+/// bucket starts full (<c>burst</c> tokens), each request takes one, and tokens come back at <c>requests</c> per
+/// <c>per</c>. With a <c>store</c>, a counter shared by every instance (<see cref="SharedLimit"/>). Clients that went
+/// quiet are swept.
 /// </summary>
 public sealed class ClientBuckets : IDisposable
 {
-    private readonly ConcurrentDictionary<string, ListenerBuckets> _listeners = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ListenerLimit> _listeners = new(StringComparer.Ordinal);
+    private readonly IStores? _stores;
     private Timer? _sweeper;
+
+    /// <summary>Buckets of this instance alone, for tests without a host: a listener whose limit names a <c>store</c> throws.</summary>
+    public ClientBuckets()
+    {
+    }
+
+    /// <summary>Buckets, and limits shared through the configuration's <paramref name="stores"/> (the host's, by injection).</summary>
+    public ClientBuckets(IStores stores) => _stores = stores;
 
     /// <summary>Takes a token for <paramref name="client"/>; when there is none, says how long until there is one.</summary>
     public TakeResult Take(ListenerSettings listener, IPAddress client)
     {
-        ListenerBuckets buckets = _listeners.TryGetValue(listener.Name, out ListenerBuckets? known) && ReferenceEquals(known.Settings, listener)
+        ListenerLimit limit = _listeners.TryGetValue(listener.Name, out ListenerLimit? known) && ReferenceEquals(known.Settings, listener)
             ? known
             : Refresh(listener);
-        return buckets.Take(client);
+        return limit.Take(client);
     }
 
-    /// <summary>The listener was seen with new settings (a configuration reload): keep its buckets if the limit did not change.</summary>
-    private ListenerBuckets Refresh(ListenerSettings listener)
+    /// <summary>The listener was seen with new settings (a configuration reload): keep its clients if the limit did not change.</summary>
+    private ListenerLimit Refresh(ListenerSettings listener)
     {
         RateLimitOptions limit = RateLimitOptions.Bind(listener).Value;
         return _listeners.AddOrUpdate(listener.Name,
-            static (_, state) => new ListenerBuckets(state.listener, state.limit),
-            static (_, old, state) => old.Limit == state.limit ? old.WithSettings(state.listener) : new ListenerBuckets(state.listener, state.limit),
-            (listener, limit));
+            static (_, state) => state.self.Create(state.listener, state.limit),
+            static (_, old, state) => old.Limit == state.limit ? old.WithSettings(state.listener) : state.self.Create(state.listener, state.limit),
+            (self: this, listener, limit));
     }
+
+    private ListenerLimit Create(ListenerSettings listener, RateLimitOptions limit) => limit.Store is { } store
+        ? new SharedLimit(listener, limit, _stores ?? throw new InvalidOperationException($"rate_limit of listener \"{listener.Name}\" names store \"{store}\" but the host gave no stores"))
+        : new ListenerBuckets(listener, limit);
 
     /// <summary>The number of clients currently tracked (for tests and diagnostics).</summary>
     public int TrackedClients => _listeners.Values.Sum(l => l.Count);
@@ -47,7 +63,7 @@ public sealed class ClientBuckets : IDisposable
     /// <summary>Forgets the clients whose bucket is full again: they would start with a full bucket anyway.</summary>
     public void Sweep()
     {
-        foreach (ListenerBuckets listener in _listeners.Values)
+        foreach (ListenerLimit listener in _listeners.Values)
         {
             listener.Sweep();
         }
@@ -55,23 +71,13 @@ public sealed class ClientBuckets : IDisposable
 
     public void Dispose() => StopSweeping();
 
-    private sealed class ListenerBuckets(ListenerSettings settings, RateLimitOptions limit)
+    private sealed class ListenerBuckets(ListenerSettings settings, RateLimitOptions limit) : ListenerLimit(settings, limit)
     {
         private readonly ConcurrentDictionary<IPAddress, Bucket> _clients = new();
 
-        public ListenerSettings Settings { get; private set; } = settings;
+        public override int Count => _clients.Count;
 
-        public RateLimitOptions Limit { get; } = limit;
-
-        public int Count => _clients.Count;
-
-        public ListenerBuckets WithSettings(ListenerSettings newer)
-        {
-            Settings = newer;
-            return this;
-        }
-
-        public TakeResult Take(IPAddress client)
+        public override TakeResult Take(IPAddress client)
         {
             Bucket bucket = _clients.TryGetValue(client, out Bucket? found)
                 ? found
@@ -79,7 +85,7 @@ public sealed class ClientBuckets : IDisposable
             return bucket.Take(Limit);
         }
 
-        public void Sweep()
+        public override void Sweep()
         {
             foreach ((IPAddress client, Bucket bucket) in _clients)
             {
@@ -139,4 +145,31 @@ public sealed class ClientBuckets : IDisposable
 /// <param name="RetryAfter">When refused, how long until the next token.</param>
 /// <param name="FirstRefusal">True for the first refusal after the client was last allowed (to log once, not per request).</param>
 /// <param name="Limit">The limit that applied.</param>
-public readonly record struct TakeResult(bool Allowed, TimeSpan RetryAfter, bool FirstRefusal, RateLimitOptions Limit);
+/// <param name="StoreRefusing">
+/// Refused because the limit's store is down and configured <c>on_store_failure = "closed"</c>: no instance can tell
+/// whether the client is over the limit (answered 503, not 429).
+/// </param>
+public readonly record struct TakeResult(bool Allowed, TimeSpan RetryAfter, bool FirstRefusal, RateLimitOptions Limit, bool StoreRefusing = false);
+
+/// <summary>The limit of one listener over its clients, as its settings say (a reload with the same limit keeps it, and its clients).</summary>
+internal abstract class ListenerLimit(ListenerSettings settings, RateLimitOptions limit)
+{
+    public ListenerSettings Settings { get; private set; } = settings;
+
+    public RateLimitOptions Limit { get; } = limit;
+
+    /// <summary>The clients tracked.</summary>
+    public abstract int Count { get; }
+
+    public ListenerLimit WithSettings(ListenerSettings newer)
+    {
+        Settings = newer;
+        return this;
+    }
+
+    /// <summary>Decides on one request of <paramref name="client"/>, counting it when it is let through.</summary>
+    public abstract TakeResult Take(IPAddress client);
+
+    /// <summary>Forgets the clients that went quiet.</summary>
+    public abstract void Sweep();
+}

@@ -79,4 +79,27 @@ public class RateLimiterTests
         Assert.Contains("requests", errors[0].Message);
         Assert.Contains("per", errors[1].Message);
     }
+
+    [Fact]
+    public void AStoreTheConfigurationDoesNotDefine_IsReportedWithTheDefinedOnes()
+    {
+        (RateLimiter limiter, _) = NewLimiter();
+        ListenerSettings listener = WithRateLimit(new Dictionary<string, object?> { ["requests"] = 10L, ["store"] = "shraed" }) with { StoreNames = ["shared", "edge"] };
+
+        OptionError error = Assert.Single(limiter.CheckListener(listener));
+
+        Assert.Equal("`options.rate_limit.store` names store \"shraed\", which is not defined; did you mean \"shared\"? (defined stores: \"shared\", \"edge\")", error.Message);
+        Assert.Empty(limiter.CheckListener(listener with { StoreNames = ["shraed"] }));
+    }
+
+    [Fact]
+    public void BurstWithAStore_IsReported()
+    {
+        (RateLimiter limiter, _) = NewLimiter();
+        ListenerSettings listener = WithRateLimit(new Dictionary<string, object?> { ["requests"] = 10L, ["burst"] = 20L, ["store"] = "shared" }) with { StoreNames = ["shared"] };
+
+        OptionError error = Assert.Single(limiter.CheckListener(listener));
+
+        Assert.StartsWith("`options.rate_limit.burst` does not apply with `store`", error.Message);
+    }
 }

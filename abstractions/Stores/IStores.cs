@@ -9,6 +9,9 @@ public interface IStores
     /// <summary>The store named <paramref name="name"/>, or null when the configuration has none of that name.</summary>
     ISharedStore? Find(string name);
 
-    /// <summary>Every store, in configuration order.</summary>
+    /// <summary>
+    /// Every store, in configuration order. The same list object until a reload changes the configuration: a plugin may
+    /// keep what it found in it and compare the list by reference to know when to look again.
+    /// </summary>
     IReadOnlyList<ISharedStore> All { get; }
 }

@@ -142,8 +142,10 @@ internal sealed partial class SharedStore
         }
 
         List<string>? published = null;
+        var values = new List<(string Key, string Value, TimeSpan Ttl)>();
         while (_values.TryDequeue(out (string Key, string Value, TimeSpan Ttl) value))
         {
+            values.Add(value);
             _ = batch.StringSetAsync(Prefix + "v:" + value.Key, value.Value, value.Ttl, flags: CommandFlags.FireAndForget);
             (published ??= [_instance]).Add(value.Key);
             published.Add(value.Value);
@@ -154,11 +156,21 @@ internal sealed partial class SharedStore
             _ = batch.PublishAsync(ValuesChannel, JsonSerializer.Serialize(published), CommandFlags.FireAndForget);
         }
 
+        // Last, a PING: answered only once the server has processed everything before it (the values included), and an
+        // exchange with nothing to send still finds out whether the server answers (a paused one is seen as down).
+        Task<TimeSpan> ping = batch.PingAsync();
         batch.Execute();
         try
         {
-            await Task.WhenAll(sent.SelectMany(s => s.Previous is null ? [s.Current] : new[] { s.Current, s.Previous }))
+            await Task.WhenAll(sent.SelectMany(s => s.Previous is null ? new Task[] { s.Current } : [s.Current, s.Previous]).Append(ping))
                 .WaitAsync(Config.Timeout).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The values go again with the next exchange: setting one twice does no harm.
+            values.ForEach(_values.Enqueue);
+            _ = ping.ContinueWith(static t => t.Exception, TaskScheduler.Default); // observed
+            throw;
         }
         finally
         {

@@ -8,8 +8,8 @@ namespace RateLimit;
 /// <summary>
 /// The limit of a listener whose <c>rate_limit</c> names a <c>store</c>: shared by every instance of the proxy that names
 /// that store. Each client address has a shared counter (key <c>rl:&lt;listener&gt;:&lt;client&gt;</c>, window
-/// <c>per</c>) whose rate sums every instance's requests over the last <c>per</c> (a sliding-window estimate, about one
-/// <c>sync_interval</c> old for the other instances, which <see cref="Client"/> makes up for). A request is let through
+/// <c>per</c>) whose rate sums every instance's requests over the last <c>per</c> (a sliding-window estimate; what it knows of the
+/// other instances is up to one exchange old, and it adds what they probably counted since at their recent pace). A request is let through
 /// while that rate is below <c>requests</c>, and only then counted: refused requests do not count, so what is let through converges to the limit
 /// however hard the client pushes. Nothing here waits for the store: counters count locally and the store exchanges
 /// their counts in the background. While the store is down, counters hold this instance's counts only (the limit
@@ -83,7 +83,7 @@ internal sealed class SharedLimit(ListenerSettings settings, RateLimitOptions li
     /// <summary>A client seen for the first time (or since its store was replaced): its counter, and its key built once.</summary>
     private Client Track(IPAddress client, ISharedStore store)
     {
-        var entry = new Client(store, store.Counter(string.Concat(_keyPrefix, client.ToString()), Limit.Per), store.SyncInterval / Limit.Per);
+        var entry = new Client(store, store.Counter(string.Concat(_keyPrefix, client.ToString()), Limit.Per));
         return _clients.AddOrUpdate(client, entry, (_, old) => ReferenceEquals(old.Store, store) ? old : entry);
     }
 
@@ -91,15 +91,10 @@ internal sealed class SharedLimit(ListenerSettings settings, RateLimitOptions li
 
     /// <summary>
     /// One client's shared counter, and when it was last seen (for the sweep; reading the counter would keep the store
-    /// exchanging it). What the counter says of the other instances is their count as of the last exchange: as this
-    /// instance exchanges every <c>sync_interval</c> and so does each of the others, unsynchronised, that count is on
-    /// average one <c>sync_interval</c> old. Taken as it is, every instance would let through what the others let
-    /// through meanwhile on top of the limit (5% over with two instances, 100 requests per second and the default
-    /// 100 ms). So the decision adds what the others let through in one <c>sync_interval</c> at the rate they did over
-    /// the window (<paramref name="lag"/>: <c>sync_interval</c> / <c>per</c>). With one instance the others' part is zero,
-    /// and so is the correction; while the store is down it fades out with the windows counted before the outage.
+    /// exchanging it). The counter's rate already makes up for the age of what it knows of the other instances (it adds
+    /// their recent pace times that age), so the decision takes it as it is.
     /// </summary>
-    private sealed class Client(ISharedStore store, ISharedCounter counter, double lag)
+    private sealed class Client(ISharedStore store, ISharedCounter counter)
     {
         private bool _refused;
 
@@ -110,9 +105,7 @@ internal sealed class SharedLimit(ListenerSettings settings, RateLimitOptions li
         public TakeResult Take(RateLimitOptions limit)
         {
             Volatile.Write(ref LastSeen, Environment.TickCount64);
-            double rate = counter.Rate;
-            double others = Math.Max(0, rate - counter.LocalRate);
-            double estimate = rate + (others * lag);
+            double estimate = counter.Rate;
             if (estimate < limit.Requests)
             {
                 counter.Increment();

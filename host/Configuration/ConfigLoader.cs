@@ -163,10 +163,7 @@ internal static class ConfigLoader
             used.Add(reference.Name);
             if (backends.Find(b => b.Name == reference.Name) is null)
             {
-                string? suggestion = TableReader.Suggest(reference.Name, backends.Select(b => b.Name));
-                string hint = backends.Count == 0 ? "no [[backend]] is defined"
-                    : suggestion is not null ? $"did you mean \"{suggestion}\"?"
-                    : $"defined backends: {string.Join(", ", backends.Select(b => $"\"{b.Name}\""))}";
+                string hint = TableReader.UndefinedHint(reference.Name, backends.Select(b => b.Name).ToArray(), "backends", "no [[backend]] is defined");
                 root.Error(reference.Spot, $"listener \"{listener}\" names backend \"{reference.Name}\", which is not defined; {hint}");
             }
         }

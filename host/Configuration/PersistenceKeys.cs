@@ -100,34 +100,20 @@ internal static class PersistenceKeys
             }
         }
 
-        var seen = new Dictionary<string, StickTableConfig>(StringComparer.Ordinal);
-        foreach (StickTableConfig table in tables.ToList())
-        {
-            if (seen.TryGetValue(table.Name, out StickTableConfig? first))
-            {
-                root.Error(table.Spot, $"stick_table \"{table.Name}\" is already defined at {first.Spot}; stick table names must be unique");
-                tables.Remove(table);
-            }
-            else
-            {
-                seen[table.Name] = table;
-            }
-        }
+        HashSet<string> seen = TableReader.DropDuplicates(root, tables, t => t.Name, t => t.Spot, "stick_table");
 
         IEnumerable<(string Owner, string Key, Named Reference)> references = listeners
             .SelectMany(l => l.Track.Select(t => ($"listener \"{l.Name}\"", "track", t)))
             .Concat(backends.Where(b => b.StickTable is not null).Select(b => ($"backend \"{b.Name}\"", "stick_table", b.StickTable!.Value)));
         foreach ((string owner, string key, Named reference) in references)
         {
-            if (seen.ContainsKey(reference.Name))
+            if (seen.Contains(reference.Name))
             {
                 continue;
             }
 
-            string? suggestion = TableReader.Suggest(reference.Name, seen.Keys);
-            string hint = seen.Count == 0 ? "no [[stick_table]] is defined; add one, for example: [[stick_table]] name = \"clients\" key = \"source\""
-                : suggestion is not null ? $"did you mean \"{suggestion}\"?"
-                : $"defined stick tables: {string.Join(", ", seen.Keys.Select(n => $"\"{n}\""))}";
+            string hint = TableReader.UndefinedHint(reference.Name, seen, "stick tables",
+                "no [[stick_table]] is defined; add one, for example: [[stick_table]] name = \"clients\" key = \"source\"");
             root.Error(reference.Spot, $"{owner} `{key}` names stick table \"{reference.Name}\", which is not defined; {hint}");
         }
     }

@@ -94,22 +94,8 @@ internal static class StoreKeys
     }
 
     /// <summary>Store names must be unique; the duplicates are dropped from <paramref name="stores"/>.</summary>
-    internal static void CheckUnique(TableReader root, List<StoreConfig> stores)
-    {
-        var seen = new Dictionary<string, StoreConfig>(StringComparer.Ordinal);
-        foreach (StoreConfig store in stores.ToList())
-        {
-            if (seen.TryGetValue(store.Name, out StoreConfig? first))
-            {
-                root.Error(store.Spot, $"store \"{store.Name}\" is already defined at {first.Spot}; store names must be unique");
-                stores.Remove(store);
-            }
-            else
-            {
-                seen[store.Name] = store;
-            }
-        }
-    }
+    internal static void CheckUnique(TableReader root, List<StoreConfig> stores) =>
+        TableReader.DropDuplicates(root, stores, s => s.Name, s => s.Spot, "store");
 
     /// <summary>The error for a key that names a store the configuration does not define, or null when it does.</summary>
     internal static string? Unknown(string owner, string key, string name, IReadOnlyCollection<string> defined)
@@ -119,10 +105,8 @@ internal static class StoreKeys
             return null;
         }
 
-        string? suggestion = TableReader.Suggest(name, defined);
-        string hint = defined.Count == 0 ? "no [[store]] is defined; add one, for example: [[store]] name = \"shared\" kind = \"redis\" address = \"127.0.0.1:6379\""
-            : suggestion is not null ? $"did you mean \"{suggestion}\"?"
-            : $"defined stores: {string.Join(", ", defined.Select(n => $"\"{n}\""))}";
+        string hint = TableReader.UndefinedHint(name, defined, "stores",
+            "no [[store]] is defined; add one, for example: [[store]] name = \"shared\" kind = \"redis\" address = \"127.0.0.1:6379\"");
         return $"{owner} `{key}` names store \"{name}\", which is not defined; {hint}";
     }
 

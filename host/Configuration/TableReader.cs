@@ -355,6 +355,41 @@ internal sealed class TableReader
 
     internal static string? Suggest(string key, IEnumerable<string> candidates) => Abstractions.Options.ConfigUnits.Closest(key, candidates);
 
+    /// <summary>
+    /// What to say of a reference to <paramref name="name"/>, which <paramref name="defined"/> lacks: <paramref name="none"/>
+    /// when nothing is defined, else the closest defined name, else the list of them (<paramref name="plural"/>: "stores").
+    /// </summary>
+    internal static string UndefinedHint(string name, IReadOnlyCollection<string> defined, string plural, string none)
+    {
+        string? suggestion = Suggest(name, defined);
+        return defined.Count == 0 ? none
+            : suggestion is not null ? $"did you mean \"{suggestion}\"?"
+            : $"defined {plural}: {string.Join(", ", defined.Select(n => $"\"{n}\""))}";
+    }
+
+    /// <summary>
+    /// Drops from <paramref name="items"/> those named as an earlier one (<paramref name="kind"/>: "store"), each reported
+    /// at its own place with the place of the first; returns the names kept.
+    /// </summary>
+    internal static HashSet<string> DropDuplicates<T>(TableReader root, List<T> items, Func<T, string> name, Func<T, SourceSpot> spot, string kind)
+    {
+        var seen = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (T item in items.ToList())
+        {
+            if (seen.TryGetValue(name(item), out T? first))
+            {
+                root.Error(spot(item), $"{kind} \"{name(item)}\" is already defined at {spot(first)}; {kind.Replace('_', ' ')} names must be unique");
+                items.Remove(item);
+            }
+            else
+            {
+                seen[name(item)] = item;
+            }
+        }
+
+        return seen.Keys.ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>The entries of this table no one read so far (plugin-owned keys, or mistakes: see <see cref="RejectUnknownKeys"/>).</summary>
     public List<TomlEntry> Unread() => Table.Entries.Where(e => !e.Used).ToList();
 }

@@ -13,19 +13,44 @@ public class SharedStoreTests
         new(new StoreConfig("shared", "redis", redis.Address, null, prefix, sync ?? TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), false,
             new SourceSpot("proxy.toml", 1, 1)), NullLogger.Instance);
 
+    /// <summary>A redis-server and two stores on it (two instances), both up.</summary>
+    private sealed class Pair : IAsyncDisposable
+    {
+        public required RedisServer Redis { get; init; }
+
+        public required SharedStore A { get; init; }
+
+        public required SharedStore B { get; init; }
+
+        public required string Prefix { get; init; }
+
+        public static async Task<Pair> StartAsync()
+        {
+            RedisServer redis = await RedisServer.StartAsync();
+            string prefix = $"t{Guid.NewGuid():N}:";
+            var pair = new Pair { Redis = redis, A = NewStore(redis, prefix), B = NewStore(redis, prefix), Prefix = prefix };
+            pair.A.Start();
+            pair.B.Start();
+            await Wait.UntilAsync(() => pair.A.State == StoreState.Up && pair.B.State == StoreState.Up, "both stores up");
+            return pair;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+            await Redis.DisposeAsync();
+        }
+    }
+
     [SkippableFact]
     public async Task Counters_AddUpAcrossInstances()
     {
         Skip.If(RedisServer.Program is null, RedisServer.Missing);
-        await using RedisServer redis = await RedisServer.StartAsync();
-        string prefix = $"t{Guid.NewGuid():N}:";
-        await using SharedStore a = NewStore(redis, prefix);
-        await using SharedStore b = NewStore(redis, prefix);
-        a.Start();
-        b.Start();
+        await using Pair pair = await Pair.StartAsync();
+        (RedisServer redis, SharedStore a, SharedStore b) = (pair.Redis, pair.A, pair.B);
         ISharedCounter onA = a.Counter("client:1", TimeSpan.FromMinutes(10));
         ISharedCounter onB = b.Counter("client:1", TimeSpan.FromMinutes(10));
-        await Wait.UntilAsync(() => a.State == StoreState.Up && b.State == StoreState.Up, "both stores up");
 
         onA.Increment(30);
         onB.Increment(12);
@@ -38,13 +63,8 @@ public class SharedStoreTests
     public async Task ServerKilled_CountsStayLocal_ThenSharingResumes()
     {
         Skip.If(RedisServer.Program is null, RedisServer.Missing);
-        await using RedisServer redis = await RedisServer.StartAsync();
-        string prefix = $"t{Guid.NewGuid():N}:";
-        await using SharedStore a = NewStore(redis, prefix);
-        await using SharedStore b = NewStore(redis, prefix);
-        a.Start();
-        b.Start();
-        await Wait.UntilAsync(() => a.State == StoreState.Up && b.State == StoreState.Up, "both stores up");
+        await using Pair pair = await Pair.StartAsync();
+        (RedisServer redis, SharedStore a, SharedStore b) = (pair.Redis, pair.A, pair.B);
 
         redis.Kill();
         await Wait.UntilAsync(() => a.State == StoreState.Down && b.State == StoreState.Down, "both stores down");
@@ -65,20 +85,15 @@ public class SharedStoreTests
     public async Task Values_ReachTheOtherInstance_AndOneThatStartsLater()
     {
         Skip.If(RedisServer.Program is null, RedisServer.Missing);
-        await using RedisServer redis = await RedisServer.StartAsync();
-        string prefix = $"t{Guid.NewGuid():N}:";
-        await using SharedStore a = NewStore(redis, prefix);
-        await using SharedStore b = NewStore(redis, prefix);
+        await using Pair pair = await Pair.StartAsync();
+        (RedisServer redis, SharedStore a, SharedStore b) = (pair.Redis, pair.A, pair.B);
         var onB = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         b.ValueReceived = (k, v) => onB[k] = v;
-        a.Start();
-        b.Start();
-        await Wait.UntilAsync(() => a.State == StoreState.Up && b.State == StoreState.Up, "both stores up");
 
         a.ShareValue("web:alice", "s2", TimeSpan.FromMinutes(1));
         await Wait.UntilAsync(() => onB.TryGetValue("web:alice", out string? s) && s == "s2", "b learning alice's server");
 
-        await using SharedStore late = NewStore(redis, prefix);
+        await using SharedStore late = NewStore(redis, pair.Prefix);
         var onLate = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         late.ValueReceived = (k, v) => onLate[k] = v;
         late.Start();
@@ -89,15 +104,10 @@ public class SharedStoreTests
     public async Task ServerPaused_GoesDown_AndWhatWasSentIsNeverCountedTwice()
     {
         Skip.If(RedisServer.Program is null, RedisServer.Missing);
-        await using RedisServer redis = await RedisServer.StartAsync();
-        string prefix = $"t{Guid.NewGuid():N}:";
-        await using SharedStore a = NewStore(redis, prefix);
-        await using SharedStore b = NewStore(redis, prefix);
-        a.Start();
-        b.Start();
+        await using Pair pair = await Pair.StartAsync();
+        (RedisServer redis, SharedStore a, SharedStore b) = (pair.Redis, pair.A, pair.B);
         ISharedCounter onA = a.Counter("k", TimeSpan.FromMinutes(10));
         ISharedCounter onB = b.Counter("k", TimeSpan.FromMinutes(10));
-        await Wait.UntilAsync(() => a.State == StoreState.Up && b.State == StoreState.Up, "both stores up");
 
         redis.Pause();
         try

@@ -125,7 +125,17 @@ internal sealed class SharedCounter : ISharedCounter
             return 0;
         }
 
-        long age = Math.Min(now - _answeredAt + ((long)_store.SyncInterval.TotalMilliseconds / 2), _windowMs);
+        // A counter in use is answered at every exchange: an answer older than a few intervals means the server stopped
+        // answering (before the store noticed, which takes up to its timeout). The others may have stopped being heard
+        // of too: predicting their pace then would only make this instance refuse what it alone should decide.
+        long interval = (long)_store.SyncInterval.TotalMilliseconds;
+        long silence = now - _answeredAt;
+        if (silence > 3 * interval)
+        {
+            return 0;
+        }
+
+        long age = Math.Min(silence + (interval / 2), _windowMs);
         return age <= 0 ? 0 : _othersPerMs * age;
     }
 

@@ -8,7 +8,10 @@ namespace PluginProxy.Tests.Tcp;
 /// <summary>
 /// Joined tcp sessions idle both ways are parked by the host with their server connection, and resumed when either
 /// side sends: the bytes keep flowing as if nothing happened, and the session writes one log line at its very end.
+/// Timing-sensitive: a join parks after a second idle, on the process's one heartbeat; in full runs these tests timed out
+/// waiting for the park now and then (cause not found; the wait's message says what the listener held), never alone.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public class TcpParkingTests
 {
     private static async Task<(Listener Listener, Socket Client)> ParkedSessionAsync(RunningProxy proxy)
@@ -17,7 +20,17 @@ public class TcpParkingTests
         Socket client = await proxy.ConnectAsync();
         await client.SendAllAsync("hello"u8.ToArray());
         Assert.Equal("hello", Encoding.ASCII.GetString(await client.ReadExactlyAsync(5)));
-        await Wait.UntilAsync(() => listener.ParkedSessions == 1 && proxy.Host.Sessions.Count == 0, "the idle session parked");
+        try
+        {
+            await Wait.UntilAsync(() => listener.ParkedSessions == 1 && proxy.Host.Sessions.Count == 0, "the idle session parked");
+        }
+        catch (TimeoutException timedOut)
+        {
+            // What the listener holds at the deadline, to tell a park never tried from one undone at once.
+            throw new TimeoutException($"{timedOut.Message} (at the deadline: parked {listener.ParkedSessions}, sessions " +
+                $"{proxy.Host.Sessions.Count}, heartbeat running {PluginProxy.Host.Plugins.Heartbeat.Shared.IsRunning})", timedOut);
+        }
+
         return (listener, client);
     }
 

@@ -101,7 +101,8 @@ public partial class AdminEndpointTests
         const string Listener = "listener=\"we\\\"b\\\\1\"";
         const string Server = "backend=\"app\",server=\"origin\"";
         Dictionary<string, double> samples = [];
-        // The stream is counted as it ends, which may be just after the client read its response.
+        // The stream is counted as it ends, which may be just after the client read its response; its duration and its
+        // connect time are two recordings, and a scrape may fall between them, so the wait is for both.
         await Wait.ForAsync(async () =>
         {
             using HttpResponseMessage response = await admin.GetAsync("/metrics");
@@ -109,7 +110,8 @@ public partial class AdminEndpointTests
             Assert.Equal("0.0.4", response.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
             samples = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
             return samples.GetValueOrDefault($"pluginproxy_request_duration_seconds_count{{{Stream}}}") == 1
-                && samples.GetValueOrDefault($"pluginproxy_server_requests_total{{{Server},status_class=\"2xx\"}}") == 1;
+                && samples.GetValueOrDefault($"pluginproxy_server_requests_total{{{Server},status_class=\"2xx\"}}") == 1
+                && samples.GetValueOrDefault($"pluginproxy_server_connect_duration_seconds_count{{{Server}}}") == 1;
         }, "the finished stream in /metrics");
 
         Assert.Equal(1, samples["pluginproxy_listener_sessions_total{listener=\"we\\\"b\\\\1\"}"]);

@@ -22,13 +22,15 @@ public class TcpParkingTests
         Assert.Equal("hello", Encoding.ASCII.GetString(await client.ReadExactlyAsync(5)));
         try
         {
-            await Wait.UntilAsync(() => listener.ParkedSessions == 1 && proxy.Host.Sessions.Count == 0, "the idle session parked");
+            // A generous deadline: the park is due a second after the last byte, but in full runs it was seen to come late.
+            await Wait.UntilAsync(() => listener.ParkedSessions == 1 && proxy.Host.Sessions.Count == 0, "the idle session parked", TimeSpan.FromSeconds(30));
         }
         catch (TimeoutException timedOut)
         {
             // What the listener holds at the deadline, to tell a park never tried from one undone at once.
             throw new TimeoutException($"{timedOut.Message} (at the deadline: parked {listener.ParkedSessions}, sessions " +
-                $"{proxy.Host.Sessions.Count}, heartbeat running {PluginProxy.Host.Plugins.Heartbeat.Shared.IsRunning})", timedOut);
+                $"{proxy.Host.Sessions.Count}, heartbeat running {PluginProxy.Host.Plugins.Heartbeat.Shared.IsRunning}, last beat " +
+                $"{Environment.TickCount64 - PluginProxy.Host.Plugins.Heartbeat.Shared.LastBeatAt} ms ago)", timedOut);
         }
 
         return (listener, client);

@@ -77,5 +77,17 @@ internal sealed class StoreSet : IStores
 
     ISharedStore? IStores.Find(string name) => Find(name);
 
-    public SharedStore? Find(string name) => Array.Find(_stores, s => s.Name == name);
+    /// <summary>The store named <paramref name="name"/>, or null. A loop: scripts may call it per request, and a lambda capturing the name would allocate.</summary>
+    public SharedStore? Find(string name)
+    {
+        foreach (SharedStore store in _stores)
+        {
+            if (store.Name == name)
+            {
+                return store;
+            }
+        }
+
+        return null;
+    }
 }

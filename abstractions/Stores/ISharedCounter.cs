@@ -22,6 +22,13 @@ public interface ISharedCounter
     /// <summary>Events in the last <see cref="Window"/> over every instance: this one's up to now, the others' as of the last exchange.</summary>
     double Rate { get; }
 
+    /// <summary>
+    /// <see cref="Rate"/> plus what the other instances probably counted since the last exchange, at the pace the store's
+    /// answers showed: the better estimate for a limit that many instances enforce together (steady traffic stays within
+    /// a few percent of it), but a projection, so it may exceed what was counted. Read <see cref="Rate"/> to report counts.
+    /// </summary>
+    double ProjectedRate => Rate;
+
     /// <summary>Events in the last <see cref="Window"/> counted by this instance alone.</summary>
     double LocalRate { get; }
 }

@@ -58,15 +58,17 @@ internal sealed class SharedCounter : ISharedCounter
             _current.Unsent += delta;
             _current.Own += delta;
             _lastUsed = now;
-            return Estimate(now, local: false);
+            return Estimate(now, local: false, projected: false);
         }
     }
 
-    public double Rate => Read(local: false);
+    public double Rate => Read(local: false, projected: false);
 
-    public double LocalRate => Read(local: true);
+    public double ProjectedRate => Read(local: false, projected: true);
 
-    private double Read(bool local)
+    public double LocalRate => Read(local: true, projected: false);
+
+    private double Read(bool local, bool projected)
     {
         long now = _store.Now;
         EnsureRegistered();
@@ -74,7 +76,7 @@ internal sealed class SharedCounter : ISharedCounter
         {
             Roll(now);
             _lastUsed = now;
-            return Estimate(now, local);
+            return Estimate(now, local, projected);
         }
     }
 
@@ -103,9 +105,9 @@ internal sealed class SharedCounter : ISharedCounter
         }
     }
 
-    private double Estimate(long now, bool local)
+    private double Estimate(long now, bool local, bool projected)
     {
-        double current = local ? _current.Own : _current.Total + OthersSinceAnswer(now);
+        double current = local ? _current.Own : _current.Total + (projected ? OthersSinceAnswer(now) : 0);
         long previous = local ? _previous.Own : _previous.Total;
         long elapsed = Math.Clamp(now - (_index * _windowMs), 0, _windowMs);
         return current + (previous * (double)(_windowMs - elapsed) / _windowMs);

@@ -91,8 +91,8 @@ internal sealed class SharedLimit(ListenerSettings settings, RateLimitOptions li
 
     /// <summary>
     /// One client's shared counter, and when it was last seen (for the sweep; reading the counter would keep the store
-    /// exchanging it). The counter's rate already makes up for the age of what it knows of the other instances (it adds
-    /// their recent pace times that age), so the decision takes it as it is.
+    /// exchanging it). The decision reads the counter's projected rate, which makes up for the age of what it knows of the
+    /// other instances (it adds their recent pace times that age).
     /// </summary>
     private sealed class Client(ISharedStore store, ISharedCounter counter)
     {
@@ -105,7 +105,7 @@ internal sealed class SharedLimit(ListenerSettings settings, RateLimitOptions li
         public TakeResult Take(RateLimitOptions limit)
         {
             Volatile.Write(ref LastSeen, Environment.TickCount64);
-            double estimate = counter.Rate;
+            double estimate = counter.ProjectedRate;
             if (estimate < limit.Requests)
             {
                 counter.Increment();

@@ -127,12 +127,14 @@ internal sealed class SharedCounter : ISharedCounter
             return 0;
         }
 
-        // A counter in use is answered at every exchange: an answer older than a few intervals means the server stopped
-        // answering (before the store noticed, which takes up to its timeout). The others may have stopped being heard
-        // of too: predicting their pace then would only make this instance refuse what it alone should decide.
+        // A counter in use is answered at every exchange. An exchange may be slow (a loaded machine delays it by a few
+        // hundred milliseconds) and the others go on counting meanwhile, so the pace is predicted for as long as an
+        // exchange may take before the store counts as down (its timeout): an answer older than that means the server
+        // stopped answering before the store noticed, and the others may have stopped being heard of too: predicting
+        // their pace then would only make this instance refuse what it alone should decide.
         long interval = (long)_store.SyncInterval.TotalMilliseconds;
         long silence = now - _answeredAt;
-        if (silence > 3 * interval)
+        if (silence > interval + Math.Max(2 * interval, (long)_store.Timeout.TotalMilliseconds))
         {
             return 0;
         }

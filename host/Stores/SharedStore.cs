@@ -33,6 +33,9 @@ internal sealed partial class SharedStore : ISharedStore, IAsyncDisposable
 
     public TimeSpan SyncInterval => Config.SyncInterval;
 
+    /// <summary>How long an exchange may take before the store counts as down.</summary>
+    internal TimeSpan Timeout => Config.Timeout;
+
     public StoreState State => _status.State;
 
     public bool Refusing => Config.FailClosed && _status.State != StoreState.Up;

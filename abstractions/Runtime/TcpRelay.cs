@@ -90,6 +90,12 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
         return new ValueTask(this, _completion.Version);
     }
 
+    /// <summary>The parking state at <paramref name="now"/>, for a test's failure message.</summary>
+    internal string DescribeParking(long now) =>
+        $"parking {(_parkLock is null ? "off" : "on")}, waiting {Volatile.Read(ref _waiting)}, parked {_parked}, pumps {Volatile.Read(ref _runningPumps)}, " +
+        $"client idle {now - Volatile.Read(ref _clientActivity)} ms, server idle {now - Volatile.Read(ref _serverActivity)} ms, " +
+        $"no park for {Volatile.Read(ref _noParkBefore) - now} ms";
+
     /// <summary>True when a timeout is due at <paramref name="now"/>.</summary>
     bool IExpiring.IsExpired(long now) => ExpiredReason(now) is not null || ParkDue(now);
 
@@ -227,16 +233,34 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                     // waiting pump (240 B per idle session, gcdump of 3,000).
                     if (from is SocketTransport plain)
                     {
-                        // Idle for parking only once the read waits in the runtime's epoll set: a pump still inside its
-                        // receive call holds the socket, and closing it then (the park does) would make the runtime
-                        // disconnect the socket itself, the parked duplicate with it.
-                        ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                        if (!waiting.IsCompleted)
+                        while (true)
                         {
-                            EnterIdle(fromClient);
-                        }
+                            // Idle for parking only once the read waits in the runtime's epoll set: a pump still inside its
+                            // receive call holds the socket, and closing it then (the park does) would make the runtime
+                            // disconnect the socket itself, the parked duplicate with it.
+                            ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                            if (waiting.IsCompleted)
+                            {
+                                await waiting.ConfigureAwait(false); // data, the end or an error, at once
+                                break;
+                            }
 
-                        await waiting.ConfigureAwait(false);
+                            EnterIdle(fromClient);
+                            await waiting.ConfigureAwait(false);
+                            if (!LeaveIdle(fromClient))
+                            {
+                                return; // parked: the host has both connections now
+                            }
+
+                            // The runtime completes a waiting zero-byte read at any readiness event of the socket, a stale
+                            // one too (an event for data read since): with nothing to read, wait again rather than hold a
+                            // buffer in a read that waits (the join could not park). The end of the stream reads as nothing
+                            // too; the next zero-byte read then completes at once.
+                            if (plain.Socket.Available > 0)
+                            {
+                                break;
+                            }
+                        }
                     }
                     else
                     {

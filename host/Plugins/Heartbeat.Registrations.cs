@@ -48,6 +48,15 @@ internal sealed partial class Heartbeat
             }
         }
 
+        /// <summary>The registered targets now.</summary>
+        internal IExpiring[] Snapshot()
+        {
+            lock (_targets)
+            {
+                return [.. _targets];
+            }
+        }
+
         /// <summary>Adds to <paramref name="due"/> the targets whose timeout is due at <paramref name="now"/>.</summary>
         internal void CollectDue(long now, List<IExpiring> due)
         {

@@ -110,26 +110,49 @@ internal sealed partial class HttpConnection
                     {
                         if (_client is SocketTransport plain)
                         {
-                            // The socket's zero-byte read awaited as is: an idle connection then keeps no conversion state machine (120 B).
-                            // Parkable only once the read waits in the runtime's epoll set: closing the socket while a
-                            // receive call holds it would make the runtime disconnect the socket, the parked duplicate with it.
-                            ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                            if (!waiting.IsCompleted)
+                            // The socket's zero-byte read awaited as is: an idle connection then keeps no conversion state
+                            // machine (120 B). Parkable only once the read waits in the runtime's epoll set: closing the
+                            // socket while a receive call holds it would make the runtime disconnect the socket, the parked
+                            // duplicate with it. The runtime completes a waiting zero-byte read at any readiness event of the
+                            // socket, a stale one too (an event for data read since): with nothing to read, the wait starts
+                            // again rather than hold a buffer in a read that waits (the connection could not park). The end
+                            // of the stream reads as nothing too; the next zero-byte read then completes at once.
+                            bool parked = false;
+                            while (true)
                             {
-                                MayPark();
+                                ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                                bool atOnce = waiting.IsCompleted;
+                                if (!atOnce)
+                                {
+                                    MayPark();
+                                }
+
+                                await waiting.ConfigureAwait(false);
+                                if (!LeaveIdle())
+                                {
+                                    parked = true;
+                                    break;
+                                }
+
+                                if (atOnce || plain.Socket.Available > 0)
+                                {
+                                    break;
+                                }
                             }
 
-                            await waiting.ConfigureAwait(false);
+                            if (parked)
+                            {
+                                break; // parked: the host has the connection now
+                            }
                         }
                         else
                         {
                             MayPark();
                             await _client.WaitForDataAsync().ConfigureAwait(false);
-                        }
-
-                        if (!LeaveIdle())
-                        {
-                            break; // parked: the host has the connection now
+                            if (!LeaveIdle())
+                            {
+                                break; // parked: the host has the connection now
+                            }
                         }
 
                         int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);

@@ -119,7 +119,7 @@ public class RetryTests
                 Assert.Equal(200, response.Status);
                 Assert.Equal("b", response.BodyText);
                 string line = await proxy.AccessLog.WaitForAsync(l => l.Contains(" app/b "), "the access log line");
-                Assert.Contains("retries=1", line);
+                Assert.True(line.Contains("retries=1", StringComparison.Ordinal), $"no retries=1 in: {line}");
             }
 
             await using (RunningProxy proxy = await RunningProxy.StartAsync(Config(a.Address, b.Address, "timeout_server = \"300ms\"")))

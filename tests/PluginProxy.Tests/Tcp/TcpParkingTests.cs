@@ -28,9 +28,13 @@ public class TcpParkingTests
         catch (TimeoutException timedOut)
         {
             // What the listener holds at the deadline, to tell a park never tried from one undone at once.
+            PluginProxy.Host.Plugins.Heartbeat heartbeat = PluginProxy.Host.Plugins.Heartbeat.Shared;
+            long now = Environment.TickCount64;
+            IReadOnlyList<PluginProxy.Abstractions.IExpiring> targets = heartbeat.Targets;
+            string relays = string.Join("; ", targets.OfType<PluginProxy.Abstractions.TcpRelay>().Select(r => r.DescribeParking(now)));
             throw new TimeoutException($"{timedOut.Message} (at the deadline: parked {listener.ParkedSessions}, sessions " +
-                $"{proxy.Host.Sessions.Count}, heartbeat running {PluginProxy.Host.Plugins.Heartbeat.Shared.IsRunning}, last beat " +
-                $"{Environment.TickCount64 - PluginProxy.Host.Plugins.Heartbeat.Shared.LastBeatAt} ms ago)", timedOut);
+                $"{proxy.Host.Sessions.Count}, heartbeat running {heartbeat.IsRunning}, last beat {now - heartbeat.LastBeatAt} ms ago, " +
+                $"{targets.Count} timeouts registered, tcp relays: {relays})", timedOut);
         }
 
         return (listener, client);

@@ -49,12 +49,13 @@ public class TcpTimeoutTests
     {
         await using StubServer echo = StubServer.Echo();
         await using RunningProxy proxy = await RunningProxy.StartAsync(
-            TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"300ms\"", backendExtra: "timeout_server = \"300ms\""));
+            TcpConfig.For([echo.Address], listenerExtra: "timeout_client = \"1s\"", backendExtra: "timeout_server = \"1s\""));
         using Socket client = await proxy.ConnectAsync();
 
-        // Traffic every 100ms for well over the timeout: never idle long enough to be closed.
+        // Traffic every 100ms for well over the timeout: never idle long enough to be closed. The timeout leaves a loaded
+        // machine ten times the cadence (a 300 ms timeout was once missed by a test process starved of CPU).
         var running = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; running.ElapsedMilliseconds < 1000; i++)
+        for (int i = 0; running.ElapsedMilliseconds < 2500; i++)
         {
             await client.SendAllAsync(new byte[] { (byte)i });
             Assert.Equal((byte)i, (await client.ReadExactlyAsync(1))[0]);

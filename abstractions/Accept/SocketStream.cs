@@ -57,30 +57,52 @@ public sealed class SocketStream : Stream
 
         Volatile.Write(ref _state, WaitingZeroByte);
         ValueTask<int> wait = Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-        return EndWait(wait);
+        return EndWait(wait, cancellationToken);
     }
 
+    /// <summary>
+    /// The end of a zero-byte wait. The runtime completes a waiting zero-byte read at any readiness event of the socket,
+    /// a stale one too (an event for data read since): when the wait ended that way with nothing to read, it starts
+    /// again, so that the TLS stream above does not go on to read a record with its buffer (the connection could not
+    /// park while that read waits). The end of the stream reads as nothing too; the next zero-byte read then completes
+    /// at once, and is returned.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> EndWait(ValueTask<int> wait)
+    private async ValueTask<int> EndWait(ValueTask<int> wait, CancellationToken cancellationToken)
     {
-        int n;
-        try
+        while (true)
         {
-            n = await wait.ConfigureAwait(false);
-        }
-        catch
-        {
-            Interlocked.CompareExchange(ref _state, Reading, WaitingZeroByte);
-            throw;
-        }
+            bool atOnce = wait.IsCompleted;
+            int n;
+            try
+            {
+                n = await wait.ConfigureAwait(false);
+            }
+            catch
+            {
+                Interlocked.CompareExchange(ref _state, Reading, WaitingZeroByte);
+                throw;
+            }
 
-        // Whoever moves the state away from the wait first wins: this read, or a park (TryDetach).
-        if (Interlocked.CompareExchange(ref _state, Reading, WaitingZeroByte) == Detached)
-        {
-            throw new ObjectDisposedException(nameof(SocketStream), "the connection was parked");
-        }
+            // Whoever moves the state away from the wait first wins: this read, or a park (TryDetach).
+            if (Interlocked.CompareExchange(ref _state, Reading, WaitingZeroByte) == Detached)
+            {
+                throw new ObjectDisposedException(nameof(SocketStream), "the connection was parked");
+            }
 
-        return n;
+            if (atOnce || Socket.Available > 0)
+            {
+                return n;
+            }
+
+            // Detachable again only once the new wait is pending: a park while the read call holds the socket would make
+            // the runtime disconnect it when the host closes it.
+            wait = Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
+            if (!wait.IsCompleted)
+            {
+                Volatile.Write(ref _state, WaitingZeroByte);
+            }
+        }
     }
 
     /// <inheritdoc/>

@@ -64,6 +64,14 @@ internal sealed partial class HttpConnection
         {
             if (_idle != IdleWaiting || _request.Length != 0)
             {
+                // Not waiting in the runtime yet (the read is about to be issued), or between a stale wake and the next
+                // wait: the park is tried again later, or the connection would never park this time it idles. When the
+                // client did send, the stream's phase is no longer idle by then and the park is not tried.
+                if (_idle != IdleParked)
+                {
+                    _deadlines.SetPark(_options.ParkIdleAfter);
+                }
+
                 return;
             }
 

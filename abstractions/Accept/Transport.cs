@@ -93,6 +93,30 @@ public sealed class SocketTransport : Transport
     public override ValueTask WaitForDataAsync(CancellationToken cancellationToken = default) =>
         Ignore(Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken));
 
+    /// <summary>
+    /// Reads what the socket holds now, without waiting: the count read (0: the client ended the stream), or -1 when it
+    /// holds nothing. For the end of a zero-byte wait: the runtime completes a waiting zero-byte read at any readiness
+    /// event of the socket, a stale one too (an event for data read since), and this read tells the two apart at the
+    /// cost of the read that would follow anyway. The socket's synchronous calls stop blocking from the first call on
+    /// (<see cref="Socket.Blocking"/>; its asynchronous ones never block). Throws <see cref="SocketException"/> on an error.
+    /// </summary>
+    public int ReceiveNow(Span<byte> buffer)
+    {
+        Socket socket = Socket;
+        if (socket.Blocking)
+        {
+            socket.Blocking = false;
+        }
+
+        int n = socket.Receive(buffer, SocketFlags.None, out SocketError error);
+        return error switch
+        {
+            SocketError.Success => n,
+            SocketError.WouldBlock => -1,
+            _ => throw new SocketException((int)error),
+        };
+    }
+
     /// <inheritdoc/>
     public override ValueTask ShutdownSendAsync()
     {

@@ -223,6 +223,7 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
         bool reading = true;
         try
         {
+            int read = -1; // what the end of an idle wait read, if it read
             while (true)
             {
                 reading = true;
@@ -253,13 +254,18 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                             }
 
                             // The runtime completes a waiting zero-byte read at any readiness event of the socket, a stale
-                            // one too (an event for data read since): with nothing to read, wait again rather than hold a
-                            // buffer in a read that waits (the join could not park). The end of the stream reads as nothing
-                            // too; the next zero-byte read then completes at once.
-                            if (plain.Socket.Available > 0)
+                            // one too (an event for data read since): what is there is read without waiting, and with
+                            // nothing to read the wait starts again rather than hold a buffer in a read that waits (the
+                            // join could not park).
+                            buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                            read = plain.ReceiveNow(buffer);
+                            if (read >= 0)
                             {
                                 break;
                             }
+
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = null;
                         }
                     }
                     else
@@ -272,10 +278,11 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                         return; // parked: the host has both connections now
                     }
 
-                    buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                    buffer ??= ArrayPool<byte>.Shared.Rent(_bufferSize);
                 }
 
-                int n = await from.ReceiveAsync(buffer).ConfigureAwait(false);
+                int n = read >= 0 ? read : await from.ReceiveAsync(buffer).ConfigureAwait(false);
+                read = -1;
                 if (n == 0)
                 {
                     // Half-close: pass the FIN on; the other direction keeps flowing. When that direction has ended

@@ -108,15 +108,15 @@ internal sealed partial class HttpConnection
 
                     try
                     {
+                        int read = -1; // what the end of the wait read, if it read
                         if (_client is SocketTransport plain)
                         {
                             // The socket's zero-byte read awaited as is: an idle connection then keeps no conversion state
                             // machine (120 B). Parkable only once the read waits in the runtime's epoll set: closing the
                             // socket while a receive call holds it would make the runtime disconnect the socket, the parked
-                            // duplicate with it. The runtime completes a waiting zero-byte read at any readiness event of the
-                            // socket, a stale one too (an event for data read since): with nothing to read, the wait starts
-                            // again rather than hold a buffer in a read that waits (the connection could not park). The end
-                            // of the stream reads as nothing too; the next zero-byte read then completes at once.
+                            // duplicate with it. A wait that ended later is read at once without waiting: the runtime ends
+                            // a zero-byte wait at any readiness event, a stale one too, and with nothing to read the wait
+                            // starts again rather than hold a buffer in a read that waits (the connection could not park).
                             bool parked = false;
                             while (true)
                             {
@@ -134,10 +134,18 @@ internal sealed partial class HttpConnection
                                     break;
                                 }
 
-                                if (atOnce || plain.Socket.Available > 0)
+                                if (atOnce)
                                 {
                                     break;
                                 }
+
+                                read = plain.ReceiveNow(_request.GetAppendBuffer(HeadReadSize).Span);
+                                if (read >= 0)
+                                {
+                                    break;
+                                }
+
+                                _request.Release();
                             }
 
                             if (parked)
@@ -155,7 +163,7 @@ internal sealed partial class HttpConnection
                             }
                         }
 
-                        int n = await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);
+                        int n = read >= 0 ? read : await _client.ReceiveAsync(_request.GetAppendBuffer(HeadReadSize)).ConfigureAwait(false);
                         if (n == 0)
                         {
                             break;

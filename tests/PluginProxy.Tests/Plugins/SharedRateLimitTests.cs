@@ -63,13 +63,14 @@ public class SharedRateLimitTests(ITestOutputHelper output)
         await using (b)
         {
             using var sender = new PacedSender();
-            // The steady state is measured: from the third second on, once the client's first windows have settled (the
-            // first lets up to 1.5 times the limit through) and the first requests' slow paths (compilation, new
-            // connections, which delay exchanges too on a loaded machine) are behind.
-            PacedOutcome[] outcomes = await sender.RunAsync([a.EndPoint(), b.EndPoint()], 3 * Limit, TimeSpan.FromSeconds(8.5));
+            // The steady state is measured: from the fourth second on, once the client's first windows have settled (the
+            // first lets up to 1.5 times the limit through) and the first requests' slow paths are behind (compilation
+            // and new connections starve a loaded 2-core machine for a moment: an exchange was seen to wait a whole
+            // second there, the store's timeout, during which each instance predicts the other's pace and refuses more).
+            PacedOutcome[] outcomes = await sender.RunAsync([a.EndPoint(), b.EndPoint()], 3 * Limit, TimeSpan.FromSeconds(9.5));
 
             Assert.Empty(outcomes.Where(o => o.Status is not (200 or 429)).Select(o => o.Error ?? o.Status.ToString()));
-            double admitted = PacedSender.AdmittedPerSecond(outcomes, 2, 8.5);
+            double admitted = PacedSender.AdmittedPerSecond(outcomes, 3, 9.5);
             output.WriteLine($"let through: {admitted:F1}/s ({Describe(outcomes)})");
             Assert.True(Math.Abs(admitted - Limit) <= Limit * 0.10, $"{admitted:F1} requests/s let through, not {Limit} ± 10% ({Describe(outcomes)})");
             // Both instances let requests through: the limit is shared, not taken by one of them.

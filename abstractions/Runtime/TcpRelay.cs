@@ -242,7 +242,8 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                             ValueTask<int> waiting = plain.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
                             if (waiting.IsCompleted)
                             {
-                                await waiting.ConfigureAwait(false); // data, the end or an error, at once
+                                // Data, the end or an error, at once: this pump was not idle, so the join cannot have parked.
+                                await waiting.ConfigureAwait(false);
                                 break;
                             }
 
@@ -271,11 +272,10 @@ public sealed class TcpRelay : IValueTaskSource, IExpiring
                     else
                     {
                         await from.WaitForDataAsync().ConfigureAwait(false);
-                    }
-
-                    if (!LeaveIdle(fromClient))
-                    {
-                        return; // parked: the host has both connections now
+                        if (!LeaveIdle(fromClient))
+                        {
+                            return; // parked: the host has both connections now
+                        }
                     }
 
                     buffer ??= ArrayPool<byte>.Shared.Rent(_bufferSize);

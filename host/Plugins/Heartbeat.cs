@@ -94,15 +94,9 @@ internal sealed partial class Heartbeat
     /// <summary>Every registered target now, for a test's failure message.</summary>
     internal IReadOnlyList<IExpiring> Targets => _all.SelectMany(r => r.Snapshot()).ToList();
 
-    /// <summary>When the last beat began (<see cref="Environment.TickCount64"/>), for diagnostics: a beat held up shows here.</summary>
-    internal long LastBeatAt => Volatile.Read(ref _lastBeatAt);
-
-    private long _lastBeatAt;
-
     private void Beat(List<IExpiring> due)
     {
         long now = Environment.TickCount64;
-        Volatile.Write(ref _lastBeatAt, now);
         foreach (Registrations registrations in _all)
         {
             registrations.CollectDue(now, due);
